@@ -1,0 +1,257 @@
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Catalog } from '../catalog/catalog.js';
+import { UserError, type Problem } from '../errors.js';
+import { ConfigSchema, type RawConfig } from './schema.js';
+import { checkPlatform, checkPython, type Checked } from './selectors.js';
+import type { KeyPath, ConfigSource } from './source.js';
+import { closest, oneOf } from './suggest.js';
+import type { Config, ExcludeRule } from './types.js';
+
+/** `matrix.exclude[0].python` */
+export function dotted(keyPath: KeyPath): string {
+  return keyPath.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key),
+    '',
+  );
+}
+
+function valueAt(data: unknown, keyPath: KeyPath): unknown {
+  let value = data;
+  for (const key of keyPath) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string "${value}"`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
+// Walks the schema to the object at a key path, to list its allowed keys.
+type AnySchema = z.core.$ZodType;
+function unwrap(schema: AnySchema): AnySchema {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as { innerType?: AnySchema; in?: AnySchema };
+    if (def.innerType) current = def.innerType;
+    else if (def.in) current = def.in;
+    else return current;
+  }
+}
+function objectKeysAt(keyPath: KeyPath): string[] {
+  let schema = unwrap(ConfigSchema);
+  for (const key of keyPath) {
+    const def = schema._zod.def as {
+      shape?: Record<string, AnySchema>;
+      element?: AnySchema;
+      options?: AnySchema[];
+    };
+    if (typeof key === 'number' && def.element) schema = unwrap(def.element);
+    else if (def.shape?.[key as string]) schema = unwrap(def.shape[key as string]!);
+    else return [];
+  }
+  const shape = (schema._zod.def as { shape?: Record<string, AnySchema> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+const EXPECTED_FIX: Record<string, string> = {
+  string: 'write a string, in quotes when in doubt',
+  boolean: 'use true or false',
+  array: 'write a list, e.g. [a, b]',
+  object: 'write a mapping of keys to values',
+  number: 'write a number',
+};
+
+/** Turns one schema issue into a problem with location and fix. */
+function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Problem[] {
+  const at = (keyPath: KeyPath) => ({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]) });
+  const issuePath = issue.path as KeyPath;
+  const input = valueAt(source.data, issuePath);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => {
+        const allowed = objectKeysAt(issuePath);
+        const suggestion = closest(key, allowed);
+        return {
+          ...at([...issuePath, key]),
+          message: 'unknown key',
+          fix: suggestion
+            ? `did you mean "${suggestion}"?`
+            : `remove it; ${issuePath.length ? `${dotted(issuePath)} takes` : 'the top level takes'} ${oneOf(allowed)}`,
+        };
+      });
+    case 'invalid_type': {
+      if (issue.expected === 'string' && typeof input === 'number') {
+        const raw = source.rawText(issuePath) ?? String(input);
+        const misread = raw !== String(input) ? ` and is read as ${String(input)}` : '';
+        return [{ ...at(issuePath), message: `${raw} is a number${misread}`, fix: `quote it: "${raw}"` }];
+      }
+      return [
+        {
+          ...at(issuePath),
+          message: `expected ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(input)}`,
+          fix: EXPECTED_FIX[issue.expected] ?? `write a ${issue.expected}`,
+        },
+      ];
+    }
+    case 'invalid_value':
+      return [
+        {
+          ...at(issuePath),
+          message: `${describeValue(input)} is not allowed`,
+          fix: `use ${oneOf(issue.values.map(String))}`,
+        },
+      ];
+    case 'invalid_union':
+      // The only unions are `abi3` (auto | true | false) and `smoke` (string | list).
+      return [
+        {
+          ...at(issuePath),
+          message: `${describeValue(input)} is not allowed`,
+          fix: issuePath[issuePath.length - 1] === 'abi3' ? 'use auto, true or false' : 'write a string or a list of strings',
+        },
+      ];
+    case 'invalid_format':
+      return [{ ...at(issuePath), message: `${describeValue(input)} is not valid`, fix: `write ${issue.message}` }];
+    case 'too_small':
+      return [{ ...at(issuePath), message: 'must not be empty', fix: 'give a value or remove the key' }];
+    default:
+      return [{ ...at(issuePath), message: issue.message, fix: 'see the config reference in the README' }];
+  }
+}
+
+export interface ValidateOptions {
+  readonly catalog: Catalog;
+}
+
+/** Validates a config document and fills in defaults; throws UserError listing every problem. */
+export function validateConfig(source: ConfigSource, { catalog }: ValidateOptions): Config {
+  const parsed = ConfigSchema.safeParse(source.data ?? {});
+  if (!parsed.success) {
+    throw new UserError(parsed.error.issues.flatMap((issue) => problemFromIssue(issue, source)));
+  }
+  const raw = parsed.data;
+  const problems: Problem[] = [];
+  const report = (keyPath: KeyPath, message: string, fix: string) =>
+    problems.push({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]), message, fix });
+  const collect = <T>(keyPath: KeyPath, checked: Checked<T>): T | undefined => {
+    if ('problem' in checked) {
+      report(keyPath, checked.problem.message, checked.problem.fix);
+      return undefined;
+    }
+    return checked.value;
+  };
+  const reportDuplicates = (keyPath: KeyPath, values: readonly string[]) => {
+    values.forEach((value, index) => {
+      if (values.indexOf(value) !== index) report([...keyPath, index], `"${value}" is listed twice`, 'remove the repeat');
+    });
+  };
+
+  const platforms = raw.matrix.platforms?.flatMap(
+    (value, index) => collect(['matrix', 'platforms', index], checkPlatform(value, catalog)) ?? [],
+  );
+  if (raw.matrix.platforms) reportDuplicates(['matrix', 'platforms'], raw.matrix.platforms);
+  if (raw.matrix.platforms?.length === 0) report(['matrix', 'platforms'], 'is empty', 'list at least one platform, or remove the key for the default selection');
+  raw.matrix.python?.forEach((value, index) => collect(['matrix', 'python', index], checkPython(value, catalog)));
+  if (raw.matrix.python) reportDuplicates(['matrix', 'python'], raw.matrix.python);
+  if (raw.matrix.python?.length === 0) report(['matrix', 'python'], 'is empty', 'list at least one version, or remove the key for the default selection');
+
+  const exclude: ExcludeRule[] = raw.matrix.exclude.map((rule, index) => {
+    const keyPath = ['matrix', 'exclude', index];
+    if (rule.platform === undefined && rule.python === undefined) {
+      report(keyPath, 'an exclude entry needs a platform, a python, or both', 'e.g. { platform: windows-x86_64, python: "3.10" }');
+    }
+    if (rule.platform !== undefined) collect([...keyPath, 'platform'], checkPlatform(rule.platform, catalog, { presets: false }));
+    if (rule.python !== undefined) collect([...keyPath, 'python'], checkPython(rule.python, catalog));
+    return Object.freeze({ ...rule, location: source.locate(keyPath) });
+  });
+
+  checkCombinations(raw, report);
+
+  if (problems.length > 0) throw new UserError(problems);
+  return freezeConfig(raw, source, platforms, exclude);
+}
+
+type Report = (keyPath: KeyPath, message: string, fix: string) => void;
+
+/** Keys that are each valid but cannot go together. */
+function checkCombinations(raw: RawConfig, report: Report): void {
+  const { project, gmp, matrix } = raw;
+  if (!gmp.libraries.includes('gmp')) {
+    report(['gmp', 'libraries'], 'MPFR and MPC are built on GMP, so gmp must be listed', 'add gmp to the list');
+  }
+  if (gmp.libraries.includes('mpc') && !gmp.libraries.includes('mpfr')) {
+    report(['gmp', 'libraries'], 'MPC needs MPFR', 'add mpfr to the list');
+  }
+  gmp.libraries.forEach((library, index) => {
+    if (gmp.libraries.indexOf(library) !== index) report(['gmp', 'libraries', index], `"${library}" is listed twice`, 'remove the repeat');
+  });
+  for (const library of Object.keys(gmp.tarballs)) {
+    if (!gmp.libraries.includes(library as never)) {
+      report(['gmp', 'tarballs', library], `gives a tarball for ${library}, which gmp.libraries does not ask for`, `add ${library} to gmp.libraries or remove this tarball`);
+    }
+  }
+  if (project.kind === 'binary') {
+    if (project.backend === 'maturin' || project.backend === 'setuptools') {
+      report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');
+    }
+    if (project.import !== undefined) report(['project', 'import'], 'a binary project has no module to import', 'remove project.import, or set kind: wheel or both');
+    if (project.smoke !== undefined) report(['project', 'smoke'], 'Python smoke statements need a wheel, but project.kind is binary', 'move the checks to project.binary.smoke, or set kind: wheel or both');
+    if (matrix.abi3 === true) report(['matrix', 'abi3'], 'abi3 is a property of wheels, but project.kind is binary', 'remove matrix.abi3');
+    if (matrix.split === 'python') report(['matrix', 'split'], 'a binary does not depend on the Python version', 'remove matrix.split');
+    if (matrix.python !== undefined) report(['matrix', 'python'], 'a binary project is not built per Python version', 'remove matrix.python, or set kind: both');
+  } else {
+    if (project.backend === 'cargo' && project.kind === 'wheel') {
+      report(['project', 'backend'], 'cargo builds binaries, but project.kind is wheel', 'use backend: maturin (Rust) or setuptools (C), or auto');
+    }
+    if (project.kind === 'wheel' && project.binary !== undefined) {
+      report(['project', 'binary'], 'describes a binary, but project.kind is wheel', 'set kind: both, or remove project.binary');
+    }
+  }
+}
+
+function freezeConfig(
+  raw: RawConfig,
+  source: ConfigSource,
+  platforms: readonly string[] | undefined,
+  exclude: readonly ExcludeRule[],
+): Config {
+  const baseDir = path.dirname(source.absolutePath);
+  const smoke = raw.project.smoke === undefined ? [] : Array.isArray(raw.project.smoke) ? raw.project.smoke : [raw.project.smoke];
+  return Object.freeze({
+    file: source.file,
+    baseDir,
+    project: Object.freeze({
+      dir: path.resolve(baseDir, raw.project.path),
+      kind: raw.project.kind,
+      backend: raw.project.backend,
+      import: raw.project.import,
+      smoke: Object.freeze([...smoke]),
+      features: Object.freeze([...raw.project.features]),
+      defaultFeatures: raw.project['default-features'],
+      binary: raw.project.binary && Object.freeze({ name: raw.project.binary.name, smoke: Object.freeze([...raw.project.binary.smoke]) }),
+    }),
+    gmp: Object.freeze({
+      source: raw.gmp.source,
+      version: raw.gmp.version,
+      libraries: Object.freeze([...raw.gmp.libraries]),
+      tarballs: Object.freeze({ ...raw.gmp.tarballs }),
+    }),
+    matrix: Object.freeze({
+      platforms: platforms && Object.freeze([...new Set(platforms)]),
+      python: raw.matrix.python && Object.freeze([...raw.matrix.python]),
+      abi3: raw.matrix.abi3,
+      split: raw.matrix.split,
+      exclude: Object.freeze([...exclude]),
+    }),
+    publish: Object.freeze({ ...raw.publish }),
+    locate: (keyPath: KeyPath) => source.locate(keyPath),
+  });
+}

@@ -1,0 +1,87 @@
+import type { Catalog } from '../catalog/catalog.js';
+import type { Cell } from './types.js';
+
+export interface MinutesEstimate {
+  /** Wall-clock runner minutes, summed over cells. */
+  readonly minutes: number;
+  /** The same, weighted by GitHub's per-OS multipliers. */
+  readonly billed: number;
+}
+
+export const cellPythons = (cell: Cell): string[] => (cell.python ? cell.python.split('\n') : []);
+
+export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): MinutesEstimate {
+  let minutes = 0;
+  let billed = 0;
+  for (const cell of cells) {
+    const platform = catalog.platforms.get(cell.platform)!;
+    const cellMinutes = platform.minutes.build + platform.minutes.smoke * Math.max(1, cellPythons(cell).length);
+    minutes += cellMinutes;
+    billed += cellMinutes * catalog.minuteMultipliers[cell.os];
+  }
+  return { minutes, billed };
+}
+
+/** Rows (platforms) × columns (Python versions), each entry the id of the cell that covers it. */
+function grid(cells: readonly Cell[]): { platforms: string[]; columns: string[]; at: (p: string, c: string) => string } {
+  const platforms = [...new Set(cells.map((c) => c.platform))];
+  const versions = [...new Set(cells.flatMap(cellPythons))];
+  const columns = versions.length > 0 ? versions : ['binary'];
+  const at = (platform: string, column: string) =>
+    cells
+      .filter((c) => c.platform === platform && (versions.length === 0 || cellPythons(c).includes(column)))
+      .map((c) => c.id)
+      .join(', ');
+  return { platforms, columns, at };
+}
+
+const escapeMarkdown = (text: string) => text.replace(/\|/g, '\\|');
+
+/** The plan as the step summary shows it. */
+export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+  const { platforms, columns, at } = grid(cells);
+  const { minutes, billed } = estimateMinutes(cells, catalog);
+  const lines = [
+    '## native-matrix plan',
+    '',
+    `| platform | runner | ${columns.join(' | ')} |`,
+    `| --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
+    ...platforms.map((platform) => {
+      const runner = cells.find((c) => c.platform === platform)!.runner;
+      const entries = columns.map((column) => {
+        const id = at(platform, column);
+        return id ? `\`${escapeMarkdown(id)}\`` : '—';
+      });
+      return `| ${platform} | \`${runner}\` | ${entries.join(' | ')} |`;
+    }),
+    '',
+    `**${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}**, about ${minutes} runner minutes ` +
+      `(${billed} billed minutes with GitHub's multipliers: Linux ×${catalog.minuteMultipliers.linux}, ` +
+      `Windows ×${catalog.minuteMultipliers.windows}, macOS ×${catalog.minuteMultipliers.macos}). ` +
+      `Publish: **${publish ? 'yes' : 'no'}**.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The plan as a terminal table. */
+export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+  const { minutes, billed } = estimateMinutes(cells, catalog);
+  const header = ['cell', 'runner', 'target', 'python', 'abi3'];
+  const rows = cells.map((c) => [
+    c.id + (c.experimental ? ' (experimental)' : ''),
+    c.runner,
+    c.target,
+    cellPythons(c).join(' ') || '—',
+    c.abi3 ? 'yes' : 'no',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (row: string[]) => row.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [
+    format(header),
+    format(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(format),
+    '',
+    `${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}, about ${minutes} runner minutes (${billed} billed); publish: ${publish ? 'yes' : 'no'}`,
+  ].join('\n');
+}

@@ -1,0 +1,32 @@
+import type { Os } from '../catalog/catalog.js';
+import type { Problem } from '../errors.js';
+
+/**
+ * One matrix entry, as it appears in `{"include":[…]}` and reaches the build
+ * job through `${{ toJSON(matrix) }}`.
+ */
+export interface Cell {
+  /** Stable and readable: `linux-x86_64-abi3`, `macos-arm64-cp313t`. */
+  readonly id: string;
+  readonly platform: string;
+  readonly os: Os;
+  readonly arch: string;
+  readonly runner: string;
+  readonly target: string;
+  /** The Python versions this cell builds or tests, newline-separated (actions/setup-python's format). */
+  readonly python: string;
+  readonly abi3: boolean;
+  /** Whether this cell builds wheels and/or the binary. */
+  readonly wheel: boolean;
+  readonly binary: boolean;
+  /** Experimental platforms: the workflow lets them fail (continue-on-error). */
+  readonly experimental: boolean;
+}
+
+export interface Plan {
+  readonly cells: readonly Cell[];
+  readonly warnings: readonly Problem[];
+}
+
+/** GitHub refuses a matrix with more jobs than this. */
+export const GITHUB_MATRIX_LIMIT = 256;

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+
+// The catalog YAML is imported as text, as esbuild's `text` loader does for dist/.
+const yamlAsText: Plugin = {
+  name: 'yaml-as-text',
+  transform(code, id) {
+    return id.endsWith('.yml') ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+  },
+};
+
+export default defineConfig({
+  define: { __VERSION__: JSON.stringify(version) },
+  plugins: [yamlAsText],
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        extends: true,
+        // Real builds with real toolchains: slow, and they share the machine's
+        // two cores, so files run one at a time.
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 30 * 60_000,
+          hookTimeout: 30 * 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
