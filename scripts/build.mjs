@@ -40,7 +40,7 @@ await build({
   platform: 'node',
   target: 'node24',
   chunkNames: 'chunks/[name]-[hash]',
-  loader: { '.yml': 'text' },
+  loader: { '.yml': 'text', '.py': 'text' },
   define: { __VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   minify: true,

@@ -7,3 +7,9 @@ declare module '*.yml' {
 
 /** The package version, injected by the bundler (and by vitest.config.ts). */
 declare const __VERSION__: string;
+
+// Python helper programs are bundled as text too.
+declare module '*.py' {
+  const text: string;
+  export default text;
+}

@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig({ configPath, workingDirectory, catalog }: LoadConfigOptions): Promise<Config> {
   const source = await findConfigSource(configPath, workingDirectory);
-  return validateConfig(source, { catalog });
+  return validateConfig(source, { catalog, workingDirectory });
 }
 
 async function findConfigSource(configPath: string | undefined, workingDirectory: string): Promise<ConfigSource> {

@@ -19,7 +19,7 @@ const Smoke = ZOD.union([ZOD.string(), ZOD.array(ZOD.string())]);
 export const ConfigSchema = ZOD.strictObject({
   project: ZOD
     .strictObject({
-      path: ZOD.string().min(1).default('.'),
+      path: ZOD.string().min(1).optional(),
       kind: ZOD.enum(['wheel', 'binary', 'both']).default('wheel'),
       backend: ZOD.enum(['auto', 'maturin', 'setuptools', 'cargo']).default('auto'),
       import: ZOD.string().regex(/^[A-Za-z_][\w.]*$/, 'a module name such as mypkg or mypkg.core').optional(),

@@ -16,7 +16,7 @@ export interface ExcludeRule {
 export interface Config {
   /** The config file, or undefined when the project has none and runs on defaults. */
   readonly file?: string;
-  /** Absolute directory the config's relative paths are resolved against. */
+  /** The working directory (project root) that the config's relative paths start from. */
   readonly baseDir: string;
   readonly project: {
     /** Absolute path of the project (where pyproject.toml / Cargo.toml is). */

@@ -129,10 +129,12 @@ function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Proble
 
 export interface ValidateOptions {
   readonly catalog: Catalog;
+  /** The project root that relative paths start from (default: the config's directory). */
+  readonly workingDirectory?: string;
 }
 
 /** Validates a config document and fills in defaults; throws UserError listing every problem. */
-export function validateConfig(source: ConfigSource, { catalog }: ValidateOptions): Config {
+export function validateConfig(source: ConfigSource, { catalog, workingDirectory }: ValidateOptions): Config {
   const parsed = ConfigSchema.safeParse(source.data ?? {});
   if (!parsed.success) {
     throw new UserError(parsed.error.issues.flatMap((issue) => problemFromIssue(issue, source)));
@@ -176,7 +178,7 @@ export function validateConfig(source: ConfigSource, { catalog }: ValidateOption
   checkCombinations(raw, report);
 
   if (problems.length > 0) throw new UserError(problems);
-  return freezeConfig(raw, source, platforms, exclude);
+  return freezeConfig(raw, source, platforms, exclude, workingDirectory ?? path.dirname(source.absolutePath));
 }
 
 type Report = (keyPath: KeyPath, message: string, fix: string) => void;
@@ -222,14 +224,18 @@ function freezeConfig(
   source: ConfigSource,
   platforms: readonly string[] | undefined,
   exclude: readonly ExcludeRule[],
+  workingDirectory: string,
 ): Config {
-  const baseDir = path.dirname(source.absolutePath);
+  // project.path is relative to the working directory; without it, the
+  // project is where its pyproject.toml config is, else the working directory.
+  const baseDir = workingDirectory;
+  const defaultDir = source.prefix.length > 0 ? path.dirname(source.absolutePath) : workingDirectory;
   const smoke = raw.project.smoke === undefined ? [] : Array.isArray(raw.project.smoke) ? raw.project.smoke : [raw.project.smoke];
   return Object.freeze({
     file: source.file,
     baseDir,
     project: Object.freeze({
-      dir: path.resolve(baseDir, raw.project.path),
+      dir: raw.project.path === undefined ? defaultDir : path.resolve(baseDir, raw.project.path),
       kind: raw.project.kind,
       backend: raw.project.backend,
       import: raw.project.import,

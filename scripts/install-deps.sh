@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what native-matrix's tests and the bundled example need on a
+# Debian/Ubuntu machine: the system packages, then the npm dependencies
+# (including Node 24 from the npm registry, which every npm script runs on).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libgmp-dev m4 patchelf unzip util-linux)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "error: cargo not found; install Rust (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund

@@ -1,0 +1,86 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import type { ProjectFacts } from '../project/detect.js';
+import type { CellContext, GmpProvision } from '../platforms/types.js';
+import type { Interpreter } from './interpreters.js';
+import type { ToolEnv } from './tools.js';
+
+export interface WheelBuildInputs {
+  readonly context: CellContext;
+  readonly project: ProjectFacts;
+  readonly gmp: GmpProvision;
+  readonly tools: ToolEnv;
+  /** The interpreters to build for: one for abi3, else every version of the cell. */
+  readonly interpreters: readonly Interpreter[];
+  readonly abi3: boolean;
+}
+
+/** Variables every build gets: GMP's, and gmp-mpfr-sys's own build cache. */
+function buildEnv({ context, gmp }: WheelBuildInputs): Record<string, string> {
+  return {
+    ...gmp.env,
+    // gmp-mpfr-sys caches the GMP it builds from source here (keyed by its
+    // version, target, compiler and flags), so rebuilding a cell reuses it.
+    GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys'),
+    // Lets an older PyO3 build for a Python newer than it knows.
+    PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
+  };
+}
+
+export function cargoFeatureArgs(config: Config): string[] {
+  return [
+    ...(config.project.defaultFeatures ? [] : ['--no-default-features']),
+    ...(config.project.features.length > 0 ? ['--features', config.project.features.join(',')] : []),
+  ];
+}
+
+/** The maturin command line for a cell: one wheel per interpreter, or one abi3 wheel. */
+export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] {
+  const { context, interpreters, abi3 } = inputs;
+  return [
+    '-m',
+    'maturin',
+    'build',
+    '--release',
+    '--manifest-path',
+    path.join(context.config.project.dir, 'Cargo.toml'),
+    '--target',
+    context.platform.target,
+    '--out',
+    outDir,
+    '--interpreter',
+    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.executable),
+    ...cargoFeatureArgs(context.config),
+    // The repair step bundles GMP and picks the platform tag; maturin's own
+    // check would refuse a wheel that still links the system's libgmp.
+    ...(context.platform.os === 'linux' ? ['--compatibility', 'linux', '--auditwheel', 'skip'] : []),
+  ];
+}
+
+async function wheelsIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith('.whl')).sort().map((name) => path.join(dir, name));
+}
+
+/** Builds unrepaired wheels into a scratch directory and returns their paths. */
+export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
+  const { context, tools, interpreters, abi3, project } = inputs;
+  const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
+  const env = buildEnv(inputs);
+  if (project.backend === 'maturin') {
+    await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
+  } else {
+    // Any PEP 517 backend, through pip (present in every CPython): each
+    // interpreter builds the wheel for itself; an abi3 wheel is built once.
+    for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
+      await context.runner.run(
+        interpreter.executable,
+        ['-m', 'pip', 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
+        { cwd: context.config.project.dir, env, purpose: `building the wheel for Python ${interpreter.version}` },
+      );
+    }
+  }
+  const wheels = await wheelsIn(outDir);
+  if (wheels.length === 0) throw new Error(`the ${project.backend} build produced no wheel`);
+  return wheels;
+}

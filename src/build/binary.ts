@@ -1,0 +1,99 @@
+import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import { readToml, table } from '../project/files.js';
+import { cargoFeatureArgs } from './backends.js';
+import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
+import { cleanEnv } from './smoke.js';
+
+export interface BinaryBuildInputs {
+  readonly context: CellContext;
+  readonly module: PlatformModule;
+  readonly gmp: GmpProvision;
+  readonly outDir: string;
+}
+
+/** The program's name and version, from the config and Cargo.toml. */
+function programIdentity(context: CellContext): { name: string; version: string } {
+  const cargo = readToml(path.join(context.config.project.dir, 'Cargo.toml'));
+  const pkg = table(cargo?.package);
+  const name = context.config.project.binary?.name ?? (typeof pkg.name === 'string' ? pkg.name : undefined);
+  if (!name) {
+    throw new UserError({
+      location: context.config.locate(['project']),
+      key: 'project.binary.name',
+      message: 'the program to package is not known',
+      fix: 'set project.binary.name to the name of the cargo binary',
+    });
+  }
+  return { name, version: typeof pkg.version === 'string' ? pkg.version : '0.0.0' };
+}
+
+/**
+ * Builds the program with cargo for the cell's target, stages it with the
+ * shared libraries it needs (found by walking its imports), archives it as
+ * `<name>-<version>-<platform>.<tar.gz|zip>`, and smoke-runs the archive's
+ * contents in a clean environment from a fresh directory.
+ */
+export async function buildBinary({ context, module, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
+  const { config, runner, platform } = context;
+  const { name, version } = programIdentity(context);
+  const manifestPath = path.join(config.project.dir, 'Cargo.toml');
+  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
+  const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
+  await runner.run(
+    'cargo',
+    ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)],
+    { env: { ...gmp.env, GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys') }, purpose: 'cargo build' },
+  );
+  const built = path.join(targetDir, platform.target, 'release', module.programFile(name));
+
+  const stem = `${name}-${version}-${platform.id}`;
+  const stage = path.join(await mkdtemp(path.join(context.workDir, 'stage-')), stem);
+  await mkdir(path.join(stage, 'bin'), { recursive: true });
+  const program = path.join(stage, 'bin', module.programFile(name));
+  await copyFile(built, program);
+  await chmod(program, 0o755);
+  const bundled = await module.bundleProgram(context, program, stage, gmp);
+
+  const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);
+  const stageParent = path.dirname(stage);
+  if (module.archiveFormat === 'zip') {
+    await runner.run('zip', ['-q', '-r', '-X', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
+  } else {
+    await runner.run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
+  }
+
+  const smoke = await smokeProgram(context, module, archive, stem, name);
+  context.reporter.info(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);
+  return {
+    ...(await describeFile(archive)),
+    kind: 'archive',
+    platformTag: platform.id,
+    bundled,
+    smokePassed: smoke.passed ? ['binary'] : [],
+    smoke: [smoke],
+  };
+}
+
+/** Unpacks the archive into an empty directory and runs the program there with the smoke arguments. */
+async function smokeProgram(context: CellContext, module: PlatformModule, archive: string, stem: string, name: string): Promise<SmokeResult> {
+  const started = performance.now();
+  const dir = await mkdtemp(path.join(context.workDir, 'smoke-binary-'));
+  const unpack = module.archiveFormat === 'zip' ? ['unzip', ['-q', archive, '-d', dir]] as const : ['tar', ['-xzf', archive, '-C', dir]] as const;
+  await context.runner.run(unpack[0], [...unpack[1]], { purpose: 'unpacking the archive for the smoke test' });
+  const args = context.config.project.binary?.smoke ?? ['--version'];
+  const result = await context.runner.run(path.join(dir, stem, 'bin', module.programFile(name)), [...args], {
+    cwd: dir,
+    env: cleanEnv(context.env),
+    cleanEnv: true,
+    allowFailure: true,
+    purpose: 'running the program',
+  });
+  return {
+    passed: result.exitCode === 0,
+    seconds: (performance.now() - started) / 1000,
+    ...(result.exitCode === 0 ? {} : { output: `exit code ${result.exitCode}:\n${result.all.slice(-4000)}` }),
+  };
+}

@@ -1,0 +1,105 @@
+import { cpus } from 'node:os';
+import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import sourcesText from '../../matrix/sources.yml';
+import type { GmpLibrary } from '../config/types.js';
+import { UserError } from '../errors.js';
+import type { CellContext } from '../platforms/types.js';
+import { cachedDirectory, cacheKey } from './cache.js';
+import { downloadVerified } from './download.js';
+
+interface SourceEntry {
+  readonly url: string;
+  readonly sha256: string;
+}
+
+/** Known-good source tarballs from matrix/sources.yml. */
+const SOURCES = (parse(sourcesText) as { sources: Record<GmpLibrary, Record<string, SourceEntry>> }).sources;
+
+/** MPFR and MPC versions used with GMP (the newest in the catalog). */
+const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0]!;
+
+export interface GmpBuildOptions {
+  /** GNU host triple, deliberately generic: `x86_64-pc-linux-gnu`, `x86_64-w64-mingw32`. */
+  readonly host: string;
+  readonly configureFlags: readonly string[];
+  /** Cross compiler, e.g. `x86_64-w64-mingw32-gcc`; default `cc`/`$CC`. */
+  readonly cc?: string;
+  /** Extra variables for configure (e.g. MACOSX_DEPLOYMENT_TARGET). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface GmpBuild {
+  readonly prefix: string;
+  readonly cacheHit: boolean;
+}
+
+/** The tarball for a library: the config's own, else the catalog's for that version. */
+export function sourceFor(context: Pick<CellContext, 'config'>, library: GmpLibrary): SourceEntry & { version: string } {
+  const version = library === 'gmp' ? context.config.gmp.version : newest(library);
+  const own = context.config.gmp.tarballs[library];
+  if (own) return { ...own, version };
+  const known = SOURCES[library][version];
+  if (!known) {
+    throw new UserError({
+      location: context.config.locate(['gmp', 'version']),
+      key: 'gmp.version',
+      message: `no known source tarball for ${library} ${version} (known: ${Object.keys(SOURCES[library]).join(', ')})`,
+      fix: `use a known version, or give gmp.tarballs.${library}: { url, sha256 }`,
+    });
+  }
+  return { ...known, version };
+}
+
+/**
+ * Builds the GMP family from verified source into a cache entry keyed by the
+ * sources, the host triple, the compiler and the flags, and reuses it next
+ * time. The build never tunes itself to this machine's CPU: a generic host
+ * triple (config.guess replaced by configfsf.guess) and, where the caller
+ * asks, --enable-fat.
+ */
+export async function buildGmpFromSource(context: CellContext, options: GmpBuildOptions): Promise<GmpBuild> {
+  const { config, runner, reporter } = context;
+  const libraries = config.gmp.libraries;
+  const sources = Object.fromEntries(libraries.map((library) => [library, sourceFor(context, library)]));
+  const cc = options.cc ?? context.env.CC ?? 'cc';
+  const key = cacheKey({ sources, host: options.host, flags: options.configureFlags, cc, env: options.env ?? {} });
+  const entry = path.join(context.cacheDir, 'gmp', `${options.host}-gmp-${sources.gmp!.version}-${key}`);
+  const jobs = String(Math.max(1, cpus().length));
+
+  const { dir, hit } = await cachedDirectory(entry, async (prefix) => {
+    for (const library of libraries) {
+      const source = sources[library]!;
+      const tarball = await downloadVerified(source.url, source.sha256, path.join(context.cacheDir, 'sources'), `gmp.tarballs.${library}`);
+      const buildRoot = path.join(context.workDir, `${library}-build`);
+      await mkdir(buildRoot, { recursive: true });
+      await runner.run('tar', ['-xf', tarball, '-C', buildRoot], { purpose: `unpacking ${library}` });
+      const [top] = await readdir(buildRoot);
+      const srcDir = path.join(buildRoot, top!);
+      if (existsSync(path.join(srcDir, 'configfsf.guess'))) {
+        // GMP's config.guess names the exact CPU (e.g. skylake), which would
+        // tune the library to the CI machine; the FSF original names the family.
+        await copyFile(path.join(srcDir, 'configfsf.guess'), path.join(srcDir, 'config.guess'));
+      }
+      const dependencies = library === 'gmp' ? [] : ['--with-gmp=' + prefix, ...(library === 'mpc' ? ['--with-mpfr=' + prefix] : [])];
+      const configureEnv = {
+        ...options.env,
+        // GMP 6.3.0's configure probes fail under C23 (the default of GCC 15);
+        // pinning the dialect is the known fix.
+        CC: library === 'gmp' && source.version <= '6.3.0' ? `${cc} -std=gnu17` : cc,
+      };
+      await reporter.group(`Building ${library} ${source.version} for ${options.host}`, async () => {
+        await runner.run(
+          'sh',
+          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, '--enable-shared', '--enable-static', ...options.configureFlags, ...dependencies],
+          { cwd: srcDir, env: configureEnv, purpose: `configuring ${library}` },
+        );
+        await runner.run('make', [`-j${jobs}`], { cwd: srcDir, purpose: `building ${library}` });
+        await runner.run('make', ['install'], { cwd: srcDir, purpose: `installing ${library}` });
+      });
+    }
+  });
+  return { prefix: dir, cacheHit: hit };
+}

@@ -1,0 +1,110 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { CommandRunner } from '../process/runner.js';
+
+/** A CPython interpreter found on this machine. */
+export interface Interpreter {
+  /** The catalog version it stands for: `3.12`, `3.13t`. */
+  readonly version: string;
+  readonly executable: string;
+  /** Full version, e.g. 3.12.1. */
+  readonly fullVersion: string;
+  readonly freeThreaded: boolean;
+}
+
+export interface InterpreterSearch {
+  readonly runner: CommandRunner;
+  readonly env?: NodeJS.ProcessEnv;
+  /** `bin/python3` on POSIX, `python.exe` on Windows. */
+  readonly windows?: boolean;
+}
+
+const PROBE = 'import sys, sysconfig, platform; print(platform.python_version(), sys.implementation.name, int(bool(sysconfig.get_config_var("Py_GIL_DISABLED"))))';
+
+/** Candidate paths for one version, in order: PATH, the runner's tool cache, pyenv. */
+export function interpreterCandidates(version: string, { env = process.env, windows = false }: Omit<InterpreterSearch, 'runner'>): { candidates: string[]; places: string[] } {
+  const freeThreaded = version.endsWith('t');
+  const plain = version.replace(/t$/, '');
+  const exe = windows ? '.exe' : '';
+  const candidates: string[] = [];
+  const places: string[] = [];
+
+  const pathDirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  places.push(`PATH (python${version}${exe})`);
+  for (const dir of pathDirs) candidates.push(path.join(dir, `python${version}${exe}`));
+
+  const toolCache = env.RUNNER_TOOL_CACHE || env.AGENT_TOOLSDIRECTORY;
+  if (toolCache) {
+    const root = path.join(toolCache, 'Python');
+    places.push(`${root}/${plain}.*`);
+    for (const dir of matchingVersions(root, plain)) {
+      for (const archDir of listDir(path.join(root, dir))) {
+        const isThreadedDir = archDir.endsWith('-freethreaded');
+        if (isThreadedDir !== freeThreaded) continue;
+        const base = path.join(root, dir, archDir);
+        candidates.push(windows ? path.join(base, freeThreaded ? `python${plain}t.exe` : 'python.exe') : path.join(base, 'bin', `python${version}`));
+      }
+    }
+  }
+
+  const pyenvRoot = env.PYENV_ROOT || path.join(homedir(), '.pyenv');
+  const versionsDir = path.join(pyenvRoot, 'versions');
+  places.push(`${versionsDir}/${plain}.*${freeThreaded ? 't' : ''}`);
+  for (const dir of matchingVersions(versionsDir, plain, freeThreaded)) {
+    candidates.push(windows ? path.join(versionsDir, dir, 'python.exe') : path.join(versionsDir, dir, 'bin', `python${version}`));
+  }
+  return { candidates: candidates.filter((c) => existsSync(c)), places };
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Directories named `3.12.4` (or `3.13.1t` for pyenv's free-threaded builds), newest first. */
+function matchingVersions(root: string, plain: string, freeThreaded?: boolean): string[] {
+  const pattern = new RegExp(`^${plain.replace('.', '\\.')}\\.(\\d+)${freeThreaded === undefined ? '' : freeThreaded ? 't' : ''}$`);
+  return listDir(root)
+    .filter((name) => pattern.test(name))
+    .sort((a, b) => Number(pattern.exec(b)![1]) - Number(pattern.exec(a)![1]));
+}
+
+/** Finds and checks an interpreter for each version; a missing one is an error that says where we looked. */
+export async function findInterpreters(versions: readonly string[], search: InterpreterSearch): Promise<Interpreter[]> {
+  const found: Interpreter[] = [];
+  const missing: string[] = [];
+  for (const version of versions) {
+    const { candidates, places } = interpreterCandidates(version, search);
+    let interpreter: Interpreter | undefined;
+    for (const candidate of candidates) {
+      interpreter = await probe(candidate, version, search.runner);
+      if (interpreter) break;
+    }
+    if (interpreter) found.push(interpreter);
+    else missing.push(`Python ${version} (looked on ${places.join(', ')})`);
+  }
+  if (missing.length > 0) {
+    throw new UserError({
+      key: 'python',
+      message: `not found: ${missing.join('; ')}`,
+      fix: 'install it, e.g. with actions/setup-python (python-version: the cell\'s python) on GitHub, or `pyenv install <version>` locally, or narrow the build with --python',
+    });
+  }
+  return found;
+}
+
+async function probe(executable: string, version: string, runner: CommandRunner): Promise<Interpreter | undefined> {
+  const result = await runner.run(executable, ['-c', PROBE], { quiet: true, allowFailure: true });
+  if (result.exitCode !== 0) return undefined;
+  const [fullVersion, implementation, threaded] = result.stdout.trim().split(' ');
+  const freeThreaded = threaded === '1';
+  if (implementation !== 'cpython' || !fullVersion) return undefined;
+  const [major, minor] = fullVersion.split('.');
+  if (`${major}.${minor}${freeThreaded ? 't' : ''}` !== version) return undefined;
+  return { version, executable, fullVersion, freeThreaded };
+}

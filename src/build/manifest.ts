@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_SCHEMA = 1;
+
+/** One smoke run: a Python version importing the wheel, or the binary running. */
+export interface SmokeResult {
+  /** Catalog version (`3.12`); absent for a binary. */
+  readonly python?: string;
+  /** The interpreter's full version. */
+  readonly interpreter?: string;
+  readonly passed: boolean;
+  readonly seconds: number;
+  /** The end of the output, when it failed. */
+  readonly output?: string;
+}
+
+export interface ManifestFile {
+  readonly name: string;
+  readonly kind: 'wheel' | 'archive';
+  readonly sha256: string;
+  readonly size: number;
+  /** Wheel platform tag, or the catalog platform id for an archive. */
+  readonly platformTag: string;
+  readonly pythonTag?: string;
+  readonly abiTag?: string;
+  /** Shared libraries that travel inside. */
+  readonly bundled: readonly string[];
+  /** The Python versions whose smoke test passed with this file. */
+  readonly smokePassed: readonly string[];
+  readonly smoke: readonly SmokeResult[];
+}
+
+/** What one build cell produced; written as manifest.json next to the files. */
+export interface Manifest {
+  readonly schema: typeof MANIFEST_SCHEMA;
+  readonly generator: string;
+  readonly cell: { readonly id: string; readonly platform: string; readonly target: string; readonly python: readonly string[]; readonly abi3: boolean };
+  readonly project: { readonly name?: string; readonly version?: string };
+  readonly gmp: { readonly source: 'system' | 'build'; readonly version?: string; readonly libraries: readonly string[] };
+  readonly files: readonly ManifestFile[];
+  /** Whether every smoke test passed. */
+  readonly ok: boolean;
+  /** Seconds per stage. */
+  readonly timings: Readonly<Record<string, number>>;
+  readonly createdAt: string;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function describeFile(file: string): Promise<{ name: string; sha256: string; size: number }> {
+  return { name: path.basename(file), sha256: await sha256File(file), size: (await stat(file)).size };
+}
+
+export async function writeManifest(outDir: string, manifest: Manifest): Promise<string> {
+  const file = path.join(outDir, MANIFEST_FILE);
+  await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  return file;
+}

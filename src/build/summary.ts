@@ -1,0 +1,24 @@
+import type { Manifest } from './manifest.js';
+
+const size = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+
+/** The build summary: one table of files and smoke results, one of stage timings, per cell. */
+export function buildMarkdown(manifests: readonly Manifest[]): string {
+  const lines = ['## native-matrix build', ''];
+  for (const manifest of manifests) {
+    const versions = manifest.cell.python.length > 0 ? manifest.cell.python : ['binary'];
+    lines.push(`### ${manifest.cell.id} ${manifest.ok ? '✅' : '❌'}`, '');
+    lines.push(`| file | size | sha256 | bundled | ${versions.join(' | ')} |`);
+    lines.push(`| --- | ---: | --- | --- | ${versions.map(() => ':---:').join(' | ')} |`);
+    for (const file of manifest.files) {
+      const cells = versions.map((version) => {
+        const result = file.smoke.find((s) => (s.python ?? 'binary') === version);
+        return result ? `${result.passed ? '✅' : '❌'} ${result.seconds.toFixed(1)} s` : '—';
+      });
+      lines.push(`| \`${file.name}\` | ${size(file.size)} | \`${file.sha256.slice(0, 16)}…\` | ${file.bundled.join(', ') || '—'} | ${cells.join(' | ')} |`);
+    }
+    lines.push('', `| stage | ${Object.keys(manifest.timings).join(' | ')} |`, `| --- | ${Object.keys(manifest.timings).map(() => '---:').join(' | ')} |`);
+    lines.push(`| seconds | ${Object.values(manifest.timings).map((s) => s.toFixed(1)).join(' | ')} |`, '');
+  }
+  return lines.join('\n');
+}

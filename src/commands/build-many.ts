@@ -1,0 +1,103 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadCatalog } from '../catalog/catalog.js';
+import { loadConfig } from '../config/load.js';
+import { UserError } from '../errors.js';
+import { cellPythons } from '../plan/render.js';
+import type { Cell } from '../plan/types.js';
+import { platformModule } from '../platforms/index.js';
+import { ExecaRunner, type CommandRunner } from '../process/runner.js';
+import { detectProject } from '../project/detect.js';
+import type { Reporter } from '../reporter.js';
+import { buildMarkdown } from '../build/summary.js';
+import type { Manifest } from '../build/manifest.js';
+import { buildCell, type CellOutcome } from './build.js';
+import { planCommand } from './plan.js';
+
+export interface BuildManyOptions {
+  readonly workingDirectory: string;
+  readonly configPath?: string;
+  /** Explicit cells (--cell), else those planned for `platform` (--platform), else every cell (run). */
+  readonly cells?: readonly Cell[];
+  readonly platform?: string;
+  readonly python?: readonly string[];
+  readonly outRoot: string;
+  /** `run`: skip the cells this host cannot build instead of failing on them. */
+  readonly skipForeign: boolean;
+  readonly runner?: CommandRunner;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildManyResult {
+  readonly outcomes: readonly CellOutcome[];
+  readonly skipped: readonly { cell: Cell; reason: string }[];
+  readonly failed: readonly { cell: Cell; error: UserError }[];
+  readonly summaryPath: string;
+}
+
+/** Narrows an explicit cell's Python versions by --python. */
+function narrowCell(cell: Cell, python: readonly string[] | undefined): Cell {
+  if (!python || python.length === 0) return cell;
+  const kept = cellPythons(cell).filter((v) => python.includes(v));
+  if (kept.length === 0) throw new UserError({ key: '--python', message: `selects none of the cell's versions (${cellPythons(cell).join(', ')})`, fix: 'name versions of the cell, or omit --python' });
+  return { ...cell, python: kept.join('\n') };
+}
+
+/**
+ * Builds several cells one after another. A failing cell does not stop the
+ * others, and loses nothing already built; failures are reported together.
+ */
+export async function buildMany(options: BuildManyOptions, reporter: Reporter): Promise<BuildManyResult> {
+  const catalog = loadCatalog();
+  const env = options.env ?? process.env;
+  let cells: readonly Cell[];
+  let config;
+  let project;
+  if (options.cells) {
+    config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog });
+    project = detectProject(config);
+    cells = options.cells.map((cell) => narrowCell(cell, options.python));
+  } else {
+    const planned = await planCommand(
+      {
+        workingDirectory: options.workingDirectory,
+        configPath: options.configPath,
+        narrowing: { platforms: options.platform ? [options.platform] : undefined, python: options.python, platformsLabel: '--platform', pythonLabel: '--python' },
+        event: { inputs: {} },
+      },
+      reporter,
+    );
+    ({ config, project } = planned);
+    cells = planned.cells;
+  }
+  const runner = options.runner ?? new ExecaRunner();
+  const outcomes: CellOutcome[] = [];
+  const skipped: { cell: Cell; reason: string }[] = [];
+  const failed: { cell: Cell; error: UserError }[] = [];
+  for (const cell of cells) {
+    const platform = catalog.platforms.get(cell.platform)!;
+    if (options.skipForeign) {
+      let reason: string | undefined;
+      try {
+        reason = platformModule(platform).cannotBuildHere(platform);
+      } catch (error) {
+        reason = error instanceof UserError ? error.problems[0]!.message : String(error);
+      }
+      if (reason) {
+        reporter.info(`Skipping ${cell.id}: ${reason}`);
+        skipped.push({ cell, reason });
+        continue;
+      }
+    }
+    try {
+      outcomes.push(await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env }));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      failed.push({ cell, error });
+    }
+  }
+  const manifests: Manifest[] = outcomes.map((o) => o.manifest);
+  const summaryPath = path.join(options.outRoot, 'summary.md');
+  await writeFile(summaryPath, buildMarkdown(manifests));
+  return { outcomes, skipped, failed, summaryPath };
+}

@@ -1,0 +1,158 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Config } from '../config/types.js';
+import { buildWheels } from '../build/backends.js';
+import { cacheRoot } from '../build/cache.js';
+import { importNameFor } from '../build/import-name.js';
+import { findInterpreters } from '../build/interpreters.js';
+import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../build/manifest.js';
+import { smokeWheel } from '../build/smoke.js';
+import { ensureToolEnv, type ToolName } from '../build/tools.js';
+import { parseWheelName, wheelFits } from '../build/wheel-name.js';
+import { buildBinary } from '../build/binary.js';
+import { UserError } from '../errors.js';
+import { cellPythons } from '../plan/render.js';
+import type { Cell } from '../plan/types.js';
+import { platformModule } from '../platforms/index.js';
+import type { CellContext } from '../platforms/types.js';
+import type { CommandRunner } from '../process/runner.js';
+import type { ProjectFacts } from '../project/detect.js';
+import type { Reporter } from '../reporter.js';
+
+export interface BuildCellOptions {
+  readonly cell: Cell;
+  readonly config: Config;
+  readonly project: ProjectFacts;
+  readonly catalog: Catalog;
+  readonly runner: CommandRunner;
+  readonly reporter: Reporter;
+  /** The cell's files and manifest.json go to `outRoot/<cell id>/`. */
+  readonly outRoot: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cacheDir?: string;
+}
+
+export interface CellOutcome {
+  readonly cell: Cell;
+  readonly outDir: string;
+  readonly manifestPath: string;
+  readonly manifest: Manifest;
+}
+
+/**
+ * Builds one cell: provision GMP → build → repair and check → smoke in every
+ * Python of the cell → manifest.json. The manifest is written even when a
+ * smoke test fails (nothing built is lost); the failure is then thrown.
+ */
+export async function buildCell(options: BuildCellOptions): Promise<CellOutcome> {
+  const { cell, config, project, catalog, runner, reporter } = options;
+  const env = options.env ?? process.env;
+  const platform = catalog.platforms.get(cell.platform);
+  if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
+  const module = platformModule(platform);
+  const reason = module.cannotBuildHere(platform);
+  if (reason) throw new UserError({ key: `cell ${cell.id}`, message: `cannot be built on this machine: ${reason}`, fix: `build it on its runner (${platform.runner})` });
+
+  const outDir = path.join(options.outRoot, cell.id);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
+  const context: CellContext = { platform, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
+  const timings: Record<string, number> = {};
+  const stage = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await reporter.group(title, work);
+    } finally {
+      timings[name] = Number(((performance.now() - started) / 1000).toFixed(2));
+    }
+  };
+
+  const started = performance.now();
+  const files: ManifestFile[] = [];
+  try {
+    const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
+
+    if (cell.wheel) {
+      const interpreters = await findInterpreters(cellPythons(cell), { runner, env, windows: module.windows });
+      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
+      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
+      const host = interpreters.find((i) => !i.freeThreaded) ?? interpreters[0]!;
+      const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
+      const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
+        const results = [];
+        for (const wheel of built) {
+          const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
+          results.push({ path: fixed, check: await module.checkWheel(context, fixed, tools) });
+        }
+        return results;
+      });
+      const distribution = parseWheelName(path.basename(repaired[0]!.path)).distribution;
+      const importName = importNameFor(config, distribution);
+      const smoke = await stage('smoke', `Smoke-test in ${interpreters.map((i) => i.version).join(', ')}`, async () => {
+        const results: SmokeResult[] = [];
+        for (const interpreter of interpreters) {
+          const result = await smokeWheel({ context, platform: module, interpreter, wheelDir: outDir, distribution, importName });
+          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+          results.push(result);
+        }
+        return results;
+      });
+      for (const { path: wheel, check } of repaired) {
+        const name = parseWheelName(path.basename(wheel));
+        const fitting = smoke.filter((s) => {
+          const python = catalog.pythons.get(s.python!);
+          return python && wheelFits(name, python);
+        });
+        files.push({
+          ...(await describeFile(wheel)),
+          kind: 'wheel',
+          platformTag: name.platformTag,
+          pythonTag: name.pythonTag,
+          abiTag: name.abiTag,
+          bundled: check.bundled,
+          smokePassed: fitting.filter((s) => s.passed).map((s) => s.python!),
+          smoke: fitting,
+        });
+      }
+      const unmatched = smoke.filter((s) => !files.some((f) => f.smoke.includes(s)));
+      if (unmatched.length > 0) {
+        throw new UserError({ key: `cell ${cell.id}`, message: `no wheel fits Python ${unmatched.map((s) => s.python).join(', ')}`, fix: 'check the abi3 setting and the interpreters of the cell' });
+      }
+    }
+
+    if (cell.binary) {
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, gmp, outDir }));
+      files.push(archive);
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  timings.total = Number(((performance.now() - started) / 1000).toFixed(2));
+
+  const first = files.find((f) => f.kind === 'wheel');
+  const manifest: Manifest = {
+    schema: MANIFEST_SCHEMA,
+    generator: `native-matrix ${__VERSION__}`,
+    cell: { id: cell.id, platform: cell.platform, target: cell.target, python: cellPythons(cell), abi3: cell.abi3 },
+    project: { name: project.name, version: first ? parseWheelName(first.name).version : undefined },
+    gmp: { source: config.gmp.source, version: config.gmp.source === 'build' ? config.gmp.version : undefined, libraries: config.gmp.libraries },
+    files,
+    ok: files.every((f) => f.smoke.every((s) => s.passed)),
+    timings,
+    createdAt: new Date().toISOString(),
+  };
+  const manifestPath = await writeManifest(outDir, manifest);
+  if (!manifest.ok) {
+    const failed = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}:\n${s.output ?? ''}`));
+    throw new UserError({
+      key: `cell ${cell.id}`,
+      message: `the smoke test failed for ${failed.join('\n')}`,
+      fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
+    });
+  }
+  return { cell, outDir, manifestPath, manifest };
+}

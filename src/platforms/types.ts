@@ -1,0 +1,72 @@
+import type { Platform } from '../catalog/catalog.js';
+import type { Config, GmpLibrary } from '../config/types.js';
+import type { Interpreter } from '../build/interpreters.js';
+import type { ToolEnv, ToolName } from '../build/tools.js';
+import type { CommandRunner } from '../process/runner.js';
+import type { Reporter } from '../reporter.js';
+
+/** Everything a platform module may use for one cell. */
+export interface CellContext {
+  readonly platform: Platform;
+  readonly config: Config;
+  readonly runner: CommandRunner;
+  readonly reporter: Reporter;
+  /** native-matrix's cache root. */
+  readonly cacheDir: string;
+  /** Scratch space for this build, removed afterwards. */
+  readonly workDir: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Where the GMP family came from and how compilers and loaders find it. */
+export interface GmpProvision {
+  readonly source: 'system' | 'build';
+  readonly libraries: readonly GmpLibrary[];
+  /** Install prefix of a from-source build; undefined for the system's. */
+  readonly prefix?: string;
+  /** Variables for compilers, cargo and the repair tool. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Directories the repair tool should search for the shared libraries. */
+  readonly libDirs: readonly string[];
+  /** Whether a from-source build came from the cache. */
+  readonly cacheHit?: boolean;
+}
+
+/** What the repair check found in a wheel. */
+export interface WheelCheck {
+  /** Libraries that the wheel carries. */
+  readonly bundled: readonly string[];
+  /** The wheel's platform tags. */
+  readonly platformTags: readonly string[];
+}
+
+/**
+ * The OS-specific half of a build, one module per OS (linux.ts, macos.ts,
+ * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
+ */
+export interface PlatformModule {
+  /** Why this host cannot build the platform, or undefined when it can. */
+  cannotBuildHere(platform: Platform): string | undefined;
+  /** The tools this platform's wheels need (beyond the backend's). */
+  readonly repairTools: readonly ToolName[];
+  /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
+  venvPython(venvDir: string): string;
+  readonly windows: boolean;
+  provisionGmp(context: CellContext): Promise<GmpProvision>;
+  /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */
+  repairWheel(context: CellContext, wheel: string, outDir: string, gmp: GmpProvision, tools: ToolEnv): Promise<string>;
+  /** Proves a repaired wheel needs nothing outside itself but the platform's allowed system libraries. */
+  checkWheel(context: CellContext, wheel: string, tools: ToolEnv): Promise<WheelCheck>;
+  /**
+   * Copies the shared libraries a built program needs (and the system does
+   * not provide) next to it in `stageDir`, and points the program at them.
+   * Returns the names of the libraries bundled.
+   */
+  bundleProgram(context: CellContext, program: string, stageDir: string, gmp: GmpProvision): Promise<string[]>;
+  /** `.tar.gz` or `.zip`: how programs for this platform are packaged. */
+  readonly archiveFormat: 'tar.gz' | 'zip';
+  /** The file name of a program: `name` or `name.exe`. */
+  programFile(name: string): string;
+  /** Variables for running the interpreters of a smoke test. */
+  smokeEnv(context: CellContext, interpreter: Interpreter): Readonly<Record<string, string>>;
+}

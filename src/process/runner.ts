@@ -1,0 +1,108 @@
+import { execa } from 'execa';
+import { UserError } from '../errors.js';
+
+export interface RunOptions {
+  readonly cwd?: string;
+  /** Variables to set (undefined removes one); the rest of the environment is inherited unless `cleanEnv`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Start from an empty environment (plus `env`), e.g. for a smoke test that must not see the build's variables. */
+  readonly cleanEnv?: boolean;
+  readonly input?: string;
+  /** Capture only; do not echo the output to the log (for commands whose output we parse). */
+  readonly quiet?: boolean;
+  /** Return the result of a failed command instead of throwing. */
+  readonly allowFailure?: boolean;
+  /** What the command is for, named in the error when it fails: "auditwheel repair". */
+  readonly purpose?: string;
+}
+
+export interface RunResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout and stderr interleaved. */
+  readonly all: string;
+  readonly seconds: number;
+}
+
+export interface CommandRecord {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The one way the engine runs processes: argument arrays, never a shell
+ * string, so no input can become a command. Tests substitute a fake to see
+ * and script every command.
+ */
+export interface CommandRunner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+/** Quotes an argument for display in logs (never executed). */
+export function displayArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function displayCommand(file: string, args: readonly string[]): string {
+  return [file, ...args].map(displayArg).join(' ');
+}
+
+const TAIL_LINES = 40;
+
+/** A failed command: names what it was for, the command line, and the end of its output. */
+export class CommandFailed extends UserError {
+  constructor(
+    readonly record: CommandRecord,
+    readonly result: RunResult,
+    purpose: string | undefined,
+  ) {
+    const tail = result.all.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+    super({
+      key: purpose ?? record.file,
+      message: `\`${displayCommand(record.file, record.args)}\` exited with code ${result.exitCode}${tail ? `; its output ended with:\n${tail}\n` : ''}`,
+      fix: 'see the output above for the cause',
+    });
+  }
+}
+
+/** Runs commands with execa, echoing each command line and its output to `log`. */
+export class ExecaRunner implements CommandRunner {
+  constructor(
+    private readonly log: NodeJS.WritableStream = process.stderr,
+    private readonly onCommand?: (record: CommandRecord) => void,
+  ) {}
+
+  async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const record: CommandRecord = { file, args, cwd: options.cwd, env: options.env };
+    this.onCommand?.(record);
+    if (!options.quiet) this.log.write(`$ ${displayCommand(file, args)}\n`);
+    const started = performance.now();
+    const env = options.cleanEnv ? { ...options.env } : { ...process.env, ...options.env };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+    const subprocess = execa(file, args, {
+      cwd: options.cwd,
+      env: env as Record<string, string>,
+      extendEnv: false,
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : undefined,
+      all: true,
+      reject: false,
+      stripFinalNewline: false,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (!options.quiet) subprocess.all?.on('data', (chunk: Buffer) => this.log.write(chunk));
+    const outcome = await subprocess;
+    const result: RunResult = {
+      exitCode: outcome.exitCode ?? (outcome.failed ? 127 : 0),
+      stdout: String(outcome.stdout ?? ''),
+      stderr: String(outcome.stderr ?? ''),
+      all: String(outcome.all ?? '') || (outcome.failed && outcome.exitCode === undefined ? String(outcome.message ?? '') : ''),
+      seconds: (performance.now() - started) / 1000,
+    };
+    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandFailed(record, result, options.purpose);
+    return result;
+  }
+}

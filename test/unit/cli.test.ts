@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ABI3_MATURIN_PROJECT, makeProject, SETUPTOOLS_PROJECT } from '../helpers/project.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(root, 'dist/cli.js');
+
+function cli(args: string[], cwd: string) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH } });
+}
+
+const FIVE_BY_FIVE = 'matrix:\n  platforms: [linux-x86_64, linux-aarch64, macos-x86_64, macos-arm64, windows-x86_64]\n  python: ["3.10", "3.11", "3.12", "3.13", "3.14"]\n';
+
+function planJson(config: string, project = ABI3_MATURIN_PROJECT) {
+  const dir = makeProject({ ...project, 'ci/matrix.yml': config });
+  const run = cli(['plan', '--json', '--config', 'ci/matrix.yml'], dir);
+  expect(run.status, run.stderr).toBe(0);
+  return (JSON.parse(run.stdout) as { include: { id: string; python: string; abi3: boolean }[] }).include;
+}
+
+describe('native-matrix CLI', () => {
+  it('plans 5 abi3 cells for 5 platforms × Python 3.10–3.14', () => {
+    const cells = planJson(FIVE_BY_FIVE);
+    expect(cells).toHaveLength(5);
+    expect(cells.every((c) => c.abi3 && c.python.split('\n').length === 5)).toBe(true);
+  });
+
+  it('plans 5 cells of 5 versions each with abi3: false', () => {
+    const cells = planJson(`${FIVE_BY_FIVE}  abi3: false\n`);
+    expect(cells).toHaveLength(5);
+    expect(cells.every((c) => !c.abi3 && c.python === '3.10\n3.11\n3.12\n3.13\n3.14')).toBe(true);
+  });
+
+  it('plans 25 cells with split: python', () => {
+    expect(planJson(`${FIVE_BY_FIVE}  split: python\n`, SETUPTOOLS_PROJECT)).toHaveLength(25);
+  });
+
+  it('prints a readable table by default, warnings on stderr', () => {
+    const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': FIVE_BY_FIVE });
+    const run = cli(['plan', '--platforms', 'linux-x86_64'], dir);
+    expect(run.status).toBe(0);
+    expect(run.stdout.split('\n').slice(0, 3)).toEqual([
+      'cell               runner        target                    python                    abi3',
+      '-----------------  ------------  ------------------------  ------------------------  ----',
+      'linux-x86_64-abi3  ubuntu-24.04  x86_64-unknown-linux-gnu  3.10 3.11 3.12 3.13 3.14  yes',
+    ]);
+    expect(run.stderr).toMatch(/^warning: native-matrix.yml:3: matrix.python\[0\]: Python 3.10 reached its end of life on 2026-10-31/m);
+  });
+
+  it('exits 1 with file:line and the fix for a malformed config', () => {
+    const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n  abi3: maybe\n' });
+    const run = cli(['plan', '--json'], dir);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('error: native-matrix.yml:3: matrix.abi3: the string "maybe" is not allowed; use auto, true or false\n');
+  });
+
+  it('exits 1 when --config names a missing file', () => {
+    const run = cli(['plan', '--config', 'nope.yml'], makeProject(ABI3_MATURIN_PROJECT));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('error: config: nope.yml does not exist; give the path of a native-matrix.yml or pyproject.toml, relative to the working directory\n');
+  });
+
+  it('exits 2 on a usage error', () => {
+    const dir = makeProject(ABI3_MATURIN_PROJECT);
+    expect(cli(['plan', '--jsn'], dir).status).toBe(2);
+    expect(cli(['plan', '--jsn'], dir).stderr).toMatch(/^native-matrix: plan: Unknown option '--jsn'/);
+    expect(cli(['deploy'], dir).status).toBe(2);
+    expect(cli(['--help'], dir).status).toBe(0);
+    expect(cli(['--version'], dir).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
