@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -19,7 +19,12 @@ interface SourceEntry {
 const SOURCES = (parse(sourcesText) as { sources: Record<GmpLibrary, Record<string, SourceEntry>> }).sources;
 
 /** MPFR and MPC versions used with GMP (the newest in the catalog). */
-const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0]!;
+const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b) => compareVersions(b, a))[0]!;
+
+const EMPTY_DOC_MAKEFILE = ['.DEFAULT:', '\t@:', 'all install check clean distclean mostlyclean maintainer-clean install-data install-exec uninstall installdirs install-strip info dvi pdf html ps tags ctags distdir:', '\t@:', ''].join('\n');
+
+/** Compares dotted versions numerically. */
+const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 export interface GmpBuildOptions {
   /** GNU host triple, deliberately generic: `x86_64-pc-linux-gnu`, `x86_64-w64-mingw32`. */
@@ -83,12 +88,18 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
         // tune the library to the CI machine; the FSF original names the family.
         await copyFile(path.join(srcDir, 'configfsf.guess'), path.join(srcDir, 'config.guess'));
       }
+      if (library === 'gmp' && !existsSync(path.join(srcDir, 'doc'))) {
+        // Debian's +dfsg tarball drops the GFDL manual, but configure still
+        // generates doc/Makefile: give it an empty one.
+        await mkdir(path.join(srcDir, 'doc'));
+        await writeFile(path.join(srcDir, 'doc', 'Makefile.in'), EMPTY_DOC_MAKEFILE);
+      }
       const dependencies = library === 'gmp' ? [] : ['--with-gmp=' + prefix, ...(library === 'mpc' ? ['--with-mpfr=' + prefix] : [])];
       const configureEnv = {
         ...options.env,
         // GMP 6.3.0's configure probes fail under C23 (the default of GCC 15);
         // pinning the dialect is the known fix.
-        CC: library === 'gmp' && source.version <= '6.3.0' ? `${cc} -std=gnu17` : cc,
+        CC: library === 'gmp' && compareVersions(source.version, '6.3.0') <= 0 ? `${cc} -std=gnu17` : cc,
       };
       await reporter.group(`Building ${library} ${source.version} for ${options.host}`, async () => {
         await runner.run(

@@ -40,7 +40,7 @@ export interface Manifest {
   readonly generator: string;
   readonly cell: { readonly id: string; readonly platform: string; readonly target: string; readonly python: readonly string[]; readonly abi3: boolean };
   readonly project: { readonly name?: string; readonly version?: string };
-  readonly gmp: { readonly source: 'system' | 'build'; readonly version?: string; readonly libraries: readonly string[] };
+  readonly gmp: { readonly source: 'system' | 'build'; readonly version?: string; readonly libraries: readonly string[]; /** For a from-source build: whether it came from the cache. */ readonly cached?: boolean };
   readonly files: readonly ManifestFile[];
   /** Whether every smoke test passed. */
   readonly ok: boolean;

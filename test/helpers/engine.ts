@@ -1,0 +1,79 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../src/build/manifest.js';
+import { buildMany, type BuildManyOptions } from '../../src/commands/build-many.js';
+import type { Problem } from '../../src/errors.js';
+import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/process/runner.js';
+import type { Reporter } from '../../src/reporter.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixture = (name: string) => path.join(ROOT, 'test/fixtures', name);
+
+/** Shared across the integration tests of one run, so cargo compiles each crate once. */
+export const CARGO_TARGET_DIR = path.join(tmpdir(), 'native-matrix-test-target');
+
+/** Collects what the engine reports, and echoes it when NATIVE_MATRIX_TEST_LOG is set. */
+export class RecordingReporter implements Reporter {
+  readonly lines: string[] = [];
+  readonly warnings: Problem[] = [];
+  info(message: string) {
+    this.lines.push(message);
+    if (process.env.NATIVE_MATRIX_TEST_LOG) process.stderr.write(`${message}\n`);
+  }
+  warning(problem: Problem) {
+    this.warnings.push(problem);
+  }
+  async group<T>(title: string, work: () => Promise<T>) {
+    this.info(`==> ${title}`);
+    return work();
+  }
+}
+
+export const quietLog = (): NodeJS.WritableStream =>
+  (process.env.NATIVE_MATRIX_TEST_LOG ? process.stderr : { write: () => true }) as unknown as NodeJS.WritableStream;
+
+/** Builds a fixture with the real engine and returns the manifests. */
+export async function buildFixture(
+  name: string,
+  options: Partial<BuildManyOptions> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>> }> {
+  const outRoot = options.outRoot ?? mkdtempSync(path.join(tmpdir(), `native-matrix-out-${name}-`));
+  const result = await buildMany(
+    {
+      workingDirectory: fixture(name),
+      skipForeign: false,
+      runner: new ExecaRunner(quietLog()),
+      ...options,
+      outRoot,
+      env: { ...process.env, CARGO_TARGET_DIR, ...options.env },
+    },
+    new RecordingReporter(),
+  );
+  const manifests = await Promise.all(
+    result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest),
+  );
+  return { outRoot, manifests, result };
+}
+
+/**
+ * Runs every command inside a private mount namespace in which the given
+ * files are replaced by /dev/null: the system's libgmp is then unloadable,
+ * for this process tree only.
+ */
+export class MaskingRunner implements CommandRunner {
+  constructor(
+    private readonly inner: CommandRunner,
+    private readonly hidden: readonly string[],
+  ) {}
+
+  run(file: string, args: readonly string[], options: RunOptions = {}) {
+    const script = 'for f in $NM_MASK; do mount --bind /dev/null "$f" || exit 97; done; exec "$@"';
+    return this.inner.run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', file, ...args], {
+      ...options,
+      env: { ...options.env, NM_MASK: this.hidden.join(' ') },
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/build/manifest.js';
+import { buildFixture } from '../helpers/engine.js';
+
+const FACTORIAL_100 =
+  '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
+
+describe('binary kind on Linux x86_64', () => {
+  it('packages gmp-cli with the libgmp it needs, and the unpacked program prints 100! in a clean environment', async () => {
+    const { manifests, outRoot } = await buildFixture('gmp-cli', {});
+    const [manifest] = manifests;
+    expect(manifest!.cell).toMatchObject({ id: 'linux-x86_64', python: [] });
+    const [archive] = manifest!.files;
+    expect(archive).toMatchObject({ name: 'gmp-cli-0.1.0-linux-x86_64.tar.gz', kind: 'archive', bundled: ['libgmp.so.10'], smokePassed: ['binary'] });
+    const file = path.join(outRoot, 'linux-x86_64', archive!.name);
+    expect(await sha256File(file)).toBe(archive!.sha256);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'gmp-cli-'));
+    expect(spawnSync('tar', ['-xzf', file, '-C', dir]).status).toBe(0);
+    const program = path.join(dir, 'gmp-cli-0.1.0-linux-x86_64', 'bin', 'gmp-cli');
+    const run = spawnSync(program, ['100'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    expect(run.stdout.trim()).toBe(FACTORIAL_100);
+    // It loads the libgmp from the archive, not the system's.
+    const ldd = spawnSync('ldd', [program], { encoding: 'utf8' });
+    expect(ldd.stdout).toMatch(new RegExp(`libgmp\\.so\\.10 => ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gmp-cli-0\\.1\\.0-linux-x86_64/bin/\\.\\./lib/libgmp\\.so\\.10`));
+    const version = spawnSync(program, ['--version'], { encoding: 'utf8' });
+    expect(version.stdout).toMatch(/^gmp-cli 0\.1\.0 \(GMP \d+\.\d+\.\d+\)/);
+  });
+});

