@@ -67,7 +67,7 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
 
     const unrepaired = await smokeWithoutSystemGmp('qsym-like', await unrepairedWheelDir('qsym-like'), 'qsymlike', 'qsymlike');
     expect(unrepaired.passed).toBe(false);
-    expect(unrepaired.output).toMatch(/ImportError: libgmp\.so\.10/);
+    expect(unrepaired.output).toMatch(/ImportError: \S*libgmp\.so\.10/);
   });
 
   it('passes for the repaired gmp-cext wheel and fails for the unrepaired one', async () => {

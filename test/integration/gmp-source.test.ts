@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,17 +31,24 @@ function configFile(smoke: string, libraries = '[gmp]'): string {
 
 describe('gmp.source: build', () => {
   it('builds GMP 6.3.0 from verified source (fat, generic host), links and bundles it, and reuses the cache next time', async () => {
-    const config = configFile("assert gmpcext.gmp_version() == '6.3.0', gmpcext.gmp_version()");
+    const config = configFile("assert gmpcext.gmp_version() == '6.3.0', gmpcext.gmp_version()", '[gmp, mpfr, mpc]');
     const env = { NATIVE_MATRIX_CACHE: cache };
     const cold = await buildFixture('gmp-cext', { configPath: config, env });
     expect(cold.manifests[0]!.ok).toBe(true);
-    expect(cold.manifests[0]!.gmp).toEqual({ source: 'build', version: '6.3.0', libraries: ['gmp'], cached: false });
-    expect(cold.manifests[0]!.files[0]!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
+    expect(cold.manifests[0]!.gmp).toEqual({ source: 'build', version: '6.3.0', libraries: ['gmp', 'mpfr', 'mpc'], cached: false });
+    // MPFR and MPC were built against that GMP, into the same prefix.
+    const [entry] = readdirSync(path.join(cache, 'gmp'));
+    for (const file of ['lib/libgmp.so.10', 'lib/libmpfr.so.6', 'lib/libmpc.so.3', 'include/gmp.h', 'include/mpfr.h', 'include/mpc.h']) {
+      expect(existsSync(path.join(cache, 'gmp', entry!, file)), file).toBe(true);
+    }
+    // GMP 6.3.0 is libgmp.so.10.5.0; the system's 6.2.1 would be 10.4.1.
+    expect(cold.manifests[0]!.files[0]!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10\.5\.0$/)]);
 
     const warm = await buildFixture('gmp-cext', { configPath: config, env });
     expect(warm.manifests[0]!.ok).toBe(true);
     // The second provisioning finds the finished build in the cache (its time is measured by bench/gmp-cache.mjs).
     expect(warm.manifests[0]!.gmp.cached).toBe(true);
-    expect(warm.manifests[0]!.files[0]!.sha256).toBe(cold.manifests[0]!.files[0]!.sha256);
+    // auditwheel names the bundled copy by its content: the same library both times.
+    expect(warm.manifests[0]!.files[0]!.bundled).toEqual(cold.manifests[0]!.files[0]!.bundled);
   });
 });
