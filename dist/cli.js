@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __nativeMatrixRequire } from 'node:module'; const require = __nativeMatrixRequire(import.meta.url);
-import{a as c,b as u,c as p,d as y,g as h,h as w,j as v,n as b,o as x,r as C}from"./chunks/chunk-NO3JY273.js";import{a as s}from"./chunks/chunk-RBBFUM6V.js";import E from"node:path";import{parseArgs as O}from"node:util";var i=class{constructor(t=process.stderr){this.stream=t}stream;static{s(this,"TerminalReporter")}info(t){this.stream.write(`${t}
+import{a as s,e as c,f as u,g as p,h as y,k as h,l as w,n as v,r as b,s as x,v as C}from"./chunks/chunk-5TYZ62DL.js";import E from"node:path";import{parseArgs as O}from"node:util";var i=class{constructor(t=process.stderr){this.stream=t}stream;static{s(this,"TerminalReporter")}info(t){this.stream.write(`${t}
 `)}warning(t){this.stream.write(`warning: ${c(t)}
 `)}async group(t,e){let o=performance.now();this.stream.write(`==> ${t}
 `);try{return await e()}finally{this.stream.write(`<== ${t} (${((performance.now()-o)/1e3).toFixed(1)} s)
@@ -20,7 +20,7 @@ Common options:
 `),0;let{command:e,values:o}=t;if(o.help)return process.stdout.write(`${l}
 `),0;let a=new i,f=E.resolve(String(o["working-directory"]??".")),g=o.config,d=s(n=>typeof o[n]=="string"?w(o[n]):void 0,"list");if(e==="plan"){let n=await x({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:v()},a);return process.stdout.write(o.json?`${b(n.cells)}
 `:`${C(n.cells,h(),n.publish)}
-`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-D6RMXQUC.js");return P(e,o,{workingDirectory:f,configPath:g,reporter:a})}s(S,"main");S(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof u?r.problems.forEach(e=>t.error(e)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
+`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-YXEGDLWM.js");return P(e,o,{workingDirectory:f,configPath:g,reporter:a})}s(S,"main");S(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof u?r.problems.forEach(e=>t.error(e)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
 
 ${l}
 `):process.stderr.write(`native-matrix: internal error: ${r instanceof Error?r.stack??r.message:String(r)}

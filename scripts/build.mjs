@@ -1,6 +1,6 @@
-// Bundles the action (dist/index.js) and the CLI (dist/cli.js) with esbuild.
-// Heavy modules are loaded with dynamic import() in the engine, so code
-// splitting keeps them out of the start-up path of `plan`.
+// Bundles the action (dist/index.js), the CLI (dist/cli.js) and the action's
+// network-heavy build/publish steps (dist/github-commands.js) with esbuild.
+// Heavy modules are loaded with dynamic import(), so that `plan` starts fast.
 // Usage: node scripts/build.mjs [outdir]   (default: dist)
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
@@ -30,16 +30,14 @@ const sideEffectFree = {
 };
 
 await rm(outdir, { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { index: 'src/action.ts', cli: 'src/cli.ts' },
   outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node24',
-  chunkNames: 'chunks/[name]-[hash]',
   loader: { '.yml': 'text', '.py': 'text' },
   define: { __VERSION__: JSON.stringify(version) },
   legalComments: 'none',
@@ -51,4 +49,13 @@ await build({
   banner: {
     js: "import { createRequire as __nativeMatrixRequire } from 'node:module'; const require = __nativeMatrixRequire(import.meta.url);",
   },
-});
+};
+
+// The entry points and what they share.
+await build({ ...common, entryPoints: { index: 'src/action.ts', cli: 'src/cli.ts' }, chunkNames: 'chunks/[name]-[hash]' });
+
+// The action's build and publish steps, with the network stack (@actions/cache,
+// @actions/artifact, undici), as a bundle of their own that dist/index.js
+// imports only for those commands: `plan` never loads it.
+await build({ ...common, entryPoints: { 'github-commands': 'src/adapters/github-commands.ts' }, chunkNames: 'chunks/github-[name]-[hash]' });
+

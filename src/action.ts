@@ -34,7 +34,10 @@ async function main(): Promise<void> {
     }
     case 'build':
     case 'publish': {
-      const { runActionCommand } = await import('./adapters/github-commands.js');
+      // A separate bundle (see scripts/build.mjs), so that `plan` never loads
+      // the network stack; the path is resolved at run time on purpose.
+      const bundle = './github-commands.js';
+      const { runActionCommand } = (await import(bundle)) as typeof import('./adapters/github-commands.js');
       await runActionCommand(inputs, workingDirectory, reporter);
       return;
     }

@@ -6,6 +6,8 @@ import toolsText from '../../matrix/tools.yml';
 import { cacheKey, cacheRoot } from '../build/cache.js';
 import { buildMarkdown } from '../build/summary.js';
 import { buildMany } from '../commands/build-many.js';
+import { loadCatalog } from '../catalog/catalog.js';
+import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { artifactName, uploadCellArtifact } from '../github/artifacts.js';
 import { restoreBuildCache, saveBuildCache } from '../github/cache.js';
@@ -24,10 +26,12 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const cell = parseCell(inputs.cell, 'input cell');
   const outRoot = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), 'native-matrix-out');
 
-  // One cache per platform and inputs that shape what is cached.
+  // One cache per platform and the inputs that shape what is cached: the
+  // GMP settings, the pinned sources and tools, the cell's interpreters.
+  const config = await loadConfig({ configPath: inputs.configPath, workingDirectory, catalog: loadCatalog() });
   const cachePaths = [cacheRoot()];
   const prefix = `native-matrix-${cell.platform}-`;
-  const key = `${prefix}${cacheKey({ sources: parse(sourcesText), tools: parse(toolsText), python: cell.python })}`;
+  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python })}`;
   const restored = await restoreBuildCache(cachePaths, key, [prefix]);
 
   const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], python: inputs.python, outRoot, skipForeign: false }, reporter);
