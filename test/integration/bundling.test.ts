@@ -31,7 +31,9 @@ async function contextFor(name: string, run: CommandRunner = runner): Promise<Ce
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
 async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string) {
-  return smokeWheel({ context: await contextFor(name, masked), platform: linux, interpreter: python, wheelDir, distribution, importName });
+  const context = await contextFor(name, masked);
+  const tools = await ensureToolEnv({ runner, host: python, tools: [], cacheDir: context.cacheDir });
+  return smokeWheel({ context, platform: linux, tools, interpreter: python, wheelDir, distribution, importName });
 }
 
 /** Builds the fixture's wheel without repairing it, into a directory of its own. */
