@@ -47,6 +47,8 @@ export function createClient({ token, baseUrl = 'https://api.github.com', retryB
       // The plugin's default serialises every write one second apart; asset
       // uploads are writes too, and a release of 40 wheels should not take 40 s.
       write: new Bottleneck.Group({ maxConcurrent: writeConcurrency, minTime: writeSpacingMs }),
+      // Writes that notify people (creating and publishing a release) stay one at a time.
+      notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: writeSpacingMs * 4 }),
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
         log(`rate limited on ${options.method} ${options.url}; retrying in ${retryAfter} s`);
         return retryCount < 4;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { GitHubClient } from './client.js';
 
@@ -37,7 +36,7 @@ export interface ReleaseReport {
   readonly published: boolean;
 }
 
-interface Release {
+export interface Release {
   id: number;
   tag_name: string;
   draft: boolean;
@@ -45,7 +44,7 @@ interface Release {
   upload_url: string;
 }
 
-interface Asset {
+export interface Asset {
   id: number;
   name: string;
   size: number;
@@ -116,7 +115,7 @@ export class ReleasePublisher {
     const replaced: string[] = [];
     await mapLimit(request.files, request.concurrency ?? 4, async (file) => {
       const asset = existing.find((a) => a.name === file.name);
-      if (asset && asset.state === 'uploaded' && (await this.sameContent(owner, repo, asset, file))) {
+      if (asset && ReleasePublisher.proven(asset, file)) {
         skipped.push(file.name);
         return;
       }
@@ -153,10 +152,14 @@ export class ReleasePublisher {
     return all.filter((r) => r.tag_name === tag).sort((a, b) => a.id - b.id);
   }
 
-  private async findRelease(owner: string, repo: string, tag: string): Promise<Release | undefined> {
-    const releases = await this.releasesFor(owner, repo, tag);
-    // A published release wins over drafts; among drafts, the oldest.
-    return releases.find((r) => !r.draft) ?? releases[0];
+  /** The published release of the tag, else its oldest draft. */
+  async findRelease(owner: string, repo: string, tag: string): Promise<Release | undefined> {
+    try {
+      return (await this.client.rest.repos.getReleaseByTag({ owner, repo, tag })).data as Release;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    return (await this.releasesFor(owner, repo, tag))[0];
   }
 
   private async createDraft(request: ReleaseRequest): Promise<Release> {
@@ -182,11 +185,11 @@ export class ReleasePublisher {
     return winner;
   }
 
-  private async listAssets(owner: string, repo: string, releaseId: number): Promise<Asset[]> {
+  async listAssets(owner: string, repo: string, releaseId: number): Promise<Asset[]> {
     return (await this.client.paginate(this.client.rest.repos.listReleaseAssets, { owner, repo, release_id: releaseId, per_page: 100 })) as Asset[];
   }
 
-  private async deleteAsset(owner: string, repo: string, assetId: number): Promise<void> {
+  async deleteAsset(owner: string, repo: string, assetId: number): Promise<void> {
     await this.ignoreNotFound(() => this.client.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: assetId }));
   }
 
@@ -198,15 +201,17 @@ export class ReleasePublisher {
     }
   }
 
-  /** Whether an uploaded asset holds exactly the file: by GitHub's digest, else by downloading it. */
-  private async sameContent(owner: string, repo: string, asset: Asset, file: FileToPublish): Promise<boolean> {
-    if (asset.size !== file.size) return false;
-    if (asset.digest) return asset.digest === `sha256:${file.sha256}`;
-    const { data } = await this.client.rest.repos.getReleaseAsset({ owner, repo, asset_id: asset.id, headers: { accept: 'application/octet-stream' } });
-    return createHash('sha256').update(Buffer.from(data as unknown as ArrayBuffer)).digest('hex') === file.sha256;
+  /**
+   * Whether a complete asset provably holds the file: GitHub's sha256 digest
+   * says so. Without a digest (older GitHub Enterprise Servers) nothing is
+   * proven, and the file is uploaded again rather than trusted.
+   */
+  private static proven(asset: Asset, file: FileToPublish): boolean {
+    return asset.state === 'uploaded' && asset.size === file.size && asset.digest === `sha256:${file.sha256}`;
   }
 
-  private async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
+  /** Uploads one file to the release, reconciling with what a failed attempt left before trying again. */
+  async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
     const body = await readFile(file.path);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -225,7 +230,7 @@ export class ReleasePublisher {
         if (!isTransient(error) || attempt >= UPLOAD_ATTEMPTS) throw error;
         this.log(`Upload of ${file.name} failed (${statusOf(error) ?? (error as Error).message}); checking the release before attempt ${attempt + 1}`);
         const leftover = (await this.listAssets(owner, repo, release.id)).find((a) => a.name === file.name);
-        if (leftover?.state === 'uploaded' && (await this.sameContent(owner, repo, leftover, file))) return;
+        if (leftover && ReleasePublisher.proven(leftover, file)) return;
         if (leftover) await this.deleteAsset(owner, repo, leftover.id);
         await new Promise((resolve) => setTimeout(resolve, this.backoffMs * attempt));
       }
@@ -238,7 +243,9 @@ export class ReleasePublisher {
     const wrong: string[] = [];
     for (const file of files) {
       const matching = assets.filter((a) => a.name === file.name);
-      if (matching.length !== 1 || matching[0]!.state !== 'uploaded' || !(await this.sameContent(owner, repo, matching[0]!, file))) wrong.push(file.name);
+      const [asset, ...more] = matching;
+      const digestAgrees = !asset?.digest || asset.digest === `sha256:${file.sha256}`;
+      if (!asset || more.length > 0 || asset.state !== 'uploaded' || asset.size !== file.size || !digestAgrees) wrong.push(file.name);
     }
     if (wrong.length > 0) throw new Error(`the release does not hold ${wrong.join(', ')} as built; it stays a draft`);
   }

@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/github/client.js';
+import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
+import { FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
+
+const servers: FakeGitHub[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+async function fake(fault?: (context: FaultContext) => Fault | undefined) {
+  const server = await new FakeGitHub('o', 'r', fault).start();
+  servers.push(server);
+  return server;
+}
+
+function files(count: number, seed = 'x'): FileToPublish[] {
+  const dir = mkdtempSync(path.join(tmpdir(), 'assets-'));
+  return Array.from({ length: count }, (_, i) => {
+    const name = `pkg-1.0-cp310-abi3-platform${i}.whl`;
+    const content = Buffer.from(`${seed}:${i}:`.repeat(50 + i));
+    writeFileSync(path.join(dir, name), content);
+    return { name, path: path.join(dir, name), sha256: sha256(content), size: content.length };
+  });
+}
+
+function publisher(server: FakeGitHub, timeoutMs = 2000) {
+  const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 5, writeSpacingMs: 0, timeoutMs });
+  return new ReleasePublisher(client, () => {}, 5);
+}
+
+const request = (list: FileToPublish[], extra = {}) => ({ owner: 'o', repo: 'r', tag: 'v1.2.3', draft: false, files: list, ...extra });
+const expectExactly = (server: FakeGitHub, list: FileToPublish[]) => {
+  const [release, ...others] = server.view('v1.2.3');
+  expect(others).toEqual([]);
+  expect(release!.assets.map((a) => [a.name, a.state, a.sha256]).sort()).toEqual(list.map((f) => [f.name, 'uploaded', f.sha256]).sort());
+  return release!;
+};
+
+describe('release publisher against a local GitHub', () => {
+  it('creates a draft, fills it, and publishes it only when complete', async () => {
+    const server = await fake();
+    const list = files(5);
+    const report = await publisher(server).publish(request(list));
+    expect(report).toMatchObject({ created: true, published: true, skipped: [], replaced: [] });
+    expect([...report.uploaded].sort()).toEqual(list.map((f) => f.name).sort());
+    expect(expectExactly(server, list).draft).toBe(false);
+    // Draft first: the release was created as a draft and published by the last write.
+    const writes = server.log.filter((line) => !line.startsWith('GET'));
+    expect(writes[0]).toBe('POST /repos/o/r/releases');
+    expect(writes.at(-1)).toMatch(/^PATCH \/repos\/o\/r\/releases\/\d+$/);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('uploads zero bytes on a second run, and replaces only what changed', async () => {
+    const server = await fake();
+    const list = files(4);
+    await publisher(server).publish(request(list));
+    const bytes = server.uploadBytes;
+    const again = await publisher(server).publish(request(list));
+    expect(server.uploadBytes).toBe(bytes);
+    expect(again).toMatchObject({ created: false, uploaded: [], replaced: [] });
+    expect(again.skipped).toHaveLength(4);
+
+    const changed = files(4, 'y').map((f, i) => (i === 2 ? { ...f, name: list[2]!.name } : list[i]!));
+    const third = await publisher(server).publish(request(changed));
+    expect(third).toMatchObject({ uploaded: [list[2]!.name], replaced: [list[2]!.name] });
+    expectExactly(server, changed);
+  });
+
+  it('writes nothing in a dry run, and says what it would write', async () => {
+    const server = await fake();
+    const report = await publisher(server).publish(request(files(2), { dryRun: true }));
+    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3']);
+    expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
+    expect(server.releases).toEqual([]);
+  });
+
+  const FAULTS: [string, Fault][] = [
+    ['500', { kind: 'status', status: 500 }],
+    ['502 leaving a starter asset', { kind: 'starter' }],
+    ['422 already_exists', { kind: 'conflict' }],
+    ['403 secondary rate limit with retry-after', { kind: 'rate-limit', status: 403, retryAfter: 1 }],
+    ['429 with retry-after', { kind: 'rate-limit', status: 429, retryAfter: 1 }],
+    ['connection reset', { kind: 'reset' }],
+    ['timeout', { kind: 'timeout' }],
+  ];
+  for (const [label, fault] of FAULTS) {
+    it(`survives ${label} on uploads and on API calls, ending with exactly the files`, async () => {
+      // The first two uploads and every fourth API call fail.
+      let uploads = 0;
+      const server = await fake((context) => {
+        if (context.upload) return uploads++ < 2 ? fault : undefined;
+        if (fault.kind === 'starter' || fault.kind === 'conflict') return undefined;
+        return context.index % 4 === 1 ? fault : undefined;
+      });
+      const list = files(3);
+      const report = await publisher(server, 500).publish(request(list));
+      expect(report.published).toBe(true);
+      expectExactly(server, list);
+      expect(server.violations).toEqual([]);
+    });
+  }
+
+  it('keeps the release a draft when it cannot complete, and completes it on the next run', async () => {
+    // Every upload of one file fails with 502 and a starter asset.
+    const list = files(3);
+    let broken = true;
+    const server = await fake((context) => (broken && context.upload && context.path.includes('/assets') && context.index >= 0 && server.log.at(-1)?.includes(list[1]!.name) ? { kind: 'starter' } : undefined));
+    await expect(publisher(server).publish(request(list))).rejects.toThrow();
+    const [draft] = server.view('v1.2.3');
+    expect(draft!.draft).toBe(true);
+    broken = false;
+    await publisher(server).publish(request(list));
+    expect(expectExactly(server, list).draft).toBe(false);
+  });
+
+  it('lets 8 publishers race on one tag: one release, no duplicate asset', async () => {
+    const server = await fake();
+    const list = files(6);
+    const reports = await Promise.all(Array.from({ length: 8 }, () => publisher(server).publish(request(list))));
+    expect(reports.every((r) => r.published)).toBe(true);
+    const release = expectExactly(server, list);
+    expect(release.draft).toBe(false);
+    expect(new Set(reports.map((r) => r.url)).size).toBe(1);
+  });
+
+  it('never puts the token in its output', async () => {
+    const server = await fake(() => ({ kind: 'status', status: 500 }));
+    const lines: string[] = [];
+    const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 1, writeSpacingMs: 0, log: (m) => lines.push(m) });
+    const error = await new ReleasePublisher(client, (m) => lines.push(m), 1).publish(request(files(1))).catch((e: unknown) => e);
+    expect(String(error)).not.toContain('ghs_secret');
+    expect(JSON.stringify(lines)).not.toContain('ghs_secret');
+  });
+});
+
