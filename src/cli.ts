@@ -15,6 +15,7 @@ const USAGE = `Usage:
   native-matrix plan    [--config F] [--platforms L] [--python L] [--json]
   native-matrix build   [--config F] [--cell JSON | --platform ID] [--python L] [--out DIR]
   native-matrix publish [--config F] --from DIR [--tag T] [--repo OWNER/NAME] [--dry-run]
+                        [--platforms L] [--python L]   (the plan's narrowing, if any)
   native-matrix run     [--config F] [--out DIR]
 
 Common options:
@@ -35,6 +36,8 @@ const OPTIONS = {
   publish: {
     ...COMMON,
     from: { type: 'string' },
+    platforms: { type: 'string' },
+    python: { type: 'string' },
     tag: { type: 'string' },
     repo: { type: 'string' },
     'dry-run': { type: 'boolean' },

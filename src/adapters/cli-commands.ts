@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { buildMany } from '../commands/build-many.js';
+import { publishCommand } from '../commands/publish.js';
 import { splitList } from '../config/selectors.js';
 import { UsageError, UserError } from '../errors.js';
 import { parseCell } from '../plan/cell.js';
@@ -13,11 +14,27 @@ export interface CliContext {
 
 type Values = Record<string, string | boolean | undefined>;
 
+const list = (value: string | boolean | undefined) => (typeof value === 'string' ? splitList(value) : undefined);
+
 /** build, publish and run on the terminal. */
 export async function runCliCommand(command: 'build' | 'publish' | 'run', values: Values, context: CliContext): Promise<number> {
   const { reporter, workingDirectory, configPath } = context;
   if (command === 'publish') {
-    throw new UserError({ key: 'publish', message: 'is not available in this version of native-matrix', fix: 'upload the files of each cell directory by hand for now' });
+    if (typeof values.from !== 'string') throw new UsageError('publish: --from DIR is required');
+    const result = await publishCommand(
+      {
+        workingDirectory,
+        configPath,
+        fromDir: path.resolve(values.from),
+        narrowing: { platforms: list(values.platforms), python: list(values.python), platformsLabel: '--platforms', pythonLabel: '--python' },
+        tag: typeof values.tag === 'string' ? values.tag : undefined,
+        repository: typeof values.repo === 'string' ? values.repo : undefined,
+        dryRun: values['dry-run'] === true,
+      },
+      reporter,
+    );
+    if (result.release?.url) process.stdout.write(`${result.release.url}\n`);
+    return 0;
   }
   if (command === 'build' && values.cell && values.platform) throw new UsageError('build: give --cell or --platform, not both');
   const outRoot = path.resolve(String(values.out ?? 'wheelhouse'));

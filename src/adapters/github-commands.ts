@@ -9,7 +9,8 @@ import { buildMany } from '../commands/build-many.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import { artifactName, uploadCellArtifact } from '../github/artifacts.js';
+import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../github/artifacts.js';
+import { publishCommand } from '../commands/publish.js';
 import { restoreBuildCache, saveBuildCache } from '../github/cache.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
@@ -17,9 +18,7 @@ import type { Reporter } from '../reporter.js';
 
 /** build and publish as action steps. */
 export async function runActionCommand(inputs: ActionInputs, workingDirectory: string, reporter: Reporter): Promise<void> {
-  if (inputs.command === 'publish') {
-    throw new UserError({ key: 'input command', message: 'publish is not available in this version of native-matrix', fix: 'download the native-matrix-* artifacts and publish them by hand for now' });
-  }
+  if (inputs.command === 'publish') return publishStep(inputs, workingDirectory, reporter);
   if (!inputs.cell) {
     throw new UserError({ key: 'input cell', message: 'is required for command: build', fix: 'pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan' });
   }
@@ -53,4 +52,33 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   if (process.env.GITHUB_STEP_SUMMARY && built) await core.summary.addRaw(buildMarkdown([built.manifest])).write();
   if (restored !== key) await saveBuildCache(cachePaths, key);
   if (result.failed.length > 0) throw new UserError(result.failed.flatMap(({ error }) => error.problems));
+}
+
+/** Downloads every cell's artifact, verifies them all, and publishes the release. */
+async function publishStep(inputs: ActionInputs, workingDirectory: string, reporter: Reporter): Promise<void> {
+  if (inputs.githubToken) core.setSecret(inputs.githubToken);
+  const fromDir = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), 'native-matrix-publish');
+  const names = await reporter.group('Download the build artifacts', () => downloadCellArtifacts(fromDir));
+  reporter.info(`${names.length} artifacts: ${names.join(', ')}`);
+  const result = await publishCommand(
+    {
+      workingDirectory,
+      configPath: inputs.configPath,
+      fromDir,
+      narrowing: { platforms: inputs.platforms, python: inputs.python },
+      tag: inputs.tag,
+      token: inputs.githubToken,
+      dryRun: inputs.dryRun,
+    },
+    reporter,
+  );
+  core.setOutput('assets', String(result.files));
+  if (result.release?.url) core.setOutput('release-url', result.release.url);
+  if (process.env.GITHUB_STEP_SUMMARY && result.release) {
+    const { uploaded, skipped, replaced, planned } = result.release;
+    const lines = inputs.dryRun
+      ? ['## native-matrix publish (dry run)', '', ...planned.map((line) => `- would ${line}`)]
+      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length} uploaded, ${skipped.length} already there, ${replaced.length} replaced.`];
+    await core.summary.addRaw(`${lines.join('\n')}\n`).write();
+  }
 }

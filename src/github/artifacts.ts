@@ -14,3 +14,15 @@ export async function uploadCellArtifact(name: string, dir: string): Promise<{ i
   const client = new DefaultArtifactClient();
   return client.uploadArtifact(name, files, dir, { compressionLevel: 0 });
 }
+
+/** Downloads every `native-matrix-*` artifact of this run into `dir/<artifact name>/`. */
+export async function downloadCellArtifacts(dir: string): Promise<string[]> {
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const client = new DefaultArtifactClient();
+  const { artifacts } = await client.listArtifacts({ latest: true });
+  const ours = artifacts.filter((artifact) => artifact.name.startsWith(ARTIFACT_PREFIX));
+  for (const artifact of ours) {
+    await client.downloadArtifact(artifact.id, { path: path.join(dir, artifact.name) });
+  }
+  return ours.map((artifact) => artifact.name);
+}

@@ -73,8 +73,11 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
 
   const files: ReleaseFile[] = [];
   const owners = new Map<string, string>();
-  for (const [id, { dir, manifest }] of found) {
-    if (!plannedIds.has(id) || !manifest.ok) continue;
+  // In plan order, so that reports read the same on every machine.
+  for (const { id } of planned) {
+    const cell = found.get(id);
+    if (!cell || !cell.manifest.ok) continue;
+    const { dir, manifest } = cell;
     for (const file of manifest.files) {
       const filePath = path.join(dir, file.name);
       const owner = owners.get(file.name);
@@ -97,7 +100,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
   }
   if (problems.length > 0) throw new UserError(problems);
   files.sort((a, b) => a.name.localeCompare(b.name));
-  return { manifests: [...found.values()].map((f) => f.manifest), files, leftOut };
+  return { manifests: planned.flatMap((c) => (found.has(c.id) ? [found.get(c.id)!.manifest] : [])), files, leftOut };
 }
 
 export const CHECKSUMS_FILE = 'SHA256SUMS';
