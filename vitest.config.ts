@@ -32,6 +32,11 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        // Benchmarks that need the test helpers; not part of `npm test`.
+        test: { name: 'bench', include: ['bench/**/*.bench.ts'], testTimeout: 10 * 60_000 },
+      },
     ],
   },
 });
