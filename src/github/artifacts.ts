@@ -24,5 +24,5 @@ export async function downloadCellArtifacts(dir: string): Promise<string[]> {
   for (const artifact of ours) {
     await client.downloadArtifact(artifact.id, { path: path.join(dir, artifact.name) });
   }
-  return ours.map((artifact) => artifact.name);
+  return ours.map((artifact) => artifact.name).sort();
 }

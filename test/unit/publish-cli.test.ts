@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../src/build/manifest.js';
+import { writeCell } from '../helpers/cells.js';
 import { FakeGitHub, sha256 } from '../helpers/fake-github.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
@@ -14,26 +14,6 @@ const servers: FakeGitHub[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
-
-/** A cell directory as `native-matrix build` leaves it. */
-function writeCell(fromDir: string, id: string, files: Record<string, string>, { ok = true, dirName = id } = {}) {
-  const dir = path.join(fromDir, dirName);
-  mkdirSync(dir, { recursive: true });
-  const entries = Object.entries(files).map(([name, text]) => {
-    writeFileSync(path.join(dir, name), text);
-    return {
-      name, kind: 'wheel' as const, sha256: sha256(Buffer.from(text)), size: Buffer.byteLength(text), platformTag: 'x', bundled: [],
-      smokePassed: ok ? ['3.12', '3.13'] : ['3.12'],
-      smoke: [{ python: '3.12', passed: true, seconds: 1 }, { python: '3.13', passed: ok, seconds: 1, ...(ok ? {} : { output: 'ImportError' }) }],
-    };
-  });
-  const manifest: Manifest = {
-    schema: 1, generator: 'test', cell: { id, platform: id.replace(/-abi3$/, ''), target: 't', python: ['3.12', '3.13'], abi3: true },
-    project: { name: 'demo' }, gmp: { source: 'system', libraries: ['gmp'] }, files: entries, ok, timings: {}, createdAt: '2026-11-22T00:00:00Z',
-  };
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  return dir;
-}
 
 function standardCells(fromDir: string) {
   writeCell(fromDir, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel' });

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../../src/github/artifacts.js';
+import { parseYamlConfig } from '../../src/config/source.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { planMatrix } from '../../src/plan/planner.js';
+import { gatherCells } from '../../src/publish/gather.js';
+import { ArtifactService } from '../helpers/artifact-service.js';
+import { writeCell } from '../helpers/cells.js';
+import { FakeGitHub } from '../helpers/fake-github.js';
+import { parseGitHubOutput } from '../helpers/github-files.js';
+import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
+
+const ACTION = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/index.js');
+const CONFIG = 'matrix:\n  platforms: [linux-x86_64, windows-x86_64]\n  python: ["3.12", "3.13"]\n';
+const service = new ArtifactService();
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  await service.start();
+  Object.assign(process.env, service.env());
+});
+afterAll(async () => {
+  process.env = saved;
+  await service.stop();
+});
+
+/** Each build cell uploads its directory as its own artifact, as the build step does. */
+async function uploadCells() {
+  const built = mkdtempSync(path.join(tmpdir(), 'built-'));
+  const cells = [
+    writeCell(built, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel '.repeat(1000) }),
+    writeCell(built, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel '.repeat(1000) }),
+  ];
+  for (const dir of cells) await uploadCellArtifact(artifactName(path.basename(dir)), dir);
+}
+
+describe('artifacts through a local artifact service (Twirp ArtifactService + blob storage)', () => {
+  it('round-trips every cell: uploaded by build, downloaded by publish, every sha256 intact', async () => {
+    await uploadCells();
+    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+
+    const downloaded = mkdtempSync(path.join(tmpdir(), 'downloaded-'));
+    expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+    const catalog = loadCatalog();
+    const config = validateConfig(parseYamlConfig(CONFIG, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
+    const plan = planMatrix({ config, catalog, project: { backend: 'maturin', abi3: { enabled: true, floor: { major: 3, minor: 10 } } } });
+    const gathered = await gatherCells(downloaded, plan.cells);
+    expect(gathered.files.map((f) => [f.name, f.cellId])).toEqual([
+      ['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'linux-x86_64-abi3'],
+      ['demo-1.2.3-cp310-abi3-win_amd64.whl', 'windows-x86_64-abi3'],
+    ]);
+  });
+
+  it('dist/index.js publish downloads the artifacts and publishes the release, as on a tag push', async () => {
+    const github = await new FakeGitHub('o', 'r').start();
+    try {
+      const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
+      const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
+      const output = path.join(runnerTemp, 'output');
+      writeFileSync(output, '');
+      const env = {
+        PATH: process.env.PATH!,
+        ...service.env(),
+        GITHUB_ACTIONS: 'true',
+        GITHUB_WORKSPACE: workspace,
+        GITHUB_OUTPUT: output,
+        GITHUB_REF: 'refs/tags/v1.2.3',
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REPOSITORY: 'o/r',
+        GITHUB_API_URL: github.base,
+        RUNNER_TEMP: runnerTemp,
+        INPUT_COMMAND: 'publish',
+        'INPUT_GITHUB-TOKEN': 'ghs_secret',
+        'INPUT_DRY-RUN': 'false',
+        'INPUT_WORKING-DIRECTORY': '.',
+      };
+      const run = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [ACTION], { cwd: workspace, env });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d));
+        child.stderr.on('data', (d: Buffer) => (stdout += d));
+        child.on('close', (status) => resolve({ status, stdout }));
+      });
+      expect(run.status, run.stdout).toBe(0);
+      // Only in the runner's own masking command, which the log never shows.
+      expect(run.stdout.replace('::add-mask::ghs_secret', '')).not.toContain('ghs_secret');
+      const outputs = parseGitHubOutput(output);
+      expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
+      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
+      expect(github.releases[0]!.draft).toBe(false);
+      const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
+      expect(sums.split('\n').filter(Boolean)).toHaveLength(2);
+    } finally {
+      await github.stop();
+    }
+  });
+});
+
