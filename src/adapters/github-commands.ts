@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../github/artifacts.js';
 import { publishCommand } from '../commands/publish.js';
+import { attestFiles } from '../github/attest.js';
 import { restoreBuildCache, saveBuildCache } from '../github/cache.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
@@ -73,6 +74,10 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
     reporter,
   );
   core.setOutput('assets', String(result.files));
+  if (result.release && !inputs.dryRun && result.published.length > 0) {
+    const outcome = await attestFiles(result.published, inputs.githubToken ?? '');
+    reporter.info(outcome.attested ? `Provenance attested for ${result.published.length} files${outcome.url ? `: ${outcome.url}` : ''}` : `Provenance not attested: ${outcome.reason}`);
+  }
   if (result.release?.url) core.setOutput('release-url', result.release.url);
   if (process.env.GITHUB_STEP_SUMMARY && result.release) {
     const { uploaded, skipped, replaced, planned } = result.release;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describeFile } from '../build/manifest.js';
 import { UserError } from '../errors.js';
 import { createClient } from '../github/client.js';
-import { ReleasePublisher, type ReleaseReport } from '../github/releases.js';
+import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
@@ -30,6 +30,8 @@ export interface PublishOptions {
 
 export interface PublishResult {
   readonly files: number;
+  /** The files of the release, SHA256SUMS included. */
+  readonly published: readonly FileToPublish[];
   readonly checksumsPath?: string;
   readonly mergedManifestPath: string;
   readonly release?: ReleaseReport;
@@ -59,7 +61,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
 
-  const files = gathered.files.map((f) => ({ name: f.name, path: f.path, sha256: f.sha256, size: f.size }));
+  const files: FileToPublish[] = gathered.files.map((f) => ({ name: f.name, path: f.path, sha256: f.sha256, size: f.size }));
   let checksumsPath: string | undefined;
   if (plan.config.publish.checksums) {
     checksumsPath = path.join(options.fromDir, CHECKSUMS_FILE);
@@ -75,7 +77,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   if (options.dryRun && !token) {
     reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag}:`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, checksumsPath, mergedManifestPath };
+    return { files: files.length, published: files, checksumsPath, mergedManifestPath };
   }
   const client = createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
@@ -94,5 +96,5 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   );
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
   else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced; ${release.published ? 'published' : 'draft'}: ${release.url}`);
-  return { files: files.length, checksumsPath, mergedManifestPath, release };
+  return { files: files.length, published: files, checksumsPath, mergedManifestPath, release };
 }

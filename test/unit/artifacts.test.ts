@@ -90,6 +90,8 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       expect(run.status, run.stdout).toBe(0);
       // Only in the runner's own masking command, which the log never shows.
       expect(run.stdout.replace('::add-mask::ghs_secret', '')).not.toContain('ghs_secret');
+      // Without id-token permission: one line, and the release goes on.
+      expect(run.stdout).toContain('Provenance not attested: no id-token permission (grant `id-token: write` and `attestations: write` to attest the release files)');
       const outputs = parseGitHubOutput(output);
       expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
       expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
