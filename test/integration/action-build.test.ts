@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/build/manifest.js';
+import { ArtifactService } from '../helpers/artifact-service.js';
+import { CARGO_TARGET_DIR, fixture, ROOT } from '../helpers/engine.js';
+import { parseGitHubOutput } from '../helpers/github-files.js';
+
+const service = new ArtifactService();
+beforeAll(async () => {
+  await service.start();
+});
+afterAll(async () => {
+  await service.stop();
+});
+
+function runAction(args: { cwd: string; env: Record<string, string> }): Promise<{ status: number | null; log: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { cwd: args.cwd, env: args.env });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d));
+    child.stderr.on('data', (d: Buffer) => (log += d));
+    child.on('close', (status) => resolve({ status, log }));
+  });
+}
+
+describe('dist/index.js build, as a matrix job runs it', () => {
+  it('builds the cell, uploads it as native-matrix-<cell id>, and writes outputs and the summary', async () => {
+    const workspace = fixture('qsym-like');
+    const plan = JSON.parse(
+      (await new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'plan', '--json'], { cwd: workspace });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d));
+        child.on('close', () => resolve(out));
+      })),
+    ) as { include: { id: string }[] };
+    const cell = plan.include[0]!;
+    const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
+    const [output, summary] = [path.join(runnerTemp, 'output'), path.join(runnerTemp, 'summary')];
+    writeFileSync(output, '');
+    writeFileSync(summary, '');
+    const run = await runAction({
+      cwd: workspace,
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME!,
+        ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
+        CARGO_TARGET_DIR,
+        ...service.env('run-build', 'job-linux'),
+        GITHUB_ACTIONS: 'true',
+        GITHUB_WORKSPACE: workspace,
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_EVENT_NAME: 'push',
+        RUNNER_TEMP: runnerTemp,
+        INPUT_COMMAND: 'build',
+        INPUT_CELL: JSON.stringify(cell),
+        INPUT_PYTHON: '3.12',
+        'INPUT_WORKING-DIRECTORY': '.',
+        'INPUT_DRY-RUN': 'false',
+      },
+    });
+    expect(run.status, run.log).toBe(0);
+    expect(run.log).toContain('::group::Provision GMP (system)');
+    const outputs = parseGitHubOutput(output);
+    expect(outputs.artifact).toBe('native-matrix-linux-x86_64-abi3');
+    const manifest = JSON.parse(readFileSync(outputs.manifest!, 'utf8')) as Manifest;
+    expect(manifest.ok).toBe(true);
+    expect(manifest.cell.python).toEqual(['3.12']);
+    expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([['native-matrix-linux-x86_64-abi3', true]]);
+    expect(readFileSync(summary, 'utf8')).toContain(`| \`${manifest.files[0]!.name}\` |`);
+  });
+});
