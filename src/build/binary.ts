@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
@@ -6,18 +6,23 @@ import { readToml, table } from '../project/files.js';
 import { cargoFeatureArgs } from './backends.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
+import { unzipTo, zipDirectory } from './archive.js';
+import type { BuildBackend } from '../project/detect.js';
 
 export interface BinaryBuildInputs {
   readonly context: CellContext;
   readonly module: PlatformModule;
+  readonly backend: BuildBackend;
   readonly gmp: GmpProvision;
   readonly outDir: string;
 }
 
-/** The program's name and version, from the config and Cargo.toml. */
-function programIdentity(context: CellContext): { name: string; version: string } {
+/** The program's name and version, from the config, Cargo.toml or pyproject.toml (a C program may have no version). */
+function programIdentity(context: CellContext): { name: string; version?: string } {
   const cargo = readToml(path.join(context.config.project.dir, 'Cargo.toml'));
+  const pyproject = readToml(path.join(context.config.project.dir, 'pyproject.toml'));
   const pkg = table(cargo?.package);
+  const version = [pkg.version, table(pyproject?.project).version].find((v): v is string => typeof v === 'string');
   const name = context.config.project.binary?.name ?? (typeof pkg.name === 'string' ? pkg.name : undefined);
   if (!name) {
     throw new UserError({
@@ -27,7 +32,7 @@ function programIdentity(context: CellContext): { name: string; version: string 
       fix: 'set project.binary.name to the name of the cargo binary',
     });
   }
-  return { name, version: typeof pkg.version === 'string' ? pkg.version : '0.0.0' };
+  return { name, version };
 }
 
 /**
@@ -36,20 +41,12 @@ function programIdentity(context: CellContext): { name: string; version: string 
  * `<name>-<version>-<platform>.<tar.gz|zip>`, and smoke-runs the archive's
  * contents in a clean environment from a fresh directory.
  */
-export async function buildBinary({ context, module, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
-  const { config, runner, platform } = context;
+export async function buildBinary({ context, module, backend, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
+  const { platform } = context;
   const { name, version } = programIdentity(context);
-  const manifestPath = path.join(config.project.dir, 'Cargo.toml');
-  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
-  const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
-  await runner.run(
-    'cargo',
-    ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)],
-    { env: { ...gmp.env, GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys') }, purpose: 'cargo build' },
-  );
-  const built = path.join(targetDir, platform.target, 'release', module.programFile(name));
+  const built = backend === 'make' ? await buildWithMake(context, module, gmp, name) : await buildWithCargo(context, module, gmp, name);
 
-  const stem = `${name}-${version}-${platform.id}`;
+  const stem = [name, version, platform.id].filter(Boolean).join('-');
   const stage = path.join(await mkdtemp(path.join(context.workDir, 'stage-')), stem);
   await mkdir(path.join(stage, 'bin'), { recursive: true });
   const program = path.join(stage, 'bin', module.programFile(name));
@@ -60,9 +57,9 @@ export async function buildBinary({ context, module, gmp, outDir }: BinaryBuildI
   const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);
   const stageParent = path.dirname(stage);
   if (module.archiveFormat === 'zip') {
-    await runner.run('zip', ['-q', '-r', '-X', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
+    await zipDirectory(stageParent, stem, archive);
   } else {
-    await runner.run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
+    await context.runner.run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
   }
 
   const smoke = await smokeProgram(context, module, archive, stem, name);
@@ -81,12 +78,13 @@ export async function buildBinary({ context, module, gmp, outDir }: BinaryBuildI
 async function smokeProgram(context: CellContext, module: PlatformModule, archive: string, stem: string, name: string): Promise<SmokeResult> {
   const started = performance.now();
   const dir = await mkdtemp(path.join(context.workDir, 'smoke-binary-'));
-  const unpack = module.archiveFormat === 'zip' ? ['unzip', ['-q', archive, '-d', dir]] as const : ['tar', ['-xzf', archive, '-C', dir]] as const;
-  await context.runner.run(unpack[0], [...unpack[1]], { purpose: 'unpacking the archive for the smoke test' });
+  if (module.archiveFormat === 'zip') await unzipTo(archive, dir);
+  else await context.runner.run('tar', ['-xzf', archive, '-C', dir], { purpose: 'unpacking the archive for the smoke test' });
   const args = context.config.project.binary?.smoke ?? ['--version'];
-  const result = await context.runner.run(path.join(dir, stem, 'bin', module.programFile(name)), [...args], {
+  const command = module.programCommand(context, path.join(dir, stem, 'bin', module.programFile(name)), args);
+  const result = await context.runner.run(command.file, [...command.args], {
     cwd: dir,
-    env: cleanEnv(context.env),
+    env: cleanEnv(context.env, command.env),
     cleanEnv: true,
     allowFailure: true,
     purpose: 'running the program',
@@ -96,4 +94,36 @@ async function smokeProgram(context: CellContext, module: PlatformModule, archiv
     seconds: (performance.now() - started) / 1000,
     ...(result.exitCode === 0 ? {} : { output: `exit code ${result.exitCode}:\n${result.all.slice(-4000)}` }),
   };
+}
+
+/** cargo build for the cell's target; returns the built program. */
+async function buildWithCargo(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<string> {
+  const { config, runner, platform } = context;
+  const manifestPath = path.join(config.project.dir, 'Cargo.toml');
+  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
+  const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
+  await runner.run('cargo', ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)], {
+    env: { ...gmp.env, GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys') },
+    purpose: 'cargo build',
+  });
+  return path.join(targetDir, platform.target, 'release', module.programFile(name));
+}
+
+/**
+ * make for a C program, in a copy of the source tree (so that a cross build
+ * never mixes objects with a native one), with the platform's compiler and
+ * the GMP family's include and library directories.
+ */
+async function buildWithMake(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<string> {
+  const source = path.join(await mkdtemp(path.join(context.workDir, 'make-')), 'src');
+  await cp(context.config.project.dir, source, { recursive: true });
+  const program = module.programFile(name);
+  const variables = [
+    `CC=${module.cCompiler(context)}`,
+    ...(gmp.env.CPPFLAGS ? [`CPPFLAGS=${gmp.env.CPPFLAGS}`] : []),
+    ...(gmp.env.LDFLAGS ? [`LDFLAGS=${gmp.env.LDFLAGS}`] : []),
+    `EXEEXT=${program.slice(name.length)}`,
+  ];
+  await context.runner.run('make', ['-C', source, ...variables, program], { env: gmp.env, purpose: 'make' });
+  return path.join(source, program);
 }

@@ -32,7 +32,7 @@ export interface GmpBuildOptions {
   readonly configureFlags: readonly string[];
   /** Cross compiler, e.g. `x86_64-w64-mingw32-gcc`; default `cc`/`$CC`. */
   readonly cc?: string;
-  /** Extra variables for configure (e.g. MACOSX_DEPLOYMENT_TARGET). */
+  /** Variables for every step (e.g. MSYS2's PATH on Windows, MACOSX_DEPLOYMENT_TARGET). */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -80,7 +80,7 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       const tarball = await downloadVerified(source.url, source.sha256, path.join(context.cacheDir, 'sources'), `gmp.tarballs.${library}`);
       const buildRoot = path.join(context.workDir, `${library}-build`);
       await mkdir(buildRoot, { recursive: true });
-      await runner.run('tar', ['-xf', tarball, '-C', buildRoot], { purpose: `unpacking ${library}` });
+      await runner.run('tar', ['-xf', tarball, '-C', buildRoot], { env: options.env, purpose: `unpacking ${library}` });
       const [top] = await readdir(buildRoot);
       const srcDir = path.join(buildRoot, top!);
       if (existsSync(path.join(srcDir, 'configfsf.guess'))) {
@@ -104,11 +104,11 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       await reporter.group(`Building ${library} ${source.version} for ${options.host}`, async () => {
         await runner.run(
           'sh',
-          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, '--enable-shared', '--enable-static', ...options.configureFlags, ...dependencies],
+          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, ...options.configureFlags, ...dependencies],
           { cwd: srcDir, env: configureEnv, purpose: `configuring ${library}` },
         );
-        await runner.run('make', [`-j${jobs}`], { cwd: srcDir, purpose: `building ${library}` });
-        await runner.run('make', ['install'], { cwd: srcDir, purpose: `installing ${library}` });
+        await runner.run('make', [`-j${jobs}`], { cwd: srcDir, env: options.env, purpose: `building ${library}` });
+        await runner.run('make', ['install'], { cwd: srcDir, env: options.env, purpose: `installing ${library}` });
       });
     }
   });

@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
+import { currentHost } from '../platforms/types.js';
 import { ExecaRunner, type CommandRunner } from '../process/runner.js';
 import { detectProject } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
@@ -79,7 +80,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     if (options.skipForeign) {
       let reason: string | undefined;
       try {
-        reason = platformModule(platform).cannotBuildHere(platform);
+        reason = platformModule(platform).cannotBuildHere(platform, cell, currentHost());
       } catch (error) {
         reason = error instanceof UserError ? error.problems[0]!.message : String(error);
       }

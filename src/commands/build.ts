@@ -16,7 +16,7 @@ import { UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
-import type { CellContext } from '../platforms/types.js';
+import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
@@ -52,14 +52,15 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const platform = catalog.platforms.get(cell.platform);
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
-  const reason = module.cannotBuildHere(platform);
+  const host = currentHost();
+  const reason = module.cannotBuildHere(platform, cell, host);
   if (reason) throw new UserError({ key: `cell ${cell.id}`, message: `cannot be built on this machine: ${reason}`, fix: `build it on its runner (${platform.runner})` });
 
   const outDir = path.join(options.outRoot, cell.id);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
-  const context: CellContext = { platform, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
+  const context: CellContext = { platform, host, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
   const timings: Record<string, number> = {};
   const stage = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -72,11 +73,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
   const started = performance.now();
   const files: ManifestFile[] = [];
-  let gmpCached: boolean | undefined;
+  let provisioned: GmpProvision | undefined;
   try {
     const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
 
-    gmpCached = gmp.cacheHit;
+    provisioned = gmp;
     if (cell.wheel) {
       const interpreters = await findInterpreters(cellPythons(cell), { runner, env, windows: module.windows });
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
@@ -127,7 +128,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
 
     if (cell.binary) {
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, gmp, outDir }));
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
       files.push(archive);
     }
   } finally {
@@ -141,9 +142,10 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     generator: `native-matrix ${__VERSION__}`,
     cell: { id: cell.id, platform: cell.platform, target: cell.target, python: cellPythons(cell), abi3: cell.abi3 },
     project: { name: project.name, version: first ? parseWheelName(first.name).version : undefined },
+    // What was actually provisioned: a cross build, for one, always builds GMP from source.
     gmp: {
-      source: config.gmp.source,
-      ...(config.gmp.source === 'build' ? { version: config.gmp.version, cached: gmpCached } : {}),
+      source: provisioned?.source ?? config.gmp.source,
+      ...(provisioned?.source === 'build' ? { version: config.gmp.version, cached: provisioned.cacheHit } : {}),
       libraries: config.gmp.libraries,
     },
     files,

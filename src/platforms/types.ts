@@ -5,9 +5,21 @@ import type { ToolEnv, ToolName } from '../build/tools.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { Reporter } from '../reporter.js';
 
+/** The machine the build runs on (not the one it builds for). */
+export interface Host {
+  readonly os: 'linux' | 'macos' | 'windows';
+  readonly arch: 'x86_64' | 'aarch64';
+}
+
+export function currentHost(): Host {
+  const os = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'macos' : 'linux';
+  return { os, arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
+}
+
 /** Everything a platform module may use for one cell. */
 export interface CellContext {
   readonly platform: Platform;
+  readonly host: Host;
   readonly config: Config;
   readonly runner: CommandRunner;
   readonly reporter: Reporter;
@@ -45,8 +57,8 @@ export interface WheelCheck {
  * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
  */
 export interface PlatformModule {
-  /** Why this host cannot build the platform, or undefined when it can. */
-  cannotBuildHere(platform: Platform): string | undefined;
+  /** Why this host cannot build what the cell asks for (wheels, a binary), or undefined when it can. */
+  cannotBuildHere(platform: Platform, want: { readonly wheel: boolean; readonly binary: boolean }, host: Host): string | undefined;
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
@@ -63,8 +75,12 @@ export interface PlatformModule {
    * Returns the names of the libraries bundled.
    */
   bundleProgram(context: CellContext, program: string, stageDir: string, gmp: GmpProvision): Promise<string[]>;
+  /** The C compiler for programs built with make (a cross compiler when the host differs). */
+  cCompiler(context: CellContext): string;
   /** `.tar.gz` or `.zip`: how programs for this platform are packaged. */
   readonly archiveFormat: 'tar.gz' | 'zip';
+  /** How to run a built program here (natively, or under wine for a Windows build on Linux). */
+  programCommand(context: CellContext, program: string, args: readonly string[]): { file: string; args: readonly string[]; env: Readonly<Record<string, string>> };
   /** The file name of a program: `name` or `name.exe`. */
   programFile(name: string): string;
   /** Variables for running the interpreters of a smoke test. */

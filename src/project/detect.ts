@@ -6,8 +6,11 @@ import { UserError } from '../errors.js';
 import { findWorkspaceManifest, readText, readToml, strings, table, type Table } from './files.js';
 
 /** How the project builds, as far as the plan needs to know. */
+/** How the project is built: the config's backends, and `make` for C programs with a Makefile. */
+export type BuildBackend = Exclude<Backend, 'auto'> | 'make';
+
 export interface ProjectFacts {
-  readonly backend: Exclude<Backend, 'auto'>;
+  readonly backend: BuildBackend;
   readonly abi3: Abi3Facts;
   /** `requires-python` of pyproject.toml, when given. */
   readonly requiresPython?: string;
@@ -30,17 +33,18 @@ export function detectProject(config: Config): ProjectFacts {
   const cargo = readToml(path.join(dir, 'Cargo.toml'));
   const setupPy = readText(path.join(dir, 'setup.py'));
   const setupCfg = readText(path.join(dir, 'setup.cfg'));
-  if (!pyproject && !cargo && !setupPy) {
+  const makefile = readText(path.join(dir, 'Makefile'));
+  if (!pyproject && !cargo && !setupPy && !makefile) {
     const where = config.locate(['project', 'path']);
     throw new UserError({
       location: where,
       key: 'project.path',
-      message: `${dir} holds no pyproject.toml, Cargo.toml or setup.py`,
+      message: `${dir} holds no pyproject.toml, Cargo.toml or setup.py${config.project.kind === 'binary' ? ' (or Makefile)' : ''}`,
       fix: 'set project.path to the directory of the package to build',
     });
   }
   const buildBackend = String(table(pyproject?.['build-system'])['build-backend'] ?? '');
-  const backend = chooseBackend(config, { buildBackend, hasCargo: !!cargo, hasSetupPy: !!setupPy });
+  const backend = chooseBackend(config, { buildBackend, hasCargo: !!cargo, hasSetupPy: !!setupPy, hasMakefile: !!makefile });
   const project = table(pyproject?.project);
   const abi3 =
     backend === 'maturin' || (backend === 'cargo' && cargo)
@@ -53,10 +57,11 @@ export function detectProject(config: Config): ProjectFacts {
 
 function chooseBackend(
   config: Config,
-  found: { buildBackend: string; hasCargo: boolean; hasSetupPy: boolean },
-): Exclude<Backend, 'auto'> {
+  found: { buildBackend: string; hasCargo: boolean; hasSetupPy: boolean; hasMakefile: boolean },
+): BuildBackend {
   if (config.project.backend !== 'auto') return config.project.backend;
-  if (config.project.kind === 'binary') return 'cargo';
+  // A C program with a Makefile (honouring CC, CFLAGS, LDFLAGS, EXEEXT).
+  if (config.project.kind === 'binary') return found.hasCargo || !found.hasMakefile ? 'cargo' : 'make';
   if (found.buildBackend === 'maturin') return 'maturin';
   if (found.buildBackend.startsWith('setuptools') || (!found.buildBackend && found.hasSetupPy)) return 'setuptools';
   if (found.hasCargo && !found.buildBackend) return 'maturin';

@@ -11,7 +11,7 @@ import { smokeWheel } from '../../src/build/smoke.js';
 import { ensureToolEnv } from '../../src/build/tools.js';
 import { loadConfig } from '../../src/config/load.js';
 import { linux } from '../../src/platforms/linux.js';
-import type { CellContext } from '../../src/platforms/types.js';
+import { currentHost, type CellContext } from '../../src/platforms/types.js';
 import { ExecaRunner, type CommandRunner } from '../../src/process/runner.js';
 import { detectProject } from '../../src/project/detect.js';
 import { buildFixture, CARGO_TARGET_DIR, fixture, MaskingRunner, quietLog, RecordingReporter } from '../helpers/engine.js';
@@ -26,7 +26,7 @@ let python: Interpreter;
 async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
   const config = await loadConfig({ workingDirectory: fixture(name), catalog });
   const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
-  return { platform, config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR } };
+  return { platform, host: currentHost(), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR } };
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */

@@ -25,7 +25,7 @@ const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Prom
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/work/tmp', env: {} };
+  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/work/tmp', env: {} };
 }
 
 describe('maturin command line', () => {
@@ -99,7 +99,7 @@ describe('GMP from source', () => {
         return undefined;
       });
       const ctx = { ...context(yaml, runner), cacheDir: mkdtempSync(path.join(tmpdir(), 'gmp-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'gmp-work-')) };
-      const build = await buildGmpFromSource(ctx, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-fat', '--with-pic'] });
+      const build = await buildGmpFromSource(ctx, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'] });
       expect(build.cacheHit).toBe(false);
       const prefix = build.prefix;
       expect(path.basename(prefix)).toMatch(/^x86_64-pc-linux-gnu-gmp-6\.3\.0-[0-9a-f]{16}$/);
@@ -124,7 +124,7 @@ describe('GMP from source', () => {
       expect(existsSync(path.join(sourceDirs[0]!, 'doc', 'Makefile.in'))).toBe(true);
 
       const again = new FakeRunner();
-      const warm = await buildGmpFromSource({ ...ctx, runner: again }, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-fat', '--with-pic'] });
+      const warm = await buildGmpFromSource({ ...ctx, runner: again }, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'] });
       expect(warm).toEqual({ prefix, cacheHit: true });
       expect(again.commands).toEqual([]);
     } finally {

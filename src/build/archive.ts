@@ -1,0 +1,52 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+
+/** A fixed timestamp, so that the same files always make the same archive. */
+const EPOCH = new Date('2000-01-01T00:00:00Z');
+
+async function listFiles(dir: string, base = dir): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files = await Promise.all(entries.map((e) => (e.isDirectory() ? listFiles(path.join(dir, e.name), base) : [path.relative(base, path.join(dir, e.name))])));
+  return files.flat().sort();
+}
+
+/** Zips `dir/top` as `top/…` into `zipPath`, reproducibly (sorted entries, fixed times). */
+export async function zipDirectory(dir: string, top: string, zipPath: string): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const file of await listFiles(path.join(dir, top))) {
+    const full = path.join(dir, top, file);
+    const mode = (await stat(full)).mode;
+    zip.addBuffer(await readFile(full), `${top}/${file.split(path.sep).join('/')}`, { mtime: EPOCH, mode: mode & 0o111 ? 0o100755 : 0o100644 });
+  }
+  zip.end();
+  await new Promise<void>((resolve, reject) => {
+    zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
+  });
+}
+
+/** Unzips every entry of `zipPath` under `dir`, refusing paths that would leave it. */
+export async function unzipTo(zipPath: string, dir: string): Promise<void> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipPath, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      const target = path.resolve(dir, entry.fileName);
+      if (!target.startsWith(path.resolve(dir) + path.sep)) return reject(new Error(`unsafe path in archive: ${entry.fileName}`));
+      if (entry.fileName.endsWith('/')) return zip.readEntry();
+      zip.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          void mkdir(path.dirname(target), { recursive: true })
+            .then(() => writeFile(target, Buffer.concat(chunks), { mode: (entry.externalFileAttributes >>> 16) & 0o777 || 0o644 }))
+            .then(() => zip.readEntry(), reject);
+        });
+      });
+    });
+    zip.on('end', resolve);
+    zip.readEntry();
+  });
+}

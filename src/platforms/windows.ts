@@ -1,0 +1,273 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Platform } from '../catalog/catalog.js';
+import type { GmpLibrary } from '../config/types.js';
+import { UserError } from '../errors.js';
+import { buildGmpFromSource } from '../build/gmp-build.js';
+import type { ToolEnv } from '../build/tools.js';
+import { platformTagMatches } from '../build/wheel-name.js';
+import type { CommandRunner } from '../process/runner.js';
+import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
+
+// Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
+// gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that
+// toolchain is MSYS2's MinGW (C:\msys64); on a Linux host, binaries are
+// cross-built with Debian's mingw-w64 and smoke-tested under wine.
+
+const win = path.win32;
+
+/** MSYS2's layout for the catalog's environment (MINGW64, UCRT64, CLANGARM64). */
+export function msys2Layout(platform: Platform) {
+  if (!platform.msys2) throw new Error(`platform ${platform.id} has no msys2 entry in the catalog`);
+  const { root, environment, prefix } = platform.msys2;
+  const envDir = win.join(root, environment.toLowerCase());
+  return {
+    root,
+    environment,
+    packagePrefix: prefix,
+    bin: win.join(envDir, 'bin'),
+    usrBin: win.join(root, 'usr', 'bin'),
+    pacman: win.join(root, 'usr', 'bin', 'pacman.exe'),
+    objdump: win.join(envDir, 'bin', 'objdump.exe'),
+  };
+}
+
+/**
+ * The environment of a build step on a Windows runner: MinGW's bin first
+ * (gcc, and the GMP DLLs), then MSYS2's usr\bin (sh, make, m4, diff, which
+ * gmp-mpfr-sys's source build needs), then the runner's own PATH (its
+ * CPython, rustup's cargo). MSYS2's Python is never used: interpreters are
+ * always called by their full path.
+ */
+export function msys2Env(platform: Platform, env: NodeJS.ProcessEnv): Record<string, string> {
+  const layout = msys2Layout(platform);
+  return {
+    MSYSTEM: layout.environment,
+    CHERE_INVOKING: '1',
+    PATH: [layout.bin, layout.usrBin, env.PATH ?? env.Path].filter(Boolean).join(';'),
+  };
+}
+
+/** The MSYS2 packages a cell needs: the toolchain, make/m4/diffutils for GMP's build, and the GMP family. */
+export function msys2Packages(platform: Platform, libraries: readonly GmpLibrary[], source: 'system' | 'build'): string[] {
+  const { packagePrefix } = msys2Layout(platform);
+  const packages = [`${packagePrefix}-gcc`, `${packagePrefix}-binutils`, 'make', 'm4', 'diffutils'];
+  if (source === 'system') packages.push(...libraries.map((library) => `${packagePrefix}-${library}`));
+  return packages;
+}
+
+const PACMAN_ATTEMPTS = 3;
+
+/** Installs MSYS2 packages non-interactively, retrying: its mirrors fail now and then. */
+async function pacmanInstall(runner: CommandRunner, platform: Platform, env: NodeJS.ProcessEnv, packages: readonly string[]): Promise<void> {
+  const layout = msys2Layout(platform);
+  const args = ['-S', '--noconfirm', '--needed', '--disable-download-timeout', ...packages];
+  for (let attempt = 1; ; attempt++) {
+    const result = await runner.run(layout.pacman, args, { env: msys2Env(platform, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
+    if (result.exitCode === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 5000 * attempt));
+  }
+}
+
+/** The GNU triple of MinGW for an arch. */
+const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
+
+/** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
+const SYSTEM_DLL =
+  /^(?:kernel32|kernelbase|user32|gdi32|advapi32|shell32|ole32|oleaut32|ws2_32|msvcrt|ucrtbase|ntdll|bcrypt|crypt32|secur32|shlwapi|version|winmm|comctl32|comdlg32|userenv|iphlpapi|dbghelp|psapi|rpcrt4|setupapi|imm32|uxtheme|normaliz|python3\d*|vcruntime140(?:_1)?|msvcp140)\.dll$|^(?:api|ext)-ms-win-/i;
+export const isWindowsSystemDll = (name: string) => SYSTEM_DLL.test(name);
+
+/** `DLL Name: libgmp-10.dll` lines of `objdump -p`: the PE import table. */
+export function parsePeImports(objdumpOutput: string): string[] {
+  return [...objdumpOutput.matchAll(/^\s*DLL Name:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
+}
+
+/** The objdump that reads PE files on this host. */
+function objdumpFor(context: CellContext): string {
+  return context.host.os === 'windows' ? msys2Layout(context.platform).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
+}
+
+/**
+ * Where the DLLs of a MinGW program can come from: the GMP family's bin
+ * directory, then the toolchain's own runtime (libgcc_s_seh-1.dll,
+ * libwinpthread-1.dll).
+ */
+function dllSearchDirs(context: CellContext, gmp: GmpProvision): string[] {
+  if (context.host.os === 'windows') return [...gmp.libDirs, msys2Layout(context.platform).bin];
+  const triple = MINGW_TRIPLE[context.platform.arch]!;
+  const gccDirs = ['/usr/lib/gcc'].flatMap((base) => {
+    const dir = path.join(base, triple);
+    return existsSync(dir) ? [path.join(dir, '12-posix'), path.join(dir, '12-win32')] : [];
+  });
+  return [...gmp.libDirs, ...gccDirs, `/usr/${triple}/lib`, `/usr/${triple}/bin`];
+}
+
+/**
+ * Walks the PE import tables from `start`, recursively, and returns the
+ * DLLs that must travel with it, with where they were found. A DLL that is
+ * neither found nor a Windows system DLL is an error: the program could not
+ * start on a clean Windows.
+ */
+export async function walkPeImports(
+  runner: CommandRunner,
+  objdump: string,
+  start: string,
+  searchDirs: readonly string[],
+): Promise<{ name: string; found: string }[]> {
+  const needed: { name: string; found: string }[] = [];
+  const seen = new Set<string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    const { stdout } = await runner.run(objdump, ['-p', file], { quiet: true, purpose: 'reading the PE imports' });
+    for (const dll of parsePeImports(stdout)) {
+      const key = dll.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const found = searchDirs.map((dir) => path.join(dir, dll)).find((candidate) => existsSync(candidate));
+      if (found) {
+        needed.push({ name: dll, found });
+        queue.push(found);
+      } else if (!isWindowsSystemDll(dll)) {
+        throw new UserError({
+          key: 'binary',
+          message: `${path.basename(file)} needs ${dll}, which is neither a Windows system DLL nor found in ${searchDirs.join(', ')}`,
+          fix: 'check gmp.libraries and the MinGW toolchain',
+        });
+      }
+    }
+  }
+  return needed;
+}
+
+/** delvewheel's command line: bundle MinGW's DLLs from its bin directory, without renaming them. */
+export function delvewheelArgs(platform: Platform, wheel: string, outDir: string, extraPaths: readonly string[]): string[] {
+  const layout = msys2Layout(platform);
+  return [
+    '-m', 'delvewheel', 'repair',
+    '--add-path', [...extraPaths, layout.bin].join(';'),
+    // Name-mangling MinGW's runtime DLLs breaks programs that load them by name.
+    '--no-mangle-all',
+    '--wheel-dir', outDir,
+    wheel,
+  ];
+}
+
+export const windows: PlatformModule = {
+  windows: true,
+  repairTools: ['delvewheel'],
+
+  cannotBuildHere(platform: Platform, want, host: Host) {
+    if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;
+    if (want.wheel) return `${platform.id} wheels are built on Windows (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
+    if (host.os === 'linux' && platform.arch === 'x86_64') return undefined; // cross-built with mingw-w64
+    return `${platform.id} binaries are built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
+  },
+
+  venvPython: (venvDir) => win.join(venvDir, 'Scripts', 'python.exe'),
+
+  async provisionGmp(context) {
+    const { config, platform, runner, env } = context;
+    const triple = MINGW_TRIPLE[platform.arch]!;
+    if (context.host.os === 'windows') {
+      await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
+      await runner.run('rustup', ['target', 'add', platform.target], { env: msys2Env(platform, env), allowFailure: true, purpose: 'rustup target add' });
+      const layout = msys2Layout(platform);
+      if (config.gmp.source === 'system') {
+        return { source: 'system', libraries: config.gmp.libraries, libDirs: [layout.bin], env: msys2Env(platform, env) };
+      }
+      const build = await buildGmpFromSource(context, {
+        host: triple,
+        // MinGW cannot build static and shared GMP in one go; the DLL is what travels.
+        configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
+        cc: 'gcc',
+        env: msys2Env(platform, env),
+      });
+      return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, ';') } };
+    }
+    // Cross-building on Linux: no package manager has MinGW's GMP, so it is
+    // always built from the same verified source, for the MinGW triple.
+    if (config.gmp.source === 'system') context.reporter.info(`Cross-building for ${platform.id}: GMP is built from source for ${triple}`);
+    const build = await buildGmpFromSource(context, {
+      host: triple,
+      configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
+      cc: `${triple}-gcc`,
+    });
+    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [path.join(build.prefix, 'bin')], env: prefixEnv(build.prefix, ':') };
+  },
+
+  async repairWheel(context, wheel, outDir, gmp, tools) {
+    const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
+    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, gmp.libDirs), { env: gmp.env, purpose: 'delvewheel repair' });
+    const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
+    if (!file) throw new Error(`delvewheel wrote no wheel for ${path.basename(wheel)}`);
+    await rename(path.join(repaired, file), path.join(outDir, file));
+    return path.join(outDir, file);
+  },
+
+  async checkWheel(context, wheel, tools) {
+    return checkWindowsWheel(context, wheel, tools);
+  },
+
+  smokeEnv: () => ({}),
+
+  cCompiler: (context) => (context.host.os === 'windows' ? 'gcc' : `${MINGW_TRIPLE[context.platform.arch]}-gcc`),
+  archiveFormat: 'zip',
+  programFile: (name) => `${name}.exe`,
+
+  async bundleProgram(context, program, stageDir, gmp) {
+    // Windows looks for DLLs next to the program first: put them there.
+    const binDir = path.dirname(program);
+    const dlls = await walkPeImports(context.runner, objdumpFor(context), program, dllSearchDirs(context, gmp));
+    for (const dll of dlls) await copyFile(dll.found, path.join(binDir, dll.name));
+    void stageDir;
+    return dlls.map((d) => d.name).sort();
+  },
+
+  programCommand(context, program, args): { file: string; args: readonly string[]; env: Record<string, string> } {
+    if (context.host.os === 'windows') return { file: program, args, env: {} };
+    // A fresh, empty wine prefix: no DLL can come from anywhere but Windows
+    // itself (wine's builtins) and the program's own directory.
+    return {
+      file: 'wine',
+      args: [program, ...args],
+      env: { WINEPREFIX: path.join(context.workDir, 'wineprefix'), WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' },
+    };
+  },
+};
+
+/** Compiler and linker variables for a GMP prefix. */
+function prefixEnv(prefix: string, delimiter: string): Record<string, string> {
+  const join = (...parts: string[]) => parts.join(delimiter === ';' ? '\\' : '/');
+  return {
+    CPPFLAGS: `-I${join(prefix, 'include')}`,
+    CFLAGS: `-O2 -I${join(prefix, 'include')}`,
+    LDFLAGS: `-L${join(prefix, 'lib')}`,
+    C_INCLUDE_PATH: join(prefix, 'include'),
+    LIBRARY_PATH: join(prefix, 'lib'),
+  };
+}
+
+/**
+ * Proves a repaired Windows wheel self-contained: every DLL that its .pyd
+ * files import (recursively) is inside the wheel or a Windows system DLL,
+ * and the platform tag is the catalog's.
+ */
+async function checkWindowsWheel(context: CellContext, wheel: string, _tools: ToolEnv): Promise<WheelCheck> {
+  const { unzipTo } = await import('../build/archive.js');
+  const dir = await mkdtemp(path.join(context.workDir, 'check-'));
+  await unzipTo(wheel, dir);
+  const files = (await readdir(dir, { recursive: true })).map(String);
+  const inWheel = new Set(files.filter((f) => f.toLowerCase().endsWith('.dll')).map((f) => path.basename(f).toLowerCase()));
+  const dirs = [...new Set(files.filter((f) => /\.(dll|pyd)$/i.test(f)).map((f) => path.join(dir, path.dirname(f))))];
+  for (const pyd of files.filter((f) => f.toLowerCase().endsWith('.pyd'))) {
+    // Searching only the wheel's own directories: whatever is found is inside it.
+    await walkPeImports(context.runner, objdumpFor(context), path.join(dir, pyd), dirs);
+  }
+  const platformTag = path.basename(wheel, '.whl').split('-').at(-1)!;
+  if (!platformTagMatches(platformTag, context.platform['wheel-tag'])) {
+    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} has platform tag ${platformTag}, not ${context.platform['wheel-tag']}`, fix: 'build with the target of the cell' });
+  }
+  return { bundled: [...inWheel].sort(), platformTags: [platformTag] };
+}
