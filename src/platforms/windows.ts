@@ -66,7 +66,7 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
   for (let attempt = 1; ; attempt++) {
     const result = await runner.run(layout.pacman, args, { env: msys2Env(platform, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
     if (result.exitCode === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 5000 * attempt));
+    await new Promise((resolve) => setTimeout(resolve, Number(env.NATIVE_MATRIX_RETRY_BASE_MS ?? 5000) * attempt));
   }
 }
 

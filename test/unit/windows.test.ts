@@ -1,0 +1,115 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { buildWheels, maturinArgs } from '../../src/build/backends.js';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { parseYamlConfig } from '../../src/config/source.js';
+import { validateConfig } from '../../src/config/validate.js';
+import type { CellContext, Host } from '../../src/platforms/types.js';
+import { delvewheelArgs, msys2Env, msys2Packages, parsePeImports, windows } from '../../src/platforms/windows.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+
+const catalog = loadCatalog();
+const platform = catalog.platforms.get('windows-x86_64')!;
+const RUNNER_PATH = 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64;C:\\Users\\runneradmin\\.cargo\\bin;C:\\Windows\\system32';
+const WINDOWS_HOST: Host = { os: 'windows', arch: 'x86_64' };
+const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe', fullVersion: '3.12.7', freeThreaded: false };
+
+function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
+  const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
+  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' } };
+}
+
+describe('windows-x86_64 on a GitHub Windows runner', () => {
+  it("puts MinGW's bin, then MSYS2's usr\\bin, before the runner's PATH", () => {
+    expect(msys2Env(platform, { PATH: RUNNER_PATH })).toEqual({
+      MSYSTEM: 'MINGW64',
+      CHERE_INVOKING: '1',
+      PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}`,
+    });
+  });
+
+  it('installs the toolchain and GMP with pacman, non-interactively, retrying, then adds the GNU Rust target', async () => {
+    let pacmanCalls = 0;
+    const runner = new FakeRunner(({ file }) => (file.endsWith('pacman.exe') && ++pacmanCalls < 3 ? { exitCode: 1, all: 'error: failed retrieving file' } : undefined));
+    const gmp = await windows.provisionGmp(context('gmp:\n  libraries: [gmp, mpfr]\n', runner));
+    const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
+    expect(runner.lines()).toEqual([pacman, pacman, pacman, 'rustup target add x86_64-pc-windows-gnu']);
+    expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
+    expect(gmp).toEqual({ source: 'system', libraries: ['gmp', 'mpfr'], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
+    expect(msys2Packages(platform, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
+  });
+
+  it("runs maturin with the runner's CPython for x86_64-pc-windows-gnu, with the MinGW tools on PATH", async () => {
+    const runner = new FakeRunner(({ args }) => {
+      // Pretend maturin wrote its wheel.
+      if (args.includes('maturin')) {
+        const out = args[args.indexOf('--out') + 1]!;
+        writeFileSync(`${out}/demo-0.1.0-cp310-abi3-win_amd64.whl`, '');
+      }
+      return undefined;
+    });
+    const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir() };
+    const gmp = { source: 'system' as const, libraries: ['gmp' as const], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
+    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', bin: (n: string) => n };
+    await buildWheels({ context: ctx, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
+    const [maturin] = runner.commands;
+    expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
+    expect(maturin!.args).toEqual([
+      '-m', 'maturin', 'build', '--release',
+      '--manifest-path', expect.stringMatching(/crates[\\/]py[\\/]Cargo\.toml$/),
+      '--target', 'x86_64-pc-windows-gnu',
+      '--out', expect.any(String),
+      '--interpreter', 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe',
+    ]);
+    expect(maturin!.env).toEqual({
+      MSYSTEM: 'MINGW64',
+      CHERE_INVOKING: '1',
+      PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}`,
+      GMP_MPFR_SYS_CACHE: expect.stringMatching(/gmp-mpfr-sys$/),
+      PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
+    });
+    expect(maturinArgs({ context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
+  });
+
+  it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, unmangled", () => {
+    expect(delvewheelArgs(platform, 'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin'])).toEqual([
+      '-m', 'delvewheel', 'repair',
+      '--add-path', 'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
+      '--no-mangle-all',
+      '--wheel-dir', 'C:\\out',
+      'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
+    ]);
+  });
+
+  it('smoke-tests in venvs with Scripts\\python.exe, and runs programs natively', () => {
+    expect(windows.venvPython('C:\\t\\venv')).toBe('C:\\t\\venv\\Scripts\\python.exe');
+    expect(windows.programCommand(context(), 'C:\\x\\gmp-cli.exe', ['100'])).toEqual({ file: 'C:\\x\\gmp-cli.exe', args: ['100'], env: {} });
+    expect(windows.programFile('gmp-cli')).toBe('gmp-cli.exe');
+  });
+});
+
+describe('windows-x86_64 from a Linux host', () => {
+  const linux: Host = { os: 'linux', arch: 'x86_64' };
+
+  it('cross-builds binaries but not wheels, and says where wheels are built', () => {
+    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true }, linux)).toBeUndefined();
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false }, WINDOWS_HOST)).toBeUndefined();
+    expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
+  });
+
+  it('runs the program under wine in a fresh prefix of its own', () => {
+    expect(windows.programCommand(context('{}\n', new FakeRunner(), linux), '/t/gmp-cli.exe', ['100'])).toEqual({
+      file: 'wine',
+      args: ['/t/gmp-cli.exe', '100'],
+      env: { WINEPREFIX: 'C:/work/wineprefix', WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' },
+    });
+  });
+
+  it('reads PE import tables from objdump', () => {
+    const output = ['The Import Tables (interpreted .idata section contents)', ' vma:            Hint    Time      Forward  DLL       First', '\tDLL Name: libgmp-10.dll', '\tvma:  Hint/Ord Member-Name Bound-To', '\tDLL Name: KERNEL32.dll', '\tDLL Name: msvcrt.dll', ''].join('\n');
+    expect(parsePeImports(output)).toEqual(['libgmp-10.dll', 'KERNEL32.dll', 'msvcrt.dll']);
+  });
+});
