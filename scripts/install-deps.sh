@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
-# bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests.
-packages=(libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64)
+# bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests;
+# the aarch64 cross gcc and qemu-user: linux-aarch64 cross-builds.
+packages=(libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu qemu-user)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

