@@ -29,6 +29,8 @@ const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, 
 export interface GmpBuildOptions {
   /** GNU host triple, deliberately generic: `x86_64-pc-linux-gnu`, `x86_64-w64-mingw32`. */
   readonly host: string;
+  /** The build machine's triple, when configure would guess one that differs from a native host (Apple Silicon). */
+  readonly build?: string;
   readonly configureFlags: readonly string[];
   /** Cross compiler, e.g. `x86_64-w64-mingw32-gcc`; default `cc`/`$CC`. */
   readonly cc?: string;
@@ -104,7 +106,7 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       await reporter.group(`Building ${library} ${source.version} for ${options.host}`, async () => {
         await runner.run(
           'sh',
-          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, ...options.configureFlags, ...dependencies],
+          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, ...(options.build ? [`--build=${options.build}`] : []), ...options.configureFlags, ...dependencies],
           { cwd: srcDir, env: configureEnv, purpose: `configuring ${library}` },
         );
         await runner.run('make', [`-j${jobs}`], { cwd: srcDir, env: options.env, purpose: `building ${library}` });

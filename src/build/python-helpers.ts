@@ -2,12 +2,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import checkLinuxWheel from '../../python/check_linux_wheel.py';
+import checkMacosWheel from '../../python/check_macos_wheel.py';
 import type { CommandRunner } from '../process/runner.js';
 
 // Small Python programs that run in the tool environment, where the
-// libraries that read wheels and binaries (pyelftools, auditwheel's
-// policies) live. Bundled as text; written out when first used.
-const HELPERS = { check_linux_wheel: checkLinuxWheel } as const;
+// libraries that read wheels and binaries (pyelftools and auditwheel's
+// policies; macholib) live. Bundled as text; written out when first used.
+const HELPERS = { check_linux_wheel: checkLinuxWheel, check_macos_wheel: checkMacosWheel } as const;
 export type PythonHelper = keyof typeof HELPERS;
 
 let helperDir: Promise<string> | undefined;

@@ -19,6 +19,7 @@ import { parseCell } from '../../src/plan/cell.js';
 import { parseLdd } from '../../src/platforms/linux.js';
 import type { CellContext } from '../../src/platforms/types.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { serveTarballs, tarball } from '../helpers/tarballs.js';
 
 const catalog = loadCatalog();
 const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
@@ -51,34 +52,6 @@ describe('maturin command line', () => {
 });
 
 describe('GMP from source', () => {
-  /** Serves tarballs on 127.0.0.1; the first request for each fails with 500, to prove the retry. */
-  async function serveTarballs(files: Record<string, Buffer>) {
-    const seen = new Set<string>();
-    const server = createServer((request, response) => {
-      const body = files[request.url!.slice(1)];
-      if (!body) return void response.writeHead(404).end();
-      if (!seen.has(request.url!)) {
-        seen.add(request.url!);
-        return void response.writeHead(500).end();
-      }
-      response.writeHead(200, { 'content-length': body.length }).end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    return { base: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
-  }
-
-  /** A source tarball with a top directory, configfsf.guess and (for GMP) no doc/, like Debian's +dfsg. */
-  function tarball(top: string): Buffer {
-    const dir = mkdtempSync(path.join(tmpdir(), 'src-'));
-    mkdirSync(path.join(dir, top));
-    writeFileSync(path.join(dir, top, 'configfsf.guess'), '#!/bin/sh\necho generic\n');
-    writeFileSync(path.join(dir, top, 'config.guess'), '#!/bin/sh\necho skylake-pc-linux-gnu\n');
-    const file = path.join(dir, 'src.tar.gz');
-    expect(spawnSync('tar', ['-czf', file, '-C', dir, top]).status).toBe(0);
-    return readFileSync(file);
-  }
-
   it('downloads and verifies the tarballs, configures a fat PIC generic-host build, then MPFR and MPC against it, and reuses the cache', async () => {
     const files = { 'gmp.tar.gz': tarball('gmp-6.3.0'), 'mpfr.tar.gz': tarball('mpfr-4.2.2'), 'mpc.tar.gz': tarball('mpc-1.3.1') };
     const server = await serveTarballs(files);

@@ -1,0 +1,200 @@
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Platform } from '../catalog/catalog.js';
+import { UserError } from '../errors.js';
+import { buildGmpFromSource } from '../build/gmp-build.js';
+import { runPythonHelper } from '../build/python-helpers.js';
+import type { ToolEnv } from '../build/tools.js';
+import { platformTagMatches } from '../build/wheel-name.js';
+import type { CommandRunner } from '../process/runner.js';
+import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
+
+// macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
+// that is usually older than the runner's macOS, repaired with delocate.
+// Homebrew's GMP is built for the runner's own macOS, so it is used only when
+// it is not newer than the target; otherwise GMP is built from source for it.
+
+/** The catalog's arch names to the host's (`arm64` is `aarch64` to Node). */
+const normalArch = (arch: string) => (arch === 'arm64' ? 'aarch64' : arch);
+
+/** What `delocate-wheel --require-archs` and Apple call the arch. */
+const appleArch = (platform: Platform) => (normalArch(platform.arch) === 'aarch64' ? 'arm64' : 'x86_64');
+
+/** The GNU triple for a generic (not CPU-tuned) GMP build. */
+const gnuTriple = (platform: Platform) => (appleArch(platform) === 'arm64' ? 'aarch64-apple-darwin' : 'x86_64-apple-darwin');
+
+/** The deployment target: the workflow's MACOSX_DEPLOYMENT_TARGET, else the catalog's. */
+export function deploymentTarget(platform: Platform, env: NodeJS.ProcessEnv): string {
+  const target = env.MACOSX_DEPLOYMENT_TARGET || platform['deployment-target'];
+  if (!target) throw new Error(`platform ${platform.id} has no deployment-target in the catalog`);
+  return target;
+}
+
+const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
+
+/** Homebrew's GMP is fit when the macOS it was built for is not newer than the deployment target. */
+export function homebrewGmpFits(homebrewMinos: string | undefined, target: string): boolean {
+  return homebrewMinos !== undefined && compareVersions(homebrewMinos, target) <= 0;
+}
+
+/** The minimum macOS of a Mach-O file, from `otool -l` (LC_BUILD_VERSION's minos, or LC_VERSION_MIN_MACOSX's version). */
+export function parseOtoolMinos(output: string): string | undefined {
+  const build = /cmd LC_BUILD_VERSION[\s\S]*?\bminos (\d+(?:\.\d+)*)/.exec(output);
+  if (build) return build[1];
+  return /cmd LC_VERSION_MIN_MACOSX[\s\S]*?\bversion (\d+(?:\.\d+)*)/.exec(output)?.[1];
+}
+
+/** Install names of `otool -L` (the first line names the file itself). */
+export function parseOtoolLibraries(output: string): string[] {
+  return output
+    .split('\n')
+    .slice(1)
+    .map((line) => /^\s+(\S.*?) \(compatibility version/.exec(line)?.[1])
+    .filter((name): name is string => !!name);
+}
+
+const isSystemDylib = (name: string) => name.startsWith('/usr/lib/') || name.startsWith('/System/');
+
+/** Variables that make every compiler and linker see a GMP prefix and build for the target. */
+function prefixEnv(prefix: string, target: string): Record<string, string> {
+  return {
+    MACOSX_DEPLOYMENT_TARGET: target,
+    CPPFLAGS: `-I${prefix}/include`,
+    LDFLAGS: `-L${prefix}/lib`,
+    C_INCLUDE_PATH: `${prefix}/include`,
+    LIBRARY_PATH: `${prefix}/lib`,
+  };
+}
+
+/** delocate's command line: bundle the dylibs, and insist on the cell's arch. */
+export function delocateArgs(platform: Platform, wheel: string, outDir: string): string[] {
+  return ['--require-archs', appleArch(platform), '-w', outDir, '-v', wheel];
+}
+
+async function homebrewGmp(context: CellContext): Promise<{ prefix: string; minos?: string } | undefined> {
+  const { runner } = context;
+  let prefix = await runner.run('brew', ['--prefix', 'gmp'], { quiet: true, allowFailure: true, purpose: 'brew --prefix gmp' });
+  if (prefix.exitCode !== 0) {
+    await runner.run('brew', ['install', 'gmp'], { env: { HOMEBREW_NO_AUTO_UPDATE: '1' }, purpose: 'brew install gmp' });
+    prefix = await runner.run('brew', ['--prefix', 'gmp'], { quiet: true, purpose: 'brew --prefix gmp' });
+  }
+  const dir = prefix.stdout.trim();
+  const otool = await runner.run('otool', ['-l', `${dir}/lib/libgmp.dylib`], { quiet: true, allowFailure: true, purpose: 'otool -l' });
+  return { prefix: dir, minos: otool.exitCode === 0 ? parseOtoolMinos(otool.stdout) : undefined };
+}
+
+export const macos: PlatformModule = {
+  windows: false,
+  repairTools: ['delocate'],
+
+  cannotBuildHere(platform: Platform, _want, host: Host) {
+    if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
+    if (host.arch !== normalArch(platform.arch)) return `${platform.id} needs an ${platform.arch} Mac; on GitHub it runs on ${platform.runner}`;
+    return undefined;
+  },
+
+  venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+
+  async provisionGmp(context) {
+    const { config, platform, runner, reporter, env } = context;
+    const target = deploymentTarget(platform, env);
+    await runner.run('rustup', ['target', 'add', platform.target], { allowFailure: true, purpose: 'rustup target add' });
+    if (config.gmp.source === 'system' && config.gmp.libraries.every((l) => l === 'gmp')) {
+      const brew = await homebrewGmp(context);
+      if (brew && homebrewGmpFits(brew.minos, target)) {
+        reporter.info(`GMP from Homebrew (built for macOS ${brew.minos}, deployment target ${target})`);
+        return { source: 'system', libraries: config.gmp.libraries, prefix: brew.prefix, libDirs: [`${brew.prefix}/lib`], env: prefixEnv(brew.prefix, target) };
+      }
+      reporter.info(`Homebrew's GMP is built for macOS ${brew?.minos ?? '(unknown)'}, newer than the deployment target ${target}: building GMP from source for ${target}`);
+    }
+    const build = await buildGmpFromSource(context, {
+      host: gnuTriple(platform),
+      build: gnuTriple(platform),
+      // GMP's fat build exists for x86_64 only; arm64 has one code path.
+      configureFlags: ['--enable-shared', '--enable-static', '--with-pic', ...(appleArch(platform) === 'x86_64' ? ['--enable-fat'] : [])],
+      cc: 'clang',
+      env: { MACOSX_DEPLOYMENT_TARGET: target },
+    });
+    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: prefixEnv(build.prefix, target) };
+  },
+
+  async repairWheel(context, wheel, outDir, gmp, tools) {
+    const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
+    await context.runner.run(tools.bin('delocate-wheel'), delocateArgs(context.platform, wheel, repaired), {
+      env: { ...gmp.env, DYLD_FALLBACK_LIBRARY_PATH: gmp.libDirs.join(':') },
+      purpose: 'delocate-wheel',
+    });
+    const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
+    if (!file) throw new Error(`delocate wrote no wheel for ${path.basename(wheel)}`);
+    await rename(path.join(repaired, file), path.join(outDir, file));
+    return path.join(outDir, file);
+  },
+
+  async checkWheel(context, wheel, tools) {
+    return checkMacosWheel(context.runner, tools, wheel, context.platform, deploymentTarget(context.platform, context.env));
+  },
+
+  smokeEnv: () => ({}),
+  cCompiler: () => 'clang',
+  archiveFormat: 'tar.gz',
+  programFile: (name) => name,
+  programCommand: (_context, program, args) => ({ file: program, args, env: {} }),
+
+  async bundleProgram(context, program, stageDir) {
+    const { runner } = context;
+    const libDir = path.join(stageDir, 'lib');
+    await mkdir(libDir, { recursive: true });
+    const bundled: string[] = [];
+    // Walk the install names; copy every non-system dylib next to the others
+    // and point its users at it, relative to where they are.
+    const queue: { file: string; reference: string }[] = [{ file: program, reference: '@executable_path/../lib' }];
+    const modified = new Set<string>();
+    while (queue.length > 0) {
+      const { file, reference } = queue.shift()!;
+      const { stdout } = await runner.run('otool', ['-L', file], { quiet: true, purpose: 'otool -L' });
+      for (const dependency of parseOtoolLibraries(stdout)) {
+        if (isSystemDylib(dependency) || dependency.startsWith('@')) continue;
+        const name = path.basename(dependency);
+        if (!bundled.includes(name)) {
+          const copy = path.join(libDir, name);
+          await copyFile(dependency, copy);
+          await chmod(copy, 0o755);
+          await runner.run('install_name_tool', ['-id', `@loader_path/${name}`, copy], { purpose: 'install_name_tool' });
+          bundled.push(name);
+          modified.add(copy);
+          queue.push({ file: copy, reference: '@loader_path' });
+        }
+        await runner.run('install_name_tool', ['-change', dependency, `${reference}/${name}`, file], { purpose: 'install_name_tool' });
+        modified.add(file);
+      }
+    }
+    // Changing load commands invalidates the signature arm64 requires: sign again, ad hoc.
+    for (const file of modified) await runner.run('codesign', ['--force', '--sign', '-', file], { purpose: 'codesign' });
+    return bundled.sort();
+  },
+};
+
+/**
+ * Proves a repaired macOS wheel self-contained (every LC_LOAD_DYLIB inside
+ * the wheel or a system library), built for no newer macOS than the target,
+ * and tagged for the catalog's platform.
+ */
+export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, wheel: string, platform: Platform, target: string): Promise<WheelCheck> {
+  const report = (await runPythonHelper(runner, tools.python, 'check_macos_wheel', [wheel])) as {
+    platformTags: string[];
+    bundled: string[];
+    violations: { file: string; needed: string }[];
+    minos: Record<string, string | null>;
+  };
+  const problems = report.violations.map((v) => `${v.file} needs ${v.needed}, which is neither in the wheel nor a system library`);
+  for (const [file, minos] of Object.entries(report.minos)) {
+    if (minos && compareVersions(minos, target) > 0) problems.push(`${file} requires macOS ${minos}, newer than the deployment target ${target}`);
+  }
+  const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, platform['wheel-tag']));
+  if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${platform['wheel-tag']} tag`);
+  if (problems.length > 0) {
+    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: 'check that delocate found the libraries, and that they were built for the deployment target' });
+  }
+  return { bundled: report.bundled, platformTags: report.platformTags };
+}
+

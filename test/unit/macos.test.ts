@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { maturinArgs } from '../../src/build/backends.js';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { parseYamlConfig } from '../../src/config/source.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
+import type { CellContext, Host } from '../../src/platforms/types.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+import { serveTarballs, tarball } from '../helpers/tarballs.js';
+
+const catalog = loadCatalog();
+const arm64 = catalog.platforms.get('macos-arm64')!;
+const x86 = catalog.platforms.get('macos-x86_64')!;
+const MAC_ARM: Host = { os: 'macos', arch: 'aarch64' };
+const MAC_INTEL: Host = { os: 'macos', arch: 'x86_64' };
+const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+
+const OTOOL_L = (minos: string) => `/opt/homebrew/opt/gmp/lib/libgmp.dylib:
+Load command 8
+      cmd LC_BUILD_VERSION
+  cmdsize 32
+ platform 1
+    minos ${minos}
+      sdk 15.0
+`;
+
+function context(platform = arm64, host = MAC_ARM, yaml = '{}\n', runner = new FakeRunner(), env: NodeJS.ProcessEnv = {}): CellContext {
+  const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/Users/runner/work/p/native-matrix.yml'), { catalog });
+  return { platform, host, config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env };
+}
+
+describe('macOS deployment target and GMP', () => {
+  it('takes the deployment target from the catalog, or from the workflow', () => {
+    expect(deploymentTarget(arm64, {})).toBe('11.0');
+    expect(deploymentTarget(x86, {})).toBe('10.13');
+    expect(deploymentTarget(arm64, { MACOSX_DEPLOYMENT_TARGET: '12.3' })).toBe('12.3');
+  });
+
+  it("uses Homebrew's GMP only when it was built for a macOS not newer than the target", () => {
+    expect(homebrewGmpFits('14.0', '11.0')).toBe(false);
+    expect(homebrewGmpFits('11.0', '11.0')).toBe(true);
+    expect(homebrewGmpFits('10.15', '11.0')).toBe(true);
+    expect(homebrewGmpFits('10.9', '10.13')).toBe(true);
+    expect(homebrewGmpFits(undefined, '11.0')).toBe(false);
+    expect(parseOtoolMinos(OTOOL_L('14.0'))).toBe('14.0');
+    expect(parseOtoolMinos('Load command 9\n      cmd LC_VERSION_MIN_MACOSX\n  cmdsize 16\n  version 10.13\n      sdk 10.14\n')).toBe('10.13');
+  });
+
+  it("keeps Homebrew's GMP when it fits", async () => {
+    const runner = new FakeRunner(({ file, args }) => (file === 'brew' ? { stdout: '/opt/homebrew/opt/gmp\n' } : file === 'otool' && args[0] === '-l' ? { stdout: OTOOL_L('12.0') } : undefined));
+    const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner, { MACOSX_DEPLOYMENT_TARGET: '13.0' }));
+    expect(runner.lines()).toEqual(['rustup target add aarch64-apple-darwin', 'brew --prefix gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
+    expect(gmp).toEqual({
+      source: 'system', libraries: ['gmp'], prefix: '/opt/homebrew/opt/gmp', libDirs: ['/opt/homebrew/opt/gmp/lib'],
+      env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
+    });
+  });
+
+  for (const [platform, host, flags] of [
+    [arm64, MAC_ARM, '--host=aarch64-apple-darwin --build=aarch64-apple-darwin --enable-shared --enable-static --with-pic'],
+    [x86, MAC_INTEL, '--host=x86_64-apple-darwin --build=x86_64-apple-darwin --enable-shared --enable-static --with-pic --enable-fat'],
+  ] as const) {
+    it(`builds GMP from source for the deployment target on ${platform.id} when Homebrew's is too new`, async () => {
+      const body = tarball('gmp-6.3.0');
+      const server = await serveTarballs({ 'gmp.tar.gz': body });
+      try {
+        const sha = createHash('sha256').update(body).digest('hex');
+        const runner = new FakeRunner(({ file, args }) => {
+          if (file === 'brew') return { stdout: '/usr/local/opt/gmp\n' };
+          if (file === 'otool') return { stdout: OTOOL_L('15.0') };
+          if (file === 'tar') spawnSync(file, args);
+          return undefined;
+        });
+        const ctx = context(platform, host, `gmp:\n  tarballs:\n    gmp: { url: "${server.base}/gmp.tar.gz", sha256: "${sha}" }\n`, runner);
+        const gmp = await macos.provisionGmp(ctx);
+        const target = platform === arm64 ? '11.0' : '10.13';
+        const configure = runner.commands.find((c) => c.file === 'sh')!;
+        expect(configure.args.join(' ')).toBe(`./configure --prefix=${gmp.prefix} ${flags}`);
+        expect(configure.env).toEqual({ MACOSX_DEPLOYMENT_TARGET: target, CC: 'clang -std=gnu17' });
+        expect(runner.commands.filter((c) => c.file === 'make').map((c) => c.env)).toEqual([{ MACOSX_DEPLOYMENT_TARGET: target }, { MACOSX_DEPLOYMENT_TARGET: target }]);
+        expect(gmp).toMatchObject({ source: 'build', env: { MACOSX_DEPLOYMENT_TARGET: target } });
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('macOS builds and repair', () => {
+  it('runs maturin for the Apple target, with the deployment target in the environment', () => {
+    const interpreters = [{ version: '3.12', executable: '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12', fullVersion: '3.12.7', freeThreaded: false }];
+    const ctx = context();
+    expect(maturinArgs({ context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
+      '-m', 'maturin', 'build', '--release', '--manifest-path', '/Users/runner/work/p/Cargo.toml',
+      '--target', 'aarch64-apple-darwin', '--out', '/out', '--interpreter', '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12',
+    ]);
+    expect(maturinArgs({ context: context(x86, MAC_INTEL), interpreters, abi3: true } as never, '/out')).toContain('x86_64-apple-darwin');
+  });
+
+  it('repairs with delocate-wheel, requiring the cell arch', () => {
+    expect(delocateArgs(arm64, '/w/demo-0.1-cp310-abi3-macosx_11_0_arm64.whl', '/out')).toEqual(['--require-archs', 'arm64', '-w', '/out', '-v', '/w/demo-0.1-cp310-abi3-macosx_11_0_arm64.whl']);
+    expect(delocateArgs(x86, 'w.whl', '/out').slice(0, 2)).toEqual(['--require-archs', 'x86_64']);
+  });
+
+  it('builds only on a Mac of the same arch', () => {
+    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false }, MAC_ARM)).toBeUndefined();
+    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false }, MAC_INTEL)).toBe('macos-arm64 needs an arm64 Mac; on GitHub it runs on macos-14');
+    expect(macos.cannotBuildHere(x86, { wheel: false, binary: true }, { os: 'linux', arch: 'x86_64' })).toBe('macos-x86_64 is built on macOS (this host runs linux); on GitHub the cell runs on macos-15-intel');
+  });
+
+  it('bundles a program\'s dylibs next to it, rewrites install names, and signs again', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mac-bundle-'));
+    const libgmp = path.join(dir, 'libgmp.10.dylib');
+    writeFileSync(libgmp, 'dylib');
+    const program = path.join(dir, 'stage', 'bin', 'gmp-cli');
+    const runner = new FakeRunner(({ file, args }) => {
+      if (file !== 'otool') return undefined;
+      return args[1] === program
+        ? { stdout: `${program}:\n\t${libgmp} (compatibility version 16.0.0, current version 16.0.0)\n\t/usr/lib/libSystem.B.dylib (compatibility version 1.0.0, current version 1351.0.0)\n` }
+        : { stdout: `${args[1]}:\n\t${libgmp} (compatibility version 16.0.0, current version 16.0.0)\n\t/usr/lib/libSystem.B.dylib (compatibility version 1.0.0, current version 1351.0.0)\n` };
+    });
+    const stage = path.join(dir, 'stage');
+    const bundled = await macos.bundleProgram(context(arm64, MAC_ARM, '{}\n', runner), program, stage, { source: 'system', libraries: ['gmp'], libDirs: [], env: {} });
+    expect(bundled).toEqual(['libgmp.10.dylib']);
+    const copy = path.join(stage, 'lib', 'libgmp.10.dylib');
+    expect(runner.lines()).toEqual([
+      `otool -L ${program}`,
+      `install_name_tool -id @loader_path/libgmp.10.dylib ${copy}`,
+      `install_name_tool -change ${libgmp} @executable_path/../lib/libgmp.10.dylib ${program}`,
+      `otool -L ${copy}`,
+      `install_name_tool -change ${libgmp} @loader_path/libgmp.10.dylib ${copy}`,
+      `codesign --force --sign - ${copy}`,
+      `codesign --force --sign - ${program}`,
+    ]);
+    expect(parseOtoolLibraries(`${program}:\n\t/usr/lib/libSystem.B.dylib (compatibility version 1.0.0, current version 1.0.0)\n`)).toEqual(['/usr/lib/libSystem.B.dylib']);
+  });
+});
