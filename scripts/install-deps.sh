@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
+# ShellCheck for the lint; libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
 # bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests;
 # the aarch64 cross gcc and qemu-user: linux-aarch64 cross-builds.
-packages=(libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu qemu-user)
+packages=(shellcheck libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu qemu-user)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -20,9 +20,11 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if ! command -v cargo >/dev/null; then
-  echo "error: cargo not found; install Rust (https://rustup.rs) and run this again" >&2
-  exit 1
-fi
+for tool in cargo go python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "error: $tool not found; install it (Rust for cargo, Go for the actionlint build, CPython 3.10+) and run this again" >&2
+    exit 1
+  fi
+done
 
 npm ci --no-audit --no-fund

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import sourcesText from '../../matrix/sources.yml';
@@ -29,7 +30,10 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // One cache per platform and the inputs that shape what is cached: the
   // GMP settings, the pinned sources and tools, the cell's interpreters.
   const config = await loadConfig({ configPath: inputs.configPath, workingDirectory, catalog: loadCatalog() });
-  const cachePaths = [cacheRoot()];
+  // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
+  // the tool environments) and cargo's downloaded crates.
+  const cargoHome = process.env.CARGO_HOME ?? path.join(homedir(), '.cargo');
+  const cachePaths = [cacheRoot(), path.join(cargoHome, 'registry', 'index'), path.join(cargoHome, 'registry', 'cache'), path.join(cargoHome, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
   const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python })}`;
   const restored = await restoreBuildCache(cachePaths, key, [prefix]);
