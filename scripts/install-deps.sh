@@ -27,4 +27,9 @@ for tool in cargo go python3; do
   fi
 done
 
+# nektos/act, for the whole-workflow runs, built from the Go module proxy.
+if [[ ! -x .cache/bin/act ]]; then
+  GOBIN="$PWD/.cache/bin" go install github.com/nektos/act@v0.2.89
+fi
+
 npm ci --no-audit --no-fund
