@@ -9,7 +9,7 @@ import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
-import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import type { CellContext, PlatformModule, WheelCheck } from './types.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
