@@ -79,7 +79,7 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
   );
   core.setOutput('assets', String(result.files));
   if (result.release && !inputs.dryRun && result.published.length > 0) {
-    const outcome = await attestFiles(result.published, inputs.githubToken ?? '');
+    const outcome = await attestFiles(result.published, inputs.githubToken ?? process.env.GITHUB_TOKEN ?? '');
     reporter.info(outcome.attested ? `Provenance attested for ${result.published.length} files${outcome.url ? `: ${outcome.url}` : ''}` : `Provenance not attested: ${outcome.reason}`);
   }
   if (result.release?.url) core.setOutput('release-url', result.release.url);

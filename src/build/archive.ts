@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as tar from 'tar';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 
@@ -49,4 +50,29 @@ export async function unzipTo(zipPath: string, dir: string): Promise<void> {
     zip.on('end', resolve);
     zip.readEntry();
   });
+}
+
+/**
+ * Tars and gzips `dir/top` as `top/…` into `tarPath`, reproducibly (sorted
+ * entries, fixed times, no owner names), the same with every host's tar.
+ */
+export async function tarDirectory(dir: string, top: string, tarPath: string): Promise<void> {
+  const files = (await listFiles(path.join(dir, top))).map((file) => `${top}/${file.split(path.sep).join('/')}`);
+  await tar.create({ gzip: true, file: tarPath, cwd: dir, portable: true, mtime: EPOCH, noDirRecurse: true }, files);
+}
+
+/** Unpacks a .tar.gz into `dir`. */
+export async function untarTo(tarPath: string, dir: string): Promise<void> {
+  await tar.extract({ file: tarPath, cwd: dir });
+}
+
+/** Moves a file, copying when it crosses file systems (a tmpfs /tmp, another drive on Windows). */
+export async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
 }

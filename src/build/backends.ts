@@ -62,12 +62,21 @@ async function wheelsIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name.endsWith('.whl')).sort().map((name) => path.join(dir, name));
 }
 
+/**
+ * Makes sure rustup has the standard library of the cell's target (a no-op
+ * when it has; harmless where rustup is absent: cargo then says what is missing).
+ */
+export async function addRustTarget(context: CellContext, env: Readonly<Record<string, string>>): Promise<void> {
+  await context.runner.run('rustup', ['target', 'add', context.platform.target], { env, allowFailure: true, quiet: true, purpose: 'rustup target add' });
+}
+
 /** Builds unrepaired wheels into a scratch directory and returns their paths. */
 export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, tools, interpreters, abi3, project } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   const env = buildEnv(inputs);
   if (project.backend === 'maturin') {
+    await addRustTarget(context, env);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through pip (present in every CPython): each

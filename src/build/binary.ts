@@ -3,10 +3,10 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import { readToml, table } from '../project/files.js';
-import { cargoFeatureArgs } from './backends.js';
+import { addRustTarget, cargoFeatureArgs } from './backends.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
-import { unzipTo, zipDirectory } from './archive.js';
+import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
 import type { BuildBackend } from '../project/detect.js';
 
 export interface BinaryBuildInputs {
@@ -56,11 +56,8 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
 
   const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);
   const stageParent = path.dirname(stage);
-  if (module.archiveFormat === 'zip') {
-    await zipDirectory(stageParent, stem, archive);
-  } else {
-    await context.runner.run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', archive, stem], { cwd: stageParent, purpose: 'packaging the program' });
-  }
+  if (module.archiveFormat === 'zip') await zipDirectory(stageParent, stem, archive);
+  else await tarDirectory(stageParent, stem, archive);
 
   const smoke = await smokeProgram(context, module, archive, stem, name);
   context.reporter.info(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);
@@ -79,7 +76,7 @@ async function smokeProgram(context: CellContext, module: PlatformModule, archiv
   const started = performance.now();
   const dir = await mkdtemp(path.join(context.workDir, 'smoke-binary-'));
   if (module.archiveFormat === 'zip') await unzipTo(archive, dir);
-  else await context.runner.run('tar', ['-xzf', archive, '-C', dir], { purpose: 'unpacking the archive for the smoke test' });
+  else await untarTo(archive, dir);
   const args = context.config.project.binary?.smoke ?? ['--version'];
   const command = module.programCommand(context, path.join(dir, stem, 'bin', module.programFile(name)), args);
   const result = await context.runner.run(command.file, [...command.args], {
@@ -102,6 +99,7 @@ async function buildWithCargo(context: CellContext, module: PlatformModule, gmp:
   const manifestPath = path.join(config.project.dir, 'Cargo.toml');
   const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
   const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
+  await addRustTarget(context, gmp.env);
   await runner.run('cargo', ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)], {
     env: { ...gmp.env, GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys') },
     purpose: 'cargo build',

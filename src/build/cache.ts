@@ -15,10 +15,19 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'native-matrix');
 }
 
-/** A short, stable key for a set of inputs. */
+/** JSON with object keys sorted at every depth, so equal inputs always serialise alike. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A short, stable key for a set of inputs: everything in them counts, however deep. */
 export function cacheKey(parts: Record<string, unknown>): string {
-  const canonical = JSON.stringify(parts, Object.keys(parts).sort());
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return createHash('sha256').update(stableStringify(parts)).digest('hex').slice(0, 16);
 }
 
 /**

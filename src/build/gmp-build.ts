@@ -23,6 +23,12 @@ const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b
 
 const EMPTY_DOC_MAKEFILE = ['.DEFAULT:', '\t@:', 'all install check clean distclean mostlyclean maintainer-clean install-data install-exec uninstall installdirs install-strip info dvi pdf html ps tags ctags distdir:', '\t@:', ''].join('\n');
 
+/** `.tar.xz`, `.tar.gz`, … of a tarball URL. */
+const tarballSuffix = (url: string) => /(\.tar\.[a-z0-9]+|\.t[gx]z)$/.exec(new URL(url).pathname)?.[1] ?? '.tar';
+
+/** MSYS2's configure and make want `C:/…`, not `C:\…`; POSIX paths are unchanged. */
+const forwardSlashes = (file: string) => file.replace(/\\/g, '/');
+
 /** Compares dotted versions numerically. */
 const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
@@ -82,8 +88,11 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       const tarball = await downloadVerified(source.url, source.sha256, path.join(context.cacheDir, 'sources'), `gmp.tarballs.${library}`);
       const buildRoot = path.join(context.workDir, `${library}-build`);
       await mkdir(buildRoot, { recursive: true });
-      await runner.run('tar', ['-xf', tarball, '-C', buildRoot], { env: options.env, purpose: `unpacking ${library}` });
-      const [top] = await readdir(buildRoot);
+      // Unpacked from a relative name: MSYS2's GNU tar would read `C:\…` as a remote host.
+      const local = `source${tarballSuffix(source.url)}`;
+      await copyFile(tarball, path.join(buildRoot, local));
+      await runner.run('tar', ['-xf', local], { cwd: buildRoot, env: options.env, purpose: `unpacking ${library}` });
+      const [top] = (await readdir(buildRoot)).filter((name) => name !== local);
       const srcDir = path.join(buildRoot, top!);
       if (existsSync(path.join(srcDir, 'configfsf.guess'))) {
         // GMP's config.guess names the exact CPU (e.g. skylake), which would
@@ -96,7 +105,7 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
         await mkdir(path.join(srcDir, 'doc'));
         await writeFile(path.join(srcDir, 'doc', 'Makefile.in'), EMPTY_DOC_MAKEFILE);
       }
-      const dependencies = library === 'gmp' ? [] : ['--with-gmp=' + prefix, ...(library === 'mpc' ? ['--with-mpfr=' + prefix] : [])];
+      const dependencies = library === 'gmp' ? [] : [`--with-gmp=${forwardSlashes(prefix)}`, ...(library === 'mpc' ? [`--with-mpfr=${forwardSlashes(prefix)}`] : [])];
       const configureEnv = {
         ...options.env,
         // GMP 6.3.0's configure probes fail under C23 (the default of GCC 15);
@@ -106,7 +115,7 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       await reporter.group(`Building ${library} ${source.version} for ${options.host}`, async () => {
         await runner.run(
           'sh',
-          ['./configure', `--prefix=${prefix}`, `--host=${options.host}`, ...(options.build ? [`--build=${options.build}`] : []), ...options.configureFlags, ...dependencies],
+          ['./configure', `--prefix=${forwardSlashes(prefix)}`, `--host=${options.host}`, ...(options.build ? [`--build=${options.build}`] : []), ...options.configureFlags, ...dependencies],
           { cwd: srcDir, env: configureEnv, purpose: `configuring ${library}` },
         );
         await runner.run('make', [`-j${jobs}`], { cwd: srcDir, env: options.env, purpose: `building ${library}` });

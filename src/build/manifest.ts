@@ -42,8 +42,10 @@ export interface Manifest {
   readonly project: { readonly name?: string; readonly version?: string };
   readonly gmp: { readonly source: 'system' | 'build'; readonly version?: string; readonly libraries: readonly string[]; /** For a from-source build: whether it came from the cache. */ readonly cached?: boolean };
   readonly files: readonly ManifestFile[];
-  /** Whether every smoke test passed. */
+  /** Whether the cell was built and every smoke test passed. */
   readonly ok: boolean;
+  /** Why the cell failed, when it did before its smoke tests could say. */
+  readonly error?: string;
   /** Seconds per stage. */
   readonly timings: Readonly<Record<string, number>>;
   readonly createdAt: string;

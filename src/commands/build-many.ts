@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
@@ -11,7 +12,7 @@ import { ExecaRunner, type CommandRunner } from '../process/runner.js';
 import { detectProject } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 import { buildMarkdown } from '../build/summary.js';
-import type { Manifest } from '../build/manifest.js';
+import { MANIFEST_FILE, type Manifest } from '../build/manifest.js';
 import { buildCell, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
 
@@ -93,11 +94,24 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     try {
       outcomes.push(await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env }));
     } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      failed.push({ cell, error });
+      // Whatever went wrong, the other cells still build.
+      failed.push({
+        cell,
+        error:
+          error instanceof UserError
+            ? error
+            : new UserError({ key: `cell ${cell.id}`, message: error instanceof Error ? (error.stack ?? error.message) : String(error), fix: 'an internal error of native-matrix: please report it with this log' }),
+      });
     }
   }
-  const manifests: Manifest[] = outcomes.map((o) => o.manifest);
+  // The summary shows failed cells too, from the manifests they left.
+  const manifests: Manifest[] = [];
+  const attempted = new Set([...outcomes.map((o) => o.cell.id), ...failed.map((f) => f.cell.id)]);
+  for (const cell of cells.filter((c) => attempted.has(c.id))) {
+    const manifestPath = path.join(options.outRoot, cell.id, MANIFEST_FILE);
+    if (existsSync(manifestPath)) manifests.push(JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest);
+  }
+  await mkdir(options.outRoot, { recursive: true });
   const summaryPath = path.join(options.outRoot, 'summary.md');
   await writeFile(summaryPath, buildMarkdown(manifests));
   return { outcomes, skipped, failed, summaryPath };

@@ -74,6 +74,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const started = performance.now();
   const files: ManifestFile[] = [];
   let provisioned: GmpProvision | undefined;
+  let failure: unknown;
   try {
     const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
 
@@ -131,6 +132,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
       files.push(archive);
     }
+  } catch (error) {
+    // Keep what was built, and say in the manifest why the cell failed.
+    failure = error;
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -149,11 +153,13 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       libraries: config.gmp.libraries,
     },
     files,
-    ok: files.every((f) => f.smoke.every((s) => s.passed)),
+    ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
+    ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     timings,
     createdAt: new Date().toISOString(),
   };
   const manifestPath = await writeManifest(outDir, manifest);
+  if (failure !== undefined) throw failure;
   if (!manifest.ok) {
     const failed = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}:\n${s.output ?? ''}`));
     throw new UserError({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
+import { moveFile } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
@@ -23,7 +24,7 @@ export const linux: PlatformModule = {
 
   cannotBuildHere(platform: Platform, want, host) {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
-    if (platform.target.endsWith('-musl')) return `${platform.id} needs a musl-based host (Alpine); it is experimental`;
+    if (platform.target.endsWith('-musl')) return `${platform.id} is experimental and not built by this version: a musllinux wheel can only be smoke-tested by a musl CPython`;
     if (host.arch === platform.arch) return undefined;
     // Another arch: binaries are cross-built and run under qemu-user; wheels
     // need the platform's own runner (GitHub's native arm64 runners).
@@ -52,7 +53,11 @@ export const linux: PlatformModule = {
         prefix: build.prefix,
         cacheHit: build.cacheHit,
         libDirs: [lib],
-        env: compilerEnv(build.prefix, context.env),
+        env: {
+          ...compilerEnv(build.prefix, context.env),
+          // cargo links a cross target with the cross gcc, not the host's cc.
+          ...(cross ? { [cargoLinkerVariable(context.platform.target)]: `${cross.triple}-gcc` } : {}),
+        },
       };
     }
     await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]));
@@ -74,9 +79,8 @@ export const linux: PlatformModule = {
     });
     const [file, ...more] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
     if (!file || more.length > 0) throw new Error(`auditwheel repair wrote ${more.length + (file ? 1 : 0)} wheels for ${path.basename(wheel)}`);
-    const { rename } = await import('node:fs/promises');
     const target = path.join(outDir, file);
-    await rename(path.join(repaired, file), target);
+    await moveFile(path.join(repaired, file), target);
     return target;
   },
 
@@ -127,6 +131,9 @@ const CROSS: Record<string, { triple: string; qemu: string; sysroot: string }> =
 function isCross(context: CellContext) {
   return context.host.arch !== context.platform.arch ? CROSS[context.platform.arch] : undefined;
 }
+
+/** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
+export const cargoLinkerVariable = (target: string) => `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
 
 /** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
 export function parseReadelfNeeded(output: string): string[] {
@@ -223,9 +230,9 @@ async function ensureAptPackages(context: CellContext, packages: readonly string
   }
   if (!existsSync('/usr/bin/apt-get')) {
     throw new UserError({
-      key: 'gmp.source',
-      message: `the system's GMP development files (${missing.join(', ')}) are missing and this system has no apt-get`,
-      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+      key: what === 'GMP from the system' ? 'gmp.source' : what,
+      message: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing and this system has no apt-get`,
+      fix: what === 'GMP from the system' ? "install GMP's development package with the system's package manager, or set gmp.source: build" : `install ${missing.join(', ')} with the system's package manager`,
     });
   }
   // Root runs apt-get itself; anyone else (GitHub's runner user) through sudo.

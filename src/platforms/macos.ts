@@ -1,7 +1,8 @@
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rename } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import { UserError } from '../errors.js';
+import { moveFile } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
@@ -96,9 +97,8 @@ export const macos: PlatformModule = {
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
 
   async provisionGmp(context) {
-    const { config, platform, runner, reporter, env } = context;
+    const { config, platform, reporter, env } = context;
     const target = deploymentTarget(platform, env);
-    await runner.run('rustup', ['target', 'add', platform.target], { allowFailure: true, purpose: 'rustup target add' });
     if (config.gmp.source === 'system' && config.gmp.libraries.every((l) => l === 'gmp')) {
       const brew = await homebrewGmp(context);
       if (brew && homebrewGmpFits(brew.minos, target)) {
@@ -126,7 +126,7 @@ export const macos: PlatformModule = {
     });
     const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
     if (!file) throw new Error(`delocate wrote no wheel for ${path.basename(wheel)}`);
-    await rename(path.join(repaired, file), path.join(outDir, file));
+    await moveFile(path.join(repaired, file), path.join(outDir, file));
     return path.join(outDir, file);
   },
 

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, rename } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
+import { moveFile } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
@@ -29,7 +30,7 @@ export function msys2Layout(platform: Platform) {
     bin: win.join(envDir, 'bin'),
     usrBin: win.join(root, 'usr', 'bin'),
     pacman: win.join(root, 'usr', 'bin', 'pacman.exe'),
-    objdump: win.join(envDir, 'bin', 'objdump.exe'),
+    objdump: win.join(envDir, 'bin', environment.startsWith('CLANG') ? 'llvm-objdump.exe' : 'objdump.exe'),
   };
 }
 
@@ -51,8 +52,10 @@ export function msys2Env(platform: Platform, env: NodeJS.ProcessEnv): Record<str
 
 /** The MSYS2 packages a cell needs: the toolchain, make/m4/diffutils for GMP's build, and the GMP family. */
 export function msys2Packages(platform: Platform, libraries: readonly GmpLibrary[], source: 'system' | 'build'): string[] {
-  const { packagePrefix } = msys2Layout(platform);
-  const packages = [`${packagePrefix}-gcc`, `${packagePrefix}-binutils`, 'make', 'm4', 'diffutils'];
+  const { packagePrefix, environment } = msys2Layout(platform);
+  // CLANG* environments (windows-arm64) have LLVM's toolchain, not GCC.
+  const toolchain = environment.startsWith('CLANG') ? [`${packagePrefix}-clang`, `${packagePrefix}-llvm-tools`] : [`${packagePrefix}-gcc`, `${packagePrefix}-binutils`];
+  const packages = [...toolchain, 'make', 'm4', 'diffutils'];
   if (source === 'system') packages.push(...libraries.map((library) => `${packagePrefix}-${library}`));
   return packages;
 }
@@ -96,10 +99,9 @@ function objdumpFor(context: CellContext): string {
 function dllSearchDirs(context: CellContext, gmp: GmpProvision): string[] {
   if (context.host.os === 'windows') return [...gmp.libDirs, msys2Layout(context.platform).bin];
   const triple = MINGW_TRIPLE[context.platform.arch]!;
-  const gccDirs = ['/usr/lib/gcc'].flatMap((base) => {
-    const dir = path.join(base, triple);
-    return existsSync(dir) ? [path.join(dir, '12-posix'), path.join(dir, '12-win32')] : [];
-  });
+  // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
+  const gccRoot = path.join('/usr/lib/gcc', triple);
+  const gccDirs = existsSync(gccRoot) ? readdirSync(gccRoot).sort().reverse().map((version) => path.join(gccRoot, version)) : [];
   return [...gmp.libDirs, ...gccDirs, `/usr/${triple}/lib`, `/usr/${triple}/bin`];
 }
 
@@ -172,7 +174,6 @@ export const windows: PlatformModule = {
     const triple = MINGW_TRIPLE[platform.arch]!;
     if (context.host.os === 'windows') {
       await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
-      await runner.run('rustup', ['target', 'add', platform.target], { env: msys2Env(platform, env), allowFailure: true, purpose: 'rustup target add' });
       const layout = msys2Layout(platform);
       if (config.gmp.source === 'system') {
         return { source: 'system', libraries: config.gmp.libraries, libDirs: [layout.bin], env: msys2Env(platform, env) };
@@ -181,7 +182,7 @@ export const windows: PlatformModule = {
         host: triple,
         // MinGW cannot build static and shared GMP in one go; the DLL is what travels.
         configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-        cc: 'gcc',
+        cc: msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc',
         env: msys2Env(platform, env),
       });
       return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, ';') } };
@@ -194,7 +195,15 @@ export const windows: PlatformModule = {
       configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
       cc: `${triple}-gcc`,
     });
-    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [path.join(build.prefix, 'bin')], env: prefixEnv(build.prefix, ':') };
+    return {
+      source: 'build',
+      libraries: config.gmp.libraries,
+      prefix: build.prefix,
+      cacheHit: build.cacheHit,
+      libDirs: [path.join(build.prefix, 'bin')],
+      // cargo links the Windows target with MinGW's gcc.
+      env: { ...prefixEnv(build.prefix, ':'), [`CARGO_TARGET_${platform.target.toUpperCase().replace(/-/g, '_')}_LINKER`]: `${triple}-gcc` },
+    };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
@@ -202,7 +211,7 @@ export const windows: PlatformModule = {
     await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, gmp.libDirs), { env: gmp.env, purpose: 'delvewheel repair' });
     const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
     if (!file) throw new Error(`delvewheel wrote no wheel for ${path.basename(wheel)}`);
-    await rename(path.join(repaired, file), path.join(outDir, file));
+    await moveFile(path.join(repaired, file), path.join(outDir, file));
     return path.join(outDir, file);
   },
 
@@ -212,7 +221,8 @@ export const windows: PlatformModule = {
 
   smokeEnv: () => ({}),
 
-  cCompiler: (context) => (context.host.os === 'windows' ? 'gcc' : `${MINGW_TRIPLE[context.platform.arch]}-gcc`),
+  cCompiler: (context) =>
+    context.host.os === 'windows' ? (msys2Layout(context.platform).environment.startsWith('CLANG') ? 'clang' : 'gcc') : `${MINGW_TRIPLE[context.platform.arch]}-gcc`,
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 

@@ -68,6 +68,16 @@ export class CommandFailed extends UserError {
   }
 }
 
+/**
+ * The runner's secrets stay in this process: build scripts fetched from
+ * crates.io or PyPI (build.rs, PEP 517 backends) never see the action's
+ * inputs (the GitHub token), the Actions runtime token or the OIDC request.
+ */
+const RUNNER_SECRET = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_RESULTS_URL$|ACTIONS_CACHE_URL$|GITHUB_TOKEN$)/;
+export function withoutRunnerSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !RUNNER_SECRET.test(name)));
+}
+
 /** Runs commands with execa, echoing each command line and its output to `log`. */
 export class ExecaRunner implements CommandRunner {
   constructor(
@@ -80,7 +90,7 @@ export class ExecaRunner implements CommandRunner {
     this.onCommand?.(record);
     if (!options.quiet) this.log.write(`$ ${displayCommand(file, args)}\n`);
     const started = performance.now();
-    const env = options.cleanEnv ? { ...options.env } : { ...process.env, ...options.env };
+    const env = options.cleanEnv ? { ...options.env } : { ...withoutRunnerSecrets(process.env), ...options.env };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
     const subprocess = execa(file, args, {
       cwd: options.cwd,

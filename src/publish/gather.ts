@@ -63,7 +63,9 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}`)) ?? [];
     const problem: Problem = missing
       ? { key: `cell ${cell.id}`, message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`, fix: 'let its build job finish (or re-run it) before publishing' }
-      : { key: `cell ${cell.id}`, message: `failed its smoke test: ${failures.join(', ') || 'see its manifest'}`, fix: 'fix the build and re-run it; a failing cell is never published' };
+      : present?.manifest.error && failures.length === 0
+        ? { key: `cell ${cell.id}`, message: `failed to build: ${present.manifest.error.split('\n')[0]}`, fix: 'fix the build and re-run it; a failing cell is never published' }
+        : { key: `cell ${cell.id}`, message: `failed its smoke test: ${failures.join(', ') || 'see its manifest'}`, fix: 'fix the build and re-run it; a failing cell is never published' };
     (cell.experimental ? leftOut : problems).push(problem);
     if (cell.experimental) found.delete(cell.id);
   }
@@ -79,6 +81,10 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     if (!cell || !cell.manifest.ok) continue;
     const { dir, manifest } = cell;
     for (const file of manifest.files) {
+      if (path.basename(file.name) !== file.name || file.name.startsWith('.')) {
+        problems.push({ key: path.join(dir, MANIFEST_FILE), message: `lists "${file.name}", which is not a plain file name`, fix: 'a manifest names files in its own directory only' });
+        continue;
+      }
       const filePath = path.join(dir, file.name);
       const owner = owners.get(file.name);
       if (owner) {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/build/manifest.js';
+import { sha256File, type Manifest } from '../../src/build/manifest.js';
 import { buildFixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =
@@ -29,5 +29,20 @@ describe('binary kind on Linux x86_64', () => {
     expect(ldd.stdout).toMatch(new RegExp(`libgmp\\.so\\.10 => ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gmp-cli-0\\.1\\.0-linux-x86_64/bin/\\.\\./lib/libgmp\\.so\\.10`));
     const version = spawnSync(program, ['--version'], { encoding: 'utf8' });
     expect(version.stdout).toMatch(/^gmp-cli 0\.1\.0 \(GMP \d+\.\d+\.\d+\)/);
+  });
+
+  it('keeps a manifest saying why, when a cell fails, and goes on to write the summary', async () => {
+    const config = path.join(mkdtempSync(path.join(tmpdir(), 'failing-')), 'native-matrix.yml');
+    writeFileSync(config, 'project:\n  kind: binary\n  binary: { name: no-such-program }\nmatrix:\n  platforms: [linux-x86_64]\n');
+    const { result, outRoot } = await buildFixture('gmp-cli', { configPath: config });
+    expect(result.outcomes).toEqual([]);
+    expect(result.failed.map((f) => f.cell.id)).toEqual(['linux-x86_64']);
+    expect(result.failed[0]!.error.message).toContain('cargo build');
+    const manifestPath = path.join(outRoot, 'linux-x86_64', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    expect(manifest).toMatchObject({ ok: false, files: [] });
+    expect(manifest.error).toContain('no-such-program');
+    expect(readFileSync(path.join(outRoot, 'summary.md'), 'utf8')).toContain('### linux-x86_64 ❌');
+    expect(existsSync(result.summaryPath)).toBe(true);
   });
 });

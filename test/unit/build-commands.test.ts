@@ -65,7 +65,7 @@ describe('GMP from source', () => {
       ].join('\n');
       const sourceDirs: string[] = [];
       const runner = new FakeRunner(({ file, args, cwd }) => {
-        if (file === 'tar') expect(spawnSync(file, args).status).toBe(0); // really unpack
+        if (file === 'tar') expect(spawnSync(file, args, { cwd }).status).toBe(0); // really unpack
         if (file === 'sh') sourceDirs.push(cwd!);
         return undefined;
       });

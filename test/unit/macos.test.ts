@@ -54,7 +54,7 @@ describe('macOS deployment target and GMP', () => {
   it("keeps Homebrew's GMP when it fits", async () => {
     const runner = new FakeRunner(({ file, args }) => (file === 'brew' ? { stdout: '/opt/homebrew/opt/gmp\n' } : file === 'otool' && args[0] === '-l' ? { stdout: OTOOL_L('12.0') } : undefined));
     const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner, { MACOSX_DEPLOYMENT_TARGET: '13.0' }));
-    expect(runner.lines()).toEqual(['rustup target add aarch64-apple-darwin', 'brew --prefix gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
+    expect(runner.lines()).toEqual(['brew --prefix gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
     expect(gmp).toEqual({
       source: 'system', libraries: ['gmp'], prefix: '/opt/homebrew/opt/gmp', libDirs: ['/opt/homebrew/opt/gmp/lib'],
       env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
@@ -70,10 +70,10 @@ describe('macOS deployment target and GMP', () => {
       const server = await serveTarballs({ 'gmp.tar.gz': body });
       try {
         const sha = createHash('sha256').update(body).digest('hex');
-        const runner = new FakeRunner(({ file, args }) => {
+        const runner = new FakeRunner(({ file, args, cwd }) => {
           if (file === 'brew') return { stdout: '/usr/local/opt/gmp\n' };
           if (file === 'otool') return { stdout: OTOOL_L('15.0') };
-          if (file === 'tar') spawnSync(file, args);
+          if (file === 'tar') spawnSync(file, args, { cwd });
           return undefined;
         });
         const ctx = context(platform, host, `gmp:\n  tarballs:\n    gmp: { url: "${server.base}/gmp.tar.gz", sha256: "${sha}" }\n`, runner);

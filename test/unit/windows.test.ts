@@ -30,18 +30,18 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     });
   });
 
-  it('installs the toolchain and GMP with pacman, non-interactively, retrying, then adds the GNU Rust target', async () => {
+  it('installs the toolchain and GMP with pacman, non-interactively, retrying', async () => {
     let pacmanCalls = 0;
     const runner = new FakeRunner(({ file }) => (file.endsWith('pacman.exe') && ++pacmanCalls < 3 ? { exitCode: 1, all: 'error: failed retrieving file' } : undefined));
     const gmp = await windows.provisionGmp(context('gmp:\n  libraries: [gmp, mpfr]\n', runner));
     const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
-    expect(runner.lines()).toEqual([pacman, pacman, pacman, 'rustup target add x86_64-pc-windows-gnu']);
+    expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
     expect(gmp).toEqual({ source: 'system', libraries: ['gmp', 'mpfr'], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
     expect(msys2Packages(platform, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
   });
 
-  it("runs maturin with the runner's CPython for x86_64-pc-windows-gnu, with the MinGW tools on PATH", async () => {
+  it("adds the GNU Rust target, then runs maturin with the runner's CPython for x86_64-pc-windows-gnu, with the MinGW tools on PATH", async () => {
     const runner = new FakeRunner(({ args }) => {
       // Pretend maturin wrote its wheel.
       if (args.includes('maturin')) {
@@ -54,7 +54,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     const gmp = { source: 'system' as const, libraries: ['gmp' as const], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', bin: (n: string) => n };
     await buildWheels({ context: ctx, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
-    const [maturin] = runner.commands;
+    const [rustup, maturin] = runner.commands;
+    expect([rustup!.file, ...rustup!.args]).toEqual(['rustup', 'target', 'add', 'x86_64-pc-windows-gnu']);
     expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
     expect(maturin!.args).toEqual([
       '-m', 'maturin', 'build', '--release',

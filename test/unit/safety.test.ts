@@ -1,0 +1,53 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cacheKey, stableStringify } from '../../src/build/cache.js';
+import { UserError } from '../../src/errors.js';
+import { withoutRunnerSecrets } from '../../src/process/runner.js';
+import { gatherCells } from '../../src/publish/gather.js';
+import { writeCell } from '../helpers/cells.js';
+
+describe('cache keys', () => {
+  it('depend on everything nested in their inputs, in any key order', () => {
+    expect(stableStringify({ b: { y: 1, x: [2, { d: 1, c: 2 }] }, a: 'z' })).toBe('{"a":"z","b":{"x":[2,{"c":2,"d":1}],"y":1}}');
+    const base = { sources: { gmp: { url: 'u', sha256: 'a' } }, host: 'h', env: { MACOSX_DEPLOYMENT_TARGET: '11.0' } };
+    expect(cacheKey(base)).toBe(cacheKey({ env: { MACOSX_DEPLOYMENT_TARGET: '11.0' }, host: 'h', sources: { gmp: { sha256: 'a', url: 'u' } } }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, sources: { gmp: { url: 'u', sha256: 'b' } } }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, env: { MACOSX_DEPLOYMENT_TARGET: '10.13' } }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, sources: { ...base.sources, mpfr: { url: 'm', sha256: 'c' } } }));
+  });
+});
+
+describe('child processes', () => {
+  it("never inherit the runner's secrets", () => {
+    expect(
+      withoutRunnerSecrets({
+        PATH: '/usr/bin',
+        'INPUT_GITHUB-TOKEN': 'ghs_x',
+        INPUT_COMMAND: 'build',
+        ACTIONS_RUNTIME_TOKEN: 't',
+        ACTIONS_ID_TOKEN_REQUEST_URL: 'u',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't',
+        ACTIONS_RESULTS_URL: 'r',
+        GITHUB_TOKEN: 'ghs_y',
+        GITHUB_WORKSPACE: '/w',
+        RUNNER_TEMP: '/t',
+      }),
+    ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' });
+  });
+});
+
+describe('gathering cells', () => {
+  it('refuses a manifest that names a file outside its directory', async () => {
+    const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+    writeCell(fromDir, 'linux-x86_64-abi3', { '..%2Fsecret': 'x' });
+    const manifest = path.join(fromDir, 'linux-x86_64-abi3', 'manifest.json');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('..%2Fsecret', '../../etc/passwd'));
+    const cell = { id: 'linux-x86_64-abi3', platform: 'linux-x86_64', os: 'linux' as const, arch: 'x86_64', runner: 'r', target: 't', python: '3.12', abi3: true, wheel: true, binary: false, experimental: false };
+    const error = await gatherCells(fromDir, [cell]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toBe(`${manifest}: lists "../../etc/passwd", which is not a plain file name; a manifest names files in its own directory only`);
+  });
+});
