@@ -54,6 +54,9 @@ export interface Asset {
 
 const UPLOAD_ATTEMPTS = 5;
 
+/** The name a replacement carries while the old asset is still published. */
+const REPLACEMENT_SUFFIX = '.native-matrix-replacement';
+
 const statusOf = (error: unknown) => (error as { status?: number }).status;
 const isAlreadyExists = (error: unknown) =>
   statusOf(error) === 422 &&
@@ -130,11 +133,15 @@ export class ReleasePublisher {
         planned.push(asset ? `replace ${file.name} (${asset.state === 'uploaded' ? 'different content' : `incomplete: ${asset.state}`})` : `upload ${file.name} (${file.size} bytes)`);
         return;
       }
-      if (asset) {
-        await this.deleteAsset(owner, repo, asset.id);
-        replaced.push(file.name);
+      if (asset && !release!.draft && asset.state === 'uploaded') {
+        // A published release never goes without the file: the new content
+        // is uploaded under a temporary name, then takes the old one's place.
+        await this.replacePublished(owner, repo, release!, asset, file, existing);
+      } else {
+        if (asset) await this.deleteAsset(owner, repo, asset.id);
+        await this.upload(owner, repo, release!, file);
       }
-      await this.upload(owner, repo, release!, file);
+      if (asset) replaced.push(file.name);
       uploaded.push(file.name);
     });
 
@@ -242,6 +249,18 @@ export class ReleasePublisher {
         await new Promise((resolve) => setTimeout(resolve, this.backoffMs * attempt));
       }
     }
+  }
+
+  private async replacePublished(owner: string, repo: string, release: Release, old: Asset, file: FileToPublish, existing: readonly Asset[]): Promise<void> {
+    const temporary = `${file.name}${REPLACEMENT_SUFFIX}`;
+    const stale = existing.find((a) => a.name === temporary);
+    if (stale) await this.deleteAsset(owner, repo, stale.id);
+    await this.upload(owner, repo, release, { ...file, name: temporary });
+    const fresh = (await this.listAssets(owner, repo, release.id)).find((a) => a.name === temporary);
+    if (!fresh) throw new Error(`the replacement of ${file.name} vanished before it could take its place`);
+    await this.deleteAsset(owner, repo, old.id);
+    await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: fresh.id, name: file.name });
+    this.log(`Replaced ${file.name} on the published release ${release.tag_name}`);
   }
 
   /** The release must hold every file, complete, with the right content, before it is published. */

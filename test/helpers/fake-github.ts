@@ -241,6 +241,14 @@ export class FakeGitHub {
         release.assets.splice(release.assets.indexOf(asset), 1);
         return send(204, '/repos/{owner}/{repo}/releases/assets/{asset_id}');
       }
+      if (request.method === 'PATCH') {
+        const input = JSON.parse(body.toString() || '{}') as { name?: string };
+        if (input.name && release.assets.some((a) => a.name === input.name && a !== asset)) {
+          return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+        }
+        if (input.name) asset.name = input.name;
+        return send(200, '/repos/{owner}/{repo}/releases/assets/{asset_id}', this.assetJson(asset));
+      }
       if (request.method === 'GET') {
         if ((request.headers.accept ?? '').includes('application/octet-stream')) {
           response.writeHead(200, { 'content-type': 'application/octet-stream' });

@@ -71,6 +71,26 @@ describe('release publisher against a local GitHub', () => {
     expectExactly(server, changed);
   });
 
+  it('replaces a file of a published release without the release ever lacking it', async () => {
+    const list = files(2);
+    let failUploads = false;
+    const server = await fake((context) => (failUploads && context.upload ? { kind: 'status', status: 500 } : undefined));
+    await publisher(server).publish(request(list));
+    const changed = [list[0]!, { ...files(1, 'new')[0]!, name: list[1]!.name }];
+    // Every upload of the new content fails: the published release keeps the old file.
+    failUploads = true;
+    await expect(publisher(server).publish(request(changed))).rejects.toThrow();
+    const [kept] = server.view('v1.2.3');
+    expect(kept!.draft).toBe(false);
+    expect(kept!.assets.filter((a) => a.state === 'uploaded').map((a) => [a.name, a.sha256]).sort()).toEqual(list.map((f) => [f.name, f.sha256]).sort());
+    // Once uploads work, the new content takes the old one's place under the same name.
+    failUploads = false;
+    const report = await publisher(server).publish(request(changed));
+    expect(report.replaced).toEqual([list[1]!.name]);
+    expectExactly(server, changed);
+    expect(server.log.some((line) => line.startsWith('PATCH /repos/o/r/releases/assets/'))).toBe(true);
+  });
+
   it('writes nothing in a dry run, and says what it would write', async () => {
     const server = await fake();
     const report = await publisher(server).publish(request(files(2), { dryRun: true }));
