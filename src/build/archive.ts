@@ -76,3 +76,12 @@ export async function moveFile(from: string, to: string): Promise<void> {
     await rm(from, { force: true });
   }
 }
+
+/** Moves the one wheel a repair tool wrote into `repairedDir` to `outDir`, and returns its new path. */
+export async function takeRepairedWheel(repairedDir: string, outDir: string, tool: string, input: string): Promise<string> {
+  const wheels = (await readdir(repairedDir)).filter((name) => name.endsWith('.whl'));
+  if (wheels.length !== 1) throw new Error(`${tool} wrote ${wheels.length} wheels for ${path.basename(input)}, not one`);
+  const target = path.join(outDir, wheels[0]!);
+  await moveFile(path.join(repairedDir, wheels[0]!), target);
+  return target;
+}

@@ -11,7 +11,8 @@ import path from 'node:path';
  */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.NATIVE_MATRIX_CACHE) return path.resolve(env.NATIVE_MATRIX_CACHE);
-  const base = env.XDG_CACHE_HOME || (env.LOCALAPPDATA && process.platform === 'win32' ? env.LOCALAPPDATA : path.join(homedir(), '.cache'));
+  // LOCALAPPDATA is Windows's per-user cache location; elsewhere it is unset.
+  const base = env.XDG_CACHE_HOME || env.LOCALAPPDATA || path.join(homedir(), '.cache');
   return path.join(base, 'native-matrix');
 }
 

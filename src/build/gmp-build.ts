@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import sourcesText from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
+import { compareVersions } from '../versions.js';
 import type { CellContext } from '../platforms/types.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import { downloadVerified } from './download.js';
@@ -29,8 +30,6 @@ const tarballSuffix = (url: string) => /(\.tar\.[a-z0-9]+|\.t[gx]z)$/.exec(new U
 /** MSYS2's configure and make want `C:/…`, not `C:\…`; POSIX paths are unchanged. */
 const forwardSlashes = (file: string) => file.replace(/\\/g, '/');
 
-/** Compares dotted versions numerically. */
-const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 export interface GmpBuildOptions {
   /** GNU host triple, deliberately generic: `x86_64-pc-linux-gnu`, `x86_64-w64-mingw32`. */

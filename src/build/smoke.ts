@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { CellContext, PlatformModule } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
@@ -53,7 +53,7 @@ export interface WheelSmokeInputs {
 export async function smokeWheel({ context, platform, tools, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
   const started = performance.now();
   const { runner, config } = context;
-  const env = cleanEnv(context.env, platform.smokeEnv(context, interpreter));
+  const env = cleanEnv(context.env);
   const base = await mkdtemp(path.join(context.workDir, `smoke-${interpreter.version}-`));
   const venv = path.join(base, 'venv');
   const emptyDir = path.join(base, 'cwd');
@@ -63,7 +63,6 @@ export async function smokeWheel({ context, platform, tools, interpreter, wheelD
     [tools.python, ['-m', 'pip', '--python', python, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution], 'installing the wheel'],
     [python, ['-I', '-c', smokeScript(importName, config.project.smoke)], 'importing it'],
   ];
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(emptyDir);
   const output: string[] = [];
   for (const [file, args, purpose] of steps) {

@@ -79,12 +79,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   for (const cell of cells) {
     const platform = catalog.platforms.get(cell.platform)!;
     if (options.skipForeign) {
-      let reason: string | undefined;
-      try {
-        reason = platformModule(platform).cannotBuildHere(platform, cell, currentHost());
-      } catch (error) {
-        reason = error instanceof UserError ? error.problems[0]!.message : String(error);
-      }
+      const reason = platformModule(platform).cannotBuildHere(platform, cell, currentHost());
       if (reason) {
         reporter.info(`Skipping ${cell.id}: ${reason}`);
         skipped.push({ cell, reason });

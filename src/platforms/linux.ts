@@ -1,10 +1,12 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
-import { moveFile } from '../build/archive.js';
+import { takeRepairedWheel } from '../build/archive.js';
+import { cargoLinkerVariable } from '../build/backends.js';
+import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
@@ -77,18 +79,13 @@ export const linux: PlatformModule = {
       },
       purpose: 'auditwheel repair',
     });
-    const [file, ...more] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
-    if (!file || more.length > 0) throw new Error(`auditwheel repair wrote ${more.length + (file ? 1 : 0)} wheels for ${path.basename(wheel)}`);
-    const target = path.join(outDir, file);
-    await moveFile(path.join(repaired, file), target);
-    return target;
+    return takeRepairedWheel(repaired, outDir, 'auditwheel repair', wheel);
   },
 
   async checkWheel(context, wheel, tools) {
     return checkLinuxWheel(context, wheel, tools);
   },
 
-  smokeEnv: () => ({}),
 
   cCompiler: (context) => (isCross(context) ? `${isCross(context)!.triple}-gcc` : (context.env.CC ?? 'cc')),
   archiveFormat: 'tar.gz',
@@ -110,7 +107,6 @@ export const linux: PlatformModule = {
     if (libraries.length === 0) return [];
     await ensureAptPackages(context, ['patchelf'], 'patchelf');
     const libDir = path.join(stageDir, 'lib');
-    const { copyFile, mkdir, chmod } = await import('node:fs/promises');
     await mkdir(libDir, { recursive: true });
     for (const { name, resolved } of libraries) {
       const copy = path.join(libDir, name);
@@ -131,9 +127,6 @@ const CROSS: Record<string, { triple: string; qemu: string; sysroot: string }> =
 function isCross(context: CellContext) {
   return context.host.arch !== context.platform.arch ? CROSS[context.platform.arch] : undefined;
 }
-
-/** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
-export const cargoLinkerVariable = (target: string) => `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
 
 /** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
 export function parseReadelfNeeded(output: string): string[] {
@@ -199,20 +192,15 @@ export async function checkLinuxWheel(context: CellContext, wheel: string, tools
   return { bundled: report.bundled, platformTags: report.platformTags };
 }
 
-/** Variables that point compilers, linkers and loaders at a GMP install prefix. */
+/** Variables that point compilers, linkers, loaders and pkg-config at a GMP install prefix. */
 export function compilerEnv(prefix: string, env: NodeJS.ProcessEnv): Record<string, string> {
   const join = (dir: string, existing?: string) => [dir, existing].filter(Boolean).join(path.delimiter);
-  const include = path.join(prefix, 'include');
   const lib = path.join(prefix, 'lib');
   return {
-    C_INCLUDE_PATH: join(include, env.C_INCLUDE_PATH),
-    CPLUS_INCLUDE_PATH: join(include, env.CPLUS_INCLUDE_PATH),
-    LIBRARY_PATH: join(lib, env.LIBRARY_PATH),
+    ...prefixEnv(prefix, env),
+    CPLUS_INCLUDE_PATH: join(path.join(prefix, 'include'), env.CPLUS_INCLUDE_PATH),
     LD_LIBRARY_PATH: join(lib, env.LD_LIBRARY_PATH),
     PKG_CONFIG_PATH: join(path.join(lib, 'pkgconfig'), env.PKG_CONFIG_PATH),
-    // Cross compilers ignore the two variables above; flags reach every compiler.
-    CPPFLAGS: [`-I${include}`, env.CPPFLAGS].filter(Boolean).join(' '),
-    LDFLAGS: [`-L${lib}`, env.LDFLAGS].filter(Boolean).join(' '),
   };
 }
 

@@ -1,8 +1,10 @@
-import { chmod, copyFile, mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import { UserError } from '../errors.js';
-import { moveFile } from '../build/archive.js';
+import { compareVersions } from '../versions.js';
+import { prefixEnv } from '../build/prefix-env.js';
+import { takeRepairedWheel } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
@@ -31,7 +33,6 @@ export function deploymentTarget(platform: Platform, env: NodeJS.ProcessEnv): st
   return target;
 }
 
-const compareVersions = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 
 /** Homebrew's GMP is fit when the macOS it was built for is not newer than the deployment target. */
 export function homebrewGmpFits(homebrewMinos: string | undefined, target: string): boolean {
@@ -57,15 +58,7 @@ export function parseOtoolLibraries(output: string): string[] {
 const isSystemDylib = (name: string) => name.startsWith('/usr/lib/') || name.startsWith('/System/');
 
 /** Variables that make every compiler and linker see a GMP prefix and build for the target. */
-function prefixEnv(prefix: string, target: string): Record<string, string> {
-  return {
-    MACOSX_DEPLOYMENT_TARGET: target,
-    CPPFLAGS: `-I${prefix}/include`,
-    LDFLAGS: `-L${prefix}/lib`,
-    C_INCLUDE_PATH: `${prefix}/include`,
-    LIBRARY_PATH: `${prefix}/lib`,
-  };
-}
+const targetEnv = (prefix: string, target: string) => ({ MACOSX_DEPLOYMENT_TARGET: target, ...prefixEnv(prefix) });
 
 /** delocate's command line: bundle the dylibs, and insist on the cell's arch. */
 export function delocateArgs(platform: Platform, wheel: string, outDir: string): string[] {
@@ -103,7 +96,7 @@ export const macos: PlatformModule = {
       const brew = await homebrewGmp(context);
       if (brew && homebrewGmpFits(brew.minos, target)) {
         reporter.info(`GMP from Homebrew (built for macOS ${brew.minos}, deployment target ${target})`);
-        return { source: 'system', libraries: config.gmp.libraries, prefix: brew.prefix, libDirs: [`${brew.prefix}/lib`], env: prefixEnv(brew.prefix, target) };
+        return { source: 'system', libraries: config.gmp.libraries, prefix: brew.prefix, libDirs: [`${brew.prefix}/lib`], env: targetEnv(brew.prefix, target) };
       }
       reporter.info(`Homebrew's GMP is built for macOS ${brew?.minos ?? '(unknown)'}, newer than the deployment target ${target}: building GMP from source for ${target}`);
     }
@@ -115,7 +108,7 @@ export const macos: PlatformModule = {
       cc: 'clang',
       env: { MACOSX_DEPLOYMENT_TARGET: target },
     });
-    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: prefixEnv(build.prefix, target) };
+    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: targetEnv(build.prefix, target) };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
@@ -124,17 +117,13 @@ export const macos: PlatformModule = {
       env: { ...gmp.env, DYLD_FALLBACK_LIBRARY_PATH: gmp.libDirs.join(':') },
       purpose: 'delocate-wheel',
     });
-    const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
-    if (!file) throw new Error(`delocate wrote no wheel for ${path.basename(wheel)}`);
-    await moveFile(path.join(repaired, file), path.join(outDir, file));
-    return path.join(outDir, file);
+    return takeRepairedWheel(repaired, outDir, 'delocate-wheel', wheel);
   },
 
   async checkWheel(context, wheel, tools) {
     return checkMacosWheel(context.runner, tools, wheel, context.platform, deploymentTarget(context.platform, context.env));
   },
 
-  smokeEnv: () => ({}),
   cCompiler: () => 'clang',
   archiveFormat: 'tar.gz',
   programFile: (name) => name,

@@ -1,6 +1,5 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, GmpLibrary } from '../config/types.js';
-import type { Interpreter } from '../build/interpreters.js';
 import type { ToolEnv, ToolName } from '../build/tools.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { Reporter } from '../reporter.js';
@@ -83,6 +82,4 @@ export interface PlatformModule {
   programCommand(context: CellContext, program: string, args: readonly string[]): { file: string; args: readonly string[]; env: Readonly<Record<string, string>> };
   /** The file name of a program: `name` or `name.exe`. */
   programFile(name: string): string;
-  /** Variables for running the interpreters of a smoke test. */
-  smokeEnv(context: CellContext, interpreter: Interpreter): Readonly<Record<string, string>>;
 }

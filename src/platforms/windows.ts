@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
-import { moveFile } from '../build/archive.js';
+import { takeRepairedWheel, unzipTo } from '../build/archive.js';
+import { cargoLinkerVariable } from '../build/backends.js';
+import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
@@ -185,7 +187,7 @@ export const windows: PlatformModule = {
         cc: msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc',
         env: msys2Env(platform, env),
       });
-      return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, ';') } };
+      return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
     // Cross-building on Linux: no package manager has MinGW's GMP, so it is
     // always built from the same verified source, for the MinGW triple.
@@ -202,36 +204,30 @@ export const windows: PlatformModule = {
       cacheHit: build.cacheHit,
       libDirs: [path.join(build.prefix, 'bin')],
       // cargo links the Windows target with MinGW's gcc.
-      env: { ...prefixEnv(build.prefix, ':'), [`CARGO_TARGET_${platform.target.toUpperCase().replace(/-/g, '_')}_LINKER`]: `${triple}-gcc` },
+      env: { ...prefixEnv(build.prefix), [cargoLinkerVariable(platform.target)]: `${triple}-gcc` },
     };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
     await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, gmp.libDirs), { env: gmp.env, purpose: 'delvewheel repair' });
-    const [file] = (await readdir(repaired)).filter((name) => name.endsWith('.whl'));
-    if (!file) throw new Error(`delvewheel wrote no wheel for ${path.basename(wheel)}`);
-    await moveFile(path.join(repaired, file), path.join(outDir, file));
-    return path.join(outDir, file);
+    return takeRepairedWheel(repaired, outDir, 'delvewheel repair', wheel);
   },
 
   async checkWheel(context, wheel, tools) {
     return checkWindowsWheel(context, wheel, tools);
   },
 
-  smokeEnv: () => ({}),
-
   cCompiler: (context) =>
     context.host.os === 'windows' ? (msys2Layout(context.platform).environment.startsWith('CLANG') ? 'clang' : 'gcc') : `${MINGW_TRIPLE[context.platform.arch]}-gcc`,
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 
-  async bundleProgram(context, program, stageDir, gmp) {
+  async bundleProgram(context, program, _stageDir, gmp) {
     // Windows looks for DLLs next to the program first: put them there.
     const binDir = path.dirname(program);
     const dlls = await walkPeImports(context.runner, objdumpFor(context), program, dllSearchDirs(context, gmp));
     for (const dll of dlls) await copyFile(dll.found, path.join(binDir, dll.name));
-    void stageDir;
     return dlls.map((d) => d.name).sort();
   },
 
@@ -247,25 +243,12 @@ export const windows: PlatformModule = {
   },
 };
 
-/** Compiler and linker variables for a GMP prefix. */
-function prefixEnv(prefix: string, delimiter: string): Record<string, string> {
-  const join = (...parts: string[]) => parts.join(delimiter === ';' ? '\\' : '/');
-  return {
-    CPPFLAGS: `-I${join(prefix, 'include')}`,
-    CFLAGS: `-O2 -I${join(prefix, 'include')}`,
-    LDFLAGS: `-L${join(prefix, 'lib')}`,
-    C_INCLUDE_PATH: join(prefix, 'include'),
-    LIBRARY_PATH: join(prefix, 'lib'),
-  };
-}
-
 /**
  * Proves a repaired Windows wheel self-contained: every DLL that its .pyd
  * files import (recursively) is inside the wheel or a Windows system DLL,
  * and the platform tag is the catalog's.
  */
 async function checkWindowsWheel(context: CellContext, wheel: string, _tools: ToolEnv): Promise<WheelCheck> {
-  const { unzipTo } = await import('../build/archive.js');
   const dir = await mkdtemp(path.join(context.workDir, 'check-'));
   await unzipTo(wheel, dir);
   const files = (await readdir(dir, { recursive: true })).map(String);

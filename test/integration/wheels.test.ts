@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/build/manifest.js';
+import { sha256File, type Manifest } from '../../src/build/manifest.js';
 import { buildFixture, ROOT } from '../helpers/engine.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
@@ -57,7 +58,7 @@ describe('real wheel builds on Linux x86_64', () => {
   });
 
   it('records a failing smoke test in the manifest, keeps the wheel, and fails the cell', async () => {
-    const { result } = await buildFixture('pyo3-plain', {
+    const { result, outRoot } = await buildFixture('pyo3-plain', {
       platform: 'linux-x86_64',
       python: ['3.13'],
       configPath: path.join(ROOT, 'test/fixtures-config/pyo3-plain-failing-smoke.yml'),
@@ -67,5 +68,12 @@ describe('real wheel builds on Linux x86_64', () => {
     const message = result.failed[0]!.error.message;
     expect(message).toContain('the smoke test failed for plainclient-');
     expect(message).toContain('AssertionError: deliberately failing');
+    // The wheel stays, listed in the manifest with the failed smoke test.
+    const manifest = JSON.parse(readFileSync(path.join(outRoot, 'linux-x86_64', 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.ok).toBe(false);
+    const [wheel] = manifest.files;
+    expect(wheel).toMatchObject({ pythonTag: 'cp313', smokePassed: [] });
+    expect(wheel!.smoke[0]).toMatchObject({ python: '3.13', passed: false });
+    expect(existsSync(path.join(outRoot, 'linux-x86_64', wheel!.name))).toBe(true);
   });
 });
