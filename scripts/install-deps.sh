@@ -13,10 +13,25 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
-if ((${#missing[@]} > 0)); then
-  sudo=()
-  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+# The arm64 package lists: the linux-aarch64 wheel test unpacks Debian's arm64
+# CPython from them (nothing arm64 is installed). Debian's mirrors carry every
+# arch; Ubuntu's arm64 packages live on its ports mirror, which must be added
+# to the apt sources by hand first.
+update=false
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo[@]}" dpkg --add-architecture arm64
+  update=true
+fi
+# Stale lists name package versions the mirrors may have dropped since.
+if [[ -z $(find /var/lib/apt/lists -maxdepth 1 -name '*_binary-arm64_Packages*' -mtime -1 -print -quit) ]]; then
+  update=true
+fi
+if ((${#missing[@]} > 0)) || [[ $update == true ]]; then
   "${sudo[@]}" apt-get update -qq
+fi
+if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 

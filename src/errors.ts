@@ -37,6 +37,21 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A cell this host cannot build (another OS or arch without a cross path, or
+ * a cross build whose target Pythons the system cannot provide): `run` skips
+ * it with the reason, `build` fails with it.
+ */
+export class CannotBuildHereError extends UserError {
+  constructor(
+    platform: { readonly id: string; readonly runner: string },
+    readonly reason: string,
+  ) {
+    super({ key: `platform ${platform.id}`, message: `cannot be built on this machine: ${reason}`, fix: `build it on its runner (${platform.runner})` });
+    this.name = 'CannotBuildHereError';
+  }
+}
+
 /** A command line that cannot be understood (exit code 2). */
 export class UsageError extends Error {
   constructor(message: string) {

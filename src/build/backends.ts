@@ -2,12 +2,13 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ProjectFacts } from '../project/detect.js';
-import type { CellContext, GmpProvision } from '../platforms/types.js';
+import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
+  readonly module: PlatformModule;
   readonly project: ProjectFacts;
   readonly gmp: GmpProvision;
   readonly tools: ToolEnv;
@@ -75,19 +76,21 @@ export async function addRustTarget(context: CellContext, env: Readonly<Record<s
 
 /** Builds unrepaired wheels into a scratch directory and returns their paths. */
 export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
-  const { context, tools, interpreters, abi3, project } = inputs;
+  const { context, module, tools, interpreters, abi3, project } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   const env = buildEnv(inputs);
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
-    // Any PEP 517 backend, through pip (present in every CPython): each
-    // interpreter builds the wheel for itself; an abi3 wheel is built once.
+    // Any PEP 517 backend, through the pinned pip: each interpreter builds the
+    // wheel for itself (a foreign one through the platform's cross-building
+    // interpreter); an abi3 wheel is built once.
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
+      const python = await module.wheelBuildPython(context, interpreter, tools);
       await context.runner.run(
-        interpreter.executable,
-        ['-m', 'pip', 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
+        python,
+        [tools.pipDir, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
         { cwd: context.config.project.dir, env, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }

@@ -12,6 +12,24 @@ export interface Interpreter {
   /** Full version, e.g. 3.12.1. */
   readonly fullVersion: string;
   readonly freeThreaded: boolean;
+  /** Set for an interpreter of another arch, which this host runs under an emulator. */
+  readonly foreign?: ForeignRuntime;
+}
+
+/** How this host runs, and builds for, an interpreter of another arch. */
+export interface ForeignRuntime {
+  /** The command prefix that runs its programs here: `qemu-aarch64 -L <sysroot>`. */
+  readonly launcher: readonly string[];
+  /** The root of its file system: its headers, libraries and standard library. */
+  readonly sysroot: string;
+  /** A native interpreter of the same version, which runs the build tools for it. */
+  readonly host: Interpreter;
+}
+
+/** `[file, args]` that run `python args` here, through the launcher of a foreign interpreter. */
+export function pythonCommand(interpreter: Pick<Interpreter, 'foreign'>, python: string, args: readonly string[]): [string, string[]] {
+  const launcher = interpreter.foreign?.launcher;
+  return launcher ? [launcher[0]!, [...launcher.slice(1), python, ...args]] : [python, [...args]];
 }
 
 export interface InterpreterSearch {
@@ -98,13 +116,14 @@ export async function findInterpreters(versions: readonly string[], search: Inte
   return found;
 }
 
-async function probe(executable: string, version: string, runner: CommandRunner): Promise<Interpreter | undefined> {
-  const result = await runner.run(executable, ['-c', PROBE], { quiet: true, allowFailure: true });
+/** Runs `executable` (through `foreign`'s launcher) and returns it when it is the CPython `version`. */
+export async function probe(executable: string, version: string, runner: CommandRunner, foreign?: ForeignRuntime): Promise<Interpreter | undefined> {
+  const result = await runner.run(...pythonCommand({ foreign }, executable, ['-c', PROBE]), { quiet: true, allowFailure: true });
   if (result.exitCode !== 0) return undefined;
   const [fullVersion, implementation, threaded] = result.stdout.trim().split(' ');
   const freeThreaded = threaded === '1';
   if (implementation !== 'cpython' || !fullVersion) return undefined;
   const [major, minor] = fullVersion.split('.');
   if (`${major}.${minor}${freeThreaded ? 't' : ''}` !== version) return undefined;
-  return { version, executable, fullVersion, freeThreaded };
+  return { version, executable, fullVersion, freeThreaded, ...(foreign ? { foreign } : {}) };
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { CellContext, PlatformModule } from '../platforms/types.js';
-import type { Interpreter } from './interpreters.js';
+import { pythonCommand, type Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
 import type { SmokeResult } from './manifest.js';
 
@@ -46,9 +46,10 @@ export interface WheelSmokeInputs {
 /**
  * Installs the wheel into a fresh virtual environment from `wheelDir` alone
  * (no index), and imports it from an empty directory with a clean environment.
- * The environment has no pip of its own (the tool environment's pip installs
- * into it with --python): nothing in it but the interpreter and the wheel,
- * and no seconds spent bootstrapping pip for every Python.
+ * The environment has no pip of its own (the interpreter runs the tool
+ * environment's pip): nothing in it but the interpreter and the wheel, and no
+ * seconds spent bootstrapping pip for every Python. A foreign interpreter
+ * runs every step under its emulator.
  */
 export async function smokeWheel({ context, platform, tools, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
   const started = performance.now();
@@ -58,14 +59,17 @@ export async function smokeWheel({ context, platform, tools, interpreter, wheelD
   const venv = path.join(base, 'venv');
   const emptyDir = path.join(base, 'cwd');
   const python = platform.venvPython(venv);
-  const steps: [string, string[], string][] = [
-    [interpreter.executable, ['-m', 'venv', '--without-pip', venv], 'creating the smoke environment'],
-    [tools.python, ['-m', 'pip', '--python', python, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution], 'installing the wheel'],
-    [python, ['-I', '-c', smokeScript(importName, config.project.smoke)], 'importing it'],
+  const steps: [[string, string[]], string][] = [
+    [pythonCommand(interpreter, interpreter.executable, ['-m', 'venv', '--without-pip', venv]), 'creating the smoke environment'],
+    [
+      pythonCommand(interpreter, python, [tools.pipDir, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution]),
+      'installing the wheel',
+    ],
+    [pythonCommand(interpreter, python, ['-I', '-c', smokeScript(importName, config.project.smoke)]), 'importing it'],
   ];
   await mkdir(emptyDir);
   const output: string[] = [];
-  for (const [file, args, purpose] of steps) {
+  for (const [[file, args], purpose] of steps) {
     const result = await runner.run(file, args, { cwd: emptyDir, env, cleanEnv: true, allowFailure: true, purpose });
     output.push(result.all);
     if (result.exitCode !== 0) {

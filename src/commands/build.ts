@@ -6,13 +6,13 @@ import type { Config } from '../config/types.js';
 import { buildWheels } from '../build/backends.js';
 import { cacheRoot } from '../build/cache.js';
 import { importNameFor } from '../build/import-name.js';
-import { findInterpreters } from '../build/interpreters.js';
+import type { Interpreter } from '../build/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../build/manifest.js';
 import { smokeWheel } from '../build/smoke.js';
 import { ensureToolEnv, type ToolName } from '../build/tools.js';
 import { parseWheelName, wheelFits } from '../build/wheel-name.js';
 import { buildBinary } from '../build/binary.js';
-import { UserError } from '../errors.js';
+import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
@@ -53,8 +53,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
   const host = currentHost();
-  const reason = module.cannotBuildHere(platform, cell, host);
-  if (reason) throw new UserError({ key: `cell ${cell.id}`, message: `cannot be built on this machine: ${reason}`, fix: `build it on its runner (${platform.runner})` });
+  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend }, host);
+  if (reason) throw new CannotBuildHereError(platform, reason);
 
   const outDir = path.join(options.outRoot, cell.id);
   await rm(outDir, { recursive: true, force: true });
@@ -76,16 +76,19 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let provisioned: GmpProvision | undefined;
   let failure: unknown;
   try {
+    // The interpreters first: a missing one fails the cell before any build.
+    const interpreters: Interpreter[] = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
     const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
 
     provisioned = gmp;
     if (cell.wheel) {
-      const interpreters = await findInterpreters(cellPythons(cell), { runner, env, windows: module.windows });
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
-      const host = interpreters.find((i) => !i.freeThreaded) ?? interpreters[0]!;
+      // The tools run natively: a foreign interpreter lends its native twin.
+      const natives = interpreters.map((i) => i.foreign?.host ?? i);
+      const host = natives.find((i) => !i.freeThreaded) ?? natives[0]!;
       const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
         for (const wheel of built) {
@@ -137,6 +140,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     failure = error;
   } finally {
     await rm(workDir, { recursive: true, force: true });
+  }
+  if (failure instanceof CannotBuildHereError) {
+    // Found out before anything was built: no cell here, not a failed one.
+    await rm(outDir, { recursive: true, force: true });
+    throw failure;
   }
   timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 

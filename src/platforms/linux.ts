@@ -8,10 +8,12 @@ import { takeRepairedWheel } from '../build/archive.js';
 import { cargoLinkerVariable } from '../build/backends.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
+import { findInterpreters } from '../build/interpreters.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { crossPython, crossToolchain, foreignInterpreters, toolchainFor } from './linux-cross.js';
 import type { CellContext, PlatformModule, WheelCheck } from './types.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
@@ -28,17 +30,29 @@ export const linux: PlatformModule = {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
     if (platform.target.endsWith('-musl')) return `${platform.id} is experimental and not built by this version: a musllinux wheel can only be smoke-tested by a musl CPython`;
     if (host.arch === platform.arch) return undefined;
-    // Another arch: binaries are cross-built and run under qemu-user; wheels
-    // need the platform's own runner (GitHub's native arm64 runners).
-    if (!want.wheel && CROSS[platform.arch]) return undefined;
-    return `${platform.id} wheels need a ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
+    // Another arch: binaries and C extensions are cross-built and run under
+    // qemu-user; Rust wheels need the arch's own runner (GitHub's native
+    // arm64 runners), as rustup's standard library for it is not assumed.
+    if (!toolchainFor(platform.arch)) return `${platform.id} needs a ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
+    if (want.wheel && want.backend === 'maturin') return `${platform.id} wheels of a maturin project need a ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
+    return undefined;
   },
 
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
 
+  async findInterpreters(context, versions) {
+    const cross = crossToolchain(context);
+    return cross ? foreignInterpreters(context, cross, versions) : findInterpreters(versions, { runner: context.runner, env: context.env });
+  },
+
+  async wheelBuildPython(context, interpreter) {
+    const cross = crossToolchain(context);
+    return cross && interpreter.foreign ? crossPython(context, cross, interpreter) : interpreter.executable;
+  },
+
   async provisionGmp(context) {
     const { config } = context;
-    const cross = isCross(context);
+    const cross = crossToolchain(context);
     if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
     if (config.gmp.source === 'build' || cross) {
       const build = await buildGmpFromSource(context, {
@@ -87,18 +101,21 @@ export const linux: PlatformModule = {
   },
 
 
-  cCompiler: (context) => (isCross(context) ? `${isCross(context)!.triple}-gcc` : (context.env.CC ?? 'cc')),
+  cCompiler: (context) => {
+    const cross = crossToolchain(context);
+    return cross ? `${cross.triple}-gcc` : (context.env.CC ?? 'cc');
+  },
   archiveFormat: 'tar.gz',
   programFile: (name) => name,
   programCommand(context, program, args) {
-    const cross = isCross(context);
+    const cross = crossToolchain(context);
     // qemu-user runs the foreign program; -L points its loader at the target's libc.
-    return cross ? { file: cross.qemu, args: ['-L', cross.sysroot, program, ...args], env: {} } : { file: program, args, env: {} };
+    return cross ? { file: cross.qemu, args: ['-L', cross.libcRoot, program, ...args], env: {} } : { file: program, args, env: {} };
   },
 
   async bundleProgram(context, program, stageDir, gmp) {
     const { runner } = context;
-    const cross = isCross(context);
+    const cross = crossToolchain(context);
     // ldd lists the whole closure of shared libraries as this system resolves
     // them; a foreign program's NEEDED entries are read with readelf instead.
     const libraries = cross
@@ -118,15 +135,6 @@ export const linux: PlatformModule = {
     return libraries.map(({ name }) => name);
   },
 };
-
-/** Cross toolchains this host can use for another arch: Debian's cross gcc, and qemu-user to run the result. */
-const CROSS: Record<string, { triple: string; qemu: string; sysroot: string }> = {
-  aarch64: { triple: 'aarch64-linux-gnu', qemu: 'qemu-aarch64', sysroot: '/usr/aarch64-linux-gnu' },
-};
-
-function isCross(context: CellContext) {
-  return context.host.arch !== context.platform.arch ? CROSS[context.platform.arch] : undefined;
-}
 
 /** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
 export function parseReadelfNeeded(output: string): string[] {

@@ -6,6 +6,7 @@ import { compareVersions } from '../versions.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { takeRepairedWheel } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
+import { findInterpreters } from '../build/interpreters.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
@@ -88,6 +89,10 @@ export const macos: PlatformModule = {
   },
 
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+
+  // Wheels are built natively: the cell's own interpreters build them.
+  findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env }),
+  wheelBuildPython: async (_context, interpreter) => interpreter.executable,
 
   async provisionGmp(context) {
     const { config, platform, reporter, env } = context;

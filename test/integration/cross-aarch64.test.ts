@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cacheRoot } from '../../src/build/cache.js';
 import { sha256File } from '../../src/build/manifest.js';
 import { buildFixture, fixture } from '../helpers/engine.js';
 
@@ -34,5 +35,42 @@ describe('linux-aarch64 binaries cross-built on x86_64, run under qemu-aarch64',
     const broken = qemu(program, ['100']);
     expect(broken.status).not.toBe(0);
     expect(broken.stderr).toMatch(/libgmp\.so\.10/);
+  });
+});
+
+describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian arm64 CPython, smoke-tested under qemu-aarch64', () => {
+  it('builds, repairs and smoke-tests gmpcext for cp311 aarch64; the wheel imports under qemu only with its bundled libgmp', async () => {
+    const { manifests, outRoot } = await buildFixture('gmp-cext', { configPath: path.join(fixture('gmp-cext'), 'native-matrix.aarch64.yml') });
+    const [manifest] = manifests;
+    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64', target: 'aarch64-unknown-linux-gnu', python: ['3.11'] }, gmp: { source: 'build', version: '6.3.0' } });
+    const [wheel] = manifest!.files;
+    expect(wheel!.name).toMatch(/^gmpcext-0\.1\.0-cp311-cp311-.*manylinux_2_17_aarch64\.whl$/);
+    expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
+    expect(wheel!.smokePassed).toEqual(['3.11']);
+    expect(wheel!.smoke[0]!.interpreter).toMatch(/^3\.11\./);
+    const file = path.join(outRoot, 'linux-aarch64', wheel!.name);
+    expect(await sha256File(file)).toBe(wheel!.sha256);
+
+    // An import of our own, outside the engine: the wheel unpacked on
+    // sys.path of Debian's arm64 interpreter, which has no libgmp.
+    const [sysroot] = readdirSync(path.join(cacheRoot(), 'sysroots')).filter((name) => name.startsWith('arm64-python3.11-'));
+    const root = path.join(cacheRoot(), 'sysroots', sysroot!, 'root');
+    const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
+    expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
+    const [extension] = readdirSync(path.join(site, 'gmpcext')).filter((name) => name.endsWith('.so'));
+    expect(spawnSync('readelf', ['-h', path.join(site, 'gmpcext', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
+    const python = (code: string) =>
+      spawnSync('qemu-aarch64', ['-L', root, path.join(root, 'usr/bin/python3.11'), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
+        encoding: 'utf8',
+        cwd: site,
+        env: { PATH: '/usr/bin:/bin' },
+      });
+    const run = python('import gmpcext, platform; print(platform.machine(), gmpcext.factorial(30))');
+    expect(run.stdout.trim(), run.stderr).toBe('aarch64 265252859812191058636308480000000');
+
+    rmSync(path.join(site, 'gmpcext.libs'), { recursive: true });
+    const broken = python('import gmpcext');
+    expect(broken.status).not.toBe(0);
+    expect(broken.stderr).toMatch(/ImportError: libgmp-[0-9a-f]{8}\.so\.10[^:]*: cannot open shared object file/);
   });
 });

@@ -108,9 +108,9 @@ describe('macOS builds and repair', () => {
   });
 
   it('builds only on a Mac of the same arch', () => {
-    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false }, MAC_ARM)).toBeUndefined();
-    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false }, MAC_INTEL)).toBe('macos-arm64 needs an arm64 Mac; on GitHub it runs on macos-14');
-    expect(macos.cannotBuildHere(x86, { wheel: false, binary: true }, { os: 'linux', arch: 'x86_64' })).toBe('macos-x86_64 is built on macOS (this host runs linux); on GitHub the cell runs on macos-15-intel');
+    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false, backend: 'maturin' }, MAC_ARM)).toBeUndefined();
+    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false, backend: 'maturin' }, MAC_INTEL)).toBe('macos-arm64 needs an arm64 Mac; on GitHub it runs on macos-14');
+    expect(macos.cannotBuildHere(x86, { wheel: false, binary: true, backend: 'cargo' }, { os: 'linux', arch: 'x86_64' })).toBe('macos-x86_64 is built on macOS (this host runs linux); on GitHub the cell runs on macos-15-intel');
   });
 
   it('bundles a program\'s dylibs next to it, rewrites install names, and signs again', async () => {

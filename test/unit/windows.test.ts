@@ -52,8 +52,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     });
     const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir() };
     const gmp = { source: 'system' as const, libraries: ['gmp' as const], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
-    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', bin: (n: string) => n };
-    await buildWheels({ context: ctx, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
+    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipDir: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip', bin: (n: string) => n };
+    await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     const [rustup, maturin] = runner.commands;
     expect([rustup!.file, ...rustup!.args]).toEqual(['rustup', 'target', 'add', 'x86_64-pc-windows-gnu']);
     expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
@@ -95,9 +95,9 @@ describe('windows-x86_64 from a Linux host', () => {
   const linux: Host = { os: 'linux', arch: 'x86_64' };
 
   it('cross-builds binaries but not wheels, and says where wheels are built', () => {
-    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true }, linux)).toBeUndefined();
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false }, WINDOWS_HOST)).toBeUndefined();
+    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'cargo' }, linux)).toBeUndefined();
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, WINDOWS_HOST)).toBeUndefined();
     expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
   });
 
