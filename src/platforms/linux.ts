@@ -33,8 +33,8 @@ export const linux: PlatformModule = {
     // Another arch: binaries and C extensions are cross-built and run under
     // qemu-user; Rust wheels need the arch's own runner (GitHub's native
     // arm64 runners), as rustup's standard library for it is not assumed.
-    if (!toolchainFor(platform.arch)) return `${platform.id} needs a ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
-    if (want.wheel && want.backend === 'maturin') return `${platform.id} wheels of a maturin project need a ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
+    if (!toolchainFor(platform.arch)) return `${platform.id} needs an ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
+    if (want.wheel && want.backend === 'maturin') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
     return undefined;
   },
 
