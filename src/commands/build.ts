@@ -78,7 +78,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   try {
     // The interpreters first: a missing one fails the cell before any build.
     const interpreters: Interpreter[] = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
-    const gmp = await stage('provision', `Provision GMP (${config.gmp.source})`, () => module.provisionGmp(context));
+    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
     if (cell.wheel) {

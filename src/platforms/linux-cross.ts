@@ -50,10 +50,39 @@ export function parseAptCandidate(output: string): string | undefined {
   return candidate && candidate !== '(none)' ? candidate : undefined;
 }
 
-/** The foreign-arch packages that `apt-cache depends` lists as (pre-)dependencies; virtual ones (`<…>`) are skipped. */
-export function parseAptDepends(output: string, arch: string): string[] {
-  const names = [...output.matchAll(/^\s*\|?(?:Pre)?Depends:\s+([^\s<>]+)$/gm)].map((m) => m[1]!);
-  return names.filter((name) => name.endsWith(`:${arch}`));
+/**
+ * `apt-cache depends` output as a graph: each package block's (pre-)dependencies
+ * among packages of `arch`. Virtual packages (`<…>`) and other arches (the
+ * arch-independent perl, tzdata, … that the stdlib merely suggests using) are
+ * left out: the interpreter never loads them.
+ */
+export function parseAptDepends(output: string, arch: string): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of output.split('\n')) {
+    if (/^\S/.test(line)) {
+      const name = line.trim();
+      current = graph.get(name) ?? [];
+      graph.set(name, current);
+      continue;
+    }
+    const dependency = /^\s*\|?(?:Pre)?Depends:\s+([^\s<>]+)$/.exec(line)?.[1];
+    if (current && dependency?.endsWith(`:${arch}`) && !current.includes(dependency)) current.push(dependency);
+  }
+  return graph;
+}
+
+/** Every package reachable from `roots` in `graph`, sorted. */
+export function dependencyClosure(graph: ReadonlyMap<string, readonly string[]>, roots: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    queue.push(...(graph.get(name) ?? []));
+  }
+  return [...seen].sort();
 }
 
 /** `'URL' FILE SIZE SHA256:…` lines of `apt-get download --print-uris`. */
@@ -63,18 +92,13 @@ export function parsePrintUris(output: string): { url: string; file: string; sha
 
 /** The runtime closure of `roots` among packages of `arch`: the libraries the interpreter loads. */
 async function runtimeClosure(runner: CommandRunner, roots: readonly string[], arch: string): Promise<string[]> {
-  const seen = new Set(roots);
-  let frontier = [...roots];
-  while (frontier.length > 0) {
-    const { stdout } = await runner.run(
-      'apt-cache',
-      ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...frontier],
-      { quiet: true, purpose: 'apt-cache depends' },
-    );
-    frontier = parseAptDepends(stdout, arch).filter((name) => !seen.has(name));
-    for (const name of frontier) seen.add(name);
-  }
-  return [...seen].sort();
+  // One recursive listing (apt loads its cache once), walked along `arch` edges only.
+  const { stdout } = await runner.run(
+    'apt-cache',
+    ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...roots],
+    { quiet: true, purpose: 'apt-cache depends' },
+  );
+  return dependencyClosure(parseAptDepends(stdout, arch), roots);
 }
 
 const ADD_ARCH_FIX = (arch: string) => `run \`sudo dpkg --add-architecture ${arch} && sudo apt-get update\` (Ubuntu also needs its ports mirror for ${arch} in the apt sources)`;

@@ -65,7 +65,7 @@ describe('dist/index.js build, as a matrix job runs it', () => {
       },
     });
     expect(run.status, run.log).toBe(0);
-    expect(run.log).toContain('::group::Provision GMP (system)');
+    expect(run.log).toContain('::group::Provision GMP');
     const outputs = parseGitHubOutput(output);
     expect(outputs.artifact).toBe('native-matrix-linux-x86_64-abi3');
     const manifest = JSON.parse(readFileSync(outputs.manifest!, 'utf8')) as Manifest;

@@ -10,7 +10,7 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { CannotBuildHereError } from '../../src/errors.js';
 import { linux } from '../../src/platforms/linux.js';
-import { crossPython, foreignInterpreters, parseAptCandidate, parseAptDepends, parsePrintUris, toolchainFor } from '../../src/platforms/linux-cross.js';
+import { crossPython, dependencyClosure, foreignInterpreters, parseAptCandidate, parseAptDepends, parsePrintUris, toolchainFor } from '../../src/platforms/linux-cross.js';
 import type { CellContext } from '../../src/platforms/types.js';
 import type { CommandRecord } from '../../src/process/runner.js';
 import { fixture } from '../helpers/engine.js';
@@ -31,19 +31,44 @@ const POLICY_311 = [
   '     3.11.2-6+deb12u9 500',
   '        500 http://deb.debian.org/debian-security bookworm-security/main arm64 Packages',
 ].join('\n');
-const DEPENDS_ROOTS = [
+// `apt-cache depends --recurse` of the runtime packages, trimmed.
+const DEPENDS_RECURSIVE = [
   'python3.11-minimal:arm64',
   '  PreDepends: libc6:arm64',
   '  Depends: libpython3.11-minimal:arm64',
   '  Depends: libexpat1:arm64',
   '  Depends: zlib1g:arm64',
+  'libpython3.11-minimal:arm64',
+  '  Depends: libc6:arm64',
+  '  Depends: libssl3:arm64',
   'libpython3.11-stdlib:arm64',
   '  Depends: libpython3.11-minimal:arm64',
   ' |Depends: <media-types:arm64>',
   '    media-types',
   '  Depends: <mime-support:arm64>',
   '    mime-support',
+  '  Depends: libc6:arm64',
   '  Depends: libffi8:arm64',
+  'libc6:arm64',
+  '  Depends: libgcc-s1:arm64',
+  'libexpat1:arm64',
+  '  Depends: libc6:arm64',
+  'zlib1g:arm64',
+  '  Depends: libc6:arm64',
+  'libssl3:arm64',
+  '  Depends: libc6:arm64',
+  'media-types',
+  'mime-support',
+  '  Depends: mailcap',
+  '  Depends: media-types',
+  'mailcap',
+  '  Depends: perl',
+  'libffi8:arm64',
+  '  Depends: libc6:arm64',
+  'libgcc-s1:arm64',
+  '  Depends: gcc-12-base:arm64',
+  '  Depends: libc6:arm64',
+  'gcc-12-base:arm64',
 ].join('\n');
 const uri = (file: string, n: number) => `'http://deb.debian.org/debian/pool/main/x/${file}' ${file} 1000 SHA256:${String(n).repeat(64)}`;
 
@@ -66,8 +91,7 @@ function debianScript({ file, args, cwd }: CommandRecord) {
   if (command === 'dpkg --print-foreign-architectures') return { stdout: 'arm64\n' };
   if (command === 'apt-cache policy python3.11-minimal:arm64') return { stdout: POLICY_311 };
   if (command.startsWith('apt-cache policy')) return { stdout: '' };
-  if (command.startsWith('apt-cache depends') && args.includes('python3.11-minimal:arm64')) return { stdout: DEPENDS_ROOTS };
-  if (command.startsWith('apt-cache depends')) return { stdout: args.filter((a) => !a.startsWith('-')).map((p) => `${p}\n  PreDepends: libc6:arm64`).join('\n') };
+  if (command.startsWith('apt-cache depends --recurse')) return { stdout: DEPENDS_RECURSIVE };
   if (command.startsWith('apt-get download --print-uris')) return { stdout: args.slice(2).map((p, i) => uri(`${p.split(':')[0]}_1_arm64.deb`, i % 10)).join('\n') };
   if (command.startsWith('apt-get download')) {
     for (const p of args.filter((a) => a.includes(':arm64'))) writeFileSync(path.join(cwd!, `${p.split(':')[0]}_1_arm64.deb`), '');
@@ -86,8 +110,22 @@ describe('apt output', () => {
     expect(parseAptCandidate('')).toBeUndefined();
   });
 
-  it('follows only real packages of the foreign arch', () => {
-    expect(parseAptDepends(DEPENDS_ROOTS, 'arm64')).toEqual(['libc6:arm64', 'libpython3.11-minimal:arm64', 'libexpat1:arm64', 'zlib1g:arm64', 'libpython3.11-minimal:arm64', 'libffi8:arm64']);
+  it('walks only the dependencies of the foreign arch, past virtual and arch-independent packages', () => {
+    const graph = parseAptDepends(DEPENDS_RECURSIVE, 'arm64');
+    expect(graph.get('libpython3.11-stdlib:arm64')).toEqual(['libpython3.11-minimal:arm64', 'libc6:arm64', 'libffi8:arm64']);
+    expect(graph.get('mime-support')).toEqual([]);
+    expect(dependencyClosure(graph, ['python3.11-minimal:arm64', 'libpython3.11-stdlib:arm64'])).toEqual([
+      'gcc-12-base:arm64',
+      'libc6:arm64',
+      'libexpat1:arm64',
+      'libffi8:arm64',
+      'libgcc-s1:arm64',
+      'libpython3.11-minimal:arm64',
+      'libpython3.11-stdlib:arm64',
+      'libssl3:arm64',
+      'python3.11-minimal:arm64',
+      'zlib1g:arm64',
+    ]);
   });
 
   it('reads the download URIs with their digests', () => {
@@ -124,12 +162,13 @@ describe('foreign CPython from the apt sources', () => {
     expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], host: { fullVersion: '3.11.9' } } });
     const lines = runner.lines();
     expect(lines.slice(0, 2)).toEqual(['dpkg --print-foreign-architectures', 'apt-cache policy python3.11-minimal:arm64']);
-    const packages = 'libc6:arm64 libexpat1:arm64 libffi8:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
-    expect(lines).toContain(`apt-get download --print-uris ${packages}`);
-    expect(lines).toContain(`apt-get download -q ${packages}`);
     // The -dev package's own dependencies (libc6-dev, …) are not followed.
-    expect(lines.filter((l) => l.startsWith('apt-cache depends')).every((l) => !l.includes('libpython3.11-dev'))).toBe(true);
-    expect(lines.filter((l) => l.startsWith('dpkg-deb -x'))).toHaveLength(8);
+    expect(lines[2]).toMatch(/\/versions\/3\.11\.9\/bin\/python3\.11 -c /); // the native twin
+    expect(lines[3]).toBe('apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64');
+    const packages =
+      'gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
+    expect(lines.slice(4, 6)).toEqual([`apt-get download --print-uris ${packages}`, `apt-get download -q ${packages}`]);
+    expect(lines.filter((l) => l.startsWith('dpkg-deb -x'))).toHaveLength(11);
     expect(lines.filter((l) => l.startsWith('dpkg-deb -x')).every((l) => l.endsWith(` ${sysroot}`))).toBe(true);
     expect(lines.at(-1)).toBe(`qemu-aarch64 -L ${sysroot} ${sysroot}/usr/bin/python3.11 -c ${runner.commands.at(-1)!.args.at(-1)}`);
     expect(existsSync(path.join(sysroot, '..', '.debs'))).toBe(false);
