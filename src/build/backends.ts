@@ -80,18 +80,20 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   const env = buildEnv(inputs);
   if (project.backend === 'maturin') {
+    // maturin runs each interpreter to learn its ABI, which a foreign one cannot do here.
+    if (interpreters.some((i) => i.foreign)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
     await addRustTarget(context, env);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
     // wheel for itself (a foreign one through the platform's cross-building
-    // interpreter); an abi3 wheel is built once.
+    // stand-in); an abi3 wheel is built once.
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
-      const python = await module.wheelBuildPython(context, interpreter, tools);
+      const builder = await module.wheelBuilder(context, interpreter);
       await context.runner.run(
-        python,
-        [tools.pipDir, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
-        { cwd: context.config.project.dir, env, purpose: `building the wheel for Python ${interpreter.version}` },
+        builder.python,
+        [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
+        { cwd: context.config.project.dir, env: { ...env, ...builder.env }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }
   }

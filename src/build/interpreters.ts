@@ -23,7 +23,7 @@ export interface ForeignRuntime {
   /** The root of its file system: its headers, libraries and standard library. */
   readonly sysroot: string;
   /** A native interpreter of the same version, which runs the build tools for it. */
-  readonly host: Interpreter;
+  readonly native: Interpreter;
 }
 
 /** `[file, args]` that run `python args` here, through the launcher of a foreign interpreter. */

@@ -62,7 +62,7 @@ export async function smokeWheel({ context, platform, tools, interpreter, wheelD
   const steps: [[string, string[]], string][] = [
     [pythonCommand(interpreter, interpreter.executable, ['-m', 'venv', '--without-pip', venv]), 'creating the smoke environment'],
     [
-      pythonCommand(interpreter, python, [tools.pipDir, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution]),
+      pythonCommand(interpreter, python, [tools.pipRunner, 'install', '--no-index', '--find-links', wheelDir, '--only-binary', ':all:', '--disable-pip-version-check', '--no-input', distribution]),
       'installing the wheel',
     ],
     [pythonCommand(interpreter, python, ['-I', '-c', smokeScript(importName, config.project.smoke)]), 'importing it'],

@@ -15,11 +15,12 @@ export interface ToolEnv {
   readonly dir: string;
   readonly python: string;
   /**
-   * The environment's pip package directory. Any interpreter runs this one
-   * pinned pip as `python <pipDir> …` (as `pip --python` does), so no build
-   * or smoke environment needs a pip of its own.
+   * The environment's `pip/__pip-runner__.py`. Any interpreter runs this one
+   * pinned pip as `python <pipRunner> …`, as `pip --python` and pip's own
+   * build environments do: it imports pip from here and nothing else of the
+   * tool environment, so no build or smoke environment needs a pip of its own.
    */
-  readonly pipDir: string;
+  readonly pipRunner: string;
   /** Path of a console script in the environment. */
   bin(name: string): string;
 }
@@ -53,7 +54,7 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
     dir,
     hit,
     python: python(dir),
-    pipDir: windows ? path.join(dir, 'Lib', 'site-packages', 'pip') : path.join(dir, 'lib', `python${host.version}`, 'site-packages', 'pip'),
+    pipRunner: path.join(dir, ...(windows ? ['Lib'] : ['lib', `python${host.version}`]), 'site-packages', 'pip', '__pip-runner__.py'),
     bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),
   };
 }

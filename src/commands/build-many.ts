@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -74,6 +74,9 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const outcomes: CellOutcome[] = [];
   const skipped: { cell: Cell; reason: string }[] = [];
   const failed: { cell: Cell; error: UserError }[] = [];
+  // Only manifests this run wrote count: a cell that failed before building
+  // leaves an earlier run's output (and its manifest) alone.
+  const startedAt = Date.now();
   for (const cell of cells) {
     try {
       outcomes.push(await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env }));
@@ -98,7 +101,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const attempted = new Set([...outcomes.map((o) => o.cell.id), ...failed.map((f) => f.cell.id)]);
   for (const cell of cells.filter((c) => attempted.has(c.id))) {
     const manifestPath = path.join(options.outRoot, cell.id, MANIFEST_FILE);
-    if (existsSync(manifestPath)) manifests.push(JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest);
+    if (existsSync(manifestPath) && statSync(manifestPath).mtimeMs >= startedAt) manifests.push(JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest);
   }
   await mkdir(options.outRoot, { recursive: true });
   const summaryPath = path.join(options.outRoot, 'summary.md');

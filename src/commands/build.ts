@@ -13,6 +13,7 @@ import { ensureToolEnv, type ToolName } from '../build/tools.js';
 import { parseWheelName, wheelFits } from '../build/wheel-name.js';
 import { buildBinary } from '../build/binary.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
+import { compareVersions } from '../versions.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
@@ -56,9 +57,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
 
-  const outDir = path.join(options.outRoot, cell.id);
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
+  const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const context: CellContext = { platform, host, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
   const timings: Record<string, number> = {};
@@ -71,22 +70,35 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
   };
 
-  const started = performance.now();
+  // The interpreters before anything else: a cell without them fails (or,
+  // under `run`, is skipped) before it builds, and before it replaces the
+  // output of an earlier run.
+  let interpreters: Interpreter[];
+  try {
+    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const outDir = path.join(options.outRoot, cell.id);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
   const files: ManifestFile[] = [];
   let provisioned: GmpProvision | undefined;
   let failure: unknown;
   try {
-    // The interpreters first: a missing one fails the cell before any build.
-    const interpreters: Interpreter[] = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
     if (cell.wheel) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
-      // The tools run natively: a foreign interpreter lends its native twin.
-      const natives = interpreters.map((i) => i.foreign?.host ?? i);
-      const host = natives.find((i) => !i.freeThreaded) ?? natives[0]!;
+      // The tools run natively (a foreign interpreter lends its native twin),
+      // on the newest interpreter: the pinned tools drop old Pythons first.
+      const natives = interpreters.map((i) => i.foreign?.native ?? i);
+      const preferred = natives.some((i) => !i.freeThreaded) ? natives.filter((i) => !i.freeThreaded) : natives;
+      const host = preferred.reduce((newest, i) => (compareVersions(i.fullVersion, newest.fullVersion) > 0 ? i : newest));
       const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
@@ -141,11 +153,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  if (failure instanceof CannotBuildHereError) {
-    // Found out before anything was built: no cell here, not a failed one.
-    await rm(outDir, { recursive: true, force: true });
-    throw failure;
-  }
+
   timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 
   const first = files.find((f) => f.kind === 'wheel');

@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cachedDirectory, cacheKey } from '../build/cache.js';
 import { findInterpreters, probe, type Interpreter } from '../build/interpreters.js';
-import { ensureToolEnv, type ToolEnv } from '../build/tools.js';
+import { ensureToolEnv } from '../build/tools.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
-import type { CellContext } from './types.js';
+import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
+import type { CellContext, WheelBuilder } from './types.js';
 
 /**
  * Building on Linux for another arch: Debian's cross gcc builds, qemu-user
  * runs the result. A foreign CPython comes from the system's multiarch
- * package sources (never installed: unpacked into a sysroot of our cache);
- * crossenv builds extensions for it with a native interpreter.
+ * package sources, unpacked into a sysroot; crossenv builds extensions for
+ * it with a native interpreter of the same version.
  */
 export interface CrossToolchain {
   /** GNU triple of the cross gcc: `aarch64-linux-gnu`. */
@@ -36,7 +35,7 @@ export function crossToolchain(context: Pick<CellContext, 'host' | 'platform'>):
   return context.host.arch !== context.platform.arch ? TOOLCHAINS[context.platform.arch] : undefined;
 }
 
-/** Debian's packages of a CPython: the interpreter, its standard library, and the headers extensions compile against. */
+/** Debian's packages of a CPython: the interpreter and its standard library, and the headers extensions compile against. */
 export function pythonPackages(version: string, arch: string): { runtime: string[]; headers: string } {
   return {
     runtime: [`python${version}-minimal:${arch}`, `libpython${version}-minimal:${arch}`, `libpython${version}-stdlib:${arch}`],
@@ -44,122 +43,53 @@ export function pythonPackages(version: string, arch: string): { runtime: string
   };
 }
 
-/** `Candidate: 3.11.2-6+deb12u9` of `apt-cache policy PACKAGE`, or undefined when apt has none. */
-export function parseAptCandidate(output: string): string | undefined {
-  const candidate = /^\s*Candidate:\s*(\S+)/m.exec(output)?.[1];
-  return candidate && candidate !== '(none)' ? candidate : undefined;
-}
-
-/**
- * `apt-cache depends` output as a graph: each package block's (pre-)dependencies
- * among packages of `arch`. Virtual packages (`<…>`) and other arches (the
- * arch-independent perl, tzdata, … that the stdlib merely suggests using) are
- * left out: the interpreter never loads them.
- */
-export function parseAptDepends(output: string, arch: string): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of output.split('\n')) {
-    if (/^\S/.test(line)) {
-      const name = line.trim();
-      current = graph.get(name) ?? [];
-      graph.set(name, current);
-      continue;
-    }
-    const dependency = /^\s*\|?(?:Pre)?Depends:\s+([^\s<>]+)$/.exec(line)?.[1];
-    if (current && dependency?.endsWith(`:${arch}`) && !current.includes(dependency)) current.push(dependency);
-  }
-  return graph;
-}
-
-/** Every package reachable from `roots` in `graph`, sorted. */
-export function dependencyClosure(graph: ReadonlyMap<string, readonly string[]>, roots: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const queue = [...roots];
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    queue.push(...(graph.get(name) ?? []));
-  }
-  return [...seen].sort();
-}
-
-/** `'URL' FILE SIZE SHA256:…` lines of `apt-get download --print-uris`. */
-export function parsePrintUris(output: string): { url: string; file: string; sha256: string }[] {
-  return [...output.matchAll(/^'([^']+)'\s+(\S+)\s+\d+\s+SHA256:([0-9a-f]{64})$/gm)].map((m) => ({ url: m[1]!, file: m[2]!, sha256: m[3]! }));
-}
-
-/** The runtime closure of `roots` among packages of `arch`: the libraries the interpreter loads. */
-async function runtimeClosure(runner: CommandRunner, roots: readonly string[], arch: string): Promise<string[]> {
-  // One recursive listing (apt loads its cache once), walked along `arch` edges only.
-  const { stdout } = await runner.run(
-    'apt-cache',
-    ['depends', '--recurse', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...roots],
-    { quiet: true, purpose: 'apt-cache depends' },
-  );
-  return dependencyClosure(parseAptDepends(stdout, arch), roots);
-}
-
 const ADD_ARCH_FIX = (arch: string) => `run \`sudo dpkg --add-architecture ${arch} && sudo apt-get update\` (Ubuntu also needs its ports mirror for ${arch} in the apt sources)`;
 
-/** Why this host's package sources cannot provide CPython `version` for `arch`, or undefined. */
+/** Why this system's package sources cannot provide the cell's Pythons for the toolchain's arch, or undefined. */
 async function unavailableReason(context: CellContext, toolchain: CrossToolchain, versions: readonly string[]): Promise<string | undefined> {
   const { runner, platform } = context;
   const arch = toolchain.debianArch;
-  if (!existsSync('/usr/bin/apt-cache')) return `${platform.id} wheels are cross-built against Debian/Ubuntu's ${arch} CPython packages, and this system has no apt`;
-  const foreign = (await runner.run('dpkg', ['--print-foreign-architectures'], { quiet: true, allowFailure: true })).stdout.split(/\s+/);
-  if (!foreign.includes(arch)) return `${platform.id} wheels are cross-built against this system's ${arch} CPython packages, and dpkg has no ${arch} architecture: ${ADD_ARCH_FIX(arch)}`;
+  const against = `${platform.id} wheels are cross-built against this system's ${arch} CPython packages`;
+  if ((await runner.run('apt-cache', ['--version'], { quiet: true, allowFailure: true })).exitCode !== 0) return `${against}, and it has no apt`;
+  const foreign = await runner.run('dpkg', ['--print-foreign-architectures'], { quiet: true, purpose: 'dpkg --print-foreign-architectures' });
+  if (!foreign.stdout.split(/\s+/).includes(arch)) return `${against}, and dpkg has no ${arch} architecture: ${ADD_ARCH_FIX(arch)}`;
   const missing: string[] = [];
   for (const version of versions) {
-    const { stdout } = await runner.run('apt-cache', ['policy', pythonPackages(version, arch).runtime[0]!], { quiet: true, allowFailure: true });
-    if (version.endsWith('t') || !parseAptCandidate(stdout)) missing.push(version);
+    if (version.endsWith('t')) {
+      missing.push(version); // Debian has no free-threaded interpreter packages to cross-build for
+      continue;
+    }
+    const policy = await runner.run('apt-cache', ['policy', pythonPackages(version, arch).runtime[0]!], { quiet: true, purpose: 'apt-cache policy' });
+    if (!parseAptCandidate(policy.stdout)) missing.push(version);
   }
   if (missing.length === 0) return undefined;
-  return `${platform.id} wheels are cross-built against this system's ${arch} CPython packages, which have no Python ${missing.join(', ')}; narrow the build with --python to the versions apt offers (\`apt-cache policy 'python3.*-minimal:${arch}'\`)`;
-}
-
-/**
- * A directory holding CPython `version` for `toolchain`'s arch with its
- * runtime libraries and headers, unpacked from the apt sources' packages
- * (`dpkg-deb -x`, nothing installed) and cached under their exact versions.
- */
-async function pythonSysroot(context: CellContext, toolchain: CrossToolchain, version: string): Promise<string> {
-  const { runner } = context;
-  const arch = toolchain.debianArch;
-  const { runtime, headers } = pythonPackages(version, arch);
-  const packages = [...(await runtimeClosure(runner, runtime, arch)), headers];
-  const uris = parsePrintUris((await runner.run('apt-get', ['download', '--print-uris', ...packages], { quiet: true, purpose: 'apt-get download --print-uris' })).stdout);
-  const key = cacheKey({ arch, packages: uris.map(({ file, sha256 }) => ({ file, sha256 })) });
-  const { dir, hit } = await cachedDirectory(path.join(context.cacheDir, 'sysroots', `${arch}-python${version}-${key}`), async (target) => {
-    const debs = path.join(target, '.debs');
-    await mkdir(debs);
-    await runner.run('apt-get', ['download', '-q', ...packages], { cwd: debs, purpose: `downloading the ${arch} Python ${version} packages` });
-    const root = path.join(target, 'root');
-    for (const deb of (await readdir(debs)).sort()) await runner.run('dpkg-deb', ['-x', path.join(debs, deb), root], { purpose: `unpacking ${deb}` });
-    await rm(debs, { recursive: true, force: true });
-  });
-  context.reporter.info(`${arch} Python ${version}: ${packages.length} Debian packages ${hit ? 'from the cache' : 'unpacked'} in ${dir}`);
-  return path.join(dir, 'root');
+  return `${against}, which have no Python ${missing.join(', ')}; narrow the build with --python to the versions apt offers (\`apt-cache policy 'python3.*-minimal:${arch}'\`)`;
 }
 
 /**
  * CPythons of the cell's arch for a cross build: each runs under qemu-user
- * from its sysroot, and is paired with a native interpreter of the same
- * version for the build tools.
+ * from its sysroot, paired with a native interpreter of the same version for
+ * the build tools. Throws CannotBuildHereError when apt cannot provide them.
  */
 export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[]): Promise<Interpreter[]> {
   const reason = await unavailableReason(context, toolchain, versions);
   if (reason) throw new CannotBuildHereError(context.platform, reason);
-  const hosts = await findInterpreters(versions, { runner: context.runner, env: context.env });
+  const natives = await findInterpreters(versions, { runner: context.runner, env: context.env });
   const interpreters: Interpreter[] = [];
-  for (const host of hosts) {
-    const sysroot = await pythonSysroot(context, toolchain, host.version);
-    const executable = path.join(sysroot, 'usr', 'bin', `python${host.version}`);
-    const foreign = { launcher: [toolchain.qemu, '-L', sysroot], sysroot, host };
-    const interpreter = await probe(executable, host.version, context.runner, foreign);
+  for (const native of natives) {
+    const arch = toolchain.debianArch;
+    const { runtime, headers } = pythonPackages(native.version, arch);
+    const sysroot = await debianSysroot({ runner: context.runner, cacheDir: context.cacheDir, arch, runtime, filesOnly: [headers], label: `python${native.version}` });
+    context.reporter.info(`${arch} Python ${native.version}: ${sysroot.packages} Debian packages ${sysroot.hit ? 'from the cache' : 'unpacked'} in ${sysroot.root}`);
+    const executable = path.join(sysroot.root, 'usr', 'bin', `python${native.version}`);
+    const foreign = { launcher: [toolchain.qemu, '-L', sysroot.root], sysroot: sysroot.root, native };
+    const interpreter = await probe(executable, native.version, context.runner, foreign);
     if (!interpreter) {
-      throw new UserError({ key: `cell ${context.platform.id}`, message: `the ${toolchain.debianArch} Python ${host.version} in ${sysroot} does not run under ${toolchain.qemu}`, fix: `check that qemu-user is installed (apt-get install qemu-user) and run \`${toolchain.qemu} -L ${sysroot} ${executable} -V\`` });
+      throw new UserError({
+        key: `platform ${context.platform.id}`,
+        message: `the ${arch} Python ${native.version} in ${sysroot.root} does not run under ${toolchain.qemu}`,
+        fix: `check that qemu-user is installed (apt-get install qemu-user) and run \`${toolchain.qemu} -L ${sysroot.root} ${executable} -V\``,
+      });
     }
     interpreters.push(interpreter);
   }
@@ -176,31 +106,26 @@ async function sysconfigdataFile(sysroot: string, version: string, triple: strin
 }
 
 /**
- * crossenv's `cross-python` for a foreign interpreter: the native interpreter
- * of its version, reporting the target's platform, sysconfig, headers and
- * cross compiler to build backends. Created once per build.
+ * crossenv's `cross-python` for a foreign interpreter: its native twin,
+ * reporting the target's platform, sysconfig and headers to build backends.
+ * The compiler is set in the environment too, where distutils looks first,
+ * so a CC exported for the host cannot compile the target's extension.
  */
-export async function crossPython(context: CellContext, toolchain: CrossToolchain, interpreter: Interpreter): Promise<string> {
+export async function crossWheelBuilder(context: CellContext, toolchain: CrossToolchain, interpreter: Interpreter): Promise<WheelBuilder> {
   const foreign = interpreter.foreign;
-  if (!foreign) throw new Error(`crossPython needs a foreign interpreter (got ${interpreter.executable})`);
+  if (!foreign) throw new Error(`crossWheelBuilder needs a foreign interpreter (got ${interpreter.executable})`);
+  const env = { CC: `${toolchain.triple}-gcc`, CXX: `${toolchain.triple}-g++`, LDSHARED: undefined, LDCXXSHARED: undefined };
   const dir = path.join(context.workDir, `crossenv-${interpreter.version}`);
   const python = path.join(dir, 'bin', 'cross-python');
-  if (existsSync(python)) return python;
+  if (existsSync(python)) return { python, env };
   // crossenv must run on a native interpreter of the target's version.
-  const crossenv: ToolEnv = await ensureToolEnv({ runner: context.runner, host: foreign.host, tools: ['crossenv'], cacheDir: context.cacheDir });
-  await context.runner.run(crossenv.python, [
-    '-m',
-    'crossenv',
-    interpreter.executable,
-    dir,
-    '--sysroot',
-    foreign.sysroot,
-    '--sysconfigdata-file',
-    await sysconfigdataFile(foreign.sysroot, interpreter.version, toolchain.triple),
-    '--cc',
-    `${toolchain.triple}-gcc`,
-    // Builds run the tool environment's pinned pip.
-    '--without-pip',
-  ], { purpose: 'creating the cross-build environment (crossenv)' });
-  return python;
+  const crossenv = await ensureToolEnv({ runner: context.runner, host: foreign.native, tools: ['crossenv'], cacheDir: context.cacheDir });
+  const sysconfigdata = await sysconfigdataFile(foreign.sysroot, interpreter.version, toolchain.triple);
+  await context.runner.run(
+    crossenv.python,
+    // No pip in the environment: builds run the tool environment's pinned pip.
+    ['-m', 'crossenv', interpreter.executable, dir, '--sysroot', foreign.sysroot, '--sysconfigdata-file', sysconfigdata, '--cc', env.CC, '--cxx', env.CXX, '--without-pip'],
+    { purpose: 'creating the cross-build environment (crossenv)' },
+  );
+  return { python, env };
 }

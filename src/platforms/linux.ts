@@ -8,12 +8,12 @@ import { takeRepairedWheel } from '../build/archive.js';
 import { cargoLinkerVariable } from '../build/backends.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
-import { findInterpreters } from '../build/interpreters.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
-import { crossPython, crossToolchain, foreignInterpreters, toolchainFor } from './linux-cross.js';
+import { crossToolchain, crossWheelBuilder, foreignInterpreters, toolchainFor } from './linux-cross.js';
+import { nativeBuilds } from './native-builds.js';
 import type { CellContext, PlatformModule, WheelCheck } from './types.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
@@ -21,6 +21,8 @@ export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp
 
 /** GNU host triples for a generic (not CPU-tuned) GMP build. */
 const GNU_TRIPLE: Record<string, string> = { x86_64: 'x86_64-pc-linux-gnu', aarch64: 'aarch64-unknown-linux-gnu' };
+
+const NATIVE = nativeBuilds(false);
 
 export const linux: PlatformModule = {
   windows: false,
@@ -42,12 +44,12 @@ export const linux: PlatformModule = {
 
   async findInterpreters(context, versions) {
     const cross = crossToolchain(context);
-    return cross ? foreignInterpreters(context, cross, versions) : findInterpreters(versions, { runner: context.runner, env: context.env });
+    return cross ? foreignInterpreters(context, cross, versions) : NATIVE.findInterpreters(context, versions);
   },
 
-  async wheelBuildPython(context, interpreter) {
+  async wheelBuilder(context, interpreter) {
     const cross = crossToolchain(context);
-    return cross && interpreter.foreign ? crossPython(context, cross, interpreter) : interpreter.executable;
+    return cross && interpreter.foreign ? crossWheelBuilder(context, cross, interpreter) : NATIVE.wheelBuilder(context, interpreter);
   },
 
   async provisionGmp(context) {

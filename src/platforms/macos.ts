@@ -6,11 +6,11 @@ import { compareVersions } from '../versions.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { takeRepairedWheel } from '../build/archive.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
-import { findInterpreters } from '../build/interpreters.js';
 import { runPythonHelper } from '../build/python-helpers.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { nativeBuilds } from './native-builds.js';
 import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
 
 // macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
@@ -90,9 +90,7 @@ export const macos: PlatformModule = {
 
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
 
-  // Wheels are built natively: the cell's own interpreters build them.
-  findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env }),
-  wheelBuildPython: async (_context, interpreter) => interpreter.executable,
+  ...nativeBuilds(false),
 
   async provisionGmp(context) {
     const { config, platform, reporter, env } = context;

@@ -17,6 +17,12 @@ export function currentHost(): Host {
   return { os, arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
 }
 
+/** The interpreter that runs pip to build a wheel, and variables it needs (undefined removes one). */
+export interface WheelBuilder {
+  readonly python: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
 /** What a cell asks a host to build. */
 export interface BuildWants {
   readonly wheel: boolean;
@@ -70,11 +76,12 @@ export interface PlatformModule {
   /**
    * The cell's interpreters on this host: found on the machine, or (for a
    * cross build) provided for the cell's arch. Throws CannotBuildHereError
-   * when this host cannot provide them.
+   * when the host has no way to provide them (the cell is then skipped by
+   * `run`), a plain UserError when one is merely not installed.
    */
   findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
-  /** The interpreter that builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
-  wheelBuildPython(context: CellContext, interpreter: Interpreter, tools: ToolEnv): Promise<string>;
+  /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
+  wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */

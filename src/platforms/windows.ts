@@ -8,10 +8,10 @@ import { takeRepairedWheel, unzipTo } from '../build/archive.js';
 import { cargoLinkerVariable } from '../build/backends.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
-import { findInterpreters } from '../build/interpreters.js';
 import type { ToolEnv } from '../build/tools.js';
 import { platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { nativeBuilds } from './native-builds.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -172,9 +172,7 @@ export const windows: PlatformModule = {
 
   venvPython: (venvDir) => win.join(venvDir, 'Scripts', 'python.exe'),
 
-  // Wheels are built natively: the cell's own interpreters build them.
-  findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, windows: true }),
-  wheelBuildPython: async (_context, interpreter) => interpreter.executable,
+  ...nativeBuilds(true),
 
   async provisionGmp(context) {
     const { config, platform, runner, env } = context;

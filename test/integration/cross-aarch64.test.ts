@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,28 +39,36 @@ describe('linux-aarch64 binaries cross-built on x86_64, run under qemu-aarch64',
 });
 
 describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian arm64 CPython, smoke-tested under qemu-aarch64', () => {
-  it('builds, repairs and smoke-tests gmpcext for cp311 aarch64; the wheel imports under qemu only with its bundled libgmp', async () => {
-    const { manifests, outRoot } = await buildFixture('gmp-cext', { configPath: path.join(fixture('gmp-cext'), 'native-matrix.aarch64.yml') });
+  it('builds, repairs and smoke-tests gmpcext for aarch64; the wheel imports under qemu only with its bundled libgmp', async () => {
+    // The arm64 CPython the apt sources offer: 3.11 on Debian 12, 3.12 on Ubuntu 24.04.
+    const version = ['3.11', '3.12', '3.13'].find((v) => /Candidate: \d/.test(spawnSync('apt-cache', ['policy', `python${v}-minimal:arm64`], { encoding: 'utf8' }).stdout));
+    expect(version, 'no arm64 CPython in the apt sources: run scripts/install-deps.sh').toBeDefined();
+    const tag = `cp${version!.replace('.', '')}`;
+    const { manifests, outRoot } = await buildFixture('gmp-cext', { configPath: path.join(fixture('gmp-cext'), 'native-matrix.aarch64.yml'), python: [version!] });
     const [manifest] = manifests;
-    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64', target: 'aarch64-unknown-linux-gnu', python: ['3.11'] }, gmp: { source: 'build', version: '6.3.0' } });
+    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64', target: 'aarch64-unknown-linux-gnu', python: [version] }, gmp: { source: 'build', version: '6.3.0' } });
     const [wheel] = manifest!.files;
-    expect(wheel!.name).toMatch(/^gmpcext-0\.1\.0-cp311-cp311-.*manylinux_2_17_aarch64\.whl$/);
+    expect(wheel!.name).toMatch(new RegExp(`^gmpcext-0\\.1\\.0-${tag}-${tag}-.*manylinux_2_17_aarch64\\.whl$`));
     expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
-    expect(wheel!.smokePassed).toEqual(['3.11']);
-    expect(wheel!.smoke[0]!.interpreter).toMatch(/^3\.11\./);
+    expect(wheel!.smokePassed).toEqual([version]);
+    expect(wheel!.smoke[0]!.interpreter?.startsWith(`${version}.`)).toBe(true);
     const file = path.join(outRoot, 'linux-aarch64', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
 
     // An import of our own, outside the engine: the wheel unpacked on
     // sys.path of Debian's arm64 interpreter, which has no libgmp.
-    const [sysroot] = readdirSync(path.join(cacheRoot(), 'sysroots')).filter((name) => name.startsWith('arm64-python3.11-'));
-    const root = path.join(cacheRoot(), 'sysroots', sysroot!, 'root');
+    // The newest complete sysroot of that version: the one this build used.
+    const sysroots = path.join(cacheRoot(), 'sysroots');
+    const [sysroot] = readdirSync(sysroots)
+      .filter((name) => name.startsWith(`arm64-python${version}-`) && existsSync(path.join(sysroots, name, '.native-matrix-complete')))
+      .sort((a, b) => statSync(path.join(sysroots, b)).mtimeMs - statSync(path.join(sysroots, a)).mtimeMs);
+    const root = path.join(sysroots, sysroot!, 'root');
     const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
     expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
     const [extension] = readdirSync(path.join(site, 'gmpcext')).filter((name) => name.endsWith('.so'));
     expect(spawnSync('readelf', ['-h', path.join(site, 'gmpcext', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
     const python = (code: string) =>
-      spawnSync('qemu-aarch64', ['-L', root, path.join(root, 'usr/bin/python3.11'), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
+      spawnSync('qemu-aarch64', ['-L', root, path.join(root, `usr/bin/python${version}`), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
         encoding: 'utf8',
         cwd: site,
         env: { PATH: '/usr/bin:/bin' },

@@ -1,20 +1,25 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWheels } from '../../src/build/backends.js';
 import type { Interpreter } from '../../src/build/interpreters.js';
 import { smokeWheel } from '../../src/build/smoke.js';
+import { ensureToolEnv } from '../../src/build/tools.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { buildMany } from '../../src/commands/build-many.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { CannotBuildHereError } from '../../src/errors.js';
 import { linux } from '../../src/platforms/linux.js';
-import { crossPython, dependencyClosure, foreignInterpreters, parseAptCandidate, parseAptDepends, parsePrintUris, toolchainFor } from '../../src/platforms/linux-cross.js';
+import { dependencyClosure, mergeUsr, parseAptCandidate, parseAptDepends, parsePrintUris } from '../../src/platforms/debian-sysroot.js';
+import { crossWheelBuilder, foreignInterpreters, toolchainFor } from '../../src/platforms/linux-cross.js';
 import type { CellContext } from '../../src/platforms/types.js';
 import type { CommandRecord } from '../../src/process/runner.js';
 import { fixture } from '../helpers/engine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { serveTarballs } from '../helpers/tarballs.js';
 
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
@@ -70,7 +75,73 @@ const DEPENDS_RECURSIVE = [
   '  Depends: libc6:arm64',
   'gcc-12-base:arm64',
 ].join('\n');
-const uri = (file: string, n: number) => `'http://deb.debian.org/debian/pool/main/x/${file}' ${file} 1000 SHA256:${String(n).repeat(64)}`;
+/** What each fake package holds, as `dpkg-deb -x` would unpack it: paths relative to the root, `->` for symlinks. */
+const PACKAGE_FILES: Record<string, string[]> = {
+  'libc6:arm64': ['lib/aarch64-linux-gnu/ld-linux-aarch64.so.1', 'lib/ld-linux-aarch64.so.1 -> aarch64-linux-gnu/ld-linux-aarch64.so.1', 'lib/aarch64-linux-gnu/libc.so.6'],
+  'zlib1g:arm64': ['usr/lib/aarch64-linux-gnu/libz.so.1'],
+  'python3.11-minimal:arm64': ['usr/bin/python3.11'],
+  'libpython3.11-dev:arm64': ['usr/include/python3.11/Python.h'],
+};
+
+/** A local mirror of fake .deb files (their content names the package), and apt/dpkg answering from it. */
+class FakeDebian {
+  private mirror!: Awaited<ReturnType<typeof serveTarballs>>;
+  /** Bumped to publish a new version of zlib1g. */
+  zlibVersion = 1;
+  private readonly debs: Record<string, Buffer> = {};
+
+  async start() {
+    const names = [...new Set([...DEPENDS_RECURSIVE.split('\n').filter((l) => /^\S+:arm64$/.test(l)), 'libpython3.11-dev:arm64'])];
+    for (const name of names) for (const version of [1, 2]) this.debs[this.file(name, version)] = Buffer.from(`${name} ${version}`);
+    this.mirror = await serveTarballs(this.debs, { failFirst: false });
+  }
+
+  stop() {
+    return this.mirror.close();
+  }
+
+  private file(name: string, version = name === 'zlib1g:arm64' ? this.zlibVersion : 1) {
+    return `${name.split(':')[0]}_${version}_arm64.deb`;
+  }
+
+  private uri(name: string) {
+    const file = this.file(name);
+    return `'${this.mirror.base}/${file}' ${file} ${this.debs[file]!.length} SHA256:${createHash('sha256').update(this.debs[file]!).digest('hex')}`;
+  }
+
+  /** Answers as Debian 12 with arm64 added would, with Python 3.11 only. */
+  readonly script = ({ file, args }: CommandRecord) => {
+    const command = [file, ...args].join(' ');
+    if (command === 'dpkg --print-foreign-architectures') return { stdout: 'arm64\n' };
+    if (command === 'apt-cache policy python3.11-minimal:arm64') return { stdout: POLICY_311 };
+    if (command.startsWith('apt-cache policy')) return { stdout: '' };
+    if (command.startsWith('apt-cache depends --recurse')) return { stdout: DEPENDS_RECURSIVE };
+    if (command.startsWith('apt-get download --print-uris')) return { stdout: args.slice(2).map((name) => this.uri(name)).join('\n') };
+    if (file === 'dpkg-deb') {
+      const [, deb, root] = args as [string, string, string];
+      const [name] = readFileSync(deb, 'utf8').split(' ');
+      for (const entry of PACKAGE_FILES[name!] ?? []) {
+        const [relative, target] = entry.split(' -> ') as [string, string | undefined];
+        mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
+        if (target) symlinkSync(target, path.join(root, relative));
+        else writeFileSync(path.join(root, relative), name!);
+      }
+      return undefined;
+    }
+    if (args.includes('-c') && file.endsWith('python3.11')) return { stdout: '3.11.9 cpython 0\n' };
+    if (file === 'qemu-aarch64' && args.includes('-c')) return { stdout: '3.11.2 cpython 0\n' };
+    return undefined;
+  };
+
+  runner() {
+    return new FakeRunner(this.script);
+  }
+}
+
+const debian = new FakeDebian();
+beforeAll(() => debian.start());
+afterAll(() => debian.stop());
+const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}): CellContext {
   const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\n', 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
@@ -84,24 +155,6 @@ function pyenvWith311(): string {
   writeFileSync(path.join(root, 'versions', '3.11.9', 'bin', 'python3.11'), '');
   return root;
 }
-
-/** Answers as Debian 12 with arm64 added would, with 3.11 only. */
-function debianScript({ file, args, cwd }: CommandRecord) {
-  const command = [file, ...args].join(' ');
-  if (command === 'dpkg --print-foreign-architectures') return { stdout: 'arm64\n' };
-  if (command === 'apt-cache policy python3.11-minimal:arm64') return { stdout: POLICY_311 };
-  if (command.startsWith('apt-cache policy')) return { stdout: '' };
-  if (command.startsWith('apt-cache depends --recurse')) return { stdout: DEPENDS_RECURSIVE };
-  if (command.startsWith('apt-get download --print-uris')) return { stdout: args.slice(2).map((p, i) => uri(`${p.split(':')[0]}_1_arm64.deb`, i % 10)).join('\n') };
-  if (command.startsWith('apt-get download')) {
-    for (const p of args.filter((a) => a.includes(':arm64'))) writeFileSync(path.join(cwd!, `${p.split(':')[0]}_1_arm64.deb`), '');
-    return undefined;
-  }
-  if (args.includes('-c') && file.endsWith('python3.11')) return { stdout: '3.11.9 cpython 0\n' };
-  if (file === 'qemu-aarch64' && args.includes('-c')) return { stdout: '3.11.2 cpython 0\n' };
-  return undefined;
-}
-const debianRunner = () => new FakeRunner(debianScript);
 
 describe('apt output', () => {
   it('reads the candidate version, or none', () => {
@@ -140,6 +193,41 @@ describe('apt output', () => {
   });
 });
 
+describe('merged /usr', () => {
+  it('moves /lib, /bin and /sbin under /usr, merging directories, and links them back', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nm-usr-'));
+    const put = (relative: string, content = relative) => {
+      mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
+      writeFileSync(path.join(root, relative), content);
+    };
+    put('lib/aarch64-linux-gnu/libc.so.6');
+    put('usr/lib/aarch64-linux-gnu/libz.so.1');
+    put('lib/aarch64-linux-gnu/libz.so.1', 'older copy');
+    symlinkSync('aarch64-linux-gnu/libc.so.6', path.join(root, 'lib/libc-link'));
+    put('usr/bin/python3.11');
+    put('sbin/ldconfig');
+    await mergeUsr(root);
+    expect(['bin', 'sbin', 'lib'].map((dir) => readlinkSync(path.join(root, dir)))).toEqual(['usr/bin', 'usr/sbin', 'usr/lib']);
+    expect(readFileSync(path.join(root, 'lib/aarch64-linux-gnu/libc.so.6'), 'utf8')).toBe('lib/aarch64-linux-gnu/libc.so.6');
+    expect(readFileSync(path.join(root, 'usr/lib/aarch64-linux-gnu/libz.so.1'), 'utf8')).toBe('usr/lib/aarch64-linux-gnu/libz.so.1');
+    expect(lstatSync(path.join(root, 'usr/lib/libc-link')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(path.join(root, 'lib/libc-link'), 'utf8')).toBe('lib/aarch64-linux-gnu/libc.so.6');
+    expect(readFileSync(path.join(root, 'sbin/ldconfig'), 'utf8')).toBe('sbin/ldconfig');
+    await mergeUsr(root); // idempotent
+    expect(readlinkSync(path.join(root, 'lib'))).toBe('usr/lib');
+  });
+});
+
+describe('the pinned pip of a tool environment', () => {
+  it('is run through pip/__pip-runner__.py, wherever the environment lays out site-packages', async () => {
+    const py = (version: string, executable: string): Interpreter => ({ version, executable, fullVersion: `${version.replace('t', '')}.1`, freeThreaded: version.endsWith('t') });
+    const posix = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.13t', '/py/bin/python3.13t'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) });
+    expect(posix.pipRunner).toBe(path.join(posix.dir, 'lib/python3.13t/site-packages/pip/__pip-runner__.py'));
+    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), windows: true });
+    expect(windows.pipRunner).toBe(path.join(windows.dir, 'Lib/site-packages/pip/__pip-runner__.py'));
+  });
+});
+
 describe('what an x86_64 Linux host builds for linux-aarch64', () => {
   it('cross-builds binaries and PEP 517 C extensions, not maturin wheels', () => {
     expect(linux.cannotBuildHere(aarch64, { wheel: false, binary: true, backend: 'cargo' }, X86_64_LINUX)).toBeUndefined();
@@ -154,32 +242,62 @@ describe('what an x86_64 Linux host builds for linux-aarch64', () => {
 });
 
 describe('foreign CPython from the apt sources', () => {
-  it('unpacks the runtime closure and the headers into a cached sysroot, and runs the interpreter under qemu', async () => {
+  it('unpacks the runtime closure and the headers into a cached sysroot with a merged /usr, and runs the interpreter under qemu', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const runner = debianRunner();
     const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
     const sysroot = python!.foreign!.sysroot;
-    expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], host: { fullVersion: '3.11.9' } } });
+    expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } } });
     const lines = runner.lines();
-    expect(lines.slice(0, 2)).toEqual(['dpkg --print-foreign-architectures', 'apt-cache policy python3.11-minimal:arm64']);
+    expect(lines.slice(0, 3)).toEqual(['apt-cache --version', 'dpkg --print-foreign-architectures', 'apt-cache policy python3.11-minimal:arm64']);
+    expect(lines[3]).toMatch(/\/versions\/3\.11\.9\/bin\/python3\.11 -c /); // the native twin
     // The -dev package's own dependencies (libc6-dev, …) are not followed.
-    expect(lines[2]).toMatch(/\/versions\/3\.11\.9\/bin\/python3\.11 -c /); // the native twin
-    expect(lines[3]).toBe('apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64');
-    const packages =
-      'gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
-    expect(lines.slice(4, 6)).toEqual([`apt-get download --print-uris ${packages}`, `apt-get download -q ${packages}`]);
-    expect(lines.filter((l) => l.startsWith('dpkg-deb -x'))).toHaveLength(11);
-    expect(lines.filter((l) => l.startsWith('dpkg-deb -x')).every((l) => l.endsWith(` ${sysroot}`))).toBe(true);
+    expect(lines[4]).toBe('apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64');
+    expect(lines[5]).toBe(
+      'apt-get download --print-uris gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64',
+    );
+    const unpacked = runner.commands.filter((c) => c.file === 'dpkg-deb');
+    expect(unpacked).toHaveLength(11);
+    expect(unpacked.every((c) => c.args[0] === '-x' && c.args[2] === sysroot)).toBe(true);
     expect(lines.at(-1)).toBe(`qemu-aarch64 -L ${sysroot} ${sysroot}/usr/bin/python3.11 -c ${runner.commands.at(-1)!.args.at(-1)}`);
-    expect(existsSync(path.join(sysroot, '..', '.debs'))).toBe(false);
+    // Merged /usr: the loader's path resolves, /lib's files joined /usr/lib's, and no .deb is kept.
+    expect(readlinkSync(path.join(sysroot, 'lib'))).toBe('usr/lib');
+    expect(readFileSync(path.join(sysroot, 'lib/ld-linux-aarch64.so.1'), 'utf8')).toBe('libc6:arm64');
+    expect(readFileSync(path.join(sysroot, 'usr/lib/aarch64-linux-gnu/libz.so.1'), 'utf8')).toBe('zlib1g:arm64');
+    expect(readFileSync(path.join(sysroot, 'usr/lib/aarch64-linux-gnu/libc.so.6'), 'utf8')).toBe('libc6:arm64');
+    expect(readFileSync(path.join(sysroot, 'usr/include/python3.11/Python.h'), 'utf8')).toBe('libpython3.11-dev:arm64');
+    expect(existsSync(path.join(cacheDir, 'debs')) ? readdirSync(path.join(cacheDir, 'debs')) : []).toEqual([]);
 
     // Same package versions: the cache is used, nothing downloaded again.
     const again = debianRunner();
-    await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
-    expect(again.lines().filter((l) => l.startsWith('apt-get download -q') || l.startsWith('dpkg-deb'))).toEqual([]);
+    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
+    expect(cached!.foreign!.sysroot).toBe(sysroot);
+    expect(again.commands.filter((c) => c.file === 'dpkg-deb')).toEqual([]);
+
+    // A new zlib1g in the apt sources: a new sysroot.
+    debian.zlibVersion = 2;
+    try {
+      const updated = debianRunner();
+      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
+      expect(fresh!.foreign!.sysroot).not.toBe(sysroot);
+      expect(updated.commands.filter((c) => c.file === 'dpkg-deb')).toHaveLength(11);
+    } finally {
+      debian.zlibVersion = 1;
+    }
   });
 
-  it('says how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
+  it('refuses a package list whose files apt cannot all name with a digest', async () => {
+    const runner = new FakeRunner((record) => (record.args[1] === '--print-uris' ? { stdout: '' } : debian.script(record)));
+    const error = await foreignInterpreters(context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^arm64 python3\.11: apt listed 0 package files with a SHA256 for the 11 packages gcc-12-base:arm64, .*; run `apt-get update`/);
+  });
+
+  it('says when there is no apt, how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
+    const noApt = new FakeRunner(({ file }) => (file === 'apt-cache' ? { exitCode: 127 } : undefined));
+    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11']).catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
+      "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, and it has no apt",
+    );
+
     const noArch = new FakeRunner(({ file }) => (file === 'dpkg' ? { stdout: 'i386\n' } : undefined));
     const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CannotBuildHereError);
@@ -199,17 +317,19 @@ describe('building and smoke-testing for a foreign interpreter', () => {
   const sysroot = mkdtempSync(path.join(tmpdir(), 'nm-sysroot-'));
   mkdirSync(path.join(sysroot, 'usr/lib/python3.11'), { recursive: true });
   for (const name of ['_sysconfigdata__aarch64-linux-gnu.py', '_sysconfigdata__linux_aarch64-linux-gnu.py', '_sysconfigdata__x86_64-linux-gnu.py']) writeFileSync(path.join(sysroot, 'usr/lib/python3.11', name), '');
-  const host: Interpreter = { version: '3.11', executable: '/py/3.11.9/bin/python3.11', fullVersion: '3.11.9', freeThreaded: false };
-  const foreign: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot, host } };
+  const native: Interpreter = { version: '3.11', executable: '/py/3.11.9/bin/python3.11', fullVersion: '3.11.9', freeThreaded: false };
+  const foreign: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot, native } };
+  const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', bin: (n: string) => `/t/bin/${n}` };
 
-  it('creates a crossenv with the native twin, the target sysconfig and the cross gcc, without a pip of its own', async () => {
+  it('creates a crossenv with the native twin, the target sysconfig and the cross compilers, without a pip of its own', async () => {
     const runner = new FakeRunner();
     const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
-    const python = await crossPython(ctx, toolchain, foreign);
-    expect(python).toBe(path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'));
+    const builder = await crossWheelBuilder(ctx, toolchain, foreign);
+    // The host's CC or LDSHARED, if exported, cannot reach the target's build.
+    expect(builder).toEqual({ python: path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'), env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LDSHARED: undefined, LDCXXSHARED: undefined } });
     const lines = runner.lines();
     expect(lines[0]).toMatch(/^\/py\/3\.11\.9\/bin\/python3\.11 -m venv --clear .*\/tools\/[0-9a-f]{16}$/);
-    expect(lines[1]).toMatch(/\/bin\/python -m pip install --disable-pip-version-check --no-input --quiet crossenv==1\.6\.2 pip==26\.3$/);
+    expect(lines[1]).toMatch(/\/bin\/python -m pip install --disable-pip-version-check --no-input --quiet crossenv==1\.6\.2 pip==25\.3$/);
     expect(runner.commands[2]!.args).toEqual([
       '-m',
       'crossenv',
@@ -221,21 +341,41 @@ describe('building and smoke-testing for a foreign interpreter', () => {
       path.join(sysroot, 'usr/lib/python3.11/_sysconfigdata__linux_aarch64-linux-gnu.py'),
       '--cc',
       'aarch64-linux-gnu-gcc',
+      '--cxx',
+      'aarch64-linux-gnu-g++',
       '--without-pip',
     ]);
-    expect(await linux.wheelBuildPython({ ...ctx, host: { os: 'linux', arch: 'aarch64' } }, host, { dir: '', python: '', pipDir: '', bin: (n) => n })).toBe(host.executable);
+    // On the arch's own host, the interpreter builds for itself.
+    expect(await linux.wheelBuilder({ ...ctx, host: { os: 'linux', arch: 'aarch64' } }, native)).toEqual({ python: native.executable, env: {} });
+  });
+
+  it('builds a PEP 517 wheel with the pinned pip run by the cross-python, in the cross environment', async () => {
+    const runner = new FakeRunner(({ args }) => {
+      if (args[1] === 'wheel') writeFileSync(path.join(args[args.indexOf('--wheel-dir') + 1]!, 'gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl'), '');
+      return undefined;
+    });
+    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { CC: 'clang', LDSHARED: 'clang -shared' });
+    const gmp = { source: 'build' as const, libraries: ['gmp' as const], libDirs: ['/gmp/lib'], env: { CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib' } };
+    const [wheel] = await buildWheels({ context: ctx, module: linux, project: { backend: 'setuptools', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false });
+    expect(path.basename(wheel!)).toBe('gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl');
+    const build = runner.commands.at(-1)!;
+    expect(build.file).toBe(path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'));
+    expect(build.args).toEqual([tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', expect.stringContaining(`${ctx.workDir}/wheels-`), '/work/project']);
+    expect(build.env).toMatchObject({ CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
+
+    const maturin = await buildWheels({ context: ctx, module: linux, project: { backend: 'maturin', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false }).catch((e: unknown) => e);
+    expect((maturin as Error).message).toMatch(/^maturin cannot build for the foreign interpreters of linux-aarch64/);
   });
 
   it('runs every smoke step under qemu, with the pinned pip run by the foreign interpreter', async () => {
     const runner = new FakeRunner();
     const ctx = context(runner, '/cache');
-    const tools = { dir: '/t', python: '/t/bin/python', pipDir: '/t/lib/python3.11/site-packages/pip', bin: (n: string) => `/t/bin/${n}` };
     const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter: foreign, wheelDir: '/out', distribution: 'gmpcext', importName: 'gmpcext' });
     expect(result).toMatchObject({ python: '3.11', interpreter: '3.11.2', passed: true });
     const venv = path.join(runner.commands[0]!.args.at(-1)!);
     expect(runner.commands.map((c) => [c.file, ...c.args.slice(0, 5)])).toEqual([
       ['qemu-aarch64', '-L', sysroot, `${sysroot}/usr/bin/python3.11`, '-m', 'venv'],
-      ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '/t/lib/python3.11/site-packages/pip', 'install'],
+      ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', 'install'],
       ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '-I', '-c'],
     ]);
     expect(runner.commands.every((c) => c.options.cleanEnv)).toBe(true);
@@ -243,12 +383,14 @@ describe('building and smoke-testing for a foreign interpreter', () => {
 });
 
 describe('native-matrix run on an x86_64 host', () => {
-  // What is foreign depends on the host: this is the x86_64 view.
-  it.runIf(process.arch === 'x64')('skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, leaving nothing behind; build fails with the reason', async () => {
+  // What is foreign depends on the host: this is the x86_64 Linux view.
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')('skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, keeping an earlier run\'s output; build fails with the reason', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nm-run-'));
     const configPath = path.join(dir, 'native-matrix.yml');
     writeFileSync(configPath, `project:\n  path: ${fixture('gmp-cext')}\nmatrix:\n  platforms: [linux-aarch64]\n  python: ["3.12"]\n`);
     const outRoot = path.join(dir, 'out');
+    mkdirSync(path.join(outRoot, 'linux-aarch64'), { recursive: true });
+    writeFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), '{"from": "an earlier run"}');
     const options = { workingDirectory: dir, configPath, outRoot, runner: debianRunner(), env: { PYENV_ROOT: pyenvWith311() } };
     const run = await buildMany({ ...options, skipForeign: true }, silent);
     expect(run.outcomes).toEqual([]);
@@ -256,7 +398,7 @@ describe('native-matrix run on an x86_64 host', () => {
     expect(run.skipped.map((s) => [s.cell.id, s.reason])).toEqual([
       ['linux-aarch64', "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)"],
     ]);
-    expect(existsSync(path.join(outRoot, 'linux-aarch64'))).toBe(false);
+    expect(readFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), 'utf8')).toBe('{"from": "an earlier run"}');
 
     const build = await buildMany({ ...options, skipForeign: false }, silent);
     expect(build.failed.map((f) => f.error.message)).toEqual([expect.stringMatching(/^platform linux-aarch64: cannot be built on this machine: .* no Python 3\.12; .*; build it on its runner \(ubuntu-24\.04-arm\)$/)]);

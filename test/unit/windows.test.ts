@@ -52,7 +52,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     });
     const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir() };
     const gmp = { source: 'system' as const, libraries: ['gmp' as const], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
-    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipDir: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip', bin: (n: string) => n };
+    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip\\__pip-runner__.py', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     const [rustup, maturin] = runner.commands;
     expect([rustup!.file, ...rustup!.args]).toEqual(['rustup', 'target', 'add', 'x86_64-pc-windows-gnu']);
