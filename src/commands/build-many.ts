@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
@@ -101,7 +101,10 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const attempted = new Set([...outcomes.map((o) => o.cell.id), ...failed.map((f) => f.cell.id)]);
   for (const cell of cells.filter((c) => attempted.has(c.id))) {
     const manifestPath = path.join(options.outRoot, cell.id, MANIFEST_FILE);
-    if (existsSync(manifestPath) && statSync(manifestPath).mtimeMs >= startedAt) manifests.push(JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest);
+    if (!existsSync(manifestPath)) continue;
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+    // Stamped by this process's clock, unlike the file's mtime.
+    if (Date.parse(manifest.createdAt) >= startedAt) manifests.push(manifest);
   }
   await mkdir(options.outRoot, { recursive: true });
   const summaryPath = path.join(options.outRoot, 'summary.md');

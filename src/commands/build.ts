@@ -9,11 +9,10 @@ import { importNameFor } from '../build/import-name.js';
 import type { Interpreter } from '../build/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../build/manifest.js';
 import { smokeWheel } from '../build/smoke.js';
-import { ensureToolEnv, type ToolName } from '../build/tools.js';
+import { chooseToolHost, ensureToolEnv, type ToolName } from '../build/tools.js';
 import { parseWheelName, wheelFits } from '../build/wheel-name.js';
 import { buildBinary } from '../build/binary.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
@@ -70,35 +69,40 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
   };
 
-  // The interpreters before anything else: a cell without them fails (or,
-  // under `run`, is skipped) before it builds, and before it replaces the
-  // output of an earlier run.
-  let interpreters: Interpreter[];
-  try {
-    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
-  } catch (error) {
-    await rm(workDir, { recursive: true, force: true });
-    throw error;
-  }
-
+  // The interpreters before anything else. A cell this host has no way to
+  // provide them for is no cell here (`run` skips it) and leaves an earlier
+  // run's output alone; one merely missing an interpreter fails with a manifest.
   const outDir = path.join(options.outRoot, cell.id);
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
   const files: ManifestFile[] = [];
+  let interpreters: Interpreter[] = [];
   let provisioned: GmpProvision | undefined;
   let failure: unknown;
   try {
+    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
+  } catch (error) {
+    if (error instanceof CannotBuildHereError) {
+      await rm(workDir, { recursive: true, force: true });
+      throw error;
+    }
+    failure = error;
+  }
+  try {
+    await rm(outDir, { recursive: true, force: true });
+    await mkdir(outDir, { recursive: true });
+    if (failure !== undefined) throw failure;
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
     if (cell.wheel) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
-      // The tools run natively (a foreign interpreter lends its native twin),
-      // on the newest interpreter: the pinned tools drop old Pythons first.
-      const natives = interpreters.map((i) => i.foreign?.native ?? i);
-      const preferred = natives.some((i) => !i.freeThreaded) ? natives.filter((i) => !i.freeThreaded) : natives;
-      const host = preferred.reduce((newest, i) => (compareVersions(i.fullVersion, newest.fullVersion) > 0 ? i : newest));
+      // The tools run natively: a foreign interpreter lends its native twin.
+      const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
+      const host = await chooseToolHost(
+        interpreters.map((i) => i.foreign?.native ?? i),
+        fallbacks,
+        { runner, env, windows: module.windows },
+      );
       const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {

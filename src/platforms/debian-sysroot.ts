@@ -1,8 +1,9 @@
-import { existsSync, lstatSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cachedDirectory, cacheKey } from '../build/cache.js';
-import { downloadVerified } from '../build/download.js';
+import { sha256File } from '../build/manifest.js';
 import { UserError } from '../errors.js';
 import type { CommandRunner } from '../process/runner.js';
 
@@ -74,33 +75,48 @@ export async function mergeUsr(root: string): Promise<void> {
   for (const dir of ['bin', 'sbin', 'lib']) {
     const top = path.join(root, dir);
     const underUsr = path.join(root, 'usr', dir);
-    if (existsSync(top) && !lstatSync(top).isSymbolicLink()) {
+    const link = path.join('usr', dir);
+    const found = lstatOrUndefined(top);
+    if (found?.isSymbolicLink()) {
+      if ((await readlink(top)) === link) continue;
+      await rm(top); // a link anywhere else (the host's /usr/lib, say) gives way to the merged one
+    } else if (found?.isDirectory()) {
       await mkdir(underUsr, { recursive: true });
       await moveInto(top, underUsr);
       await rm(top, { recursive: true, force: true });
     }
-    if (existsSync(underUsr) && !existsSync(top)) await symlink(path.join('usr', dir), top);
+    if (existsSync(underUsr)) await symlink(link, top);
   }
 }
 
-/** Moves the entries of `from` into `to`, merging directories; `to`'s copy wins a clash. */
+/**
+ * Moves the entries of `from` into `to` one by one (so every link is seen),
+ * merging directories, through links to them too; `to`'s copy wins a clash.
+ */
 async function moveInto(from: string, to: string): Promise<void> {
   for (const entry of await readdir(from, { withFileTypes: true })) {
     const source = path.join(from, entry.name);
     const target = path.join(to, entry.name);
-    const targetExists = existsSync(target) || isSymlink(target);
-    if (!targetExists) await rename(source, target);
-    else if (entry.isDirectory() && !entry.isSymbolicLink() && lstatSync(target).isDirectory()) await moveInto(source, target);
+    const existing = lstatOrUndefined(target);
+    if (entry.isDirectory()) {
+      if (!existing) await mkdir(target);
+      if (statOrUndefined(target)?.isDirectory()) await moveInto(source, target);
+    } else if (!existing) {
+      await (entry.isSymbolicLink() ? moveSymlink(source, target) : rename(source, target));
+    }
   }
 }
 
-const isSymlink = (file: string) => {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
-  }
-};
+/** Moves a link; a relative one that climbs out of its directory is rewritten to point where it did. */
+async function moveSymlink(source: string, target: string): Promise<void> {
+  const value = await readlink(source);
+  if (path.isAbsolute(value) || !value.split('/').includes('..')) return rename(source, target);
+  await symlink(path.relative(path.dirname(target), path.resolve(path.dirname(source), value)), target);
+  await rm(source);
+}
+
+const lstatOrUndefined = (file: string) => lstatSync(file, { throwIfNoEntry: false });
+const statOrUndefined = (file: string) => statSync(file, { throwIfNoEntry: false });
 
 export interface SysrootRequest {
   readonly runner: CommandRunner;
@@ -115,19 +131,18 @@ export interface SysrootRequest {
   readonly label: string;
 }
 
-const APT_FIXES = {
-  mismatch: 'run `apt-get update` (the package lists are older than the mirror) and build again',
-  unreachable: 'check the network and the apt sources, or run `apt-get update` if the mirror dropped that version',
-};
-
 /** Bumped when the way a tree is laid out changes, so older cache entries are not reused. */
-const LAYOUT = 2;
+const LAYOUT = 3;
+
+/** apt's SHA256 of every file, whatever stronger hash a repository's index also has. */
+const FORCE_SHA256 = ['-o', 'Acquire::ForceHash=SHA256'];
 
 /**
  * Unpacks the packages and their runtime closure into a cached tree and
  * returns its root. The cache key holds every package file's name and
- * sha256, so a new version in the apt sources makes a new tree; the files
- * downloaded are exactly those, verified.
+ * sha256, so a new version in the apt sources makes a new tree. apt itself
+ * downloads (its mirrors, proxies and credentials), and each file is checked
+ * against the sha256 the key was made of.
  */
 export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly, label }: SysrootRequest): Promise<{ root: string; hit: boolean; packages: number }> {
   // One recursive listing (apt loads its cache once), walked along `arch` edges only.
@@ -137,24 +152,34 @@ export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly
     { quiet: true, purpose: 'apt-cache depends' },
   );
   const packages = [...dependencyClosure(parseAptDepends(depends, arch), runtime), ...filesOnly];
-  const { stdout: uris } = await runner.run('apt-get', ['download', '--print-uris', ...packages], { quiet: true, purpose: 'apt-get download --print-uris' });
-  const files = parsePrintUris(uris);
-  if (files.length !== packages.length) {
-    throw new UserError({
-      key: `${arch} ${label}`,
-      message: `apt listed ${files.length} package files with a SHA256 for the ${packages.length} packages ${packages.join(', ')}`,
-      fix: 'run `apt-get update`, and check `apt-get download --print-uris` for those packages',
-    });
-  }
-  const key = cacheKey({ layout: LAYOUT, arch, files: files.map(({ file, sha256 }) => ({ file, sha256 })) });
-  const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'sysroots', `${arch}-${label}-${key}`), async (target) => {
-    const root = path.join(target, 'root');
-    for (const file of files) {
-      const deb = await downloadVerified(file.url, file.sha256, path.join(cacheDir, 'debs'), file.file, APT_FIXES);
-      await runner.run('dpkg-deb', ['-x', deb, root], { purpose: `unpacking ${file.file}` });
-      await rm(deb, { force: true }); // the tree is what is kept
+  // An empty directory: apt leaves out of its listing any file already where it runs.
+  const scratch = await mkdtemp(path.join(tmpdir(), 'native-matrix-apt-'));
+  try {
+    const { stdout: uris } = await runner.run('apt-get', [...FORCE_SHA256, 'download', '--print-uris', ...packages], { cwd: scratch, quiet: true, purpose: 'apt-get download --print-uris' });
+    const files = parsePrintUris(uris);
+    if (files.length !== packages.length) {
+      throw new UserError({
+        key: `${arch} ${label}`,
+        message: `apt listed ${files.length} package files with a SHA256 for the ${packages.length} packages ${packages.join(', ')}`,
+        fix: 'run `apt-get update`, and check `apt-get download --print-uris` for those packages',
+      });
     }
-    await mergeUsr(root);
-  });
-  return { root: path.join(dir, 'root'), hit, packages: packages.length };
+    const key = cacheKey({ layout: LAYOUT, arch, files: files.map(({ file, sha256 }) => ({ file, sha256 })) });
+    const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'sysroots', `${arch}-${label}-${key}`), async (target) => {
+      await runner.run('apt-get', [...FORCE_SHA256, 'download', '-q', ...packages], { cwd: scratch, purpose: `downloading the ${arch} ${label} packages` });
+      const root = path.join(target, 'root');
+      for (const file of files) {
+        const deb = path.join(scratch, file.file);
+        const actual = existsSync(deb) ? await sha256File(deb) : 'no file';
+        if (actual !== file.sha256) {
+          throw new UserError({ key: `${arch} ${label}`, message: `apt downloaded ${file.file} with sha256 ${actual}, not the ${file.sha256} it listed`, fix: 'run `apt-get update` (the lists changed under the build) and build again' });
+        }
+        await runner.run('dpkg-deb', ['-x', deb, root], { purpose: `unpacking ${file.file}` });
+      }
+      await mergeUsr(root);
+    });
+    return { root: path.join(dir, 'root'), hit, packages: packages.length };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }

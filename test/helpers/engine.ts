@@ -39,8 +39,9 @@ export const quietLog = (): NodeJS.WritableStream =>
 export async function buildFixture(
   name: string,
   options: Partial<BuildManyOptions> & { env?: NodeJS.ProcessEnv } = {},
-): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>> }> {
+): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>>; log: readonly string[] }> {
   const outRoot = options.outRoot ?? mkdtempSync(path.join(tmpdir(), `native-matrix-out-${name}-`));
+  const reporter = new RecordingReporter();
   const result = await buildMany(
     {
       workingDirectory: fixture(name),
@@ -50,12 +51,12 @@ export async function buildFixture(
       outRoot,
       env: { ...process.env, CARGO_TARGET_DIR, ...options.env },
     },
-    new RecordingReporter(),
+    reporter,
   );
   const manifests = await Promise.all(
     result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest),
   );
-  return { outRoot, manifests, result };
+  return { outRoot, manifests, result, log: reporter.lines };
 }
 
 /**

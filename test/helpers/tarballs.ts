@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** Serves files on 127.0.0.1; unless told otherwise, the first request for each fails with 500, to prove the retry. */
-export async function serveTarballs(files: Record<string, Buffer>, { failFirst = true } = {}) {
-  const seen = new Set<string>(failFirst ? [] : Object.keys(files).map((name) => `/${name}`));
+/** Serves tarballs on 127.0.0.1; the first request for each fails with 500, to prove the retry. */
+export async function serveTarballs(files: Record<string, Buffer>) {
+  const seen = new Set<string>();
   const server = createServer((request, response) => {
     const body = files[request.url!.slice(1)];
     if (!body) return void response.writeHead(404).end();

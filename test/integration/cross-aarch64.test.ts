@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheRoot } from '../../src/build/cache.js';
 import { sha256File } from '../../src/build/manifest.js';
 import { buildFixture, fixture } from '../helpers/engine.js';
 
@@ -44,7 +43,9 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
     const version = ['3.11', '3.12', '3.13'].find((v) => /Candidate: \d/.test(spawnSync('apt-cache', ['policy', `python${v}-minimal:arm64`], { encoding: 'utf8' }).stdout));
     expect(version, 'no arm64 CPython in the apt sources: run scripts/install-deps.sh').toBeDefined();
     const tag = `cp${version!.replace('.', '')}`;
-    const { manifests, outRoot } = await buildFixture('gmp-cext', { configPath: path.join(fixture('gmp-cext'), 'native-matrix.aarch64.yml'), python: [version!] });
+    // qemu's loader falls back to the host's files: with an arm64 libgmp installed there, an unbundled wheel would import too.
+    expect(spawnSync('dpkg-query', ['-W', '-f=${Status}', 'libgmp10:arm64'], { encoding: 'utf8' }).stdout, 'remove libgmp10:arm64 for an honest test').not.toContain('install ok installed');
+    const { manifests, outRoot, log } = await buildFixture('gmp-cext', { configPath: path.join(fixture('gmp-cext'), 'native-matrix.aarch64.yml'), python: [version!] });
     const [manifest] = manifests;
     expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64', target: 'aarch64-unknown-linux-gnu', python: [version] }, gmp: { source: 'build', version: '6.3.0' } });
     const [wheel] = manifest!.files;
@@ -56,13 +57,11 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
     expect(await sha256File(file)).toBe(wheel!.sha256);
 
     // An import of our own, outside the engine: the wheel unpacked on
-    // sys.path of Debian's arm64 interpreter, which has no libgmp.
-    // The newest complete sysroot of that version: the one this build used.
-    const sysroots = path.join(cacheRoot(), 'sysroots');
-    const [sysroot] = readdirSync(sysroots)
-      .filter((name) => name.startsWith(`arm64-python${version}-`) && existsSync(path.join(sysroots, name, '.native-matrix-complete')))
-      .sort((a, b) => statSync(path.join(sysroots, b)).mtimeMs - statSync(path.join(sysroots, a)).mtimeMs);
-    const root = path.join(sysroots, sysroot!, 'root');
+    // sys.path of Debian's arm64 interpreter, which has no libgmp. The
+    // sysroot is the one the build reported; its loader is its own, not the host's.
+    const root = log.map((line) => new RegExp(`^arm64 Python ${version!.replace('.', '\\.')}: \\d+ Debian packages .* in (\\S+)$`).exec(line)?.[1]).find(Boolean)!;
+    expect(root).toBeDefined();
+    expect(realpathSync(path.join(root, 'lib/ld-linux-aarch64.so.1')).startsWith(`${realpathSync(root)}/`)).toBe(true);
     const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
     expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
     const [extension] = readdirSync(path.join(site, 'gmpcext')).filter((name) => name.endsWith('.so'));

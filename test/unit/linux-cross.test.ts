@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildWheels } from '../../src/build/backends.js';
 import type { Interpreter } from '../../src/build/interpreters.js';
 import { smokeWheel } from '../../src/build/smoke.js';
-import { ensureToolEnv } from '../../src/build/tools.js';
+import { chooseToolHost, ensureToolEnv } from '../../src/build/tools.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { buildMany } from '../../src/commands/build-many.js';
 import { parseYamlConfig } from '../../src/config/source.js';
@@ -16,10 +16,9 @@ import { linux } from '../../src/platforms/linux.js';
 import { dependencyClosure, mergeUsr, parseAptCandidate, parseAptDepends, parsePrintUris } from '../../src/platforms/debian-sysroot.js';
 import { crossWheelBuilder, foreignInterpreters, toolchainFor } from '../../src/platforms/linux-cross.js';
 import type { CellContext } from '../../src/platforms/types.js';
-import type { CommandRecord } from '../../src/process/runner.js';
+import type { CommandRecord, RunResult } from '../../src/process/runner.js';
 import { fixture } from '../helpers/engine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
-import { serveTarballs } from '../helpers/tarballs.js';
 
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
@@ -83,40 +82,37 @@ const PACKAGE_FILES: Record<string, string[]> = {
   'libpython3.11-dev:arm64': ['usr/include/python3.11/Python.h'],
 };
 
-/** A local mirror of fake .deb files (their content names the package), and apt/dpkg answering from it. */
+/** Fake .deb files (their content names the package), and apt/dpkg answering for them. */
 class FakeDebian {
-  private mirror!: Awaited<ReturnType<typeof serveTarballs>>;
   /** Bumped to publish a new version of zlib1g. */
   zlibVersion = 1;
-  private readonly debs: Record<string, Buffer> = {};
 
-  async start() {
-    const names = [...new Set([...DEPENDS_RECURSIVE.split('\n').filter((l) => /^\S+:arm64$/.test(l)), 'libpython3.11-dev:arm64'])];
-    for (const name of names) for (const version of [1, 2]) this.debs[this.file(name, version)] = Buffer.from(`${name} ${version}`);
-    this.mirror = await serveTarballs(this.debs, { failFirst: false });
+  private file(name: string) {
+    return `${name.split(':')[0]}_${name === 'zlib1g:arm64' ? this.zlibVersion : 1}_arm64.deb`;
   }
 
-  stop() {
-    return this.mirror.close();
-  }
-
-  private file(name: string, version = name === 'zlib1g:arm64' ? this.zlibVersion : 1) {
-    return `${name.split(':')[0]}_${version}_arm64.deb`;
+  private content(name: string) {
+    return `${name} ${name === 'zlib1g:arm64' ? this.zlibVersion : 1}`;
   }
 
   private uri(name: string) {
     const file = this.file(name);
-    return `'${this.mirror.base}/${file}' ${file} ${this.debs[file]!.length} SHA256:${createHash('sha256').update(this.debs[file]!).digest('hex')}`;
+    return `'http://deb.debian.org/debian/pool/main/x/${file}' ${file} 100 SHA256:${createHash('sha256').update(this.content(name)).digest('hex')}`;
   }
 
   /** Answers as Debian 12 with arm64 added would, with Python 3.11 only. */
-  readonly script = ({ file, args }: CommandRecord) => {
+  readonly script = ({ file, args, cwd }: CommandRecord) => {
     const command = [file, ...args].join(' ');
+    const packages = args.filter((a) => a.endsWith(':arm64'));
     if (command === 'dpkg --print-foreign-architectures') return { stdout: 'arm64\n' };
     if (command === 'apt-cache policy python3.11-minimal:arm64') return { stdout: POLICY_311 };
     if (command.startsWith('apt-cache policy')) return { stdout: '' };
     if (command.startsWith('apt-cache depends --recurse')) return { stdout: DEPENDS_RECURSIVE };
-    if (command.startsWith('apt-get download --print-uris')) return { stdout: args.slice(2).map((name) => this.uri(name)).join('\n') };
+    if (file === 'apt-get' && args.includes('--print-uris')) return { stdout: packages.map((name) => this.uri(name)).join('\n') };
+    if (file === 'apt-get' && args.includes('download')) {
+      for (const name of packages) writeFileSync(path.join(cwd!, this.file(name)), this.content(name));
+      return undefined;
+    }
     if (file === 'dpkg-deb') {
       const [, deb, root] = args as [string, string, string];
       const [name] = readFileSync(deb, 'utf8').split(' ');
@@ -133,14 +129,12 @@ class FakeDebian {
     return undefined;
   };
 
-  runner() {
-    return new FakeRunner(this.script);
+  runner(override?: (record: CommandRecord) => Partial<RunResult> | undefined) {
+    return new FakeRunner((record) => override?.(record) ?? this.script(record));
   }
 }
 
 const debian = new FakeDebian();
-beforeAll(() => debian.start());
-afterAll(() => debian.stop());
 const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}): CellContext {
@@ -216,6 +210,53 @@ describe('merged /usr', () => {
     await mergeUsr(root); // idempotent
     expect(readlinkSync(path.join(root, 'lib'))).toBe('usr/lib');
   });
+
+  it('keeps climbing links pointing where they did, merges into linked directories, and replaces stray top-level links', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nm-usr-'));
+    mkdirSync(path.join(root, 'usr/share/zoneinfo'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/share/zoneinfo/UTC'), 'utc');
+    mkdirSync(path.join(root, 'lib/tz'), { recursive: true });
+    symlinkSync('../../usr/share/zoneinfo/UTC', path.join(root, 'lib/tz/UTC'));
+    // usr/lib/python3 is a link to a directory; lib/python3 must merge into it, not vanish.
+    mkdirSync(path.join(root, 'usr/lib/python3.11'), { recursive: true });
+    symlinkSync('python3.11', path.join(root, 'usr/lib/python3'));
+    mkdirSync(path.join(root, 'lib/python3'), { recursive: true });
+    writeFileSync(path.join(root, 'lib/python3/site.py'), 'site');
+    // A dangling /bin and a /sbin pointing at the host.
+    mkdirSync(path.join(root, 'usr/bin'));
+    mkdirSync(path.join(root, 'usr/sbin'));
+    symlinkSync('nowhere', path.join(root, 'bin'));
+    symlinkSync('/usr/sbin', path.join(root, 'sbin'));
+    await mergeUsr(root);
+    expect(readFileSync(path.join(root, 'lib/tz/UTC'), 'utf8')).toBe('utc');
+    expect(readlinkSync(path.join(root, 'usr/lib/tz/UTC'))).toBe('../../share/zoneinfo/UTC');
+    expect(readFileSync(path.join(root, 'usr/lib/python3.11/site.py'), 'utf8')).toBe('site');
+    expect(['bin', 'sbin', 'lib'].map((dir) => readlinkSync(path.join(root, dir)))).toEqual(['usr/bin', 'usr/sbin', 'usr/lib']);
+  });
+});
+
+describe('the interpreter the tool environment is made with', () => {
+  const py = (version: string, fullVersion: string): Interpreter => ({ version, executable: `/py/${version}`, fullVersion, freeThreaded: version.endsWith('t') });
+  const search = { runner: new FakeRunner(), env: {} };
+
+  it('is the newest of the cell that the tools support, a GIL build first', async () => {
+    expect((await chooseToolHost([py('3.9', '3.9.18'), py('3.12', '3.12.1'), py('3.11', '3.11.7')], ['3.9', '3.14'], search)).version).toBe('3.12');
+    expect((await chooseToolHost([py('3.12', '3.12.1'), py('3.13t', '3.13.1')], [], search)).version).toBe('3.12');
+    expect((await chooseToolHost([py('3.9', '3.9.18'), py('3.13t', '3.13.1')], [], search)).version).toBe('3.13t');
+  });
+
+  it('is found on the machine for a cell of older Pythons, or the error says what to install', async () => {
+    const pyenv = mkdtempSync(path.join(tmpdir(), 'nm-pyenv-'));
+    mkdirSync(path.join(pyenv, 'versions/3.12.4/bin'), { recursive: true });
+    writeFileSync(path.join(pyenv, 'versions/3.12.4/bin/python3.12'), '');
+    const runner = new FakeRunner(({ file }) => (file.endsWith('python3.12') ? { stdout: '3.12.4 cpython 0\n' } : { exitCode: 1 }));
+    const found = await chooseToolHost([py('3.9', '3.9.18')], ['3.9', '3.10', '3.11', '3.12', '3.13'], { runner, env: { PYENV_ROOT: pyenv, PATH: '' } });
+    expect(found).toMatchObject({ version: '3.12', fullVersion: '3.12.4' });
+    const error = await chooseToolHost([py('3.9', '3.9.18')], ['3.13'], { runner, env: { PYENV_ROOT: pyenv, PATH: '' } }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      "python: the build tools need Python 3.10 or newer, and the cell has only 3.9, with no newer CPython on this machine; install a newer CPython too (e.g. list 3.13 in actions/setup-python's python-version as well)",
+    );
+  });
 });
 
 describe('the pinned pip of a tool environment', () => {
@@ -253,9 +294,12 @@ describe('foreign CPython from the apt sources', () => {
     expect(lines[3]).toMatch(/\/versions\/3\.11\.9\/bin\/python3\.11 -c /); // the native twin
     // The -dev package's own dependencies (libc6-dev, …) are not followed.
     expect(lines[4]).toBe('apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64');
-    expect(lines[5]).toBe(
-      'apt-get download --print-uris gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64',
-    );
+    const packages = 'gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
+    expect(lines.slice(5, 7)).toEqual([`apt-get -o Acquire::ForceHash=SHA256 download --print-uris ${packages}`, `apt-get -o Acquire::ForceHash=SHA256 download -q ${packages}`]);
+    // apt runs in an empty scratch directory, which is gone afterwards.
+    const scratch = runner.commands[5]!.cwd!;
+    expect(runner.commands[6]!.cwd).toBe(scratch);
+    expect(existsSync(scratch)).toBe(false);
     const unpacked = runner.commands.filter((c) => c.file === 'dpkg-deb');
     expect(unpacked).toHaveLength(11);
     expect(unpacked.every((c) => c.args[0] === '-x' && c.args[2] === sysroot)).toBe(true);
@@ -266,7 +310,6 @@ describe('foreign CPython from the apt sources', () => {
     expect(readFileSync(path.join(sysroot, 'usr/lib/aarch64-linux-gnu/libz.so.1'), 'utf8')).toBe('zlib1g:arm64');
     expect(readFileSync(path.join(sysroot, 'usr/lib/aarch64-linux-gnu/libc.so.6'), 'utf8')).toBe('libc6:arm64');
     expect(readFileSync(path.join(sysroot, 'usr/include/python3.11/Python.h'), 'utf8')).toBe('libpython3.11-dev:arm64');
-    expect(existsSync(path.join(cacheDir, 'debs')) ? readdirSync(path.join(cacheDir, 'debs')) : []).toEqual([]);
 
     // Same package versions: the cache is used, nothing downloaded again.
     const again = debianRunner();
@@ -286,10 +329,22 @@ describe('foreign CPython from the apt sources', () => {
     }
   });
 
-  it('refuses a package list whose files apt cannot all name with a digest', async () => {
-    const runner = new FakeRunner((record) => (record.args[1] === '--print-uris' ? { stdout: '' } : debian.script(record)));
-    const error = await foreignInterpreters(context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
+  it('refuses a package list whose files apt cannot all name with a digest, and a download that differs from the list', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
+    const unlisted = debian.runner((record) => (record.args.includes('--print-uris') ? { stdout: '' } : undefined));
+    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^arm64 python3\.11: apt listed 0 package files with a SHA256 for the 11 packages gcc-12-base:arm64, .*; run `apt-get update`/);
+
+    const changed = debian.runner((record) => {
+      if (record.file !== 'apt-get' || record.args.includes('--print-uris')) return undefined;
+      debian.script(record);
+      writeFileSync(path.join(record.cwd!, 'libc6_1_arm64.deb'), 'not what was listed');
+      return {};
+    });
+    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
+    expect((mismatch as Error).message).toMatch(/^arm64 python3\.11: apt downloaded libc6_1_arm64\.deb with sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it listed; run `apt-get update`/);
+    // Nothing half-made is kept.
+    expect(existsSync(path.join(cacheDir, 'sysroots')) ? readdirSync(path.join(cacheDir, 'sysroots')) : []).toEqual([]);
   });
 
   it('says when there is no apt, how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
@@ -354,7 +409,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
       if (args[1] === 'wheel') writeFileSync(path.join(args[args.indexOf('--wheel-dir') + 1]!, 'gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl'), '');
       return undefined;
     });
-    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { CC: 'clang', LDSHARED: 'clang -shared' });
+    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
     const gmp = { source: 'build' as const, libraries: ['gmp' as const], libDirs: ['/gmp/lib'], env: { CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib' } };
     const [wheel] = await buildWheels({ context: ctx, module: linux, project: { backend: 'setuptools', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false });
     expect(path.basename(wheel!)).toBe('gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl');
