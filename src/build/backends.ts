@@ -17,16 +17,20 @@ export interface WheelBuildInputs {
   readonly abi3: boolean;
 }
 
-/** Variables every build gets: GMP's, and gmp-mpfr-sys's own build cache. */
-function buildEnv({ context, gmp }: WheelBuildInputs): Record<string, string> {
+/** Variables every cargo build gets: GMP's, and gmp-mpfr-sys's own build cache. */
+export function cargoEnv(context: CellContext, gmp: GmpProvision): Record<string, string> {
   return {
     ...gmp.env,
     // gmp-mpfr-sys caches the GMP it builds from source here (keyed by its
     // version, target, compiler and flags), so rebuilding a cell reuses it.
     GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys'),
-    // Lets an older PyO3 build for a Python newer than it knows.
-    PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
   };
+}
+
+/** Variables every wheel build gets: cargo's, and PyO3's forward compatibility. */
+function buildEnv({ context, gmp }: WheelBuildInputs): Record<string, string> {
+  // Lets an older PyO3 build for a Python newer than it knows.
+  return { ...cargoEnv(context, gmp), PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1' };
 }
 
 /** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
@@ -56,9 +60,7 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     '--interpreter',
     ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.executable),
     ...cargoFeatureArgs(context.config),
-    // The repair step bundles GMP and picks the platform tag; maturin's own
-    // check would refuse a wheel that still links the system's libgmp.
-    ...(context.platform.os === 'linux' ? ['--compatibility', 'linux', '--auditwheel', 'skip'] : []),
+    ...inputs.module.maturinRepairArgs,
   ];
 }
 

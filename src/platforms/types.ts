@@ -82,6 +82,8 @@ export interface PlatformModule {
   findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
   /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
   wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
+  /** What maturin is told about repair, which this platform's own step does after it. */
+  readonly maturinRepairArgs: readonly string[];
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */

@@ -9,7 +9,7 @@ import { cargoLinkerVariable } from '../build/backends.js';
 import { prefixEnv } from '../build/prefix-env.js';
 import { buildGmpFromSource } from '../build/gmp-build.js';
 import type { ToolEnv } from '../build/tools.js';
-import { platformTagMatches } from '../build/wheel-name.js';
+import { parseWheelName, platformTagMatches } from '../build/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
@@ -162,6 +162,7 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 export const windows: PlatformModule = {
   windows: true,
   repairTools: ['delvewheel'],
+  maturinRepairArgs: [],
 
   cannotBuildHere(platform: Platform, want, host: Host) {
     if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;
@@ -261,7 +262,7 @@ async function checkWindowsWheel(context: CellContext, wheel: string, _tools: To
     // Searching only the wheel's own directories: whatever is found is inside it.
     await walkPeImports(context.runner, objdumpFor(context), path.join(dir, pyd), dirs);
   }
-  const platformTag = path.basename(wheel, '.whl').split('-').at(-1)!;
+  const { platformTag } = parseWheelName(path.basename(wheel));
   if (!platformTagMatches(platformTag, context.platform['wheel-tag'])) {
     throw new UserError({ key: 'repair', message: `${path.basename(wheel)} has platform tag ${platformTag}, not ${context.platform['wheel-tag']}`, fix: 'build with the target of the cell' });
   }

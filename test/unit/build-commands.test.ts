@@ -14,7 +14,7 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { UserError } from '../../src/errors.js';
 import { parseCell } from '../../src/plan/cell.js';
-import { parseLdd } from '../../src/platforms/linux.js';
+import { linux, parseLdd } from '../../src/platforms/linux.js';
 import type { CellContext } from '../../src/platforms/types.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
@@ -32,7 +32,7 @@ describe('maturin command line', () => {
 
   it('builds one abi3 wheel with the oldest interpreter, for the cell target, leaving repair to auditwheel', () => {
     const ctx = context('project:\n  path: crates/py\n  features: [abi3]\n  default-features: false\n');
-    expect(maturinArgs({ context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
+    expect(maturinArgs({ module: linux, context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
       '-m', 'maturin', 'build', '--release',
       '--manifest-path', '/work/project/crates/py/Cargo.toml',
       '--target', 'x86_64-unknown-linux-gnu',
@@ -44,7 +44,7 @@ describe('maturin command line', () => {
   });
 
   it('builds one wheel per interpreter when not abi3', () => {
-    const args = maturinArgs({ context: context('{}\n'), interpreters, abi3: false } as never, '/out');
+    const args = maturinArgs({ module: linux, context: context('{}\n'), interpreters, abi3: false } as never, '/out');
     expect(args.slice(args.indexOf('--interpreter'), args.indexOf('--interpreter') + 3)).toEqual(['--interpreter', '/py/3.10/bin/python3.10', '/py/3.11/bin/python3.11']);
   });
 });

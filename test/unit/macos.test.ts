@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -95,11 +95,11 @@ describe('macOS builds and repair', () => {
   it('runs maturin for the Apple target, with the deployment target in the environment', () => {
     const interpreters = [{ version: '3.12', executable: '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12', fullVersion: '3.12.7', freeThreaded: false }];
     const ctx = context();
-    expect(maturinArgs({ context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
+    expect(maturinArgs({ module: macos, context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
       '-m', 'maturin', 'build', '--release', '--manifest-path', '/Users/runner/work/p/Cargo.toml',
       '--target', 'aarch64-apple-darwin', '--out', '/out', '--interpreter', '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12',
     ]);
-    expect(maturinArgs({ context: context(x86, MAC_INTEL), interpreters, abi3: true } as never, '/out')).toContain('x86_64-apple-darwin');
+    expect(maturinArgs({ module: macos, context: context(x86, MAC_INTEL), interpreters, abi3: true } as never, '/out')).toContain('x86_64-apple-darwin');
   });
 
   it('repairs with delocate-wheel, requiring the cell arch', () => {
@@ -128,6 +128,7 @@ describe('macOS builds and repair', () => {
     const bundled = await macos.bundleProgram(context(arm64, MAC_ARM, '{}\n', runner), program, stage, { source: 'system', libraries: ['gmp'], libDirs: [], env: {} });
     expect(bundled).toEqual(['libgmp.10.dylib']);
     const copy = path.join(stage, 'lib', 'libgmp.10.dylib');
+    expect(readFileSync(copy, 'utf8')).toBe('dylib');
     expect(runner.lines()).toEqual([
       `otool -L ${program}`,
       `install_name_tool -id @loader_path/libgmp.10.dylib ${copy}`,

@@ -71,7 +71,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       GMP_MPFR_SYS_CACHE: expect.stringMatching(/gmp-mpfr-sys$/),
       PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
     });
-    expect(maturinArgs({ context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
+    expect(maturinArgs({ module: windows, context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
   });
 
   it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, unmangled", () => {
