@@ -114,7 +114,9 @@ export class ArtifactService {
       if (comp === 'block') artifact.blocks.set(url.searchParams.get('blockid')!, body);
       else if (comp === 'blocklist') {
         const ids = [...body.toString().matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]+)<\//g)].map((m) => m[1]!);
-        artifact.content = Buffer.concat(ids.map((id) => artifact.blocks.get(id) ?? Buffer.alloc(0)));
+        // As Azure does: a list naming a block never staged is refused, not read as empty.
+        if (ids.some((id) => !artifact.blocks.has(id))) return { status: 400, body: 'InvalidBlockList' };
+        artifact.content = Buffer.concat(ids.map((id) => artifact.blocks.get(id)!));
       } else artifact.content = body;
       return { status: 201, headers: { etag: `"${artifact.id}"`, 'last-modified': new Date().toUTCString(), 'content-md5': '' } };
     }

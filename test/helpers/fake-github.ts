@@ -12,7 +12,9 @@ export type Fault =
   | { kind: 'conflict' }
   | { kind: 'rate-limit'; status: 403 | 429; retryAfter: number }
   | { kind: 'reset' }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  /** An upload that answers 201 but stores other bytes of the same size. */
+  | { kind: 'corrupt' };
 
 export interface FaultContext {
   readonly method: string;
@@ -224,7 +226,8 @@ export class FakeGitHub {
         if (fault?.kind === 'conflict' || release.assets.some((a) => a.name === name)) {
           return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
         }
-        const asset: StoredAsset = { id: this.nextId++, name, state: 'uploaded', content: body, created_at: now };
+        const content = fault?.kind === 'corrupt' ? Buffer.from(body.map((byte) => byte ^ 0xff)) : body;
+        const asset: StoredAsset = { id: this.nextId++, name, state: 'uploaded', content, created_at: now };
         if (fault?.kind === 'starter') {
           release.assets.push({ ...asset, state: 'starter', content: Buffer.alloc(0) });
           return send(502, undefined, { message: 'Bad Gateway' });

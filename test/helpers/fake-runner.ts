@@ -1,8 +1,12 @@
-import type { CommandRecord, CommandRunner, RunOptions, RunResult } from '../../src/process/runner.js';
+import { CommandFailed, type CommandRecord, type CommandRunner, type RunOptions, type RunResult } from '../../src/process/runner.js';
 
 type Script = (record: CommandRecord & { options: RunOptions }) => Partial<RunResult> | undefined | Promise<Partial<RunResult> | undefined>;
 
-/** Records every command and answers from a script (default: success, no output). */
+/**
+ * Records every command and answers from a script (default: success, no
+ * output). A failed answer throws unless the command allows failure, as the
+ * real runner does.
+ */
 export class FakeRunner implements CommandRunner {
   readonly commands: (CommandRecord & { options: RunOptions })[] = [];
   constructor(private readonly script: Script = () => undefined) {}
@@ -11,7 +15,9 @@ export class FakeRunner implements CommandRunner {
     const record = { file, args: [...args], cwd: options.cwd, env: options.env, options };
     this.commands.push(record);
     const answer = (await this.script(record)) ?? {};
-    return { exitCode: 0, stdout: '', stderr: '', all: '', seconds: 0, ...answer };
+    const result = { exitCode: 0, stdout: '', stderr: '', all: '', seconds: 0, ...answer };
+    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandFailed(record, result, options.purpose);
+    return result;
   }
 
   /** The commands as `file arg arg …` lines, for readable assertions. */

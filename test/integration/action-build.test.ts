@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +72,11 @@ describe('dist/index.js build, as a matrix job runs it', () => {
     expect(manifest.ok).toBe(true);
     expect(manifest.cell.python).toEqual(['3.12']);
     expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([['native-matrix-linux-x86_64-abi3', true]]);
+    // The artifact holds exactly the cell's directory: its manifest and its wheel.
+    const zip = path.join(mkdtempSync(path.join(tmpdir(), 'artifact-')), 'artifact.zip');
+    writeFileSync(zip, service.artifacts[0]!.content!);
+    const listing = spawnSync('unzip', ['-Z1', zip], { encoding: 'utf8' });
+    expect(listing.stdout.trim().split('\n').sort()).toEqual([manifest.files[0]!.name, 'manifest.json'].sort());
     expect(readFileSync(summary, 'utf8')).toContain(`| \`${manifest.files[0]!.name}\` |`);
   });
 });

@@ -78,6 +78,10 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(asked.outputs.publish).toBe('true');
     const notAsked = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'false' } }, files });
     expect(notAsked.outputs.publish).toBe('false');
+    // The default, release: on-tag, publishes no dispatch, asked or not.
+    const notAllowed = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files: { ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG } });
+    expect(notAllowed.status, notAllowed.stdout).toBe(0);
+    expect(notAllowed.outputs.publish).toBe('false');
   });
 
   it('narrows by the platforms and python inputs', () => {

@@ -102,8 +102,10 @@ describe('native-matrix publish', () => {
     const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
     writeCell(fromDir, 'linux-x86_64-abi3', { 'a.whl': 'a' });
     const noTag = await cli(['publish', '--from', fromDir, '--repo', 'o/r'], project, {});
+    expect(noTag.status).toBe(1);
     expect(noTag.stderr).toContain('error: tag: no release tag: this is not a tag push; pass --tag (the tag input), or publish from a tag push');
     const noRepo = await cli(['publish', '--from', fromDir, '--tag', 'v1'], project, {});
+    expect(noRepo.status).toBe(1);
     expect(noRepo.stderr).toContain('error: --repo: no repository to publish to; pass --repo OWNER/NAME or set GITHUB_REPOSITORY');
     const noFrom = await cli(['publish', '--tag', 'v1'], project, {});
     expect(noFrom.status).toBe(2);

@@ -55,6 +55,16 @@ describe('release publisher against a local GitHub', () => {
     expect(server.violations).toEqual([]);
   });
 
+  it('leaves the release a draft when an asset GitHub accepted does not hold the bytes built', async () => {
+    let uploads = 0;
+    const server = await fake(({ upload }) => (upload && ++uploads === 1 ? { kind: 'corrupt' } : undefined));
+    const list = files(3);
+    await expect(publisher(server).publish(request(list))).rejects.toThrow(/^the release does not hold pkg-1\.0-cp310-abi3-platform\d\.whl as built; it stays a draft$/);
+    const [release] = server.view('v1.2.3');
+    expect(release!.draft).toBe(true);
+    expect(server.violations).toEqual([]);
+  });
+
   it('uploads zero bytes on a second run, and replaces only what changed', async () => {
     const server = await fake();
     const list = files(4);
@@ -155,6 +165,16 @@ describe('release publisher against a local GitHub', () => {
     const error = await new ReleasePublisher(client, (m) => lines.push(m), 1).publish(request(files(1))).catch((e: unknown) => e);
     expect(String(error)).not.toContain('ghs_secret');
     expect(JSON.stringify(lines)).not.toContain('ghs_secret');
+
+    // Nor on the way to a published release, through retried uploads and a rate limit.
+    let uploads = 0;
+    const flaky = await fake(({ upload, index }) => (upload && ++uploads <= 2 ? { kind: 'status', status: 502 } : index === 1 ? { kind: 'rate-limit', status: 429, retryAfter: 0 } : undefined));
+    const published: string[] = [];
+    const flakyClient = createClient({ token: 'ghs_secret', baseUrl: flaky.base, retryBaseMs: 1, writeSpacingMs: 0, log: (m) => published.push(m) });
+    const report = await new ReleasePublisher(flakyClient, (m) => published.push(m), 1).publish(request(files(2)));
+    expect(report.published).toBe(true);
+    expect(published.length).toBeGreaterThan(2);
+    expect(JSON.stringify(published)).not.toContain('ghs_secret');
   });
 });
 

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, stableStringify } from '../../src/build/cache.js';
 import { UserError } from '../../src/errors.js';
-import { withoutRunnerSecrets } from '../../src/process/runner.js';
+import { ExecaRunner, withoutRunnerSecrets } from '../../src/process/runner.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { writeCell } from '../helpers/cells.js';
+import { quietLog } from '../helpers/engine.js';
 
 describe('cache keys', () => {
   it('depend on everything nested in their inputs, in any key order', () => {
@@ -35,6 +36,23 @@ describe('child processes', () => {
         RUNNER_TEMP: '/t',
       }),
     ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' });
+  });
+
+  it('started by the runner see the environment without them', async () => {
+    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', NATIVE_MATRIX_TEST_KEPT: 'kept' };
+    const saved = Object.fromEntries(Object.keys(secrets).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, secrets);
+    try {
+      const { stdout } = await new ExecaRunner(quietLog()).run(process.execPath, ['-e', 'process.stdout.write(Object.keys(process.env).join(","))'], { quiet: true });
+      const names = stdout.split(',');
+      expect(names).toContain('NATIVE_MATRIX_TEST_KEPT');
+      expect(names.filter((name) => name in secrets && name !== 'NATIVE_MATRIX_TEST_KEPT')).toEqual([]);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 
