@@ -8,8 +8,8 @@ import type { Cell } from '../plan/types.js';
 import { ExecaRunner, type CommandRunner } from '../process/runner.js';
 import { detectProject } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
-import { buildMarkdown } from '../build/summary.js';
-import type { Manifest } from '../build/manifest.js';
+import { buildMarkdown } from '../stages/summary.js';
+import type { Manifest } from '../stages/manifest.js';
 import { buildCell, CellFailedError, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFile } from '../build/manifest.js';
+import { describeFile } from '../stages/manifest.js';
 import { UserError } from '../errors.js';
 import { createClient } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';

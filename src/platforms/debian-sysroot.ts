@@ -2,8 +2,8 @@ import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cachedDirectory, cacheKey } from '../build/cache.js';
-import { sha256File } from '../build/manifest.js';
+import { cachedDirectory, cacheKey } from '../stages/cache.js';
+import { sha256File } from '../stages/manifest.js';
 import { UserError } from '../errors.js';
 import type { CommandRunner } from '../process/runner.js';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { findInterpreters, probe, type Interpreter } from '../build/interpreters.js';
-import { ensureToolEnv } from '../build/tools.js';
+import { findInterpreters, probe, type Interpreter } from '../stages/interpreters.js';
+import { ensureToolEnv } from '../stages/tools.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
 import type { CellContext, WheelBuilder } from './types.js';

@@ -1,7 +1,7 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, GmpLibrary } from '../config/types.js';
-import type { Interpreter } from '../build/interpreters.js';
-import type { ToolEnv, ToolName } from '../build/tools.js';
+import type { Interpreter } from '../stages/interpreters.js';
+import type { ToolEnv, ToolName } from '../stages/tools.js';
 import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { Reporter } from '../reporter.js';

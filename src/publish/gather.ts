@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE, sha256File, type Manifest, type ManifestFile } from '../build/manifest.js';
+import { MANIFEST_FILE, sha256File, type Manifest, type ManifestFile } from '../stages/manifest.js';
 import { UserError, type Problem } from '../errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Manifest } from '../../src/build/manifest.js';
+import type { Manifest } from '../../src/stages/manifest.js';
 import { sha256 } from './fake-github.js';
 
 /** A cell directory as `native-matrix build` leaves it. */

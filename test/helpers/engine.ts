@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from '../../src/build/manifest.js';
+import type { Manifest } from '../../src/stages/manifest.js';
 import { buildMany, type BuildManyOptions } from '../../src/commands/build-many.js';
 import type { Problem } from '../../src/errors.js';
 import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/process/runner.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../src/build/manifest.js';
+import type { Manifest } from '../../src/stages/manifest.js';
 import { ArtifactService } from '../helpers/artifact-service.js';
 import { CARGO_TARGET_DIR, fixture, ROOT } from '../helpers/engine.js';
 import { parseGitHubOutput } from '../helpers/github-files.js';

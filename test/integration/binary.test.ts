@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File, type Manifest } from '../../src/build/manifest.js';
+import { sha256File, type Manifest } from '../../src/stages/manifest.js';
 import { buildFixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =

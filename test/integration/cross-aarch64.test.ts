@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/build/manifest.js';
+import { sha256File } from '../../src/stages/manifest.js';
 import { buildFixture, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File, type Manifest } from '../../src/build/manifest.js';
+import { sha256File, type Manifest } from '../../src/stages/manifest.js';
 import { buildFixture, ROOT } from '../helpers/engine.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];

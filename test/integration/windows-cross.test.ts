@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { unzipTo } from '../../src/build/archive.js';
-import { sha256File } from '../../src/build/manifest.js';
+import { unzipTo } from '../../src/stages/archive.js';
+import { sha256File } from '../../src/stages/manifest.js';
 import { buildFixture, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =

@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { maturinArgs } from '../../src/build/backends.js';
-import { buildGmpFromSource } from '../../src/build/gmp-build.js';
-import { interpreterCandidates, findInterpreters } from '../../src/build/interpreters.js';
-import { smokeScript } from '../../src/build/smoke.js';
-import { parseWheelName, platformTagMatches, wheelFits } from '../../src/build/wheel-name.js';
+import { maturinArgs } from '../../src/stages/backends.js';
+import { buildGmpFromSource } from '../../src/stages/gmp-build.js';
+import { interpreterCandidates, findInterpreters } from '../../src/stages/interpreters.js';
+import { smokeScript } from '../../src/stages/smoke.js';
+import { parseWheelName, platformTagMatches, wheelFits } from '../../src/stages/wheel-name.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';

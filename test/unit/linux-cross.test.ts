@@ -3,10 +3,10 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildWheels } from '../../src/build/backends.js';
-import type { Interpreter } from '../../src/build/interpreters.js';
-import { smokeWheel } from '../../src/build/smoke.js';
-import { chooseToolHost, ensureToolEnv } from '../../src/build/tools.js';
+import { buildWheels } from '../../src/stages/backends.js';
+import type { Interpreter } from '../../src/stages/interpreters.js';
+import { smokeWheel } from '../../src/stages/smoke.js';
+import { chooseToolHost, ensureToolEnv } from '../../src/stages/tools.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { buildMany } from '../../src/commands/build-many.js';
 import { parseYamlConfig } from '../../src/config/source.js';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, stableStringify } from '../../src/build/cache.js';
+import { cacheKey, stableStringify } from '../../src/stages/cache.js';
 import { UserError } from '../../src/errors.js';
 import { ExecaRunner, withoutRunnerSecrets } from '../../src/process/runner.js';
 import { gatherCells } from '../../src/publish/gather.js';
