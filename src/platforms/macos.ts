@@ -68,15 +68,20 @@ export function delocateArgs(platform: Platform, wheel: string, outDir: string):
 
 async function homebrewGmp(context: CellContext): Promise<{ prefix: string; minos?: string } | undefined> {
   const { runner } = context;
-  let prefix = await runner.run('brew', ['--prefix', 'gmp'], { quiet: true, allowFailure: true, purpose: 'brew --prefix gmp' });
+  // `brew --prefix gmp` prints where gmp would be even when it is not
+  // installed; `--installed` is the form that fails then.
+  const prefixArgs = ['--prefix', '--installed', 'gmp'];
+  let prefix = await runner.run('brew', prefixArgs, { quiet: true, allowFailure: true, purpose: 'brew --prefix --installed gmp' });
   if (prefix.exitCode !== 0) {
     await runner.run('brew', ['install', 'gmp'], { env: { HOMEBREW_NO_AUTO_UPDATE: '1' }, purpose: 'brew install gmp' });
-    prefix = await runner.run('brew', ['--prefix', 'gmp'], { quiet: true, purpose: 'brew --prefix gmp' });
+    prefix = await runner.run('brew', prefixArgs, { quiet: true, purpose: 'brew --prefix --installed gmp' });
   }
   const dir = prefix.stdout.trim();
   const otool = await runner.run('otool', ['-l', `${dir}/lib/libgmp.dylib`], { quiet: true, allowFailure: true, purpose: 'otool -l' });
   return { prefix: dir, minos: otool.exitCode === 0 ? parseOtoolMinos(otool.stdout) : undefined };
 }
+
+const NATIVE = nativeBuilds(false);
 
 export const macos: PlatformModule = {
   windows: false,
@@ -91,7 +96,16 @@ export const macos: PlatformModule = {
 
   venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
 
-  ...nativeBuilds(false),
+  findInterpreters: NATIVE.findInterpreters,
+
+  // setup-python's CPython is universal2: without these, setuptools compiles
+  // for both archs and fails to link the single-arch libgmp, and tags the
+  // wheel universal2.
+  async wheelBuilder(context, interpreter) {
+    const { python, env } = await NATIVE.wheelBuilder(context, interpreter);
+    const arch = appleArch(context.platform);
+    return { python, env: { ...env, ARCHFLAGS: `-arch ${arch}`, _PYTHON_HOST_PLATFORM: `macosx-${deploymentTarget(context.platform, context.env)}-${arch}` } };
+  },
 
   async provisionGmp(context) {
     const { config, platform, reporter, env } = context;

@@ -68,7 +68,9 @@ const PACMAN_ATTEMPTS = 3;
 /** Installs MSYS2 packages non-interactively, retrying: its mirrors fail now and then. */
 async function pacmanInstall(runner: CommandRunner, platform: Platform, env: NodeJS.ProcessEnv, packages: readonly string[]): Promise<void> {
   const layout = msys2Layout(platform);
-  const args = ['-S', '--noconfirm', '--needed', '--disable-download-timeout', ...packages];
+  // --refresh: the runner image's package database is weeks old, and the
+  // versions it names vanish from the mirrors.
+  const args = ['-S', '--refresh', '--noconfirm', '--needed', '--disable-download-timeout', ...packages];
   for (let attempt = 1; ; attempt++) {
     const result = await runner.run(layout.pacman, args, { env: msys2Env(platform, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
     if (result.exitCode === 0) return;
@@ -146,14 +148,16 @@ export async function walkPeImports(
   return needed;
 }
 
-/** delvewheel's command line: bundle MinGW's DLLs from its bin directory, without renaming them. */
+/**
+ * delvewheel's command line: bundle MinGW's DLLs from its bin directory,
+ * name-mangled (libgmp-10-<hash>.dll) so that two packages carrying different
+ * builds of libgmp-10.dll can be imported into one Windows process.
+ */
 export function delvewheelArgs(platform: Platform, wheel: string, outDir: string, extraPaths: readonly string[]): string[] {
   const layout = msys2Layout(platform);
   return [
     '-m', 'delvewheel', 'repair',
     '--add-path', [...extraPaths, layout.bin].join(';'),
-    // Name-mangling MinGW's runtime DLLs breaks programs that load them by name.
-    '--no-mangle-all',
     '--wheel-dir', outDir,
     wheel,
   ];
@@ -165,6 +169,12 @@ export const windows: PlatformModule = {
   maturinRepairArgs: [],
 
   cannotBuildHere(platform: Platform, want, host: Host) {
+    // setup-python's CPython is built with MSVC, so setuptools compiles with
+    // cl.exe, which cannot use MinGW's gmp.h and libgmp.dll.a: refused here
+    // rather than failing later in the compiler.
+    if (want.wheel && want.backend === 'setuptools') {
+      return `${platform.id} wheels of a setuptools C extension are not supported: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; build the extension with Rust (maturin), or leave ${platform.id} out (matrix.platforms, or matrix.exclude)`;
+    }
     if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;
     if (want.wheel) return `${platform.id} wheels are built on Windows (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
     if (host.os === 'linux' && platform.arch === 'x86_64') return undefined; // cross-built with mingw-w64

@@ -54,11 +54,28 @@ describe('macOS deployment target and GMP', () => {
   it("keeps Homebrew's GMP when it fits", async () => {
     const runner = new FakeRunner(({ file, args }) => (file === 'brew' ? { stdout: '/opt/homebrew/opt/gmp\n' } : file === 'otool' && args[0] === '-l' ? { stdout: OTOOL_L('12.0') } : undefined));
     const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner, { MACOSX_DEPLOYMENT_TARGET: '13.0' }));
-    expect(runner.lines()).toEqual(['brew --prefix gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
+    expect(runner.lines()).toEqual(['brew --prefix --installed gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
     expect(gmp).toEqual({
       source: 'system', libraries: ['gmp'], prefix: '/opt/homebrew/opt/gmp', libDirs: ['/opt/homebrew/opt/gmp/lib'],
       env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
     });
+  });
+
+  it('accepts a deployment target written without its minor version', () => {
+    expect(homebrewGmpFits('11.0', '11')).toBe(true);
+    expect(homebrewGmpFits('11.1', '11')).toBe(false);
+  });
+
+  it("installs Homebrew's GMP when `brew --prefix --installed` says it is missing", async () => {
+    let installed = false;
+    const runner = new FakeRunner(({ file, args }) => {
+      if (file === 'brew' && args[0] === 'install') installed = true;
+      if (file === 'brew' && args[0] === '--prefix') return installed ? { stdout: '/opt/homebrew/opt/gmp\n' } : { exitCode: 1, stderr: 'Error: No such keg: /opt/homebrew/Cellar/gmp' };
+      return file === 'otool' ? { stdout: OTOOL_L('11.0') } : undefined;
+    });
+    const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner));
+    expect(runner.lines()).toEqual(['brew --prefix --installed gmp', 'brew install gmp', 'brew --prefix --installed gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
+    expect(gmp.source).toBe('system');
   });
 
   for (const [platform, host, flags] of [
@@ -100,6 +117,12 @@ describe('macOS builds and repair', () => {
       '--target', 'aarch64-apple-darwin', '--out', '/out', '--interpreter', '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12',
     ]);
     expect(maturinArgs({ module: macos, context: context(x86, MAC_INTEL), interpreters, abi3: true } as never, '/out')).toContain('x86_64-apple-darwin');
+  });
+
+  it("builds a PEP 517 wheel for the cell's arch only, though setup-python's CPython is universal2", async () => {
+    const interpreter = { version: '3.12', executable: '/py/bin/python3.12', fullVersion: '3.12.7', freeThreaded: false };
+    expect(await macos.wheelBuilder(context(arm64, MAC_ARM), interpreter)).toEqual({ python: '/py/bin/python3.12', env: { ARCHFLAGS: '-arch arm64', _PYTHON_HOST_PLATFORM: 'macosx-11.0-arm64' } });
+    expect((await macos.wheelBuilder(context(x86, MAC_INTEL), interpreter)).env).toEqual({ ARCHFLAGS: '-arch x86_64', _PYTHON_HOST_PLATFORM: 'macosx-10.13-x86_64' });
   });
 
   it('repairs with delocate-wheel, requiring the cell arch', () => {

@@ -34,7 +34,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     let pacmanCalls = 0;
     const runner = new FakeRunner(({ file }) => (file.endsWith('pacman.exe') && ++pacmanCalls < 3 ? { exitCode: 1, all: 'error: failed retrieving file' } : undefined));
     const gmp = await windows.provisionGmp(context('gmp:\n  libraries: [gmp, mpfr]\n', runner));
-    const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
+    const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
     expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
     expect(gmp).toEqual({ source: 'system', libraries: ['gmp', 'mpfr'], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
@@ -78,7 +78,6 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     expect(delvewheelArgs(platform, 'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin'])).toEqual([
       '-m', 'delvewheel', 'repair',
       '--add-path', 'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
-      '--no-mangle-all',
       '--wheel-dir', 'C:\\out',
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);
@@ -99,6 +98,13 @@ describe('windows-x86_64 from a Linux host', () => {
     expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
     expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, WINDOWS_HOST)).toBeUndefined();
     expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
+  });
+
+  it('refuses setuptools C extensions with a reason, not a compiler failure (MSVC cannot link MinGW GMP)', () => {
+    for (const host of [WINDOWS_HOST, linux]) {
+      expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'setuptools' }, host)).toMatch(/setuptools C extension are not supported: .*MSVC.*MinGW.*build the extension with Rust \(maturin\), or leave windows-x86_64 out/);
+    }
+    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'setuptools' }, WINDOWS_HOST)).toBeUndefined();
   });
 
   it('runs the program under wine in a fresh prefix of its own', () => {
