@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
+import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
 import { FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 
@@ -59,29 +60,44 @@ describe('release publisher against a local GitHub', () => {
     let uploads = 0;
     const server = await fake(({ upload }) => (upload && ++uploads === 1 ? { kind: 'corrupt' } : undefined));
     const list = files(3);
-    await expect(publisher(server).publish(request(list))).rejects.toThrow(/^the release does not hold pkg-1\.0-cp310-abi3-platform\d\.whl as built; it stays a draft$/);
+    await expect(publisher(server).publish(request(list))).rejects.toThrow(/^the release does not hold pkg-1\.0-cp310-abi3-platform\d\.whl as built; a draft stays a draft/);
     const [release] = server.view('v1.2.3');
     expect(release!.draft).toBe(true);
     expect(server.violations).toEqual([]);
   });
 
-  it('uploads zero bytes on a second run, and replaces only what changed', async () => {
+  it('uploads zero bytes on a second run; refuses other bytes under a published name, leaving the release unchanged; replaces them with publish.replace', async () => {
     const server = await fake();
     const list = files(4);
     await publisher(server).publish(request(list));
     const bytes = server.uploadBytes;
     const again = await publisher(server).publish(request(list));
     expect(server.uploadBytes).toBe(bytes);
-    expect(again).toMatchObject({ created: false, uploaded: [], replaced: [] });
+    expect(again).toMatchObject({ created: false, uploaded: [], replaced: [], removed: [] });
     expect(again.skipped).toHaveLength(4);
 
     const changed = files(4, 'y').map((f, i) => (i === 2 ? { ...f, name: list[2]!.name } : list[i]!));
-    const third = await publisher(server).publish(request(changed));
+    const before = JSON.stringify(server.view('v1.2.3'));
+    const writes = server.log.filter((line) => !line.startsWith('GET')).length;
+    const refused = await publisher(server).publish(request(changed)).catch((error: unknown) => error as UserError);
+    expect(refused).toBeInstanceOf(UserError);
+    expect((refused as UserError).problems).toEqual([
+      {
+        key: list[2]!.name,
+        message: `differs from the asset of the published release v1.2.3 (sha256 ${list[2]!.sha256}, ${list[2]!.size} bytes; built: sha256 ${changed[2]!.sha256}, ${changed[2]!.size} bytes)`,
+        fix: 'publish the files this release was made with, or set `publish.replace: true` in the config to change a published release',
+      },
+    ]);
+    // Refused before any write.
+    expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
+    expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
+
+    const third = await publisher(server).publish(request(changed, { replace: true }));
     expect(third).toMatchObject({ uploaded: [list[2]!.name], replaced: [list[2]!.name] });
-    expectExactly(server, changed);
+    expect(expectExactly(server, changed).draft).toBe(false);
   });
 
-  it('replaces a file of a published release without the release ever lacking it', async () => {
+  it('replaces a file of a published release (publish.replace) without the release ever lacking it', async () => {
     const list = files(2);
     let failUploads = false;
     const server = await fake((context) => (failUploads && context.upload ? { kind: 'status', status: 500 } : undefined));
@@ -89,13 +105,13 @@ describe('release publisher against a local GitHub', () => {
     const changed = [list[0]!, { ...files(1, 'new')[0]!, name: list[1]!.name }];
     // Every upload of the new content fails: the published release keeps the old file.
     failUploads = true;
-    await expect(publisher(server).publish(request(changed))).rejects.toThrow();
+    await expect(publisher(server).publish(request(changed, { replace: true }))).rejects.toThrow();
     const [kept] = server.view('v1.2.3');
     expect(kept!.draft).toBe(false);
     expect(kept!.assets.filter((a) => a.state === 'uploaded').map((a) => [a.name, a.sha256]).sort()).toEqual(list.map((f) => [f.name, f.sha256]).sort());
     // Once uploads work, the new content takes the old one's place under the same name.
     failUploads = false;
-    const report = await publisher(server).publish(request(changed));
+    const report = await publisher(server).publish(request(changed, { replace: true }));
     expect(report.replaced).toEqual([list[1]!.name]);
     expectExactly(server, changed);
     expect(server.log.some((line) => line.startsWith('PATCH /repos/o/r/releases/assets/'))).toBe(true);
@@ -104,7 +120,7 @@ describe('release publisher against a local GitHub', () => {
   it('writes nothing in a dry run, and says what it would write', async () => {
     const server = await fake();
     const report = await publisher(server).publish(request(files(2), { dryRun: true }));
-    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3']);
+    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3, marked Latest']);
     expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
     expect(server.releases).toEqual([]);
   });
