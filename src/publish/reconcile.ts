@@ -113,7 +113,7 @@ export function reconcile({ tag, files, release, replace, draft, marks }: Reconc
   const refused: Problem[] = [];
   const fix = 'publish the files this release was made with, or set `publish.replace: true` in the config to change a published release';
   if (!replace) {
-    for (const file of changed) {
+    for (const file of [...changed].sort(byName)) {
       const asset = current.get(file.name)!;
       refused.push({ key: file.name, message: `differs from the asset of the published release ${tag} (${asset.sha256 ? `sha256 ${asset.sha256}` : 'content unknown'}, ${asset.size} bytes; built: sha256 ${file.sha256}, ${file.size} bytes)`, fix });
     }
