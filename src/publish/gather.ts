@@ -32,10 +32,14 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
   const problems: Problem[] = [];
   const leftOut: Problem[] = [];
   const found = new Map<string, { dir: string; manifest: Manifest }>();
+  // Cells whose manifest was refused: already reported, not missing as well.
+  const refused = new Set<string>();
   for (const entry of await readdir(fromDir, { withFileTypes: true })) {
     const dir = path.join(fromDir, entry.name);
+    const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
     // Only what lies inside --from is read: a link could point anywhere.
     if (entry.isSymbolicLink()) {
+      refused.add(dirName);
       problems.push({ key: dir, message: 'is a symbolic link', fix: `--from holds the cells' directories themselves; replace the link by the directory it points to` });
       continue;
     }
@@ -44,6 +48,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     const manifestStat = await lstatOrUndefined(manifestPath);
     if (!manifestStat) continue;
     if (!manifestStat.isFile()) {
+      refused.add(dirName);
       problems.push({ key: manifestPath, message: manifestStat.isSymbolicLink() ? 'is a symbolic link, not a regular file' : 'is not a regular file', fix: 'rebuild the cell' });
       continue;
     }
@@ -51,19 +56,21 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     try {
       data = JSON.parse(await readFile(manifestPath, 'utf8'));
     } catch (error) {
+      refused.add(dirName);
       problems.push({ key: manifestPath, message: `is not valid JSON: ${(error as Error).message}`, fix: 'rebuild the cell' });
       continue;
     }
     const checked = checkManifest(data, manifestPath);
     if (!checked.manifest) {
+      refused.add(dirName);
       problems.push(...checked.problems);
       continue;
     }
     // Checked for every field publish reads; the rest travels as written.
     const manifest = data as Manifest;
     const id = manifest.cell.id;
-    const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
     if (id !== dirName) {
+      refused.add(dirName);
       problems.push({ key: manifestPath, message: `describes cell ${id}, but lies in ${entry.name}/`, fix: 'keep each cell in the directory its build wrote' });
       continue;
     }
@@ -75,7 +82,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     const present = found.get(cell.id);
     const missing = !present;
     const failed = present && !present.manifest.ok;
-    if (!missing && !failed) continue;
+    if ((!missing && !failed) || (missing && refused.has(cell.id))) continue;
     const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}`)) ?? [];
     const problem: Problem = missing
       ? { key: `cell ${cell.id}`, message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`, fix: 'let its build job finish (or re-run it) before publishing' }

@@ -164,7 +164,10 @@ describe('native-matrix publish', () => {
       delete manifest.files;
       writeFileSync(manifestPath, JSON.stringify(manifest));
       const first = await refused(fromDir);
-      expect(first.run.stderr).toContain(`error: ${manifestPath}: files: Invalid input: expected array, received undefined; rebuild the cell`);
+      // One error, naming the manifest and the field (not also "cell missing").
+      expect(first.run.stderr.split('\n').filter((line) => line.startsWith('error: '))).toEqual([
+        `error: ${manifestPath}: files: Invalid input: expected array, received undefined; rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`,
+      ]);
       expect(written(fromDir)).toEqual([]);
 
       const forged = mkdtempSync(path.join(tmpdir(), 'from-'));
