@@ -67,6 +67,8 @@ export class FakeGitHub {
   readonly violations: string[] = [];
   /** The repository's immutable releases setting: releases published while it is on can no longer change. */
   immutableReleases = false;
+  /** Whether assets carry GitHub's sha256 digest (older GitHub Enterprise Servers give none). */
+  digests = true;
   /** The release marked Latest. */
   latestId?: number;
   private server?: Server;
@@ -163,7 +165,7 @@ export class FakeGitHub {
       state: asset.state,
       content_type: 'application/octet-stream',
       size: asset.content.length,
-      digest: asset.state === 'uploaded' ? `sha256:${sha256(asset.content)}` : null,
+      digest: asset.state === 'uploaded' && this.digests ? `sha256:${sha256(asset.content)}` : null,
       download_count: 0,
       created_at: asset.created_at,
       updated_at: asset.created_at,

@@ -213,6 +213,22 @@ describe('release publisher against a local GitHub', () => {
     expectExactly(server, list);
   });
 
+  it('reads back assets that carry no digest (older GitHub Enterprise Servers) instead of trusting or replacing them', async () => {
+    const server = await fake();
+    server.digests = false;
+    const list = files(2);
+    server.seed('v1.2.3', { assets: { [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
+    const writes = () => server.log.filter((line) => !line.startsWith('GET')).length;
+    const report = await publisher(server).publish(request(list));
+    expect(report.skipped).toHaveLength(2);
+    expect(writes()).toBe(0);
+    expect(server.log.filter((line) => /^GET \/repos\/o\/r\/releases\/assets\/\d+$/.test(line))).toHaveLength(2);
+    const changed = [list[0]!, { ...files(1, 'other')[0]!, name: list[1]!.name }];
+    await expect(publisher(server).publish(request(changed))).rejects.toThrow(/differs from the asset of the published release v1\.2\.3/);
+    expect(writes()).toBe(0);
+    expect(server.violations).toEqual([]);
+  });
+
   it('writes nothing in a dry run, and says what it would write', async () => {
     const server = await fake();
     const report = await publisher(server).publish(request(files(2), { dryRun: true }));
