@@ -130,6 +130,8 @@ export class ReleasePublisher {
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));
+    // The staged uploads' asset ids, read once before the first rename.
+    let stagedIds: Map<string, number> | undefined;
     for (let index = 0; index < operations.length; ) {
       const operation = operations[index]!;
       if (operation.kind === 'upload') {
@@ -166,9 +168,10 @@ export class ReleasePublisher {
           this.log(`Deleted ${operation.asset.name} (${operation.why})`);
           break;
         case 'rename': {
-          const staged = (await this.listAssets(owner, repo, release!.id)).find((asset) => asset.name === operation.from);
-          if (!staged) throw new Error(`${operation.from} vanished before it could take its place as ${operation.to}`);
-          await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged.id, name: operation.to });
+          stagedIds ??= new Map((await this.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
+          const staged = stagedIds.get(operation.from);
+          if (staged === undefined) throw new Error(`${operation.from} vanished before it could take its place as ${operation.to}`);
+          await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
           this.log(`${operation.to} is in place on the published release ${tag}`);
           break;
         }
@@ -188,9 +191,9 @@ export class ReleasePublisher {
         }
       }
     }
-    if (release!.draft || operations.some((operation) => operation.kind !== 'keep' && operation.kind !== 'publish')) {
-      await this.verify(owner, repo, release!.id, request.files, true);
-    }
+    // Checked once more after the last write, unless that was publishing (checked just before).
+    const wrote = operations.some((operation) => operation.kind !== 'keep');
+    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true);
     return { ...report, url: release!.html_url, published: !release!.draft };
   }
 
