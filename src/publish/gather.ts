@@ -23,8 +23,9 @@ export interface Gathered {
 /**
  * Reads every cell's directory under `fromDir` (`<cell id>/` from the CLI,
  * `native-matrix-<cell id>/` from downloaded artifacts) and checks it against
- * the plan: every planned cell present, every smoke test passed, every file's
- * size and sha256 as its manifest says, and no two files with one name.
+ * the plan: every manifest valid, every planned cell present, every smoke
+ * test passed, every file a regular file inside `fromDir` (never a link)
+ * with the size and sha256 its manifest says, and no two files with one name.
  * Every problem is reported at once; nothing is published when there is one.
  */
 export async function gatherCells(fromDir: string, planned: readonly Cell[]): Promise<Gathered> {
