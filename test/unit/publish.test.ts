@@ -235,6 +235,18 @@ describe('release publisher against a local GitHub', () => {
     expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3, marked Latest']);
     expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
     expect(server.releases).toEqual([]);
+
+    // Against a release that exists: every operation of the reconciliation, and still no write.
+    const list = files(2);
+    server.seed('v1.2.3', { draft: true, assets: { [list[0]!.name]: readFileSync(list[0]!.path!), 'old.whl': 'old' } });
+    const existing = await publisher(server).publish(request(list, { dryRun: true }));
+    expect(existing.planned).toEqual([
+      `keep ${list[0]!.name} (same sha256)`,
+      'delete old.whl (not produced by this run)',
+      `upload ${list[1]!.name} (${list[1]!.size} bytes)`,
+      'publish release v1.2.3, marked Latest',
+    ]);
+    expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
   });
 
   const FAULTS: [string, Fault][] = [
