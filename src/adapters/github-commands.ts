@@ -84,10 +84,10 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
   }
   if (result.release?.url) core.setOutput('release-url', result.release.url);
   if (process.env.GITHUB_STEP_SUMMARY && result.release) {
-    const { uploaded, skipped, replaced, planned } = result.release;
+    const { uploaded, skipped, replaced, removed, planned } = result.release;
     const lines = inputs.dryRun
       ? ['## native-matrix publish (dry run)', '', ...planned.map((line) => `- would ${line}`)]
-      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length} uploaded, ${skipped.length} already there, ${replaced.length} replaced.`];
+      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length} uploaded, ${skipped.length} already there, ${replaced.length} replaced, ${removed.length} removed.`];
     await core.summary.addRaw(`${lines.join('\n')}\n`).write();
   }
 }

@@ -1,13 +1,13 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFile } from '../stages/manifest.js';
 import { UserError } from '../errors.js';
 import { createClient } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
-import { CHECKSUMS_FILE, checksumsText, gatherCells } from '../publish/gather.js';
+import { CHECKSUMS_FILE, checksumsText, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
 import { planCommand } from './plan.js';
 
 export interface PublishOptions {
@@ -51,50 +51,74 @@ function resolveRepository(options: PublishOptions, env: NodeJS.ProcessEnv): { o
 }
 
 /**
- * Gathers and verifies every cell of the plan, writes SHA256SUMS and the
- * merged manifest next to them, and publishes the release: all or nothing.
+ * Checks everything first (tag, repository, token, every cell), then makes
+ * the release hold exactly the verified files and SHA256SUMS, and only then
+ * writes SHA256SUMS and release-manifest.json into `--from`: a run that
+ * fails (or is refused) writes nothing.
  */
 export async function publishCommand(options: PublishOptions, reporter: Reporter): Promise<PublishResult> {
   const env = options.env ?? process.env;
+  const tag = resolveTag(options, env);
+  const { owner, repo } = resolveRepository(options, env);
+  const token = options.token ?? env.GITHUB_TOKEN ?? '';
+  // A dry run may go without a token (and then reads nothing from GitHub); a real one may not.
+  const client = options.dryRun && !token ? undefined : createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
   const plan = await planCommand({ workingDirectory: options.workingDirectory, configPath: options.configPath, narrowing: options.narrowing, event: { inputs: {} } }, reporter);
   const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, plan.cells));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
 
   const files: FileToPublish[] = gathered.files.map((f) => ({ name: f.name, path: f.path, sha256: f.sha256, size: f.size }));
-  let checksumsPath: string | undefined;
-  if (plan.config.publish.checksums) {
-    checksumsPath = path.join(options.fromDir, CHECKSUMS_FILE);
-    await writeFile(checksumsPath, checksumsText(files));
-    files.push({ ...(await describeFile(checksumsPath)), path: checksumsPath });
-  }
-  const mergedManifestPath = path.join(options.fromDir, 'release-manifest.json');
-  await writeFile(mergedManifestPath, `${JSON.stringify({ generator: `native-matrix ${__VERSION__}`, cells: gathered.manifests, files: gathered.files.map(({ path: _, ...file }) => file) }, null, 2)}\n`);
+  const checksums = plan.config.publish.checksums ? Buffer.from(checksumsText(files)) : undefined;
+  if (checksums) files.push({ name: CHECKSUMS_FILE, content: checksums, sha256: createHash('sha256').update(checksums).digest('hex'), size: checksums.length });
+  const releaseManifest = `${JSON.stringify({ generator: `native-matrix ${__VERSION__}`, cells: gathered.manifests, files: gathered.files.map(({ path: _, ...file }) => file) }, null, 2)}\n`;
+  const writeLocalFiles = async () => {
+    const checksumsPath = checksums ? path.join(options.fromDir, CHECKSUMS_FILE) : undefined;
+    if (checksumsPath) await writeFile(checksumsPath, checksums!);
+    const mergedManifestPath = path.join(options.fromDir, RELEASE_MANIFEST_FILE);
+    await writeFile(mergedManifestPath, releaseManifest);
+    return { checksumsPath, mergedManifestPath };
+  };
 
-  const tag = resolveTag(options, env);
-  const { owner, repo } = resolveRepository(options, env);
-  const token = options.token ?? env.GITHUB_TOKEN ?? '';
-  if (options.dryRun && !token) {
-    reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag}:`);
+  if (!client) {
+    reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, published: files, checksumsPath, mergedManifestPath };
+    return { files: files.length, published: files, ...(await writeLocalFiles()) };
   }
-  const client = createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
+  const { publish } = plan.config;
   const release = await reporter.group(`${options.dryRun ? 'Plan' : 'Publish'} release ${tag} of ${owner}/${repo}`, () =>
-    publisher.publish({
-      owner,
-      repo,
-      tag,
-      name: plan.config.publish.name,
-      notes: plan.config.publish.notes,
-      draft: plan.config.publish.draft,
-      targetCommitish: env.GITHUB_SHA,
-      files,
-      dryRun: options.dryRun,
-    }),
+    publisher
+      .publish({
+        owner,
+        repo,
+        tag,
+        name: publish.name,
+        notes: publish.notes,
+        draft: publish.draft,
+        replace: publish.replace,
+        prerelease: publish.prerelease,
+        latest: publish.latest,
+        targetCommitish: env.GITHUB_SHA,
+        files,
+        dryRun: options.dryRun,
+      })
+      .catch((error: unknown) => {
+        throw asUserError(error, tag);
+      }),
   );
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
-  else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced; ${release.published ? 'published' : 'draft'}: ${release.url}`);
-  return { files: files.length, published: files, checksumsPath, mergedManifestPath, release };
+  else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced, ${release.removed.length} removed; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  return { files: files.length, published: files, ...(await writeLocalFiles()), release };
+}
+
+/** GitHub's refusals and failures, said without a stack trace, with what to do. */
+function asUserError(error: unknown, tag: string): UserError {
+  if (error instanceof UserError) return error;
+  const status = (error as { status?: number }).status;
+  const message = error instanceof Error ? error.message : String(error);
+  if (status === 401 || status === 403 || status === 404) {
+    return new UserError({ key: `release ${tag}`, message: `GitHub refused (${status}): ${message}`, fix: 'check the token and the repository; the publish job needs `permissions: contents: write`' });
+  }
+  return new UserError({ key: `release ${tag}`, message: `publishing stopped: ${message}`, fix: 'run publish again: it continues from what the release holds' });
 }

@@ -60,6 +60,11 @@ export const ConfigSchema = ZOD.strictObject({
       draft: ZOD.boolean().default(false),
       name: ZOD.string().optional(),
       notes: ZOD.string().optional(),
+      // May a published release's assets get other bytes, or be removed?
+      replace: ZOD.boolean().default(false),
+      // auto: from the tag (a pre-release marker; Latest only for the highest version).
+      prerelease: ZOD.union([ZOD.literal('auto'), ZOD.boolean()]).default('auto'),
+      latest: ZOD.union([ZOD.literal('auto'), ZOD.boolean()]).default('auto'),
     })
     .prefault({}),
 });

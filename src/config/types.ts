@@ -50,6 +50,12 @@ export interface Config {
     readonly draft: boolean;
     readonly name?: string;
     readonly notes?: string;
+    /** Whether a published release's assets may get other bytes or be removed. */
+    readonly replace: boolean;
+    /** auto: a pre-release when the tag has a pre-release marker. */
+    readonly prerelease: 'auto' | boolean;
+    /** auto: Latest only when the tag is the highest version released. */
+    readonly latest: 'auto' | boolean;
   };
   /** Location of a key path in the config file, when there is one. */
   locate(keyPath: readonly (string | number)[]): SourceLocation | undefined;

@@ -110,12 +110,12 @@ function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Proble
         },
       ];
     case 'invalid_union':
-      // The only unions are `abi3` (auto | true | false) and `smoke` (string | list).
+      // The only unions are auto | true | false (`abi3`, `publish.prerelease`, `publish.latest`) and `smoke` (string | list).
       return [
         {
           ...at(issuePath),
           message: `${describeValue(input)} is not allowed`,
-          fix: issuePath[issuePath.length - 1] === 'abi3' ? 'use auto, true or false' : 'write a string or a list of strings',
+          fix: ['abi3', 'prerelease', 'latest'].includes(String(issuePath[issuePath.length - 1])) ? 'use auto, true or false' : 'write a string or a list of strings',
         },
       ];
     case 'invalid_format':

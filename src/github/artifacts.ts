@@ -5,13 +5,23 @@ import path from 'node:path';
 export const ARTIFACT_PREFIX = 'native-matrix-';
 export const artifactName = (cellId: string) => `${ARTIFACT_PREFIX}${cellId}`;
 
-/** Uploads every file of `dir` (a cell's output) as one artifact. */
+/**
+ * Uploads every file of `dir` (a cell's output) as one artifact. Artifact
+ * names are unique across every attempt of a run (409 on reuse), so an
+ * earlier attempt's artifact of this name is deleted first, as
+ * upload-artifact's `overwrite: true` does: "Re-run failed jobs" works.
+ */
 export async function uploadCellArtifact(name: string, dir: string): Promise<{ id?: number; size?: number }> {
-  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const { DefaultArtifactClient, ArtifactNotFoundError } = await import('@actions/artifact');
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
   const client = new DefaultArtifactClient();
+  try {
+    await client.deleteArtifact(name);
+  } catch (error) {
+    if (!(error instanceof ArtifactNotFoundError)) throw error;
+  }
   return client.uploadArtifact(name, files, dir, { compressionLevel: 0 });
 }
 

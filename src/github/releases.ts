@@ -1,9 +1,15 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
+import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
 
+/** A file for the release: on disk (`path`) or made in memory (`content`, e.g. SHA256SUMS). */
 export interface FileToPublish {
   readonly name: string;
-  readonly path: string;
+  readonly path?: string;
+  readonly content?: Buffer;
   readonly sha256: string;
   readonly size: number;
 }
@@ -17,6 +23,11 @@ export interface ReleaseRequest {
   readonly notes?: string;
   /** Leave the release a draft once complete. */
   readonly draft: boolean;
+  /** publish.replace: may a published asset get other bytes, or be removed? */
+  readonly replace?: boolean;
+  /** publish.prerelease / publish.latest: `auto` decides from the tag. */
+  readonly prerelease?: 'auto' | boolean;
+  readonly latest?: 'auto' | boolean;
   readonly targetCommitish?: string;
   readonly files: readonly FileToPublish[];
   /** Uploads in flight at once. */
@@ -31,15 +42,20 @@ export interface ReleaseReport {
   readonly uploaded: readonly string[];
   readonly skipped: readonly string[];
   readonly replaced: readonly string[];
-  /** What a dry run would do, one line each. */
+  /** Assets deleted: stale ones, temporaries and incomplete uploads. */
+  readonly removed: readonly string[];
+  /** Every operation of the reconciliation, one line each (what a dry run would do). */
   readonly planned: readonly string[];
   readonly published: boolean;
+  readonly prerelease: boolean;
 }
 
 export interface Release {
   id: number;
   tag_name: string;
   draft: boolean;
+  prerelease: boolean;
+  immutable?: boolean;
   html_url: string;
   upload_url: string;
 }
@@ -53,9 +69,6 @@ export interface Asset {
 }
 
 const UPLOAD_ATTEMPTS = 5;
-
-/** The name a replacement carries while the old asset is still published. */
-const REPLACEMENT_SUFFIX = '.native-matrix-replacement';
 
 const statusOf = (error: unknown) => (error as { status?: number }).status;
 const isAlreadyExists = (error: unknown) =>
@@ -86,14 +99,13 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 }
 
 /**
- * Publishes files to the release of a tag so that nobody ever sees a half
- * release, and any number of runs (or racing jobs) converge on one release
- * holding exactly the files, each once:
+ * Makes the release of a tag hold exactly the files, so that nobody ever
+ * sees a half release and any number of runs (or racing jobs) converge on
+ * one release holding each file once. It reads the release, lets the pure
+ * `reconcile` decide the operations (and refuse what must not happen, before
+ * any write), and runs them:
  * - a new release is created as a draft, filled, checked, and only then
  *   published; racing creators settle on the oldest draft for the tag;
- * - an asset with the same content (sha256) is kept, one with other content
- *   is replaced, and an incomplete one (a `starter` left by a failed upload)
- *   is deleted before uploading again;
  * - uploads that fail transiently are reconciled with what the server
  *   actually holds before they are tried again.
  */
@@ -104,79 +116,112 @@ export class ReleasePublisher {
     private readonly backoffMs = 1000,
   ) {}
 
-  async publish(request: ReleaseRequest): Promise<ReleaseReport> {
+  async publish(request: ReleaseRequest, settledOnOtherDraft = false): Promise<ReleaseReport> {
     const { owner, repo, tag } = request;
-    const planned: string[] = [];
-    let release = await this.findRelease(owner, repo, tag);
-    let created = false;
-    if (!release) {
-      if (request.dryRun) {
-        planned.push(`create draft release ${tag}`, ...request.files.map((f) => `upload ${f.name} (${f.size} bytes)`));
-        if (!request.draft) planned.push(`publish release ${tag}`);
-        return { created: false, uploaded: [], skipped: [], replaced: [], planned, published: false };
-      }
-      release = await this.createDraft(request);
-      created = true;
-    }
+    const allReleases = await this.allReleases(owner, repo);
+    let release = findIn(allReleases, tag);
+    const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
+    const current = release ? await this.describe(owner, repo, release, request.files) : undefined;
+    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, draft: request.draft, marks });
+    // Refused before any write: the release stays as it was.
+    if (refused.length > 0) throw new UserError(refused);
+    const planned = operations.map((operation) => describeOperation(operation, tag));
+    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], planned, published: false, prerelease: marks.prerelease };
+    if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
-    const existing = await this.listAssets(owner, repo, release.id);
-    const uploaded: string[] = [];
-    const skipped: string[] = [];
-    const replaced: string[] = [];
-    await mapLimit(request.files, request.concurrency ?? 4, async (file) => {
-      const asset = existing.find((a) => a.name === file.name);
-      if (asset && ReleasePublisher.proven(asset, file)) {
-        skipped.push(file.name);
-        return;
+    const byName = new Map(request.files.map((file) => [file.name, file]));
+    // The staged uploads' asset ids, read once before the first rename.
+    let stagedIds: Map<string, number> | undefined;
+    for (let index = 0; index < operations.length; ) {
+      const operation = operations[index]!;
+      if (operation.kind === 'upload') {
+        // Consecutive uploads run side by side.
+        const batch: Extract<Operation, { kind: 'upload' }>[] = [];
+        while (operations[index]?.kind === 'upload') batch.push(operations[index++] as Extract<Operation, { kind: 'upload' }>);
+        await mapLimit(batch, request.concurrency ?? 4, async ({ file, as }) => {
+          await this.upload(owner, repo, release!, { ...byName.get(file.name)!, name: as });
+          report.uploaded.push(file.name);
+        });
+        // Nothing takes a published name before every new file is there, complete.
+        if (!release!.draft) await this.verify(owner, repo, release!.id, batch.map(({ file, as }) => ({ ...file, name: as })), false);
+        continue;
       }
-      if (request.dryRun) {
-        planned.push(asset ? `replace ${file.name} (${asset.state === 'uploaded' ? 'different content' : `incomplete: ${asset.state}`})` : `upload ${file.name} (${file.size} bytes)`);
-        return;
+      index++;
+      switch (operation.kind) {
+        case 'create-draft': {
+          const mine = await this.createDraft(request, operation.prerelease);
+          if (mine.settled.id !== mine.created.id && !settledOnOtherDraft) {
+            // Another job's draft won: reconcile with what it holds now.
+            return this.publish(request, true);
+          }
+          release = mine.settled;
+          report.created = true;
+          break;
+        }
+        case 'keep':
+          report.skipped.push(operation.name);
+          break;
+        case 'delete':
+          await this.deleteAsset(owner, repo, operation.asset.id);
+          if (operation.why === 'replaced') report.replaced.push(operation.asset.name);
+          else report.removed.push(operation.asset.name);
+          this.log(`Deleted ${operation.asset.name} (${operation.why})`);
+          break;
+        case 'rename': {
+          stagedIds ??= new Map((await this.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
+          const staged = stagedIds.get(operation.from);
+          if (staged === undefined) throw new Error(`${operation.from} vanished before it could take its place as ${operation.to}`);
+          await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
+          this.log(`${operation.to} is in place on the published release ${tag}`);
+          break;
+        }
+        case 'publish': {
+          await this.verify(owner, repo, release!.id, request.files, true);
+          const { data } = await this.client.rest.repos.updateRelease({
+            owner,
+            repo,
+            release_id: release!.id,
+            draft: false,
+            prerelease: operation.marks.prerelease,
+            make_latest: operation.marks.latest,
+          });
+          release = data as Release;
+          this.log(`Published release ${tag}${operation.marks.prerelease ? ' (pre-release)' : ''}${operation.marks.latest === 'true' ? ', Latest' : ''}`);
+          break;
+        }
       }
-      if (asset && !release!.draft && asset.state === 'uploaded') {
-        // A published release never goes without the file: the new content
-        // is uploaded under a temporary name, then takes the old one's place.
-        await this.replacePublished(owner, repo, release!, asset, file, existing);
-      } else {
-        if (asset) await this.deleteAsset(owner, repo, asset.id);
-        await this.upload(owner, repo, release!, file);
-      }
-      if (asset) replaced.push(file.name);
-      uploaded.push(file.name);
-    });
-
-    if (request.dryRun) {
-      if (release.draft && !request.draft) planned.push(`publish release ${tag}`);
-      return { url: release.html_url, created, uploaded, skipped, replaced, planned, published: false };
     }
-
-    await this.verify(owner, repo, release.id, request.files);
-    let published = !release.draft;
-    if (release.draft && !request.draft) {
-      const { data } = await this.client.rest.repos.updateRelease({ owner, repo, release_id: release.id, draft: false });
-      release = data as Release;
-      published = true;
-    }
-    return { url: release.html_url, created, uploaded, skipped, replaced, planned, published };
+    // Checked once more after the last write, unless that was publishing (checked just before).
+    const wrote = operations.some((operation) => operation.kind !== 'keep');
+    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true);
+    return { ...report, url: release!.html_url, published: !release!.draft };
   }
 
-  /** Every release of the tag, drafts included (GET /releases/tags/{tag} does not return drafts), oldest first. */
-  private async releasesFor(owner: string, repo: string, tag: string): Promise<Release[]> {
-    const all = (await this.client.paginate(this.client.rest.repos.listReleases, { owner, repo, per_page: 100 })) as Release[];
-    return all.filter((r) => r.tag_name === tag).sort((a, b) => a.id - b.id);
-  }
-
-  /** The published release of the tag, else its oldest draft. */
-  async findRelease(owner: string, repo: string, tag: string): Promise<Release | undefined> {
-    try {
-      return (await this.client.rest.repos.getReleaseByTag({ owner, repo, tag })).data as Release;
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+  /** The release's assets, with their content's sha256 where GitHub gives it or it can be read back. */
+  private async describe(owner: string, repo: string, release: Release, files: readonly FileToPublish[]): Promise<CurrentRelease> {
+    const assets: CurrentAsset[] = [];
+    for (const asset of await this.listAssets(owner, repo, release.id)) {
+      let sha256 = asset.digest?.startsWith('sha256:') ? asset.digest.slice('sha256:'.length) : undefined;
+      // Without a digest (older GitHub Enterprise Servers), an asset that may hold a file is read back rather than trusted or replaced.
+      const candidate = files.find((file) => file.name === asset.name && file.size === asset.size);
+      if (!sha256 && asset.state === 'uploaded' && candidate) sha256 = await this.assetSha256(owner, repo, asset.id);
+      assets.push({ id: asset.id, name: asset.name, size: asset.size, state: asset.state, sha256 });
     }
-    return (await this.releasesFor(owner, repo, tag))[0];
+    return { id: release.id, draft: release.draft, immutable: release.immutable === true, assets };
   }
 
-  private async createDraft(request: ReleaseRequest): Promise<Release> {
+  private async assetSha256(owner: string, repo: string, assetId: number): Promise<string> {
+    const { data } = await this.client.rest.repos.getReleaseAsset({ owner, repo, asset_id: assetId, headers: { accept: 'application/octet-stream' } });
+    return createHash('sha256').update(Buffer.from(data as unknown as ArrayBuffer)).digest('hex');
+  }
+
+  /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */
+  private async allReleases(owner: string, repo: string): Promise<Release[]> {
+    return (await this.client.paginate(this.client.rest.repos.listReleases, { owner, repo, per_page: 100 })) as Release[];
+  }
+
+  /** Creates a draft; jobs racing on one tag each create one, all settle on the same one, and the others delete their own. */
+  private async createDraft(request: ReleaseRequest, prerelease: boolean): Promise<{ created: Release; settled: Release }> {
     const { owner, repo, tag } = request;
     const { data } = await this.client.rest.repos.createRelease({
       owner,
@@ -184,19 +229,18 @@ export class ReleasePublisher {
       tag_name: tag,
       name: request.name ?? tag,
       draft: true,
+      prerelease,
       ...(request.notes !== undefined ? { body: request.notes } : { generate_release_notes: true }),
       ...(request.targetCommitish ? { target_commitish: request.targetCommitish } : {}),
     });
-    const mine = data as Release;
-    this.log(`Created draft release ${tag} (id ${mine.id})`);
-    // Jobs racing on one tag each create a draft: all settle on the same
-    // one, and the others delete their own.
-    const winner = (await this.findRelease(owner, repo, tag)) ?? mine;
-    if (winner.id !== mine.id) {
-      this.log(`Another job created release ${tag} first (id ${winner.id}); deleting draft ${mine.id}`);
-      await this.ignoreNotFound(() => this.client.rest.repos.deleteRelease({ owner, repo, release_id: mine.id }));
+    const created = data as Release;
+    this.log(`Created draft release ${tag} (id ${created.id})`);
+    const settled = findIn(await this.allReleases(owner, repo), tag) ?? created;
+    if (settled.id !== created.id) {
+      this.log(`Another job created release ${tag} first (id ${settled.id}); deleting draft ${created.id}`);
+      await this.ignoreNotFound(() => this.client.rest.repos.deleteRelease({ owner, repo, release_id: created.id }));
     }
-    return winner;
+    return { created, settled };
   }
 
   async listAssets(owner: string, repo: string, releaseId: number): Promise<Asset[]> {
@@ -215,18 +259,18 @@ export class ReleasePublisher {
     }
   }
 
-  /**
-   * Whether a complete asset provably holds the file: GitHub's sha256 digest
-   * says so. Without a digest (older GitHub Enterprise Servers) nothing is
-   * proven, and the file is uploaded again rather than trusted.
-   */
+  /** Whether a complete asset provably holds the file: GitHub's sha256 digest says so. */
   private static proven(asset: Asset, file: FileToPublish): boolean {
     return asset.state === 'uploaded' && asset.size === file.size && asset.digest === `sha256:${file.sha256}`;
   }
 
   /** Uploads one file to the release, reconciling with what a failed attempt left before trying again. */
   async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
-    const body = await readFile(file.path);
+    const body = file.content ?? (await readFile(file.path!));
+    // The bytes sent are the bytes checked: a file changed since it was gathered is not published.
+    if (createHash('sha256').update(body).digest('hex') !== file.sha256) {
+      throw new UserError({ key: file.path ?? file.name, message: 'changed after it was checked', fix: 'leave the directory alone while publishing, and run publish again' });
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.request({
@@ -251,28 +295,28 @@ export class ReleasePublisher {
     }
   }
 
-  private async replacePublished(owner: string, repo: string, release: Release, old: Asset, file: FileToPublish, existing: readonly Asset[]): Promise<void> {
-    const temporary = `${file.name}${REPLACEMENT_SUFFIX}`;
-    const stale = existing.find((a) => a.name === temporary);
-    if (stale) await this.deleteAsset(owner, repo, stale.id);
-    await this.upload(owner, repo, release, { ...file, name: temporary });
-    const fresh = (await this.listAssets(owner, repo, release.id)).find((a) => a.name === temporary);
-    if (!fresh) throw new Error(`the replacement of ${file.name} vanished before it could take its place`);
-    await this.deleteAsset(owner, repo, old.id);
-    await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: fresh.id, name: file.name });
-    this.log(`Replaced ${file.name} on the published release ${release.tag_name}`);
-  }
-
-  /** The release must hold every file, complete, with the right content, before it is published. */
-  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[]): Promise<void> {
+  /**
+   * The release must hold every file once, complete, with the right content
+   * (and, when `exact`, nothing else) before it is published or reported done.
+   */
+  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean): Promise<void> {
     const assets = await this.listAssets(owner, repo, releaseId);
     const wrong: string[] = [];
     for (const file of files) {
-      const matching = assets.filter((a) => a.name === file.name);
-      const [asset, ...more] = matching;
+      const [asset, ...more] = assets.filter((a) => a.name === file.name);
       const digestAgrees = !asset?.digest || asset.digest === `sha256:${file.sha256}`;
       if (!asset || more.length > 0 || asset.state !== 'uploaded' || asset.size !== file.size || !digestAgrees) wrong.push(file.name);
     }
-    if (wrong.length > 0) throw new Error(`the release does not hold ${wrong.join(', ')} as built; it stays a draft`);
+    const names = new Set(files.map((file) => file.name));
+    const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
+    if (wrong.length > 0 || extra.length > 0) {
+      throw new Error(`the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built; a draft stays a draft, and the next run continues from here`);
+    }
   }
+}
+
+/** The published release of the tag, else its oldest draft. */
+function findIn(releases: readonly Release[], tag: string): Release | undefined {
+  const ofTag = releases.filter((release) => release.tag_name === tag).sort((a, b) => a.id - b.id);
+  return ofTag.find((release) => !release.draft) ?? ofTag[0];
 }

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, sha256File, type Manifest, type ManifestFile } from '../stages/manifest.js';
 import { UserError, type Problem } from '../errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';
+import { checkManifest } from './manifest-schema.js';
 
 /** A verified file, ready to publish. */
 export interface ReleaseFile extends ManifestFile {
@@ -22,32 +23,55 @@ export interface Gathered {
 /**
  * Reads every cell's directory under `fromDir` (`<cell id>/` from the CLI,
  * `native-matrix-<cell id>/` from downloaded artifacts) and checks it against
- * the plan: every planned cell present, every smoke test passed, every file's
- * size and sha256 as its manifest says, and no two files with one name.
+ * the plan: every manifest valid, every planned cell present, every smoke
+ * test passed, every file a regular file inside `fromDir` (never a link)
+ * with the size and sha256 its manifest says, and no two files with one name.
  * Every problem is reported at once; nothing is published when there is one.
  */
 export async function gatherCells(fromDir: string, planned: readonly Cell[]): Promise<Gathered> {
-  if (!existsSync(fromDir)) {
-    throw new UserError({ key: '--from', message: `${fromDir} does not exist`, fix: 'give the directory that `native-matrix run --out` or the build artifacts filled' });
-  }
+  await checkFromDir(fromDir);
   const problems: Problem[] = [];
   const leftOut: Problem[] = [];
   const found = new Map<string, { dir: string; manifest: Manifest }>();
+  // Cells whose manifest was refused: already reported, not missing as well.
+  const refused = new Set<string>();
   for (const entry of await readdir(fromDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
     const dir = path.join(fromDir, entry.name);
+    const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
+    // Only what lies inside --from is read: a link could point anywhere.
+    if (entry.isSymbolicLink()) {
+      refused.add(dirName);
+      problems.push({ key: dir, message: 'is a symbolic link', fix: `--from holds the cells' directories themselves; replace the link by the directory it points to` });
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
     const manifestPath = path.join(dir, MANIFEST_FILE);
-    if (!existsSync(manifestPath)) continue;
-    let manifest: Manifest;
+    const manifestStat = await lstatOrUndefined(manifestPath);
+    if (!manifestStat) continue;
+    if (!manifestStat.isFile()) {
+      refused.add(dirName);
+      problems.push({ key: manifestPath, message: manifestStat.isSymbolicLink() ? 'is a symbolic link, not a regular file' : 'is not a regular file', fix: 'rebuild the cell' });
+      continue;
+    }
+    let data: unknown;
     try {
-      manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+      data = JSON.parse(await readFile(manifestPath, 'utf8'));
     } catch (error) {
+      refused.add(dirName);
       problems.push({ key: manifestPath, message: `is not valid JSON: ${(error as Error).message}`, fix: 'rebuild the cell' });
       continue;
     }
-    const id = manifest.cell?.id;
-    const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
+    const checked = checkManifest(data, manifestPath);
+    if (!checked.manifest) {
+      refused.add(dirName);
+      problems.push(...checked.problems);
+      continue;
+    }
+    // Checked for every field publish reads; the rest travels as written.
+    const manifest = data as Manifest;
+    const id = manifest.cell.id;
     if (id !== dirName) {
+      refused.add(dirName);
       problems.push({ key: manifestPath, message: `describes cell ${id}, but lies in ${entry.name}/`, fix: 'keep each cell in the directory its build wrote' });
       continue;
     }
@@ -59,7 +83,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     const present = found.get(cell.id);
     const missing = !present;
     const failed = present && !present.manifest.ok;
-    if (!missing && !failed) continue;
+    if ((!missing && !failed) || (missing && refused.has(cell.id))) continue;
     const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}`)) ?? [];
     const problem: Problem = missing
       ? { key: `cell ${cell.id}`, message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`, fix: 'let its build job finish (or re-run it) before publishing' }
@@ -81,8 +105,8 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     if (!cell || !cell.manifest.ok) continue;
     const { dir, manifest } = cell;
     for (const file of manifest.files) {
-      if (path.basename(file.name) !== file.name || file.name.startsWith('.')) {
-        problems.push({ key: path.join(dir, MANIFEST_FILE), message: `lists "${file.name}", which is not a plain file name`, fix: 'a manifest names files in its own directory only' });
+      if (RESERVED_NAMES.has(file.name)) {
+        problems.push({ key: path.join(dir, MANIFEST_FILE), message: `lists "${file.name}", a name publish writes itself`, fix: 'rename the file in the build' });
         continue;
       }
       const filePath = path.join(dir, file.name);
@@ -92,11 +116,17 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
         continue;
       }
       owners.set(file.name, id);
-      if (!existsSync(filePath)) {
+      const fileStat = await lstatOrUndefined(filePath);
+      if (!fileStat) {
         problems.push({ key: filePath, message: 'is listed in the manifest but missing', fix: 'rebuild the cell, or restore the file' });
         continue;
       }
-      const [size, sha256] = [(await stat(filePath)).size, await sha256File(filePath)];
+      // A link to a file elsewhere is refused even when its bytes match: only regular files inside --from are published.
+      if (!fileStat.isFile()) {
+        problems.push({ key: filePath, message: fileStat.isSymbolicLink() ? 'is a symbolic link, not a regular file' : 'is not a regular file', fix: 'put the file itself in the cell directory (rebuild the cell)' });
+        continue;
+      }
+      const [size, sha256] = [fileStat.size, await sha256File(filePath)];
       if (size !== file.size || sha256 !== file.sha256) {
         problems.push({ key: filePath, message: `has sha256 ${sha256} (${size} bytes), but its manifest says ${file.sha256} (${file.size} bytes)`, fix: 'the file changed after it was tested: rebuild the cell' });
         continue;
@@ -110,6 +140,32 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
 }
 
 export const CHECKSUMS_FILE = 'SHA256SUMS';
+export const RELEASE_MANIFEST_FILE = 'release-manifest.json';
+/** Files publish writes next to the cells: no cell may ship one of these names. */
+const RESERVED_NAMES = new Set([CHECKSUMS_FILE, RELEASE_MANIFEST_FILE, MANIFEST_FILE]);
+
+async function lstatOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** --from must be an existing directory (a link to one is followed: the user named it). */
+async function checkFromDir(fromDir: string): Promise<void> {
+  const fix = 'give the directory that `native-matrix run --out` or the build artifacts filled';
+  let kind: string | undefined;
+  try {
+    const resolved = await realpath(fromDir);
+    kind = (await lstat(resolved)).isDirectory() ? undefined : 'is a file, not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    kind = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory (a part of its path is a file)' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
+  }
+  if (kind) throw new UserError({ key: '--from', message: `${fromDir} ${kind}`, fix });
+}
 
 /** `sha256sum -c` format: digest, two spaces, file name; sorted by name. */
 export function checksumsText(files: readonly { name: string; sha256: string }[]): string {

@@ -17,9 +17,11 @@ interface StoredArtifact {
 /**
  * The artifact service of GitHub Actions (v4+ protocol) on 127.0.0.1: the
  * Twirp ArtifactService (CreateArtifact, FinalizeArtifact, ListArtifacts,
- * GetSignedArtifactURL) and the blob storage it signs URLs for (Azure's Put
- * Block / Put Block List / Put Blob, and a plain GET to download). Enough for
- * @actions/artifact to upload and download for real.
+ * GetSignedArtifactURL, DeleteArtifact) and the blob storage it signs URLs
+ * for (Azure's Put Block / Put Block List / Put Blob, and a plain GET to
+ * download). Enough for @actions/artifact to upload and download for real.
+ * As GitHub does, a name is unique across every job and attempt of a run:
+ * creating it again answers 409 until the existing one is deleted.
  */
 export class ArtifactService {
   readonly artifacts: StoredArtifact[] = [];
@@ -50,6 +52,9 @@ export class ArtifactService {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
+  /** Every request of the Twirp service, by method name, in order. */
+  readonly calls: string[] = [];
+
   /** The variables a runner gives a job, pointing @actions/artifact here. */
   env(run = 'run-1', job = 'job-1'): Record<string, string> {
     const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -69,6 +74,7 @@ export class ArtifactService {
 
     if (request.method === 'POST' && url.pathname.startsWith(TWIRP)) {
       const method = url.pathname.slice(TWIRP.length);
+      this.calls.push(method);
       // The client sends protobuf field names (snake_case); accept JSON names too.
       const raw = JSON.parse(body.toString() || '{}') as Record<string, string>;
       const input = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
@@ -100,6 +106,13 @@ export class ArtifactService {
         case 'GetSignedArtifactURL': {
           const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
           return artifact ? json({ name: artifact.name, signedUrl: `${this.base}/download/${artifact.id}?sig=local` }) : { status: 404, body: '{"code":"not_found"}' };
+        }
+        case 'DeleteArtifact': {
+          // Any job of the run may delete it (a re-run attempt is another job).
+          const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
+          if (!artifact) return { status: 404, body: JSON.stringify({ code: 'not_found', msg: 'artifact not found' }) };
+          this.artifacts.splice(this.artifacts.indexOf(artifact), 1);
+          return json({ ok: true, artifactId: String(artifact.id) });
         }
         default:
           return { status: 404, body: JSON.stringify({ code: 'bad_route', msg: method }) };

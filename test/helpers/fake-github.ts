@@ -38,6 +38,8 @@ interface StoredRelease {
   body: string | null;
   draft: boolean;
   prerelease: boolean;
+  /** Published while the repository's immutable releases setting was on. */
+  immutable: boolean;
   created_at: string;
   published_at: string | null;
   assets: StoredAsset[];
@@ -63,6 +65,12 @@ export class FakeGitHub {
   uploads = 0;
   readonly log: string[] = [];
   readonly violations: string[] = [];
+  /** The repository's immutable releases setting: releases published while it is on can no longer change. */
+  immutableReleases = false;
+  /** Whether assets carry GitHub's sha256 digest (older GitHub Enterprise Servers give none). */
+  digests = true;
+  /** The release marked Latest. */
+  latestId?: number;
   private server?: Server;
   private nextId = 1000;
   private readonly held = new Set<ServerResponse>();
@@ -97,7 +105,28 @@ export class FakeGitHub {
   view(tag: string) {
     return this.releases
       .filter((r) => r.tag_name === tag)
-      .map((r) => ({ id: r.id, draft: r.draft, assets: r.assets.map((a) => ({ name: a.name, state: a.state, sha256: sha256(a.content) })) }));
+      .map((r) => ({ id: r.id, draft: r.draft, prerelease: r.prerelease, latest: r.id === this.latestId, immutable: r.immutable, assets: r.assets.map((a) => ({ name: a.name, state: a.state, sha256: sha256(a.content) })) }));
+  }
+
+  /** A release made outside native-matrix (by hand, or by an earlier run), with its assets. */
+  seed(tag: string, options: { draft?: boolean; prerelease?: boolean; latest?: boolean; assets?: Record<string, string | Buffer>; state?: Record<string, 'starter'> } = {}): void {
+    const { draft = false, prerelease = false, assets = {}, state = {} } = options;
+    const latest = options.latest ?? (!draft && !prerelease);
+    const now = new Date().toISOString();
+    const release: StoredRelease = {
+      id: this.nextId++, tag_name: tag, name: tag, body: 'By hand', draft, prerelease, immutable: !draft && this.immutableReleases, created_at: now, published_at: draft ? null : now,
+      assets: Object.entries(assets).map(([name, content]) => ({ id: this.nextId++, name, state: state[name] ?? 'uploaded', content: Buffer.from(content), created_at: now })),
+    };
+    this.releases.push(release);
+    if (latest) this.latestId = release.id;
+  }
+
+  /** Publishing marks Latest as GitHub does: `make_latest` defaults to true; a pre-release is never Latest. */
+  private publishRelease(release: StoredRelease, makeLatest: string | undefined, now: string) {
+    release.draft = false;
+    release.published_at = now;
+    release.immutable = this.immutableReleases;
+    if (!release.prerelease && (makeLatest ?? 'true') === 'true') this.latestId = release.id;
   }
 
   private releaseJson(release: StoredRelease) {
@@ -117,7 +146,7 @@ export class FakeGitHub {
       body: release.body,
       draft: release.draft,
       prerelease: release.prerelease,
-      immutable: false,
+      immutable: release.immutable,
       created_at: release.created_at,
       published_at: release.published_at,
       author: USER,
@@ -136,7 +165,7 @@ export class FakeGitHub {
       state: asset.state,
       content_type: 'application/octet-stream',
       size: asset.content.length,
-      digest: asset.state === 'uploaded' ? `sha256:${sha256(asset.content)}` : null,
+      digest: asset.state === 'uploaded' && this.digests ? `sha256:${sha256(asset.content)}` : null,
       download_count: 0,
       created_at: asset.created_at,
       updated_at: asset.created_at,
@@ -181,11 +210,12 @@ export class FakeGitHub {
       return send(200, '/repos/{owner}/{repo}/releases', slice.map((r) => this.releaseJson(r)), headers);
     }
     if (request.method === 'POST' && match(/^\/releases$/)) {
-      const input = JSON.parse(body.toString() || '{}') as { tag_name: string; name?: string; body?: string; draft?: boolean };
+      const input = JSON.parse(body.toString() || '{}') as { tag_name: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
       if (!input.draft && this.releases.some((r) => r.tag_name === input.tag_name && !r.draft)) {
         return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       }
-      const release: StoredRelease = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? null, body: input.body ?? 'Generated notes', draft: !!input.draft, prerelease: false, created_at: now, published_at: input.draft ? null : now, assets: [] };
+      const release: StoredRelease = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? null, body: input.body ?? 'Generated notes', draft: true, prerelease: !!input.prerelease, immutable: false, created_at: now, published_at: null, assets: [] };
+      if (!input.draft) this.publishRelease(release, input.make_latest, now);
       this.releases.push(release);
       return send(201, '/repos/{owner}/{repo}/releases', this.releaseJson(release));
     }
@@ -197,11 +227,10 @@ export class FakeGitHub {
       const release = releaseById(m[1]!);
       if (!release) return send(404, undefined, { message: 'Not Found' });
       if (request.method === 'PATCH') {
-        const input = JSON.parse(body.toString() || '{}') as { draft?: boolean };
-        if (input.draft === false && release.draft) {
-          release.draft = false;
-          release.published_at = now;
-        }
+        const input = JSON.parse(body.toString() || '{}') as { draft?: boolean; prerelease?: boolean; make_latest?: string };
+        if (input.prerelease !== undefined) release.prerelease = input.prerelease;
+        if (input.draft === false && release.draft) this.publishRelease(release, input.make_latest, now);
+        else if (!release.draft && input.make_latest === 'true' && !release.prerelease) this.latestId = release.id;
         return send(200, '/repos/{owner}/{repo}/releases/{release_id}', this.releaseJson(release));
       }
       if (request.method === 'DELETE') {
@@ -223,6 +252,7 @@ export class FakeGitHub {
       if (request.method === 'POST' && upload) {
         const name = url.searchParams.get('name') ?? '';
         this.uploads++;
+        if (release.immutable) return send(422, undefined, IMMUTABLE);
         if (fault?.kind === 'conflict' || release.assets.some((a) => a.name === name)) {
           return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
         }
@@ -240,6 +270,7 @@ export class FakeGitHub {
       const release = this.releases.find((r) => r.assets.some((a) => a.id === Number(m![1])));
       const asset = release?.assets.find((a) => a.id === Number(m![1]));
       if (!release || !asset) return send(404, undefined, { message: 'Not Found' });
+      if (release.immutable && (request.method === 'DELETE' || request.method === 'PATCH')) return send(422, undefined, IMMUTABLE);
       if (request.method === 'DELETE') {
         release.assets.splice(release.assets.indexOf(asset), 1);
         return send(204, '/repos/{owner}/{repo}/releases/assets/{asset_id}');
@@ -263,6 +294,8 @@ export class FakeGitHub {
     send(404, undefined, { message: `Not Found: ${request.method} ${url.pathname}` });
   }
 }
+
+const IMMUTABLE = { message: 'Cannot modify an immutable release', errors: [{ resource: 'Release', code: 'custom', message: 'immutable release' }] };
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

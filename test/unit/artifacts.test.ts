@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,35 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       ['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'linux-x86_64-abi3'],
       ['demo-1.2.3-cp310-abi3-win_amd64.whl', 'windows-x86_64-abi3'],
     ]);
+  });
+
+  it('lets a re-run attempt of a build job upload its cell again, where the service refuses a second artifact of one name', async () => {
+    const { DefaultArtifactClient } = await import('@actions/artifact');
+    const name = artifactName('linux-x86_64-abi3');
+    const attempt = (job: string, text: string) => {
+      Object.assign(process.env, service.env('run-rerun', job));
+      return writeCell(mkdtempSync(path.join(tmpdir(), `${job}-`)), 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': text });
+    };
+    try {
+      const first = attempt('attempt-1', 'first build');
+      await uploadCellArtifact(name, first);
+      // What GitHub does to an upload that reuses a name: 409, no second artifact.
+      const raw = new DefaultArtifactClient().uploadArtifact(name, [path.join(first, 'manifest.json')], first);
+      await expect(raw).rejects.toThrow(/409|already exists/);
+      // "Re-run failed jobs": another job of the same run uploads the cell again.
+      const second = attempt('attempt-2', 'second build');
+      await uploadCellArtifact(name, second);
+      const ours = service.artifacts.filter((a) => a.run === 'run-rerun');
+      expect(ours.map((a) => [a.name, a.job, a.finalized])).toEqual([[name, 'attempt-2', true]]);
+      // The first attempt found nothing to delete; the second deleted the first's artifact.
+      expect(service.calls.filter((c) => c === 'DeleteArtifact')).toHaveLength(1);
+      // The artifact holds the second attempt's files.
+      const downloaded = mkdtempSync(path.join(tmpdir(), 'rerun-download-'));
+      expect(await downloadCellArtifacts(downloaded)).toEqual([name]);
+      expect(readFileSync(path.join(downloaded, name, 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl'), 'utf8')).toBe('second build');
+    } finally {
+      Object.assign(process.env, service.env());
+    }
   });
 
   it('dist/index.js publish downloads the artifacts and publishes the release, as on a tag push', async () => {

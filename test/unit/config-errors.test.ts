@@ -139,6 +139,21 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: publish.release: the string "always" is not allowed; use on-tag, on-dispatch, both or never',
   },
   {
+    name: 'replace not a boolean',
+    config: 'publish:\n  draft: false\n  replace: "yes"\n',
+    expected: 'native-matrix.yml:3: publish.replace: expected a boolean, got the string "yes"; use true or false',
+  },
+  {
+    name: 'prerelease as a string',
+    config: 'publish:\n  prerelease: "rc"\n',
+    expected: 'native-matrix.yml:2: publish.prerelease: the string "rc" is not allowed; use auto, true or false',
+  },
+  {
+    name: 'latest misspelt',
+    config: 'publish:\n  lastest: false\n',
+    expected: 'native-matrix.yml:2: publish.lastest: unknown key; did you mean "latest"?',
+  },
+  {
     name: 'GMP version malformed',
     config: 'gmp:\n  version: "6.3"\n',
     expected: 'native-matrix.yml:2: gmp.version: the string "6.3" is not valid; write a version such as "6.3.0"',

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,5 +109,118 @@ describe('native-matrix publish', () => {
     expect(noRepo.stderr).toContain('error: --repo: no repository to publish to; pass --repo OWNER/NAME or set GITHUB_REPOSITORY');
     const noFrom = await cli(['publish', '--tag', 'v1'], project, {});
     expect(noFrom.status).toBe(2);
+  });
+
+  describe('hostile inputs: exit 1, a message without a stack trace, nothing written', () => {
+    const project = () => makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n' });
+    const NAME = 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl';
+    async function refused(fromDir: string, args: string[] = [], env: Record<string, string> = {}, cwd = project()) {
+      const server = await new FakeGitHub('o', 'r').start();
+      servers.push(server);
+      const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r', ...args], cwd, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret', ...env });
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(server.log.filter((line) => !line.startsWith('GET'))).toEqual([]);
+      return { run, server };
+    }
+    const written = (fromDir: string) => ['SHA256SUMS', 'release-manifest.json'].filter((name) => existsSync(path.join(fromDir, name)));
+
+    it('--from naming a file', async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'from-')), 'cells.zip');
+      writeFileSync(file, 'not a directory');
+      const { run } = await refused(file);
+      expect(run.stderr).toContain(`error: --from: ${file} is a file, not a directory; give the directory that`);
+      expect(readFileSync(file, 'utf8')).toBe('not a directory');
+    });
+
+    it('a cell file replaced by a link to a file outside --from, sha256 and size made to match', async () => {
+      const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+      const cell = writeCell(fromDir, 'linux-x86_64-abi3', { [NAME]: 'wheel' });
+      const outside = path.join(mkdtempSync(path.join(tmpdir(), 'outside-')), 'secret');
+      writeFileSync(outside, 'wheel');
+      rmSync(path.join(cell, NAME));
+      symlinkSync(outside, path.join(cell, NAME));
+      const { run, server } = await refused(fromDir);
+      expect(run.stderr).toContain(`error: ${path.join(cell, NAME)}: is a symbolic link, not a regular file; put the file itself in the cell directory`);
+      expect(server.requests).toBe(0);
+      expect(written(fromDir)).toEqual([]);
+    });
+
+    it('a cell directory that is a link', async () => {
+      const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+      const elsewhere = mkdtempSync(path.join(tmpdir(), 'elsewhere-'));
+      writeCell(elsewhere, 'linux-x86_64-abi3', { [NAME]: 'wheel' });
+      symlinkSync(path.join(elsewhere, 'linux-x86_64-abi3'), path.join(fromDir, 'linux-x86_64-abi3'));
+      const { run } = await refused(fromDir);
+      expect(run.stderr).toContain(`error: ${path.join(fromDir, 'linux-x86_64-abi3')}: is a symbolic link;`);
+      expect(written(fromDir)).toEqual([]);
+    });
+
+    it('a manifest without files, and one whose file name forges a line of SHA256SUMS', async () => {
+      const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+      const cell = writeCell(fromDir, 'linux-x86_64-abi3', { [NAME]: 'wheel' });
+      const manifestPath = path.join(cell, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files?: { name: string }[] };
+      delete manifest.files;
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      const first = await refused(fromDir);
+      // One error, naming the manifest and the field (not also "cell missing").
+      expect(first.run.stderr.split('\n').filter((line) => line.startsWith('error: '))).toEqual([
+        `error: ${manifestPath}: files: Invalid input: expected array, received undefined; rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`,
+      ]);
+      expect(written(fromDir)).toEqual([]);
+
+      const forged = mkdtempSync(path.join(tmpdir(), 'from-'));
+      const forgedName = `${NAME}\n${'0'.repeat(64)}  evil.whl`;
+      const forgedCell = writeCell(forged, 'linux-x86_64-abi3', { good: 'wheel' });
+      const forgedManifest = path.join(forgedCell, 'manifest.json');
+      const data = JSON.parse(readFileSync(forgedManifest, 'utf8')) as { files: { name: string }[] };
+      data.files[0]!.name = forgedName;
+      writeFileSync(forgedManifest, JSON.stringify(data));
+      const second = await refused(forged);
+      expect(second.run.stderr).toContain(`error: ${forgedManifest}: files[0].name ${JSON.stringify(forgedName).slice(0, 77)}...: is not a plain file name`);
+      expect(written(forged)).toEqual([]);
+    });
+
+    it('a missing token, tag or repository is found before anything is written', async () => {
+      const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+      writeCell(fromDir, 'linux-x86_64-abi3', { [NAME]: 'wheel' });
+      const cwd = project();
+      const noToken = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, {});
+      expect(noToken.status).toBe(1);
+      expect(noToken.stderr).toContain('error: github-token: no token to publish with;');
+      const noTag = await cli(['publish', '--from', fromDir, '--repo', 'o/r'], cwd, { GITHUB_TOKEN: 'ghs_secret' });
+      expect(noTag.stderr).toContain('error: tag: no release tag');
+      const noRepo = await cli(['publish', '--from', fromDir, '--tag', 'v1'], cwd, { GITHUB_TOKEN: 'ghs_secret' });
+      expect(noRepo.stderr).toContain('error: --repo: no repository to publish to');
+      for (const run of [noToken, noTag, noRepo]) expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(written(fromDir)).toEqual([]);
+    });
+
+    it('other bytes under a published name: refused with the files that differ, the release and --from unchanged; publish.replace: true replaces', async () => {
+      const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+      writeCell(fromDir, 'linux-x86_64-abi3', { [NAME]: 'rebuilt wheel' });
+      const server = await new FakeGitHub('o', 'r').start();
+      servers.push(server);
+      server.seed('v1.2.3', { assets: { [NAME]: 'first wheel', SHA256SUMS: `${sha256(Buffer.from('first wheel'))}  ${NAME}\n` } });
+      const before = JSON.stringify(server.view('v1.2.3'));
+      const cwd = project();
+      const env = { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' };
+      const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, env);
+      expect(run.status).toBe(1);
+      const errors = run.stderr.split('\n').filter((line) => line.startsWith('error: '));
+      expect(errors.map((line) => line.split(':')[1]!.trim())).toEqual([NAME, 'SHA256SUMS']);
+      expect(errors[0]).toContain(`differs from the asset of the published release v1.2.3 (sha256 ${sha256(Buffer.from('first wheel'))}, 11 bytes; built: sha256 ${sha256(Buffer.from('rebuilt wheel'))}, 13 bytes); publish the files this release was made with, or set \`publish.replace: true\``);
+      expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
+      expect(written(fromDir)).toEqual([]);
+
+      writeFileSync(path.join(cwd, 'native-matrix.yml'), 'matrix:\n  platforms: [linux-x86_64]\npublish:\n  replace: true\n');
+      const replaced = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, env);
+      expect(replaced.status, replaced.stderr).toBe(0);
+      const [release] = server.view('v1.2.3');
+      expect(release!.assets.map((a) => [a.name, a.sha256]).sort()).toEqual([[NAME, sha256(Buffer.from('rebuilt wheel'))], ['SHA256SUMS', sha256(readFileSync(path.join(fromDir, 'SHA256SUMS')))]].sort());
+      expect(written(fromDir)).toEqual(['SHA256SUMS', 'release-manifest.json']);
+    });
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
+import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
 import { FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 
@@ -59,29 +60,44 @@ describe('release publisher against a local GitHub', () => {
     let uploads = 0;
     const server = await fake(({ upload }) => (upload && ++uploads === 1 ? { kind: 'corrupt' } : undefined));
     const list = files(3);
-    await expect(publisher(server).publish(request(list))).rejects.toThrow(/^the release does not hold pkg-1\.0-cp310-abi3-platform\d\.whl as built; it stays a draft$/);
+    await expect(publisher(server).publish(request(list))).rejects.toThrow(/^the release does not hold pkg-1\.0-cp310-abi3-platform\d\.whl as built; a draft stays a draft/);
     const [release] = server.view('v1.2.3');
     expect(release!.draft).toBe(true);
     expect(server.violations).toEqual([]);
   });
 
-  it('uploads zero bytes on a second run, and replaces only what changed', async () => {
+  it('uploads zero bytes on a second run; refuses other bytes under a published name, leaving the release unchanged; replaces them with publish.replace', async () => {
     const server = await fake();
     const list = files(4);
     await publisher(server).publish(request(list));
     const bytes = server.uploadBytes;
     const again = await publisher(server).publish(request(list));
     expect(server.uploadBytes).toBe(bytes);
-    expect(again).toMatchObject({ created: false, uploaded: [], replaced: [] });
+    expect(again).toMatchObject({ created: false, uploaded: [], replaced: [], removed: [] });
     expect(again.skipped).toHaveLength(4);
 
     const changed = files(4, 'y').map((f, i) => (i === 2 ? { ...f, name: list[2]!.name } : list[i]!));
-    const third = await publisher(server).publish(request(changed));
+    const before = JSON.stringify(server.view('v1.2.3'));
+    const writes = server.log.filter((line) => !line.startsWith('GET')).length;
+    const refused = await publisher(server).publish(request(changed)).catch((error: unknown) => error as UserError);
+    expect(refused).toBeInstanceOf(UserError);
+    expect((refused as UserError).problems).toEqual([
+      {
+        key: list[2]!.name,
+        message: `differs from the asset of the published release v1.2.3 (sha256 ${list[2]!.sha256}, ${list[2]!.size} bytes; built: sha256 ${changed[2]!.sha256}, ${changed[2]!.size} bytes)`,
+        fix: 'publish the files this release was made with, or set `publish.replace: true` in the config to change a published release',
+      },
+    ]);
+    // Refused before any write.
+    expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
+    expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
+
+    const third = await publisher(server).publish(request(changed, { replace: true }));
     expect(third).toMatchObject({ uploaded: [list[2]!.name], replaced: [list[2]!.name] });
-    expectExactly(server, changed);
+    expect(expectExactly(server, changed).draft).toBe(false);
   });
 
-  it('replaces a file of a published release without the release ever lacking it', async () => {
+  it('replaces a file of a published release (publish.replace) without the release ever lacking it', async () => {
     const list = files(2);
     let failUploads = false;
     const server = await fake((context) => (failUploads && context.upload ? { kind: 'status', status: 500 } : undefined));
@@ -89,24 +105,148 @@ describe('release publisher against a local GitHub', () => {
     const changed = [list[0]!, { ...files(1, 'new')[0]!, name: list[1]!.name }];
     // Every upload of the new content fails: the published release keeps the old file.
     failUploads = true;
-    await expect(publisher(server).publish(request(changed))).rejects.toThrow();
+    await expect(publisher(server).publish(request(changed, { replace: true }))).rejects.toThrow();
     const [kept] = server.view('v1.2.3');
     expect(kept!.draft).toBe(false);
     expect(kept!.assets.filter((a) => a.state === 'uploaded').map((a) => [a.name, a.sha256]).sort()).toEqual(list.map((f) => [f.name, f.sha256]).sort());
     // Once uploads work, the new content takes the old one's place under the same name.
     failUploads = false;
-    const report = await publisher(server).publish(request(changed));
+    const report = await publisher(server).publish(request(changed, { replace: true }));
     expect(report.replaced).toEqual([list[1]!.name]);
     expectExactly(server, changed);
     expect(server.log.some((line) => line.startsWith('PATCH /repos/o/r/releases/assets/'))).toBe(true);
   });
 
+  it('removes stale assets, temporaries and incomplete uploads from a draft before publishing it', async () => {
+    const server = await fake();
+    const list = files(2);
+    // An earlier run left a draft: a wheel no longer built, a temporary, an empty starter, and one current file.
+    server.seed('v1.2.3', {
+      draft: true,
+      assets: { 'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel', [`${list[0]!.name}.native-matrix-replacement`]: 'half', [list[1]!.name]: '', [list[0]!.name]: readFileSync(list[0]!.path!) },
+      state: { [list[1]!.name]: 'starter' },
+    });
+    const report = await publisher(server).publish(request(list));
+    expect(report.skipped).toEqual([list[0]!.name]);
+    expect([...report.removed].sort()).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl', `${list[0]!.name}.native-matrix-replacement`, list[1]!.name].sort());
+    expect(report.uploaded).toEqual([list[1]!.name]);
+    expect(expectExactly(server, list).draft).toBe(false);
+    // Every deletion happened while it was still a draft.
+    const publishAt = server.log.findIndex((line) => /^PATCH \/repos\/o\/r\/releases\/\d+$/.test(line));
+    expect(server.log.findLastIndex((line) => line.startsWith('DELETE'))).toBeLessThan(publishAt);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('refuses to remove an asset of a published release unless publish.replace, then removes it', async () => {
+    const server = await fake();
+    const list = files(2);
+    server.seed('v1.2.3', { assets: { 'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel', [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
+    const before = JSON.stringify(server.view('v1.2.3'));
+    const refused = (await publisher(server).publish(request(list)).catch((error: unknown) => error)) as UserError;
+    expect(refused.problems.map((p) => `${p.key}: ${p.message}`)).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl: is an asset of the published release v1.2.3 that this run does not produce, and would be removed']);
+    expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
+    const report = await publisher(server).publish(request(list, { replace: true }));
+    expect(report.removed).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl']);
+    expectExactly(server, list);
+  });
+
+  it('fills a published release made by hand through temporary names: no file appears under its name before all are uploaded', async () => {
+    const server = await fake();
+    server.seed('v1.2.3');
+    const list = files(3);
+    const report = await publisher(server).publish(request(list));
+    expect(report).toMatchObject({ created: false, published: true });
+    expectExactly(server, list);
+    const uploads = server.log.filter((line) => line.startsWith('POST /uploads/'));
+    expect(uploads).toHaveLength(3);
+    expect(uploads.every((line) => line.includes('.native-matrix-replacement'))).toBe(true);
+    // Every upload comes before the first rename.
+    const firstRename = server.log.findIndex((line) => line.startsWith('PATCH /repos/o/r/releases/assets/'));
+    expect(server.log.findLastIndex((line) => line.startsWith('POST /uploads/'))).toBeLessThan(firstRename);
+    // A temporary left by an interrupted run is cleaned up by the next.
+    server.releases[0]!.assets.push({ id: 99, name: `${list[0]!.name}.native-matrix-replacement`, state: 'uploaded', content: Buffer.from('x'), created_at: new Date().toISOString() });
+    const again = await publisher(server).publish(request(list));
+    expect(again.removed).toEqual([`${list[0]!.name}.native-matrix-replacement`]);
+    expectExactly(server, list);
+  });
+
+  it('marks v2.0.0rc1 a pre-release, and leaves Latest on v2.0.0 when a backport v1.9.1 is published', async () => {
+    const server = await fake();
+    server.seed('v1.9.0');
+    server.seed('v2.0.0');
+    const rc = await publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0rc1' });
+    expect(rc.prerelease).toBe(true);
+    expect(server.view('v2.0.0rc1')[0]).toMatchObject({ draft: false, prerelease: true, latest: false });
+    expect(server.view('v2.0.0')[0]!.latest).toBe(true);
+
+    const backport = await publisher(server).publish({ ...request(files(1, 'backport')), tag: 'v1.9.1' });
+    expect(backport.prerelease).toBe(false);
+    expect(server.view('v1.9.1')[0]).toMatchObject({ draft: false, prerelease: false, latest: false });
+    expect(server.view('v2.0.0')[0]!.latest).toBe(true);
+
+    // The next major takes Latest; the config can override either way.
+    await publisher(server).publish({ ...request(files(1, 'three')), tag: 'v3.0.0' });
+    expect(server.view('v3.0.0')[0]!.latest).toBe(true);
+    await publisher(server).publish({ ...request(files(1, 'forced')), tag: 'v1.9.2', latest: true });
+    expect(server.view('v1.9.2')[0]!.latest).toBe(true);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('refuses any change to an immutable release before a single write, and publishes a new one through its draft', async () => {
+    const server = await fake();
+    server.immutableReleases = true;
+    const list = files(2);
+    // A new release under the setting: filled as a draft, published last, then immutable.
+    await publisher(server).publish(request(list));
+    expect(expectExactly(server, list)).toMatchObject({ immutable: true, draft: false });
+    // A re-run with the same files writes nothing and succeeds.
+    const writes = server.log.filter((line) => !line.startsWith('GET')).length;
+    expect((await publisher(server).publish(request(list))).skipped).toHaveLength(2);
+    // Other bytes, even with publish.replace: refused, and nothing written.
+    const changed = [list[0]!, { ...files(1, 'new')[0]!, name: list[1]!.name }, ...files(3, 'more').slice(2)];
+    const refused = (await publisher(server).publish(request(changed, { replace: true })).catch((error: unknown) => error)) as UserError;
+    expect(refused).toBeInstanceOf(UserError);
+    expect(refused.problems).toHaveLength(1);
+    expect(refused.problems[0]!.key).toBe('release v1.2.3');
+    expect(refused.problems[0]!.message).toMatch(/^is immutable \(the repository's immutable releases setting\): its assets cannot change, and this run would upload /);
+    expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
+    expectExactly(server, list);
+  });
+
+  it('reads back assets that carry no digest (older GitHub Enterprise Servers) instead of trusting or replacing them', async () => {
+    const server = await fake();
+    server.digests = false;
+    const list = files(2);
+    server.seed('v1.2.3', { assets: { [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
+    const writes = () => server.log.filter((line) => !line.startsWith('GET')).length;
+    const report = await publisher(server).publish(request(list));
+    expect(report.skipped).toHaveLength(2);
+    expect(writes()).toBe(0);
+    expect(server.log.filter((line) => /^GET \/repos\/o\/r\/releases\/assets\/\d+$/.test(line))).toHaveLength(2);
+    const changed = [list[0]!, { ...files(1, 'other')[0]!, name: list[1]!.name }];
+    await expect(publisher(server).publish(request(changed))).rejects.toThrow(/differs from the asset of the published release v1\.2\.3/);
+    expect(writes()).toBe(0);
+    expect(server.violations).toEqual([]);
+  });
+
   it('writes nothing in a dry run, and says what it would write', async () => {
     const server = await fake();
     const report = await publisher(server).publish(request(files(2), { dryRun: true }));
-    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3']);
+    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3, marked Latest']);
     expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
     expect(server.releases).toEqual([]);
+
+    // Against a release that exists: every operation of the reconciliation, and still no write.
+    const list = files(2);
+    server.seed('v1.2.3', { draft: true, assets: { [list[0]!.name]: readFileSync(list[0]!.path!), 'old.whl': 'old' } });
+    const existing = await publisher(server).publish(request(list, { dryRun: true }));
+    expect(existing.planned).toEqual([
+      `keep ${list[0]!.name} (same sha256)`,
+      'delete old.whl (not produced by this run)',
+      `upload ${list[1]!.name} (${list[1]!.size} bytes)`,
+      'publish release v1.2.3, marked Latest',
+    ]);
+    expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
   });
 
   const FAULTS: [string, Fault][] = [

@@ -1,0 +1,70 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactService } from '../helpers/artifact-service.js';
+import { fixture, ROOT } from '../helpers/engine.js';
+import { parseGitHubOutput } from '../helpers/github-files.js';
+
+const service = new ArtifactService();
+beforeAll(async () => {
+  await service.start();
+});
+afterAll(async () => {
+  await service.stop();
+});
+
+/** One attempt of a build job: dist/index.js as the runner starts it, in its own job of the run. */
+function attempt(workspace: string, cell: string, job: string): Promise<{ status: number | null; log: string; outputs: Record<string, string> }> {
+  const runnerTemp = mkdtempSync(path.join(tmpdir(), `runner-${job}-`));
+  const output = path.join(runnerTemp, 'output');
+  writeFileSync(output, '');
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
+    ...service.env('run-rerun', job),
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: output,
+    GITHUB_REF: 'refs/tags/v1.0.0',
+    GITHUB_EVENT_NAME: 'push',
+    RUNNER_TEMP: runnerTemp,
+    INPUT_COMMAND: 'build',
+    INPUT_CELL: cell,
+    INPUT_PYTHON: '3.12',
+    'INPUT_WORKING-DIRECTORY': '.',
+    'INPUT_DRY-RUN': 'false',
+  };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { cwd: workspace, env });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d));
+    child.stderr.on('data', (d: Buffer) => (log += d));
+    child.on('close', (status) => resolve({ status, log, outputs: parseGitHubOutput(output) }));
+  });
+}
+
+describe('"Re-run failed jobs" of a build job', () => {
+  // The service answers 409 to a second artifact of one name in a run, as GitHub does (test/unit/artifacts.test.ts).
+  it('uploads the cell again in place of the first attempt\'s artifact', async () => {
+    const workspace = mkdtempSync(path.join(tmpdir(), 'rerun-project-'));
+    cpSync(fixture('gmp-cext'), workspace, { recursive: true, filter: (source) => !/(build|\.egg-info|__pycache__)$/.test(source) });
+    writeFileSync(path.join(workspace, 'native-matrix.yml'), 'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\n');
+
+    const plan = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'plan', '--json'], { cwd: workspace, encoding: 'utf8' });
+    const cell = JSON.stringify((JSON.parse(plan.stdout) as { include: object[] }).include[0]);
+
+    const first = await attempt(workspace, cell, 'attempt-1');
+    expect(first.status, first.log).toBe(0);
+    const name = first.outputs.artifact!;
+    expect(service.artifacts.map((a) => [a.name, a.job])).toEqual([[name, 'attempt-1']]);
+
+    const second = await attempt(workspace, cell, 'attempt-2');
+    expect(second.status, second.log).toBe(0);
+    expect(second.log).not.toContain('409');
+    expect(service.artifacts.map((a) => [a.name, a.job, a.finalized])).toEqual([[name, 'attempt-2', true]]);
+    expect(service.calls).toContain('DeleteArtifact');
+  });
+});
