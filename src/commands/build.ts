@@ -9,6 +9,7 @@ import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
+import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
@@ -17,7 +18,7 @@ import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
-import type { CommandRunner } from '../process/runner.js';
+import { withVariables, type CommandRunner } from '../process/runner.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -57,8 +58,21 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (reason) throw new CannotBuildHereError(platform, reason);
 
   const started = performance.now();
+  // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.
+  const sourceDate = await sourceDateEpoch(runner, config.project.dir, env);
+  reporter.info(`SOURCE_DATE_EPOCH=${sourceDate.epoch} (${SOURCE_DATE_ORIGINS[sourceDate.from]})`);
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
-  const context: CellContext = { platform, host, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
+  const context: CellContext = {
+    platform,
+    host,
+    config,
+    runner: withVariables(runner, { SOURCE_DATE_EPOCH: String(sourceDate.epoch) }),
+    reporter,
+    cacheDir: options.cacheDir ?? cacheRoot(env),
+    workDir,
+    env,
+    sourceDateEpoch: sourceDate.epoch,
+  };
   const timings: Record<string, number> = {};
   const stage = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -175,6 +189,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     files,
     ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    sourceDateEpoch: sourceDate.epoch,
     timings,
     createdAt: new Date().toISOString(),
   };
@@ -193,6 +208,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   }
   return { cell, outDir, manifestPath, manifest };
 }
+
+const SOURCE_DATE_ORIGINS: Record<SourceDate['from'], string> = {
+  environment: 'as set in the environment',
+  git: 'the time of the commit being built',
+  fallback: 'not a git checkout: the fixed 1980-01-01, so that builds of the same files agree',
+};
 
 /** A cell that ran and failed: `manifest`, written and kept, records it; `cause` is why. */
 export class CellFailedError extends Error {

@@ -116,3 +116,13 @@ export class ExecaRunner implements CommandRunner {
     return result;
   }
 }
+
+/**
+ * A runner that gives every command of a build `variables` (SOURCE_DATE_EPOCH),
+ * below the command's own; a clean environment (a smoke test) stays clean.
+ */
+export function withVariables(runner: CommandRunner, variables: Readonly<Record<string, string>>): CommandRunner {
+  return {
+    run: (file, args, options = {}) => runner.run(file, args, options.cleanEnv ? options : { ...options, env: { ...variables, ...options.env } }),
+  };
+}

@@ -18,7 +18,7 @@ const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' } };
+  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
 }
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
