@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels } from '../stages/backends.js';
-import { cacheRoot } from '../stages/cache.js';
+import { buildWheels, gmpMpfrSysCache } from '../stages/backends.js';
+import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
@@ -33,6 +34,8 @@ export interface BuildCellOptions {
   readonly outRoot: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cacheDir?: string;
+  /** The digest of the plan the cell belongs to, recorded in the manifest. */
+  readonly planDigest?: string;
 }
 
 export interface CellOutcome {
@@ -104,6 +107,10 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     if (failure !== undefined) throw failure;
+    // gmp-mpfr-sys's own cache of the GMP it builds (linked into what is
+    // released): used only when it is what a build here recorded.
+    const discarded = await discardUnrecorded(gmpMpfrSysCache(context.cacheDir));
+    if (discarded) reporter.warning(discardedWarning(discarded));
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
@@ -118,6 +125,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         { runner, env, windows: module.windows },
       );
       const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+      if (tools.discarded) reporter.warning(discardedWarning(tools.discarded));
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
@@ -165,6 +173,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
       files.push(archive);
     }
+    if (existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
   } catch (error) {
     // Keep what was built, and say in the manifest why the cell failed.
     failure = error;
@@ -190,6 +199,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     sourceDateEpoch: sourceDate.epoch,
+    ...(options.planDigest ? { plan: options.planDigest } : {}),
     timings,
     createdAt: new Date().toISOString(),
   };

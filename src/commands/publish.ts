@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { createClient } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
+import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
 import { CHECKSUMS_FILE, checksumsText, gatherCells } from '../publish/gather.js';
@@ -16,7 +17,9 @@ export interface PublishOptions {
   /** The cells' directories (one per cell). */
   readonly fromDir: string;
   readonly narrowing: Narrowing;
-  /** The tag; default the pushed tag of GITHUB_REF. */
+  /** The plan the cells were built for; default `fromDir/plan.json`, else the config planned again. */
+  readonly plan?: PlanFile;
+  /** The tag; default the plan's, else the pushed tag of GITHUB_REF. */
   readonly tag?: string;
   /** owner/name; default GITHUB_REPOSITORY. */
   readonly repository?: string;
@@ -57,7 +60,9 @@ function resolveRepository(options: PublishOptions, env: NodeJS.ProcessEnv): { o
 export async function publishCommand(options: PublishOptions, reporter: Reporter): Promise<PublishResult> {
   const env = options.env ?? process.env;
   const plan = await planCommand({ workingDirectory: options.workingDirectory, configPath: options.configPath, narrowing: options.narrowing, event: { inputs: {} } }, reporter);
-  const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, plan.cells));
+  const planned = options.plan ?? (await readPlanFileIn(options.fromDir));
+  if (planned) reporter.info(`Plan ${planned.digest}: ${planned.plan.cells.length} cells`);
+  const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, planned?.plan.cells ?? plan.cells, planned?.digest));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
 
@@ -71,7 +76,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const mergedManifestPath = path.join(options.fromDir, 'release-manifest.json');
   await writeFile(mergedManifestPath, `${JSON.stringify({ generator: `native-matrix ${__VERSION__}`, cells: gathered.manifests, files: gathered.files.map(({ path: _, ...file }) => file) }, null, 2)}\n`);
 
-  const tag = resolveTag(options, env);
+  const tag = resolveTag({ ...options, tag: options.tag ?? planned?.plan.tag }, env);
   const { owner, repo } = resolveRepository(options, env);
   const token = options.token ?? env.GITHUB_TOKEN ?? '';
   if (options.dryRun && !token) {

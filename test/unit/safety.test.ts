@@ -32,14 +32,20 @@ describe('child processes', () => {
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't',
         ACTIONS_RESULTS_URL: 'r',
         GITHUB_TOKEN: 'ghs_y',
+        GITHUB_ENV: '/r/set_env_1',
+        GITHUB_PATH: '/r/add_path_1',
+        GITHUB_OUTPUT: '/r/set_output_1',
+        GITHUB_STATE: '/r/save_state_1',
+        GITHUB_STEP_SUMMARY: '/r/step_summary_1',
         GITHUB_WORKSPACE: '/w',
+        GITHUB_REF: 'refs/tags/v1',
         RUNNER_TEMP: '/t',
       }),
-    ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' });
+    ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', GITHUB_REF: 'refs/tags/v1', RUNNER_TEMP: '/t' });
   });
 
   it('started by the runner see the environment without them', async () => {
-    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', NATIVE_MATRIX_TEST_KEPT: 'kept' };
+    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', GITHUB_ENV: '/r/env', GITHUB_OUTPUT: '/r/out', GITHUB_PATH: '/r/path', GITHUB_STEP_SUMMARY: '/r/sum', NATIVE_MATRIX_TEST_KEPT: 'kept' };
     const saved = Object.fromEntries(Object.keys(secrets).map((name) => [name, process.env[name]]));
     Object.assign(process.env, secrets);
     try {
