@@ -154,6 +154,9 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
     '--add-path', [...extraPaths, layout.bin].join(';'),
     // Name-mangling MinGW's runtime DLLs breaks programs that load them by name.
     '--no-mangle-all',
+    // The diagnostic record holds this command line, temporary paths and all,
+    // which would make two builds of one commit differ.
+    '--no-diagnostic',
     '--wheel-dir', outDir,
     wheel,
   ];

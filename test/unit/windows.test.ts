@@ -79,6 +79,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       '-m', 'delvewheel', 'repair',
       '--add-path', 'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
       '--no-mangle-all',
+      '--no-diagnostic',
       '--wheel-dir', 'C:\\out',
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);
