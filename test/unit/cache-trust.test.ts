@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isReleaseRun, restoreKeysFor } from '../../src/github/cache.js';
-import { cachedDirectory, checkTree, discardUnrecorded, recordTree, TREE_RECORD } from '../../src/stages/cache.js';
+import { cachedDirectory, cacheKey, checkTree, discardUnrecorded, recordTree, TREE_RECORD } from '../../src/stages/cache.js';
+import { interpreterVersions } from '../../src/stages/interpreters.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'cache-trust-'));
 
@@ -90,5 +92,17 @@ describe('cached directories', () => {
     writeFileSync(path.join(dir, 'lib', 'libgmp.so.10.5.0'), 'poisoned');
     expect(await discardUnrecorded(dir)).toContain('changed: lib/libgmp.so.10.5.0');
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('the cache key', () => {
+  it("covers every interpreter's patch version: a new patch release is a new key", async () => {
+    const bin = scratch();
+    writeFileSync(path.join(bin, 'python3.12'), '');
+    const search = (patch: string) => ({ env: { PATH: bin, PYENV_ROOT: path.join(bin, 'none') }, runner: new FakeRunner(() => ({ stdout: `${patch} cpython 0\n` })) });
+    const old = await interpreterVersions(['3.12', '3.13'], search('3.12.7'));
+    expect(old).toEqual({ '3.12': '3.12.7', '3.13': 'none' });
+    const patched = await interpreterVersions(['3.12', '3.13'], search('3.12.8'));
+    expect(cacheKey({ python: '3.12\n3.13', interpreters: patched })).not.toBe(cacheKey({ python: '3.12\n3.13', interpreters: old }));
   });
 });
