@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { publishDecision } from '../../src/plan/event.js';
@@ -8,6 +10,7 @@ import { planDigest, planFile, plannedCell, readPlanFile, readPlanFileIn, writeP
 import type { Cell } from '../../src/plan/types.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { writeCell } from '../helpers/cells.js';
+import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
 const cell = (id: string, platform: string): Cell => ({ id, platform, os: 'linux', arch: 'x86_64', runner: 'ubuntu-24.04', target: 't', python: '3.12\n3.13', abi3: true, wheel: true, binary: false, experimental: false });
 const CELLS = [cell('linux-x86_64-abi3', 'linux-x86_64'), cell('windows-x86_64-abi3', 'windows-x86_64')];
@@ -95,5 +98,29 @@ describe('the publish decision at plan time', () => {
     expect(publishDecision('on-dispatch', dispatch({ publish: 'false' }))).toEqual({ publish: false });
     expect(publishDecision('on-tag', dispatch({ publish: 'true' }))).toEqual({ publish: false });
     expect(publishDecision('on-tag', { name: 'push', ref: 'refs/heads/main', inputs: {} })).toEqual({ publish: false });
+  });
+});
+
+describe('native-matrix publish --from a directory with plan.json', () => {
+  const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
+
+  it("publishes that plan's cells, under its tag, and refuses a cell of another plan", async () => {
+    const project = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\n' });
+    const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+    const plan = planFile(CELLS, true, 'v4.5.6');
+    await writePlanFile(fromDir, plan);
+    writeCell(fromDir, 'linux-x86_64-abi3', { 'a-cp310-abi3-manylinux_2_17_x86_64.whl': 'a' }, { plan: plan.digest });
+    writeCell(fromDir, 'windows-x86_64-abi3', { 'a-cp310-abi3-win_amd64.whl': 'b' }, { plan: plan.digest });
+    const publish = () => spawnSync(process.execPath, [CLI, 'publish', '--from', fromDir, '--repo', 'o/r', '--dry-run'], { cwd: project, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    // The config alone plans one cell; plan.json has two, and its tag.
+    const ok = publish();
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain(`Plan ${plan.digest}: 2 cells`);
+    expect(ok.stderr).toContain('would publish 3 assets to o/r release v4.5.6');
+
+    writeCell(fromDir, 'windows-x86_64-abi3', { 'a-cp310-abi3-win_amd64.whl': 'b' }, { plan: planFile(CELLS, false).digest });
+    const refused = publish();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`windows-x86_64-abi3/manifest.json: was built for plan sha256:`);
   });
 });
