@@ -93,6 +93,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const files: ManifestFile[] = [];
   let interpreters: Interpreter[] = [];
   let provisioned: GmpProvision | undefined;
+  let gmpMpfrSysChecked = false;
   let failure: unknown;
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
@@ -111,6 +112,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // released): used only when it is what a build here recorded.
     const discarded = await discardUnrecorded(gmpMpfrSysCache(context.cacheDir));
     if (discarded) reporter.warning(discardedWarning(discarded));
+    gmpMpfrSysChecked = true;
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
@@ -173,11 +175,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
       files.push(archive);
     }
-    if (existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
   } catch (error) {
     // Keep what was built, and say in the manifest why the cell failed.
     failure = error;
   } finally {
+    // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
+    if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
     await rm(workDir, { recursive: true, force: true });
   }
 
