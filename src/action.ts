@@ -7,7 +7,14 @@ import { loadCatalog } from './catalog/catalog.js';
 import { matrixJson, planCommand } from './commands/plan.js';
 import { parseActionInputs } from './options.js';
 import { readEventContext } from './plan/event.js';
+import { PLAN_ARTIFACT, planFile, writePlanFile } from './plan/plan-file.js';
 import { planMarkdown } from './plan/render.js';
+
+/**
+ * A separate bundle (see scripts/build.mjs), so that `plan` loads the network
+ * stack only to upload its artifact; the path is resolved at run time on purpose.
+ */
+const GITHUB_COMMANDS = './github-commands.js';
 
 async function main(): Promise<void> {
   const inputs = parseActionInputs((name) => core.getInput(name));
@@ -21,9 +28,21 @@ async function main(): Promise<void> {
           configPath: inputs.configPath,
           narrowing: { platforms: inputs.platforms, python: inputs.python },
           event: readEventContext(),
+          tag: inputs.tag,
         },
         reporter,
       );
+      // The plan as an artifact: build and publish read it instead of planning again.
+      const plan = planFile(result.cells, result.publish, result.tag);
+      const planDir = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), PLAN_ARTIFACT);
+      await writePlanFile(planDir, plan);
+      reporter.info(`Plan ${plan.digest}: ${result.cells.length} cells${result.publish ? `, publishing ${result.tag}` : ''}`);
+      if (process.env.ACTIONS_RUNTIME_TOKEN) {
+        const { uploadPlanArtifact } = (await import(GITHUB_COMMANDS)) as typeof import('./adapters/github-commands.js');
+        await uploadPlanArtifact(planDir);
+      } else {
+        reporter.info(`Not on a GitHub runner (no ACTIONS_RUNTIME_TOKEN): the plan is in ${planDir} only`);
+      }
       core.setOutput('matrix', matrixJson(result.cells));
       core.setOutput('cells', String(result.cells.length));
       core.setOutput('publish', String(result.publish));
@@ -34,10 +53,7 @@ async function main(): Promise<void> {
     }
     case 'build':
     case 'publish': {
-      // A separate bundle (see scripts/build.mjs), so that `plan` never loads
-      // the network stack; the path is resolved at run time on purpose.
-      const bundle = './github-commands.js';
-      const { runActionCommand } = (await import(bundle)) as typeof import('./adapters/github-commands.js');
+      const { runActionCommand } = (await import(GITHUB_COMMANDS)) as typeof import('./adapters/github-commands.js');
       await runActionCommand(inputs, workingDirectory, reporter);
       return;
     }

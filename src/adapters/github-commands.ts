@@ -13,10 +13,18 @@ import { UserError } from '../errors.js';
 import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../github/artifacts.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
-import { restoreBuildCache, saveBuildCache } from '../github/cache.js';
+import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
+import { cellPythons } from '../plan/render.js';
+import { platformModule } from '../platforms/index.js';
+import { ExecaRunner } from '../process/runner.js';
+import { interpreterVersions } from '../stages/interpreters.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
+import { PLAN_ARTIFACT, PLAN_FILE, plannedCell, readPlanFile } from '../plan/plan-file.js';
+import { downloadPlanArtifact } from '../github/plan-artifact.js';
 import type { Reporter } from '../reporter.js';
+
+export { uploadPlanArtifact } from '../github/plan-artifact.js';
 
 /** build and publish as action steps. */
 export async function runActionCommand(inputs: ActionInputs, workingDirectory: string, reporter: Reporter): Promise<void> {
@@ -24,8 +32,11 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   if (!inputs.cell) {
     throw new UserError({ key: 'input cell', message: 'is required for command: build', fix: 'pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan' });
   }
-  const cell = parseCell(inputs.cell, 'input cell');
-  const outRoot = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), 'native-matrix-out');
+  const tempRoot = process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix');
+  // The cell must be one of this run's plan, unchanged; its manifest records the plan.
+  const plan = await readPlanFile(await downloadPlanArtifact(path.join(tempRoot, PLAN_ARTIFACT)));
+  const cell = plannedCell(plan, parseCell(inputs.cell, 'input cell'), 'input cell');
+  const outRoot = path.join(tempRoot, 'native-matrix-out');
 
   // One cache per platform and the inputs that shape what is cached: the
   // GMP settings, the pinned sources and tools, the cell's interpreters.
@@ -35,10 +46,14 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const cargoHome = process.env.CARGO_HOME ?? path.join(homedir(), '.cargo');
   const cachePaths = [cacheRoot(), path.join(cargoHome, 'registry', 'index'), path.join(cargoHome, 'registry', 'cache'), path.join(cargoHome, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
-  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python })}`;
-  const restored = await restoreBuildCache(cachePaths, key, [prefix]);
+  const platform = loadCatalog().platforms.get(cell.platform);
+  const interpreters = await interpreterVersions(cellPythons(cell), { runner: new ExecaRunner(), windows: platform ? platformModule(platform).windows : false });
+  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python, interpreters })}`;
+  const releaseRun = isReleaseRun(process.env, plan.plan.publish);
+  if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
+  const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));
 
-  const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], python: inputs.python, outRoot, skipForeign: false }, reporter);
+  const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false }, reporter);
 
   // Upload what was built even when the cell failed: nothing built is lost,
   // and publish refuses a cell whose manifest records a failure.
@@ -65,11 +80,14 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
   const fromDir = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), 'native-matrix-publish');
   const names = await reporter.group('Download the build artifacts', () => downloadCellArtifacts(fromDir));
   reporter.info(`${names.length} artifacts: ${names.join(', ')}`);
+  // The plan job's artifact came with them: publish the cells of that plan, under its tag.
+  const plan = await readPlanFile(path.join(fromDir, PLAN_ARTIFACT, PLAN_FILE));
   const result = await publishCommand(
     {
       workingDirectory,
       configPath: inputs.configPath,
       fromDir,
+      plan,
       narrowing: { platforms: inputs.platforms, python: inputs.python },
       tag: inputs.tag,
       token: inputs.githubToken,

@@ -12,12 +12,15 @@ import { buildMarkdown } from '../stages/summary.js';
 import type { Manifest } from '../stages/manifest.js';
 import { buildCell, CellFailedError, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
+import { planFile, writePlanFile } from '../plan/plan-file.js';
 
 export interface BuildManyOptions {
   readonly workingDirectory: string;
   readonly configPath?: string;
   /** Explicit cells (--cell), else those planned for `platform` (--platform), else every cell (run). */
   readonly cells?: readonly Cell[];
+  /** The digest of the plan the explicit cells come from (the action's plan artifact). */
+  readonly planDigest?: string;
   readonly platform?: string;
   readonly python?: readonly string[];
   readonly outRoot: string;
@@ -52,6 +55,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   let cells: readonly Cell[];
   let config;
   let project;
+  let planDigest = options.planDigest;
   if (options.cells) {
     config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog });
     project = detectProject(config);
@@ -68,6 +72,10 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     );
     ({ config, project } = planned);
     cells = planned.cells;
+    // `run` builds the whole plan: it writes the plan next to the cells, for `publish --from`.
+    const plan = planFile(cells, false);
+    planDigest = plan.digest;
+    if (options.skipForeign) await writePlanFile(options.outRoot, plan);
   }
   const runner = options.runner ?? new ExecaRunner();
   const outcomes: CellOutcome[] = [];
@@ -77,7 +85,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const manifests: Manifest[] = [];
   for (const cell of cells) {
     try {
-      const outcome = await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env });
+      const outcome = await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env, planDigest });
       outcomes.push(outcome);
       manifests.push(outcome.manifest);
     } catch (thrown) {

@@ -1,14 +1,16 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels } from '../stages/backends.js';
-import { cacheRoot } from '../stages/cache.js';
+import { buildWheels, gmpMpfrSysCache } from '../stages/backends.js';
+import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
+import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
@@ -17,7 +19,7 @@ import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
-import type { CommandRunner } from '../process/runner.js';
+import { withVariables, type CommandRunner } from '../process/runner.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -32,6 +34,8 @@ export interface BuildCellOptions {
   readonly outRoot: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly cacheDir?: string;
+  /** The digest of the plan the cell belongs to, recorded in the manifest. */
+  readonly planDigest?: string;
 }
 
 export interface CellOutcome {
@@ -57,8 +61,21 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (reason) throw new CannotBuildHereError(platform, reason);
 
   const started = performance.now();
+  // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.
+  const sourceDate = await sourceDateEpoch(runner, config.project.dir, env);
+  reporter.info(`SOURCE_DATE_EPOCH=${sourceDate.epoch} (${SOURCE_DATE_ORIGINS[sourceDate.from]})`);
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
-  const context: CellContext = { platform, host, config, runner, reporter, cacheDir: options.cacheDir ?? cacheRoot(env), workDir, env };
+  const context: CellContext = {
+    platform,
+    host,
+    config,
+    runner: withVariables(runner, { SOURCE_DATE_EPOCH: String(sourceDate.epoch) }),
+    reporter,
+    cacheDir: options.cacheDir ?? cacheRoot(env),
+    workDir,
+    env,
+    sourceDateEpoch: sourceDate.epoch,
+  };
   const timings: Record<string, number> = {};
   const stage = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -76,6 +93,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const files: ManifestFile[] = [];
   let interpreters: Interpreter[] = [];
   let provisioned: GmpProvision | undefined;
+  let gmpMpfrSysChecked = false;
   let failure: unknown;
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
@@ -90,6 +108,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     if (failure !== undefined) throw failure;
+    // gmp-mpfr-sys's own cache of the GMP it builds (linked into what is
+    // released): used only when it is what a build here recorded.
+    const discarded = await discardUnrecorded(gmpMpfrSysCache(context.cacheDir));
+    if (discarded) reporter.warning(discardedWarning(discarded));
+    gmpMpfrSysChecked = true;
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
@@ -104,6 +127,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         { runner, env, windows: module.windows },
       );
       const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+      if (tools.discarded) reporter.warning(discardedWarning(tools.discarded));
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
@@ -155,6 +179,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // Keep what was built, and say in the manifest why the cell failed.
     failure = error;
   } finally {
+    // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
+    if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
     await rm(workDir, { recursive: true, force: true });
   }
 
@@ -175,6 +201,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     files,
     ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    sourceDateEpoch: sourceDate.epoch,
+    ...(options.planDigest ? { plan: options.planDigest } : {}),
     timings,
     createdAt: new Date().toISOString(),
   };
@@ -193,6 +221,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   }
   return { cell, outDir, manifestPath, manifest };
 }
+
+const SOURCE_DATE_ORIGINS: Record<SourceDate['from'], string> = {
+  environment: 'as set in the environment',
+  git: 'the time of the commit being built',
+  fallback: 'not a git checkout: the fixed 1980-01-01, so that builds of the same files agree',
+};
 
 /** A cell that ran and failed: `manifest`, written and kept, records it; `cause` is why. */
 export class CellFailedError extends Error {

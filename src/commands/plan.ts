@@ -1,7 +1,7 @@
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { shouldPublish, type EventContext } from '../plan/event.js';
+import { publishDecision, type EventContext } from '../plan/event.js';
 import { planMatrix, type Narrowing } from '../plan/planner.js';
 import type { Cell } from '../plan/types.js';
 import { detectProject, type ProjectFacts } from '../project/detect.js';
@@ -12,6 +12,8 @@ export interface PlanOptions {
   readonly configPath?: string;
   readonly narrowing: Narrowing;
   readonly event: EventContext;
+  /** The release tag given to the plan (the action's `tag` input). */
+  readonly tag?: string;
   readonly today?: Date;
 }
 
@@ -21,6 +23,8 @@ export interface PlanResult {
   readonly cells: readonly Cell[];
   /** Whether this event should publish a release. */
   readonly publish: boolean;
+  /** The release tag, when the run has one. */
+  readonly tag?: string;
 }
 
 /** The matrix object for `strategy.matrix`. */
@@ -32,11 +36,7 @@ export async function planCommand(options: PlanOptions, reporter: Reporter): Pro
   const config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog });
   const project = detectProject(config);
   const plan = planMatrix({ config, catalog, project, narrowing: options.narrowing, today: options.today });
+  const decision = publishDecision(config.publish.release, options.event, options.tag);
   plan.warnings.forEach((warning) => reporter.warning(warning));
-  return Object.freeze({
-    config,
-    project,
-    cells: plan.cells,
-    publish: shouldPublish(config.publish.release, options.event),
-  });
+  return Object.freeze({ config, project, cells: plan.cells, ...decision });
 }

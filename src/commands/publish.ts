@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { createClient } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
+import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
 import { CHECKSUMS_FILE, checksumsText, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
@@ -16,7 +17,9 @@ export interface PublishOptions {
   /** The cells' directories (one per cell). */
   readonly fromDir: string;
   readonly narrowing: Narrowing;
-  /** The tag; default the pushed tag of GITHUB_REF. */
+  /** The plan the cells were built for; default `fromDir/plan.json`, else the config planned again. */
+  readonly plan?: PlanFile;
+  /** The tag; default the plan's, else the pushed tag of GITHUB_REF. */
   readonly tag?: string;
   /** owner/name; default GITHUB_REPOSITORY. */
   readonly repository?: string;
@@ -58,13 +61,15 @@ function resolveRepository(options: PublishOptions, env: NodeJS.ProcessEnv): { o
  */
 export async function publishCommand(options: PublishOptions, reporter: Reporter): Promise<PublishResult> {
   const env = options.env ?? process.env;
-  const tag = resolveTag(options, env);
+  const planned = options.plan ?? (await readPlanFileIn(options.fromDir));
+  const tag = resolveTag({ ...options, tag: options.tag ?? planned?.plan.tag }, env);
   const { owner, repo } = resolveRepository(options, env);
   const token = options.token ?? env.GITHUB_TOKEN ?? '';
   // A dry run may go without a token (and then reads nothing from GitHub); a real one may not.
   const client = options.dryRun && !token ? undefined : createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
   const plan = await planCommand({ workingDirectory: options.workingDirectory, configPath: options.configPath, narrowing: options.narrowing, event: { inputs: {} } }, reporter);
-  const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, plan.cells));
+  if (planned) reporter.info(`Plan ${planned.digest}: ${planned.plan.cells.length} cells`);
+  const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, planned?.plan.cells ?? plan.cells, planned?.digest));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
 

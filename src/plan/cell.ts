@@ -2,7 +2,7 @@ import { UserError } from '../errors.js';
 import { ZOD } from '../zod.js';
 import type { Cell } from './types.js';
 
-const CellSchema = ZOD.strictObject({
+export const CellSchema = ZOD.strictObject({
   id: ZOD.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   platform: ZOD.string(),
   os: ZOD.enum(['linux', 'macos', 'windows']),

@@ -144,7 +144,7 @@ const FORCE_SHA256 = ['-o', 'Acquire::ForceHash=SHA256'];
  * downloads (its mirrors, proxies and credentials), and each file is checked
  * against the sha256 the key was made of.
  */
-export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly, label }: SysrootRequest): Promise<{ root: string; hit: boolean; packages: number }> {
+export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly, label }: SysrootRequest): Promise<{ root: string; hit: boolean; packages: number; discarded?: string }> {
   // One recursive listing (apt loads its cache once), walked along `arch` edges only.
   const { stdout: depends } = await runner.run(
     'apt-cache',
@@ -165,7 +165,7 @@ export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly
       });
     }
     const key = cacheKey({ layout: LAYOUT, arch, files: files.map(({ file, sha256 }) => ({ file, sha256 })) });
-    const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'sysroots', `${arch}-${label}-${key}`), async (target) => {
+    const { dir, hit, discarded } = await cachedDirectory(path.join(cacheDir, 'sysroots', `${arch}-${label}-${key}`), async (target) => {
       await runner.run('apt-get', [...FORCE_SHA256, 'download', '-q', ...packages], { cwd: scratch, purpose: `downloading the ${arch} ${label} packages` });
       const root = path.join(target, 'root');
       for (const file of files) {
@@ -178,7 +178,7 @@ export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly
       }
       await mergeUsr(root);
     });
-    return { root: path.join(dir, 'root'), hit, packages: packages.length };
+    return { root: path.join(dir, 'root'), hit, packages: packages.length, ...(discarded ? { discarded } : {}) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { ensureToolEnv } from '../stages/tools.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
 import type { CellContext, WheelBuilder } from './types.js';
+import { discardedWarning } from '../stages/cache.js';
 
 /**
  * Building on Linux for another arch: Debian's cross gcc builds, qemu-user
@@ -80,6 +81,7 @@ export async function foreignInterpreters(context: CellContext, toolchain: Cross
     const arch = toolchain.debianArch;
     const { runtime, headers } = pythonPackages(native.version, arch);
     const sysroot = await debianSysroot({ runner: context.runner, cacheDir: context.cacheDir, arch, runtime, filesOnly: [headers], label: `python${native.version}` });
+    if (sysroot.discarded) context.reporter.warning(discardedWarning(sysroot.discarded));
     context.reporter.info(`${arch} Python ${native.version}: ${sysroot.packages} Debian packages ${sysroot.hit ? 'from the cache' : 'unpacked'} in ${sysroot.root}`);
     const executable = path.join(sysroot.root, 'usr', 'bin', `python${native.version}`);
     const foreign = { launcher: [toolchain.qemu, '-L', sysroot.root], sysroot: sysroot.root, native };
@@ -120,6 +122,7 @@ export async function crossWheelBuilder(context: CellContext, toolchain: CrossTo
   if (existsSync(python)) return { python, env };
   // crossenv must run on a native interpreter of the target's version.
   const crossenv = await ensureToolEnv({ runner: context.runner, host: foreign.native, tools: ['crossenv'], cacheDir: context.cacheDir });
+  if (crossenv.discarded) context.reporter.warning(discardedWarning(crossenv.discarded));
   const sysconfigdata = await sysconfigdataFile(foreign.sysroot, interpreter.version, toolchain.triple);
   await context.runner.run(
     crossenv.python,

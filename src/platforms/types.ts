@@ -42,6 +42,8 @@ export interface CellContext {
   /** Scratch space for this build, removed afterwards. */
   readonly workDir: string;
   readonly env: NodeJS.ProcessEnv;
+  /** SOURCE_DATE_EPOCH of the build (the commit's time): `runner` gives it to every build command; archives are dated with it. */
+  readonly sourceDateEpoch: number;
 }
 
 /** Where the GMP family came from and how compilers and loaders find it. */

@@ -158,6 +158,9 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
   return [
     '-m', 'delvewheel', 'repair',
     '--add-path', [...extraPaths, layout.bin].join(';'),
+    // The diagnostic record holds this command line, temporary paths and all,
+    // which would make two builds of one commit differ.
+    '--no-diagnostic',
     '--wheel-dir', outDir,
     wheel,
   ];

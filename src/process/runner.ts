@@ -69,11 +69,16 @@ export class CommandFailed extends UserError {
 }
 
 /**
- * The runner's secrets stay in this process: build scripts fetched from
- * crates.io or PyPI (build.rs, PEP 517 backends) never see the action's
- * inputs (the GitHub token), the Actions runtime token or the OIDC request.
+ * The runner's secrets and command files stay in this process: build scripts
+ * fetched from crates.io or PyPI (build.rs, PEP 517 backends) never see the
+ * action's inputs (the GitHub token), the Actions runtime token or the OIDC
+ * request, nor the files through which a step sets variables, PATH, outputs,
+ * state or the summary of the job (GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT,
+ * GITHUB_STATE, GITHUB_STEP_SUMMARY). Not a security boundary: a child
+ * running as the same user can still read this process's environment from
+ * /proc/<pid>/environ; it keeps them from being used by accident.
  */
-const RUNNER_SECRET = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_RESULTS_URL$|ACTIONS_CACHE_URL$|GITHUB_TOKEN$)/;
+const RUNNER_SECRET = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_RESULTS_URL$|ACTIONS_CACHE_URL$|GITHUB_TOKEN$|GITHUB_(ENV|PATH|OUTPUT|STATE|STEP_SUMMARY)$)/;
 export function withoutRunnerSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !RUNNER_SECRET.test(name)));
 }
@@ -115,4 +120,14 @@ export class ExecaRunner implements CommandRunner {
     if (result.exitCode !== 0 && !options.allowFailure) throw new CommandFailed(record, result, options.purpose);
     return result;
   }
+}
+
+/**
+ * A runner that gives every command of a build `variables` (SOURCE_DATE_EPOCH),
+ * below the command's own; a clean environment (a smoke test) stays clean.
+ */
+export function withVariables(runner: CommandRunner, variables: Readonly<Record<string, string>>): CommandRunner {
+  return {
+    run: (file, args, options = {}) => runner.run(file, args, options.cleanEnv ? options : { ...options, env: { ...variables, ...options.env } }),
+  };
 }

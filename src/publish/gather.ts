@@ -28,7 +28,7 @@ export interface Gathered {
  * with the size and sha256 its manifest says, and no two files with one name.
  * Every problem is reported at once; nothing is published when there is one.
  */
-export async function gatherCells(fromDir: string, planned: readonly Cell[]): Promise<Gathered> {
+export async function gatherCells(fromDir: string, planned: readonly Cell[], planDigest?: string): Promise<Gathered> {
   await checkFromDir(fromDir);
   const problems: Problem[] = [];
   const leftOut: Problem[] = [];
@@ -73,6 +73,11 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     if (id !== dirName) {
       refused.add(dirName);
       problems.push({ key: manifestPath, message: `describes cell ${id}, but lies in ${entry.name}/`, fix: 'keep each cell in the directory its build wrote' });
+      continue;
+    }
+    // A cell of another plan (another run, other inputs) is never mixed into this release.
+    if (planDigest && manifest.plan !== planDigest) {
+      problems.push({ key: manifestPath, message: `was built for plan ${manifest.plan ?? '(none recorded)'}, not this run's plan ${planDigest}`, fix: 'rebuild the cell in this workflow run (or with this plan.json)' });
       continue;
     }
     found.set(id, { dir, manifest });

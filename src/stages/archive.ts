@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 
-/** A fixed timestamp, so that the same files always make the same archive. */
-const EPOCH = new Date('2000-01-01T00:00:00Z');
+/** The two modes an archived file may have: whether anyone may execute it decides, not the umask. */
+const fileMode = (mode: number) => (mode & 0o111 ? 0o755 : 0o644);
 
 async function listFiles(dir: string, base = dir): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -14,13 +14,26 @@ async function listFiles(dir: string, base = dir): Promise<string[]> {
   return files.flat().sort();
 }
 
-/** Zips `dir/top` as `top/…` into `zipPath`, reproducibly (sorted entries, fixed times). */
-export async function zipDirectory(dir: string, top: string, zipPath: string): Promise<void> {
+/**
+ * A zip entry's DOS time is read from a Date's local-time fields: shift the
+ * instant so that they show UTC, and the archive is the same in every time zone.
+ */
+function dosTime(epochSeconds: number): Date {
+  const instant = new Date(epochSeconds * 1000);
+  return new Date(instant.getTime() + instant.getTimezoneOffset() * 60_000);
+}
+
+/**
+ * Zips `dir/top` as `top/…` into `zipPath`, reproducibly: sorted entries,
+ * every time `epochSeconds` (SOURCE_DATE_EPOCH), modes 644 or 755, no extra fields.
+ */
+export async function zipDirectory(dir: string, top: string, zipPath: string, epochSeconds: number): Promise<void> {
   const zip = new yazl.ZipFile();
+  const mtime = dosTime(epochSeconds);
   for (const file of await listFiles(path.join(dir, top))) {
     const full = path.join(dir, top, file);
     const mode = (await stat(full)).mode;
-    zip.addBuffer(await readFile(full), `${top}/${file.split(path.sep).join('/')}`, { mtime: EPOCH, mode: mode & 0o111 ? 0o100755 : 0o100644 });
+    zip.addBuffer(await readFile(full), `${top}/${file.split(path.sep).join('/')}`, { mtime, mode: 0o100000 | fileMode(mode), forceDosTimestamp: true });
   }
   zip.end();
   await new Promise<void>((resolve, reject) => {
@@ -53,12 +66,19 @@ export async function unzipTo(zipPath: string, dir: string): Promise<void> {
 }
 
 /**
- * Tars and gzips `dir/top` as `top/…` into `tarPath`, reproducibly (sorted
- * entries, fixed times, no owner names), the same with every host's tar.
+ * Tars and gzips `dir/top` as `top/…` into `tarPath`, reproducibly: sorted
+ * entries, every time `epochSeconds` (SOURCE_DATE_EPOCH), modes 644 or 755,
+ * no owners (`portable`), the same with every host's tar. `dir` is a staging
+ * directory: its files' modes are normalised in place.
  */
-export async function tarDirectory(dir: string, top: string, tarPath: string): Promise<void> {
-  const files = (await listFiles(path.join(dir, top))).map((file) => `${top}/${file.split(path.sep).join('/')}`);
-  await tar.create({ gzip: true, file: tarPath, cwd: dir, portable: true, mtime: EPOCH, noDirRecurse: true }, files);
+export async function tarDirectory(dir: string, top: string, tarPath: string, epochSeconds: number): Promise<void> {
+  const relative = await listFiles(path.join(dir, top));
+  for (const file of relative) {
+    const full = path.join(dir, top, file);
+    await chmod(full, fileMode((await stat(full)).mode));
+  }
+  const files = relative.map((file) => `${top}/${file.split(path.sep).join('/')}`);
+  await tar.create({ gzip: true, file: tarPath, cwd: dir, portable: true, mtime: new Date(epochSeconds * 1000), noDirRecurse: true }, files);
 }
 
 /** Unpacks a .tar.gz into `dir`. */

@@ -17,13 +17,16 @@ export interface WheelBuildInputs {
   readonly abi3: boolean;
 }
 
+/** Where gmp-mpfr-sys caches the GMP it builds from source. */
+export const gmpMpfrSysCache = (cacheDir: string) => path.join(cacheDir, 'gmp-mpfr-sys');
+
 /** Variables every cargo build gets: GMP's, and gmp-mpfr-sys's own build cache. */
 export function cargoEnv(context: CellContext, gmp: GmpProvision): Record<string, string> {
   return {
     ...gmp.env,
     // gmp-mpfr-sys caches the GMP it builds from source here (keyed by its
     // version, target, compiler and flags), so rebuilding a cell reuses it.
-    GMP_MPFR_SYS_CACHE: path.join(context.cacheDir, 'gmp-mpfr-sys'),
+    GMP_MPFR_SYS_CACHE: gmpMpfrSysCache(context.cacheDir),
   };
 }
 

@@ -56,8 +56,8 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
 
   const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);
   const stageParent = path.dirname(stage);
-  if (module.archiveFormat === 'zip') await zipDirectory(stageParent, stem, archive);
-  else await tarDirectory(stageParent, stem, archive);
+  if (module.archiveFormat === 'zip') await zipDirectory(stageParent, stem, archive, context.sourceDateEpoch);
+  else await tarDirectory(stageParent, stem, archive, context.sourceDateEpoch);
 
   const smoke = await smokeProgram(context, module, archive, stem, name);
   context.reporter.info(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import type { Problem } from '../errors.js';
 
 /**
  * native-matrix's own cache: tool environments and from-source GMP builds,
@@ -32,14 +33,17 @@ export function cacheKey(parts: Record<string, unknown>): string {
 }
 
 /**
- * Returns `dir`, filling it with `fill` when it is absent or incomplete. The
- * entry is filled in place (virtual environments and `make install` prefixes
- * record their own path) and marked complete only at the end, so an
- * interrupted run leaves nothing that a later run trusts.
+ * Returns `dir`, filling it with `fill` when it is absent, incomplete or not
+ * what was recorded. The entry is filled in place (virtual environments and
+ * `make install` prefixes record their own path) and its record (the sha256
+ * of every file) written only at the end, so an interrupted run leaves
+ * nothing that a later run trusts. A restored entry is checked against its
+ * record before use: one that changed is discarded and rebuilt, and
+ * `discarded` says why (for a warning).
  */
-export async function cachedDirectory(dir: string, fill: (dir: string) => Promise<void>): Promise<{ dir: string; hit: boolean }> {
-  const marker = path.join(dir, COMPLETE_MARKER);
-  if (existsSync(marker)) return { dir, hit: true };
+export async function cachedDirectory(dir: string, fill: (dir: string) => Promise<void>): Promise<{ dir: string; hit: boolean; discarded?: string }> {
+  const problem = existsSync(dir) ? await checkTree(dir) : 'absent';
+  if (problem === undefined) return { dir, hit: true };
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   try {
@@ -48,8 +52,85 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  await writeFile(marker, new Date().toISOString());
-  return { dir, hit: false };
+  await recordTree(dir);
+  return { dir, hit: false, ...(problem === 'absent' ? {} : { discarded: `${dir}: ${problem}` }) };
 }
 
-const COMPLETE_MARKER = '.native-matrix-complete';
+/** The record of a cached directory: the sha256 of every file (and the target of every link) in it. */
+export const TREE_RECORD = '.native-matrix-complete';
+
+interface TreeRecord {
+  readonly schema: 1;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * `relative path → sha256` of every file under `dir` (links by their target,
+ * never followed), the record itself left out, and `__pycache__`: Python
+ * writes byte code there as it runs the tools and the sysroot's interpreter,
+ * and checks it against its source itself.
+ */
+export async function treeDigests(dir: string): Promise<Record<string, string>> {
+  const digests: Record<string, string> = {};
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      const full = path.join(dir, name);
+      if (name === TREE_RECORD || entry.name === '__pycache__') continue;
+      if (entry.isSymbolicLink()) digests[name] = `link:${await readlink(full)}`;
+      else if (entry.isDirectory()) await walk(name);
+      else if (entry.isFile()) digests[name] = await sha256Of(full);
+      else digests[name] = `special:${(await lstat(full)).mode}`;
+    }
+  };
+  await walk('');
+  return Object.fromEntries(Object.entries(digests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Records the sha256 of every file under `dir`, marking it complete and trusted. */
+export async function recordTree(dir: string): Promise<void> {
+  const record: TreeRecord = { schema: 1, files: await treeDigests(dir) };
+  await writeFile(path.join(dir, TREE_RECORD), `${JSON.stringify(record)}\n`);
+}
+
+/** Why `dir` is not what its record says (no record, a file changed, added or removed), or undefined when it is. */
+export async function checkTree(dir: string): Promise<string | undefined> {
+  let record: TreeRecord;
+  try {
+    record = JSON.parse(await readFile(path.join(dir, TREE_RECORD), 'utf8')) as TreeRecord;
+  } catch {
+    return 'no record of its files (incomplete, or written by an older native-matrix)';
+  }
+  if (record?.schema !== 1 || typeof record.files !== 'object' || record.files === null) return 'its record is not readable';
+  const actual = await treeDigests(dir);
+  const changed = Object.keys(actual).filter((name) => name in record.files && record.files[name] !== actual[name]);
+  const added = Object.keys(actual).filter((name) => !(name in record.files));
+  const removed = Object.keys(record.files).filter((name) => !(name in actual));
+  const describe = (label: string, names: string[]) => (names.length > 0 ? [`${label} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`] : []);
+  const problems = [...describe('changed:', changed), ...describe('added:', added), ...describe('removed:', removed)];
+  return problems.length > 0 ? `not what was recorded when it was built (${problems.join('; ')})` : undefined;
+}
+
+/**
+ * For a cache directory that another program fills (gmp-mpfr-sys's GMP
+ * build): discards it unless it is what was recorded, and returns why.
+ * Call `recordTree` after the program ran.
+ */
+export async function discardUnrecorded(dir: string): Promise<string | undefined> {
+  if (!existsSync(dir)) return undefined;
+  const problem = await checkTree(dir);
+  if (problem === undefined) return undefined;
+  await rm(dir, { recursive: true, force: true });
+  return `${dir}: ${problem}`;
+}
+
+/** The warning for a cache entry that was discarded. */
+export function discardedWarning(discarded: string): Problem {
+  return { key: 'cache', message: `discarded and rebuilt ${discarded}`, fix: 'nothing, if a run was interrupted; otherwise find out what changed the cache, which a build never should' };
+}

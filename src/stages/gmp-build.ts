@@ -8,7 +8,7 @@ import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
 import type { CellContext } from '../platforms/types.js';
-import { cachedDirectory, cacheKey } from './cache.js';
+import { cachedDirectory, cacheKey, discardedWarning } from './cache.js';
 import { downloadVerified } from './download.js';
 
 interface SourceEntry {
@@ -81,7 +81,7 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
   const entry = path.join(context.cacheDir, 'gmp', `${options.host}-gmp-${sources.gmp!.version}-${key}`);
   const jobs = String(Math.max(1, cpus().length));
 
-  const { dir, hit } = await cachedDirectory(entry, async (prefix) => {
+  const { dir, hit, discarded } = await cachedDirectory(entry, async (prefix) => {
     for (const library of libraries) {
       const source = sources[library]!;
       const tarball = await downloadVerified(source.url, source.sha256, path.join(context.cacheDir, 'sources'), `gmp.tarballs.${library}`);
@@ -122,5 +122,6 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
       });
     }
   });
+  if (discarded) reporter.warning(discardedWarning(discarded));
   return { prefix: dir, cacheHit: hit };
 }

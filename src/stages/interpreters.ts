@@ -97,14 +97,9 @@ export async function findInterpreters(versions: readonly string[], search: Inte
   const found: Interpreter[] = [];
   const missing: string[] = [];
   for (const version of versions) {
-    const { candidates, places } = interpreterCandidates(version, search);
-    let interpreter: Interpreter | undefined;
-    for (const candidate of candidates) {
-      interpreter = await probe(candidate, version, search.runner);
-      if (interpreter) break;
-    }
+    const interpreter = await firstInterpreter(version, search);
     if (interpreter) found.push(interpreter);
-    else missing.push(`Python ${version} (looked on ${places.join(', ')})`);
+    else missing.push(`Python ${version} (looked on ${interpreterCandidates(version, search).places.join(', ')})`);
   }
   if (missing.length > 0) {
     throw new UserError({
@@ -114,6 +109,26 @@ export async function findInterpreters(versions: readonly string[], search: Inte
     });
   }
   return found;
+}
+
+/**
+ * The full version (3.12.7) of the interpreter each version would use here,
+ * or `none`: the cache is keyed on them, so that a new patch release of an
+ * interpreter never reuses tool environments made with the old one.
+ */
+export async function interpreterVersions(versions: readonly string[], search: InterpreterSearch): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for (const version of versions) found[version] = (await firstInterpreter(version, search))?.fullVersion ?? 'none';
+  return found;
+}
+
+/** The first candidate that is the CPython `version`. */
+async function firstInterpreter(version: string, search: InterpreterSearch): Promise<Interpreter | undefined> {
+  for (const candidate of interpreterCandidates(version, search).candidates) {
+    const interpreter = await probe(candidate, version, search.runner);
+    if (interpreter) return interpreter;
+  }
+  return undefined;
 }
 
 /** Runs `executable` (through `foreign`'s launcher) and returns it when it is the CPython `version`. */

@@ -46,6 +46,10 @@ export interface Manifest {
   readonly ok: boolean;
   /** Why the cell failed, when it did before its smoke tests could say. */
   readonly error?: string;
+  /** The digest of the plan the cell was built for (plan.json); publish refuses cells of another plan. */
+  readonly plan?: string;
+  /** SOURCE_DATE_EPOCH the files were built with. */
+  readonly sourceDateEpoch?: number;
   /** Seconds per stage. */
   readonly timings: Readonly<Record<string, number>>;
   readonly createdAt: string;

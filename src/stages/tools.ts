@@ -65,13 +65,13 @@ export interface ToolEnvOptions {
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
  * keyed by the tools, their versions and the host interpreter.
  */
-export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean }> {
+export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean; discarded?: string }> {
   // pip is always there: the smoke tests install with it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
   const scripts = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin');
   const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');
-  const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
+  const { dir, hit, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
     await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
     await runner.run(python(target), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
       purpose: 'installing the build tools from PyPI',
@@ -80,6 +80,7 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
   return {
     dir,
     hit,
+    ...(discarded ? { discarded } : {}),
     python: python(dir),
     pipRunner: path.join(dir, ...(windows ? ['Lib'] : ['lib', `python${host.version}`]), 'site-packages', 'pip', '__pip-runner__.py'),
     bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),

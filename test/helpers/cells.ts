@@ -4,7 +4,7 @@ import type { Manifest } from '../../src/stages/manifest.js';
 import { sha256 } from './fake-github.js';
 
 /** A cell directory as `native-matrix build` leaves it. */
-export function writeCell(fromDir: string, id: string, files: Record<string, string>, { ok = true, dirName = id } = {}) {
+export function writeCell(fromDir: string, id: string, files: Record<string, string>, { ok = true, dirName = id, plan = undefined as string | undefined } = {}) {
   const dir = path.join(fromDir, dirName);
   mkdirSync(dir, { recursive: true });
   const entries = Object.entries(files).map(([name, text]) => {
@@ -18,6 +18,7 @@ export function writeCell(fromDir: string, id: string, files: Record<string, str
   const manifest: Manifest = {
     schema: 1, generator: 'test', cell: { id, platform: id.replace(/-abi3$/, ''), target: 't', python: ['3.12', '3.13'], abi3: true },
     project: { name: 'demo' }, gmp: { source: 'system', libraries: ['gmp'] }, files: entries, ok, timings: {}, createdAt: '2026-11-22T00:00:00Z',
+    ...(plan ? { plan } : {}),
   };
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;

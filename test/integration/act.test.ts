@@ -52,7 +52,13 @@ afterAll(async () => {
 function act(event: 'push' | 'workflow_dispatch', payload: object, run: string): Promise<{ status: number | null; log: string }> {
   const eventFile = path.join(mkdtempSync(path.join(tmpdir(), 'act-event-')), 'event.json');
   writeFileSync(eventFile, JSON.stringify(payload));
-  const env = { ...artifacts.env(run, `${run}-job`), GITHUB_API_URL: github.base, GITHUB_REPOSITORY: 'o/r', NATIVE_MATRIX_ACT_SOURCE: repo };
+  const env = {
+    ...artifacts.env(run, `${run}-job`),
+    GITHUB_API_URL: github.base,
+    GITHUB_REPOSITORY: 'o/r',
+    NATIVE_MATRIX_ACT_SOURCE: repo,
+    ...(process.env.NATIVE_MATRIX_CACHE ? { NATIVE_MATRIX_CACHE: process.env.NATIVE_MATRIX_CACHE } : {}),
+  };
   const args = [
     event, '-e', eventFile,
     '-P', 'ubuntu-24.04=-self-hosted',
@@ -80,7 +86,11 @@ describe('workflows/release.yml run whole with act', () => {
     const run = await act('push', { ref: 'refs/tags/v1.0.0' }, 'run-tag');
     expect(run.status, run.log.slice(-6000)).toBe(0);
     for (const job of ['plan', 'build linux-x86_64', 'publish']) expect(run.log).toMatch(new RegExp(`\\[release/${job}\\s*\\] 🏁  Job succeeded`));
-    expect(artifacts.artifacts.filter((a) => a.run === 'run-tag' && a.finalized).map((a) => a.name)).toEqual(['native-matrix-linux-x86_64']);
+    expect(artifacts.artifacts.filter((a) => a.run === 'run-tag' && a.finalized).map((a) => a.name)).toEqual(['native-matrix-plan', 'native-matrix-linux-x86_64']);
+    // Build and publish read the plan job's artifact, and agree on its digest.
+    const digest = /Plan (sha256:[0-9a-f]{64}): 1 cells, publishing v1\.0\.0/.exec(run.log)?.[1];
+    expect(digest, 'the plan job logs its digest').toBeDefined();
+    expect(run.log).toMatch(new RegExp(`\\[release/publish\\s*\\] .*Plan ${digest}: 1 cells`));
     const [release] = github.releases;
     expect(release).toMatchObject({ tag_name: 'v1.0.0', draft: false });
     expect(release!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'gmpcext-0.1.0-cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64.whl']);
@@ -91,10 +101,21 @@ describe('workflows/release.yml run whole with act', () => {
     const releasesBefore = github.releases.length;
     const run = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs: { platforms: 'linux-x86_64', python: '3.12', publish: false } }, 'run-dispatch');
     expect(run.status, run.log.slice(-6000)).toBe(0);
-    expect(artifacts.artifacts.filter((a) => a.run === 'run-dispatch' && a.finalized).map((a) => a.name)).toEqual(['native-matrix-linux-x86_64']);
+    expect(artifacts.artifacts.filter((a) => a.run === 'run-dispatch' && a.finalized).map((a) => a.name)).toEqual(['native-matrix-plan', 'native-matrix-linux-x86_64']);
     expect(github.releases.length).toBe(releasesBefore);
     expect(run.log).toMatch(/\[release\/build linux-x86_64\s*\] 🏁  Job succeeded/);
     // The publish job's condition (the plan's publish output) is false: it never starts.
     expect(run.log).not.toContain('[release/publish');
+  });
+
+  it('on a workflow_dispatch that asks to publish without a tag: the plan job fails at once, and nothing builds', async () => {
+    const releasesBefore = github.releases.length;
+    const run = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs: { publish: true } }, 'run-no-tag');
+    expect(run.status).not.toBe(0);
+    expect(run.log).toContain('asks to publish a release but names no tag, and does not run on a tag');
+    expect(run.log).toMatch(/\[release\/plan\s*\] .*Job failed/);
+    expect(run.log).not.toMatch(/\[release\/build/);
+    expect(artifacts.artifacts.filter((a) => a.run === 'run-no-tag')).toEqual([]);
+    expect(github.releases.length).toBe(releasesBefore);
   });
 });

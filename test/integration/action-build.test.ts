@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanFile } from '../../src/plan/plan-file.js';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { ArtifactService } from '../helpers/artifact-service.js';
 import { CARGO_TARGET_DIR, fixture, ROOT } from '../helpers/engine.js';
@@ -29,25 +30,28 @@ function runAction(args: { cwd: string; env: Record<string, string> }): Promise<
 describe('dist/index.js build, as a matrix job runs it', () => {
   it('builds the cell, uploads it as native-matrix-<cell id>, and writes outputs and the summary', async () => {
     const workspace = fixture('qsym-like');
-    const plan = JSON.parse(
-      (await new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'plan', '--json'], { cwd: workspace });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d));
-        child.on('close', () => resolve(out));
-      })),
-    ) as { include: { id: string }[] };
-    const cell = plan.include[0]!;
     const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
     const [output, summary] = [path.join(runnerTemp, 'output'), path.join(runnerTemp, 'summary')];
     writeFileSync(output, '');
     writeFileSync(summary, '');
+    // The plan job: it uploads the plan that the build job reads.
+    const planTemp = mkdtempSync(path.join(tmpdir(), 'runner-plan-'));
+    writeFileSync(path.join(planTemp, 'output'), '');
+    const planned = await runAction({
+      cwd: workspace,
+      env: { PATH: process.env.PATH!, ...service.env('run-build', 'job-plan'), GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: path.join(planTemp, 'output'), GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_NAME: 'push', RUNNER_TEMP: planTemp, INPUT_COMMAND: 'plan', 'INPUT_WORKING-DIRECTORY': '.' },
+    });
+    expect(planned.status, planned.log).toBe(0);
+    const plan = JSON.parse(readFileSync(path.join(planTemp, 'native-matrix-plan', 'plan.json'), 'utf8')) as PlanFile;
+    const cell = plan.plan.cells[0]!;
+    expect(JSON.parse(parseGitHubOutput(path.join(planTemp, 'output')).matrix!)).toEqual({ include: plan.plan.cells });
     const run = await runAction({
       cwd: workspace,
       env: {
         PATH: process.env.PATH!,
         HOME: process.env.HOME!,
         ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
+        ...(process.env.NATIVE_MATRIX_CACHE ? { NATIVE_MATRIX_CACHE: process.env.NATIVE_MATRIX_CACHE } : {}),
         CARGO_TARGET_DIR,
         ...service.env('run-build', 'job-linux'),
         GITHUB_ACTIONS: 'true',
@@ -71,10 +75,11 @@ describe('dist/index.js build, as a matrix job runs it', () => {
     const manifest = JSON.parse(readFileSync(outputs.manifest!, 'utf8')) as Manifest;
     expect(manifest.ok).toBe(true);
     expect(manifest.cell.python).toEqual(['3.12']);
-    expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([['native-matrix-linux-x86_64-abi3', true]]);
+    expect(manifest.plan).toBe(plan.digest);
+    expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([['native-matrix-plan', true], ['native-matrix-linux-x86_64-abi3', true]]);
     // The artifact holds exactly the cell's directory: its manifest and its wheel.
     const zip = path.join(mkdtempSync(path.join(tmpdir(), 'artifact-')), 'artifact.zip');
-    writeFileSync(zip, service.artifacts[0]!.content!);
+    writeFileSync(zip, service.artifacts.find((a) => a.name === 'native-matrix-linux-x86_64-abi3')!.content!);
     const listing = spawnSync('unzip', ['-Z1', zip], { encoding: 'utf8' });
     expect(listing.stdout.trim().split('\n').sort()).toEqual([manifest.files[0]!.name, 'manifest.json'].sort());
     expect(readFileSync(summary, 'utf8')).toContain(`| \`${manifest.files[0]!.name}\` |`);

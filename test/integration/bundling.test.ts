@@ -26,7 +26,7 @@ let python: Interpreter;
 async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
   const config = await loadConfig({ workingDirectory: fixture(name), catalog });
   const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
-  return { platform, host: currentHost(), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR } };
+  return { platform, host: currentHost(), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */

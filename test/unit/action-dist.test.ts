@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { planDigest, type PlanFile } from '../../src/plan/plan-file.js';
 import { parseGitHubOutput } from '../helpers/github-files.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
@@ -48,7 +49,7 @@ function runAction(options: { inputs: Record<string, string>; event: string; ref
       ...inputs,
     },
   });
-  return { ...result, outputs: parseGitHubOutput(output), summary: readFileSync(summary, 'utf8') };
+  return { ...result, outputs: parseGitHubOutput(output), summary: readFileSync(summary, 'utf8'), runnerTemp };
 }
 
 describe('dist/index.js run as GitHub runs it', () => {
@@ -64,6 +65,13 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
     // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14 → 56 minutes; billed 10+10+120+100+28.
     expect(run.summary).toContain('**5 cells**, about 56 runner minutes (268 billed minutes');
+    // The plan for build and publish: the same cells, the tag, and the digest that proves them.
+    const planPath = path.join(run.runnerTemp, 'native-matrix-plan', 'plan.json');
+    const plan = JSON.parse(readFileSync(planPath, 'utf8')) as PlanFile;
+    expect(plan.plan).toEqual({ schema: 1, cells: matrix.include, publish: true, tag: 'v1.0.0' });
+    expect(plan.digest).toBe(planDigest(plan.plan));
+    expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(run.stdout).toContain(`Plan ${plan.digest}: 5 cells, publishing v1.0.0`);
   });
 
   it('does not publish on a branch push', () => {
@@ -72,10 +80,22 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(run.outputs.publish).toBe('false');
   });
 
-  it('publishes on a dispatch that asks for it when the config allows', () => {
+  it('publishes on a dispatch that asks for it, with a tag, when the config allows', () => {
     const files = { ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': `${CONFIG}publish:\n  release: both\n` };
-    const asked = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files });
+    const asked = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true', tag: 'v2.0.0' } }, files });
+    expect(asked.status, asked.stdout).toBe(0);
     expect(asked.outputs.publish).toBe('true');
+    expect((JSON.parse(readFileSync(path.join(asked.runnerTemp, 'native-matrix-plan', 'plan.json'), 'utf8')) as PlanFile).plan.tag).toBe('v2.0.0');
+    // The tag input of the plan step does as well.
+    const byInput = runAction({ inputs: { command: 'plan', tag: 'v2.0.1' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files });
+    expect(byInput.status, byInput.stdout).toBe(0);
+    expect((JSON.parse(readFileSync(path.join(byInput.runnerTemp, 'native-matrix-plan', 'plan.json'), 'utf8')) as PlanFile).plan.tag).toBe('v2.0.1');
+    // Asked to publish from a branch without a tag: the plan job fails at once, with no matrix to build.
+    const noTag = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files });
+    expect(noTag.status).toBe(1);
+    expect(noTag.stdout).toContain('tag: this workflow_dispatch run asks to publish a release but names no tag, and does not run on a tag; run the workflow with its `tag` input set to the release tag');
+    expect(noTag.outputs).toEqual({});
+    expect(existsSync(path.join(noTag.runnerTemp, 'native-matrix-plan'))).toBe(false);
     const notAsked = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'false' } }, files });
     expect(notAsked.outputs.publish).toBe('false');
     // The default, release: on-tag, publishes no dispatch, asked or not.

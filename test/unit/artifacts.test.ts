@@ -9,6 +9,7 @@ import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../../s
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { planMatrix } from '../../src/plan/planner.js';
+import { planFile } from '../../src/plan/plan-file.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { ArtifactService } from '../helpers/artifact-service.js';
 import { writeCell } from '../helpers/cells.js';
@@ -30,12 +31,18 @@ afterAll(async () => {
   await service.stop();
 });
 
+const catalog = loadCatalog();
+const config = validateConfig(parseYamlConfig(CONFIG, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
+const plan = planMatrix({ config, catalog, project: { backend: 'maturin', abi3: { enabled: true, floor: { major: 3, minor: 10 } } } });
+/** The plan the plan step makes on the tag push v1.2.3, whose digest the cells record. */
+const PLAN = planFile(plan.cells, true, 'v1.2.3');
+
 /** Each build cell uploads its directory as its own artifact, as the build step does. */
 async function uploadCells() {
   const built = mkdtempSync(path.join(tmpdir(), 'built-'));
   const cells = [
-    writeCell(built, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel '.repeat(1000) }),
-    writeCell(built, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel '.repeat(1000) }),
+    writeCell(built, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel '.repeat(1000) }, { plan: PLAN.digest }),
+    writeCell(built, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel '.repeat(1000) }, { plan: PLAN.digest }),
   ];
   for (const dir of cells) await uploadCellArtifact(artifactName(path.basename(dir)), dir);
 }
@@ -47,10 +54,7 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
 
     const downloaded = mkdtempSync(path.join(tmpdir(), 'downloaded-'));
     expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
-    const catalog = loadCatalog();
-    const config = validateConfig(parseYamlConfig(CONFIG, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
-    const plan = planMatrix({ config, catalog, project: { backend: 'maturin', abi3: { enabled: true, floor: { major: 3, minor: 10 } } } });
-    const gathered = await gatherCells(downloaded, plan.cells);
+    const gathered = await gatherCells(downloaded, plan.cells, PLAN.digest);
     expect(gathered.files.map((f) => [f.name, f.cellId])).toEqual([
       ['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'linux-x86_64-abi3'],
       ['demo-1.2.3-cp310-abi3-win_amd64.whl', 'windows-x86_64-abi3'],
@@ -86,13 +90,14 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     }
   });
 
-  it('dist/index.js publish downloads the artifacts and publishes the release, as on a tag push', async () => {
+  it('dist/index.js plan uploads the plan; publish downloads it with the artifacts and publishes its cells under its tag, as on a tag push', async () => {
     const github = await new FakeGitHub('o', 'r').start();
     try {
       const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
       const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
       const output = path.join(runnerTemp, 'output');
       writeFileSync(output, '');
+      writeFileSync(path.join(runnerTemp, 'plan-output'), '');
       const env = {
         PATH: process.env.PATH!,
         ...service.env(),
@@ -109,14 +114,21 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
         'INPUT_DRY-RUN': 'false',
         'INPUT_WORKING-DIRECTORY': '.',
       };
-      const run = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-        const child = spawn(process.execPath, [ACTION], { cwd: workspace, env });
+      const action = (overrides: Record<string, string>) => new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [ACTION], { cwd: workspace, env: { ...env, ...overrides } });
         let stdout = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d));
         child.stderr.on('data', (d: Buffer) => (stdout += d));
         child.on('close', (status) => resolve({ status, stdout }));
       });
+      const planned = await action({ INPUT_COMMAND: 'plan', RUNNER_TEMP: mkdtempSync(path.join(tmpdir(), 'runner-plan-')), GITHUB_OUTPUT: path.join(runnerTemp, 'plan-output') });
+      expect(planned.status, planned.stdout).toBe(0);
+      expect(planned.stdout).toContain(`Plan ${PLAN.digest}: 2 cells, publishing v1.2.3`);
+      expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name)).toContain('native-matrix-plan');
+      // The tag comes from the plan: the publish step sees a branch.
+      const run = await action({ GITHUB_REF: 'refs/heads/main' });
       expect(run.status, run.stdout).toBe(0);
+      expect(run.stdout).toContain(`Plan ${PLAN.digest}: 2 cells`);
       // Only in the runner's own masking command, which the log never shows.
       expect(run.stdout.replace('::add-mask::ghs_secret', '')).not.toContain('ghs_secret');
       // Without id-token permission: one line, and the release goes on.
@@ -130,6 +142,6 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     } finally {
       await github.stop();
     }
-  });
+  }, 60_000);
 });
 

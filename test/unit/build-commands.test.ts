@@ -24,7 +24,7 @@ const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Prom
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/work/tmp', env: {} };
+  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/work/tmp', env: {}, sourceDateEpoch: 315532800 };
 }
 
 describe('maturin command line', () => {

@@ -139,7 +139,7 @@ const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}): CellContext {
   const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\n', 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
-  return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env };
+  return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
 }
 
 /** A pyenv tree with a native python3.11 (the fake runner answers its probe). */

@@ -31,7 +31,7 @@ Load command 8
 
 function context(platform = arm64, host = MAC_ARM, yaml = '{}\n', runner = new FakeRunner(), env: NodeJS.ProcessEnv = {}): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/Users/runner/work/p/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env };
+  return { platform, host, config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env, sourceDateEpoch: 315532800 };
 }
 
 describe('macOS deployment target and GMP', () => {

@@ -1,10 +1,14 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, stableStringify } from '../../src/stages/cache.js';
 import { UserError } from '../../src/errors.js';
-import { ExecaRunner, withoutRunnerSecrets } from '../../src/process/runner.js';
+import { ExecaRunner, withoutRunnerSecrets, withVariables } from '../../src/process/runner.js';
+import { tarDirectory, zipDirectory } from '../../src/stages/archive.js';
+import { sourceDateEpoch } from '../../src/stages/source-date.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { writeCell } from '../helpers/cells.js';
 import { quietLog } from '../helpers/engine.js';
@@ -32,14 +36,20 @@ describe('child processes', () => {
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't',
         ACTIONS_RESULTS_URL: 'r',
         GITHUB_TOKEN: 'ghs_y',
+        GITHUB_ENV: '/r/set_env_1',
+        GITHUB_PATH: '/r/add_path_1',
+        GITHUB_OUTPUT: '/r/set_output_1',
+        GITHUB_STATE: '/r/save_state_1',
+        GITHUB_STEP_SUMMARY: '/r/step_summary_1',
         GITHUB_WORKSPACE: '/w',
+        GITHUB_REF: 'refs/tags/v1',
         RUNNER_TEMP: '/t',
       }),
-    ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', RUNNER_TEMP: '/t' });
+    ).toEqual({ PATH: '/usr/bin', GITHUB_WORKSPACE: '/w', GITHUB_REF: 'refs/tags/v1', RUNNER_TEMP: '/t' });
   });
 
   it('started by the runner see the environment without them', async () => {
-    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', NATIVE_MATRIX_TEST_KEPT: 'kept' };
+    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', GITHUB_ENV: '/r/env', GITHUB_OUTPUT: '/r/out', GITHUB_PATH: '/r/path', GITHUB_STEP_SUMMARY: '/r/sum', NATIVE_MATRIX_TEST_KEPT: 'kept' };
     const saved = Object.fromEntries(Object.keys(secrets).map((name) => [name, process.env[name]]));
     Object.assign(process.env, secrets);
     try {
@@ -67,5 +77,67 @@ describe('gathering cells', () => {
     const error = await gatherCells(fromDir, [cell]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toBe(`${manifest}: files[0].name "../../etc/passwd": is not a plain file name (letters, digits and . _ + -, not starting with a dot); rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`);
+  });
+});
+
+describe('build commands', () => {
+  it('get SOURCE_DATE_EPOCH below their own variables; a clean environment (a smoke test) stays clean', async () => {
+    const runner = new FakeRunner();
+    const cell = withVariables(runner, { SOURCE_DATE_EPOCH: '1714979290' });
+    await cell.run('maturin', ['build'], { env: { CC: 'gcc' } });
+    await cell.run('auditwheel', ['repair']);
+    await cell.run('python', ['-c', 'import x'], { cleanEnv: true, env: { PATH: '/usr/bin' } });
+    expect(runner.commands.map((c) => c.env)).toEqual([{ SOURCE_DATE_EPOCH: '1714979290', CC: 'gcc' }, { SOURCE_DATE_EPOCH: '1714979290' }, { PATH: '/usr/bin' }]);
+  });
+
+  it('date their files by the commit being built, else by the environment, else by 1980-01-01 outside a git checkout', async () => {
+    const git = new FakeRunner(() => ({ stdout: '1714979290\n' }));
+    expect(await sourceDateEpoch(git, '/p', {})).toEqual({ epoch: 1714979290, from: 'git' });
+    expect(git.lines()).toEqual(['git log -1 --format=%ct']);
+    expect(git.commands[0]!.cwd).toBe('/p');
+    expect(await sourceDateEpoch(git, '/p', { SOURCE_DATE_EPOCH: '1600000000' })).toEqual({ epoch: 1600000000, from: 'environment' });
+    const notGit = new FakeRunner(() => ({ exitCode: 128, stderr: 'fatal: not a git repository' }));
+    expect(await sourceDateEpoch(notGit, '/p', {})).toEqual({ epoch: 315532800, from: 'fallback' });
+  });
+});
+
+describe('binary archives', () => {
+  const EPOCH = 1714979290; // 2024-05-06 07:08:10 UTC
+
+  function stage(modes: { program: number; library: number }): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stage-'));
+    mkdirSync(path.join(dir, 'tool-1.0', 'bin'), { recursive: true });
+    mkdirSync(path.join(dir, 'tool-1.0', 'lib'));
+    writeFileSync(path.join(dir, 'tool-1.0', 'bin', 'tool'), 'program');
+    writeFileSync(path.join(dir, 'tool-1.0', 'lib', 'libgmp.so.10'), 'library');
+    chmodSync(path.join(dir, 'tool-1.0', 'bin', 'tool'), modes.program);
+    chmodSync(path.join(dir, 'tool-1.0', 'lib', 'libgmp.so.10'), modes.library);
+    return dir;
+  }
+
+  it('are the same bytes from the same files whatever the time zone, the umask and the file times', async () => {
+    const savedTz = process.env.TZ;
+    try {
+      process.env.TZ = 'UTC';
+      const first = stage({ program: 0o755, library: 0o644 });
+      await zipDirectory(first, 'tool-1.0', path.join(first, 'a.zip'), EPOCH);
+      await tarDirectory(first, 'tool-1.0', path.join(first, 'a.tar.gz'), EPOCH);
+      process.env.TZ = 'America/New_York';
+      const second = stage({ program: 0o775, library: 0o600 });
+      utimesSync(path.join(second, 'tool-1.0', 'bin', 'tool'), new Date(), new Date());
+      await zipDirectory(second, 'tool-1.0', path.join(second, 'b.zip'), EPOCH);
+      await tarDirectory(second, 'tool-1.0', path.join(second, 'b.tar.gz'), EPOCH);
+      expect(readFileSync(path.join(second, 'b.zip')).equals(readFileSync(path.join(first, 'a.zip')))).toBe(true);
+      expect(readFileSync(path.join(second, 'b.tar.gz')).equals(readFileSync(path.join(first, 'a.tar.gz')))).toBe(true);
+      const listing = spawnSync('zipinfo', ['-T', path.join(first, 'a.zip')], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout;
+      expect(listing).toMatch(/-rwxr-xr-x .* 20240506\.070810 tool-1\.0\/bin\/tool/);
+      expect(listing).toMatch(/-rw-r--r-- .* 20240506\.070810 tool-1\.0\/lib\/libgmp\.so\.10/);
+      // Another commit, other bytes.
+      await zipDirectory(first, 'tool-1.0', path.join(first, 'c.zip'), EPOCH + 2);
+      expect(readFileSync(path.join(first, 'c.zip')).equals(readFileSync(path.join(first, 'a.zip')))).toBe(false);
+    } finally {
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
   });
 });

@@ -18,7 +18,7 @@ const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' } };
+  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
 }
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
@@ -74,10 +74,11 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     expect(maturinArgs({ module: windows, context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
   });
 
-  it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, unmangled", () => {
+  it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, name-mangled", () => {
     expect(delvewheelArgs(platform, 'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin'])).toEqual([
       '-m', 'delvewheel', 'repair',
       '--add-path', 'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
+      '--no-diagnostic',
       '--wheel-dir', 'C:\\out',
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);

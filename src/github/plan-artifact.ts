@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import { PLAN_ARTIFACT, PLAN_FILE } from '../plan/plan-file.js';
+import { uploadCellArtifact } from './artifacts.js';
+
+/** Uploads `dir` (holding plan.json) as the run's plan artifact, the way a cell's directory is uploaded. */
+export async function uploadPlanArtifact(dir: string): Promise<void> {
+  await uploadCellArtifact(PLAN_ARTIFACT, dir);
+}
+
+/** Downloads this run's plan artifact into `dir` and returns the path of its plan.json. */
+export async function downloadPlanArtifact(dir: string): Promise<string> {
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const client = new DefaultArtifactClient();
+  let id: number;
+  try {
+    ({ artifact: { id } } = await client.getArtifact(PLAN_ARTIFACT));
+  } catch (error) {
+    throw new UserError({
+      key: `artifact ${PLAN_ARTIFACT}`,
+      message: `is not in this workflow run (${(error as Error).message})`,
+      fix: 'run `command: plan` in a job of the same run that this job needs (as workflows/release.yml does), and pass its matrix to the build job',
+    });
+  }
+  await client.downloadArtifact(id, { path: dir });
+  return path.join(dir, PLAN_FILE);
+}
