@@ -99,7 +99,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
-        interpreters.map((i) => i.foreign?.native ?? i),
+        interpreters.flatMap((i) => (i.foreign ? (i.foreign.native ? [i.foreign.native] : []) : [i])),
         fallbacks,
         { runner, env, windows: module.windows },
       );

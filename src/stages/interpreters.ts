@@ -23,7 +23,9 @@ export interface ForeignRuntime {
   /** The root of its file system: its headers, libraries and standard library. */
   readonly sysroot: string;
   /** A native interpreter of the same version, which runs the build tools for it. */
-  readonly native: Interpreter;
+  readonly native?: Interpreter;
+  /** What maturin's `--interpreter` is told instead (`python3.14`), when it knows the target's configuration itself. */
+  readonly buildAs?: string;
 }
 
 /** `[file, args]` that run `python args` here, through the launcher of a foreign interpreter. */

@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cachedDirectory, cacheKey } from '../stages/cache.js';
+import { probe, type Interpreter } from '../stages/interpreters.js';
+import { CannotBuildHereError, UserError } from '../errors.js';
+import type { CellContext } from './types.js';
+
+// Running Windows programs on a Linux host under wine: the smoke tests of
+// Windows wheels and binaries cross-built there, and the test programs that
+// build scripts compile and run (gmp-mpfr-sys's use-system-libs check).
+
+/**
+ * wine 8 has no bcryptprimitives.dll, from which Rust's standard library
+ * (1.78+) imports ProcessPrng for its random numbers, so no Rust-built DLL
+ * loads. Real Windows (10 and later) has the DLL; only a wine prefix gets this
+ * stand-in, which fills the buffer with RtlGenRandom (advapi32's
+ * SystemFunction036). It is never bundled into anything that is built.
+ */
+const BCRYPTPRIMITIVES_SHIM_C = `#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
+  while (length > 0) {
+    ULONG chunk = length > 0x40000000 ? 0x40000000 : (ULONG)length;
+    if (!SystemFunction036(data, chunk)) return FALSE;
+    data += chunk;
+    length -= chunk;
+  }
+  return TRUE;
+}
+BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, LPVOID reserved) {
+  (void)instance; (void)reason; (void)reserved;
+  return TRUE;
+}
+`;
+const BCRYPTPRIMITIVES_SHIM_DEF = 'LIBRARY bcryptprimitives.dll\nEXPORTS\nProcessPrng\n';
+
+/** Variables of every wine run: its own prefix, no noise, no Mono/Gecko installer prompts, nothing extra on the DLL path. */
+export function wineEnv(prefix: string): Record<string, string> {
+  return { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' };
+}
+
+/** The command prefix that runs a Windows program here in `prefix`, whatever environment the caller passes. */
+export function wineLauncher(prefix: string): string[] {
+  return ['env', ...Object.entries(wineEnv(prefix)).map(([name, value]) => `${name}=${value}`), 'wine'];
+}
+
+/** A Unix path as a Windows program under wine sees it (drive Z: is the root). */
+export const windowsPathOf = (unixPath: string) => `Z:${path.resolve(unixPath).replaceAll('/', '\\')}`;
+
+/** Builds the bcryptprimitives.dll stand-in with MinGW's gcc (cached). */
+async function bcryptprimitivesShim(context: CellContext, triple: string): Promise<string> {
+  const compiler = `${triple}-gcc`;
+  const key = cacheKey({ source: BCRYPTPRIMITIVES_SHIM_C, def: BCRYPTPRIMITIVES_SHIM_DEF, compiler });
+  const { dir } = await cachedDirectory(path.join(context.cacheDir, 'wine-shim', key), async (dir) => {
+    await writeFile(path.join(dir, 'shim.c'), BCRYPTPRIMITIVES_SHIM_C);
+    await writeFile(path.join(dir, 'shim.def'), BCRYPTPRIMITIVES_SHIM_DEF);
+    await context.runner.run(compiler, ['-O2', '-shared', '-s', '-nostdlib', '-o', 'bcryptprimitives.dll', 'shim.c', 'shim.def', '-ladvapi32', '-lkernel32'], {
+      cwd: dir,
+      purpose: 'building the bcryptprimitives.dll stand-in for wine',
+    });
+  });
+  return path.join(dir, 'bcryptprimitives.dll');
+}
+
+/**
+ * A fresh wine prefix for this cell (made once, in its scratch space): only
+ * wine's own Windows DLLs and the bcryptprimitives.dll stand-in, so a wheel
+ * or program run in it finds nothing else but its own files.
+ */
+export async function ensureWinePrefix(context: CellContext, triple: string): Promise<string> {
+  const prefix = path.join(context.workDir, 'wineprefix');
+  const system32 = path.join(prefix, 'drive_c', 'windows', 'system32');
+  if (existsSync(path.join(system32, 'bcryptprimitives.dll'))) return prefix;
+  const shim = await bcryptprimitivesShim(context, triple);
+  await context.runner.run('wine', ['wineboot', '--init'], { env: wineEnv(prefix), quiet: true, purpose: 'creating a wine prefix' });
+  // wineboot returns before its server has written everything; wait for it.
+  await context.runner.run('wineserver', ['--wait'], { env: wineEnv(prefix), quiet: true, allowFailure: true, purpose: 'waiting for wineserver' });
+  await mkdir(system32, { recursive: true });
+  await copyFile(shim, path.join(system32, 'bcryptprimitives.dll'));
+  return prefix;
+}
+
+/**
+ * The C compiler that build scripts get for a cross build to Windows: MinGW's
+ * gcc, except that a program it links (say `-o check.exe`) is kept as
+ * `check.exe.pe.exe` and `check.exe` becomes a script that runs it under wine.
+ * gmp-mpfr-sys's use-system-libs compiles such a program against the GMP it
+ * is given and runs it to learn GMP's configuration (limb size, version);
+ * run natively, the host's gcc would report the host's GMP, whose `long`
+ * differs from Windows's. Configured through the environment only.
+ */
+const COMPILE_AND_RUN_UNDER_WINE = `#!/bin/sh
+set -eu
+out=
+link=1
+previous=
+for arg in "$@"; do
+  if [ "$previous" = -o ]; then out=$arg; fi
+  case $arg in -c | -S | -E | -shared) link=0 ;; esac
+  previous=$arg
+done
+"$NATIVE_MATRIX_MINGW_GCC" "$@"
+if [ "$link" = 1 ] && [ -n "$out" ]; then
+  mv -f -- "$out" "$out.pe.exe"
+  printf '#!/bin/sh\\nexec wine "$0.pe.exe" "$@"\\n' > "$out"
+  chmod +x -- "$out"
+fi
+`;
+
+/**
+ * Variables that let a cross build's build scripts compile and run Windows
+ * test programs: the wrapper above as CC, wine in `prefix`, and `dllDirs` (the
+ * GMP family's DLLs) on wine's DLL path for those runs only.
+ */
+export async function compileAndRunEnv(context: CellContext, triple: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
+  const prefix = await ensureWinePrefix(context, triple);
+  const wrapper = path.join(context.workDir, 'bin', `${triple}-gcc-wine`);
+  await mkdir(path.dirname(wrapper), { recursive: true });
+  await writeFile(wrapper, COMPILE_AND_RUN_UNDER_WINE);
+  await chmod(wrapper, 0o755);
+  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper, NATIVE_MATRIX_MINGW_GCC: `${triple}-gcc` };
+}
+
+/** Where the Windows CPythons for wine are found: `<root>/windows-<arch>-<version>/python.exe`. */
+export const WINDOWS_PYTHONS_VARIABLE = 'NATIVE_MATRIX_WINDOWS_PYTHONS';
+
+/**
+ * The Windows CPythons of the cell's versions that this Linux host has (real
+ * python-build-standalone interpreters, as scripts/install-deps.sh extracts
+ * them), each run under wine in the cell's prefix. A version without one is
+ * reported and not smoke-tested here; none at all means the cell cannot be
+ * tested here.
+ */
+export async function wineInterpreters(context: CellContext, triple: string, versions: readonly string[]): Promise<Interpreter[]> {
+  const root = context.env[WINDOWS_PYTHONS_VARIABLE];
+  const { platform } = context;
+  const where = (version: string) => (root ? path.join(root, `windows-${platform.arch}-${version}`, 'python.exe') : undefined);
+  const available = versions.filter((version) => !version.endsWith('t') && where(version) && existsSync(where(version)!));
+  const missing = versions.filter((version) => !available.includes(version));
+  const howTo = `put a Windows CPython at ${WINDOWS_PYTHONS_VARIABLE}/windows-${platform.arch}-<version>/python.exe (scripts/install-deps.sh extracts 3.14 into .cache/python)`;
+  if (available.length === 0) {
+    throw new CannotBuildHereError(platform, `${platform.id} wheels cross-built here are smoke-tested in a Windows CPython under wine, and there is none for Python ${versions.join(', ')}: ${howTo}`);
+  }
+  if (missing.length > 0) {
+    context.reporter.warning({ key: `platform ${platform.id}`, message: `Python ${missing.join(', ')} cannot be built and smoke-tested on this machine (no Windows CPython for ${missing.length > 1 ? 'them' : 'it'}); only ${available.join(', ')} is`, fix: howTo });
+  }
+  const prefix = await ensureWinePrefix(context, triple);
+  const interpreters: Interpreter[] = [];
+  for (const version of available) {
+    const executable = where(version)!;
+    // maturin is told the version by name: it knows Windows CPython's configuration itself.
+    const foreign = { launcher: wineLauncher(prefix), sysroot: path.dirname(executable), buildAs: `python${version}` };
+    const interpreter = await probe(executable, version, context.runner, foreign);
+    if (!interpreter) {
+      throw new UserError({ key: `platform ${platform.id}`, message: `the Windows Python ${version} at ${executable} does not run under wine`, fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\`` });
+    }
+    interpreters.push(interpreter);
+  }
+  return interpreters;
+}
