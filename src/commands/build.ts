@@ -101,9 +101,10 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const host = await chooseToolHost(
         interpreters.flatMap((i) => (i.foreign ? (i.foreign.native ? [i.foreign.native] : []) : [i])),
         fallbacks,
-        { runner, env, windows: module.windows },
+        // The tools run on this machine, whatever the cell builds for.
+        { runner, env, windows: context.host.os === 'windows' },
       );
-      const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+      const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];

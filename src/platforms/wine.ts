@@ -40,10 +40,25 @@ export function wineEnv(prefix: string): Record<string, string> {
   return { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' };
 }
 
-/** The command prefix that runs a Windows program here in `prefix`, whatever environment the caller passes. */
-export function wineLauncher(prefix: string): string[] {
-  return ['env', ...Object.entries(wineEnv(prefix)).map(([name, value]) => `${name}=${value}`), 'wine'];
+/** The command prefix that runs a Windows program here in `prefix` with `extra` variables, whatever environment the caller passes. */
+export function wineLauncher(prefix: string, extra: Readonly<Record<string, string>> = {}): string[] {
+  return ['env', ...Object.entries({ ...wineEnv(prefix), ...extra }).map(([name, value]) => `${name}=${value}`), 'wine'];
 }
+
+/**
+ * Two functions of Windows that wine 8 lacks and CPython's tools call: venv
+ * copies with CopyFile2 (shutil falls back to a plain copy without it), and
+ * pip's platform queries reach WMI (_wmi; platform falls back without it).
+ * Loaded through PYTHONPATH for making the environment and installing into
+ * it; the import itself runs isolated (-I), without it.
+ */
+const WINE_PYTHON_COMPAT = `import sys
+import _winapi
+
+if hasattr(_winapi, "CopyFile2"):
+    del _winapi.CopyFile2
+sys.modules["_wmi"] = None
+`;
 
 /** A Unix path as a Windows program under wine sees it (drive Z: is the root). */
 export const windowsPathOf = (unixPath: string) => `Z:${path.resolve(unixPath).replaceAll('/', '\\')}`;
@@ -143,14 +158,18 @@ export async function wineInterpreters(context: CellContext, triple: string, ver
     throw new CannotBuildHereError(platform, `${platform.id} wheels cross-built here are smoke-tested in a Windows CPython under wine, and there is none for Python ${versions.join(', ')}: ${howTo}`);
   }
   if (missing.length > 0) {
-    context.reporter.warning({ key: `platform ${platform.id}`, message: `Python ${missing.join(', ')} cannot be built and smoke-tested on this machine (no Windows CPython for ${missing.length > 1 ? 'them' : 'it'}); only ${available.join(', ')} is`, fix: howTo });
+    context.reporter.warning({ key: `platform ${platform.id}`, message: `Python ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not smoke-tested on this machine, having no Windows CPython here (nor built, unless the cell is abi3); ${available.join(', ')} ${available.length > 1 ? 'are' : 'is'}`, fix: howTo });
   }
   const prefix = await ensureWinePrefix(context, triple);
+  const compat = path.join(context.workDir, 'wine-python-compat');
+  await mkdir(compat, { recursive: true });
+  await writeFile(path.join(compat, 'sitecustomize.py'), WINE_PYTHON_COMPAT);
+  const launcher = wineLauncher(prefix, { PYTHONPATH: windowsPathOf(compat) });
   const interpreters: Interpreter[] = [];
   for (const version of available) {
     const executable = where(version)!;
     // maturin is told the version by name: it knows Windows CPython's configuration itself.
-    const foreign = { launcher: wineLauncher(prefix), sysroot: path.dirname(executable), buildAs: `python${version}` };
+    const foreign = { launcher, sysroot: path.dirname(executable), buildAs: `python${version}` };
     const interpreter = await probe(executable, version, context.runner, foreign);
     if (!interpreter) {
       throw new UserError({ key: `platform ${platform.id}`, message: `the Windows Python ${version} at ${executable} does not run under wine`, fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\`` });

@@ -93,9 +93,12 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
 describe('windows-x86_64 from a Linux host', () => {
   const linux: Host = { os: 'linux', arch: 'x86_64' };
 
-  it('cross-builds binaries but not wheels, and says where wheels are built', () => {
+  it('cross-builds binaries and maturin wheels on x86_64 Linux, and says where the rest is built', () => {
     expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'cargo' }, linux)).toBeUndefined();
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBeUndefined();
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, { os: 'linux', arch: 'aarch64' })).toBe(
+      'windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64',
+    );
     expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, WINDOWS_HOST)).toBeUndefined();
     expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
   });
