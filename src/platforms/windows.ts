@@ -235,8 +235,10 @@ export const windows: PlatformModule = {
         // gmp-mpfr-sys's use-system-libs asks pkg-config for GMP's directory
         // on MinGW: only this prefix's .pc files, never the host's.
         PKG_CONFIG_LIBDIR: path.join(build.prefix, 'lib', 'pkgconfig'),
+        // pkgconf leaves out -L for directories in LIBRARY_PATH, as the compiler's own; gmp-mpfr-sys needs it.
+        PKG_CONFIG_ALLOW_SYSTEM_LIBS: '1',
         // ...and compiles and runs a program against it to learn its configuration.
-        ...(await compileAndRunEnv(context, triple, libDirs)),
+        ...(await compileAndRunEnv(context, triple, path.join(build.prefix, 'lib'), libDirs)),
       },
     };
   },

@@ -5,35 +5,15 @@ import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { probe, type Interpreter } from '../stages/interpreters.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import type { CellContext } from './types.js';
+import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
+import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
 
 // Running Windows programs on a Linux host under wine: the smoke tests of
 // Windows wheels and binaries cross-built there, and the test programs that
 // build scripts compile and run (gmp-mpfr-sys's use-system-libs check).
 
-/**
- * wine 8 has no bcryptprimitives.dll, from which Rust's standard library
- * (1.78+) imports ProcessPrng for its random numbers, so no Rust-built DLL
- * loads. Real Windows (10 and later) has the DLL; only a wine prefix gets this
- * stand-in, which fills the buffer with RtlGenRandom (advapi32's
- * SystemFunction036). It is never bundled into anything that is built.
- */
-const BCRYPTPRIMITIVES_SHIM_C = `#include <windows.h>
-BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
-BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
-  while (length > 0) {
-    ULONG chunk = length > 0x40000000 ? 0x40000000 : (ULONG)length;
-    if (!SystemFunction036(data, chunk)) return FALSE;
-    data += chunk;
-    length -= chunk;
-  }
-  return TRUE;
-}
-BOOL WINAPI DllMainCRTStartup(HINSTANCE instance, DWORD reason, LPVOID reserved) {
-  (void)instance; (void)reason; (void)reserved;
-  return TRUE;
-}
-`;
-const BCRYPTPRIMITIVES_SHIM_DEF = 'LIBRARY bcryptprimitives.dll\nEXPORTS\nProcessPrng\n';
+// wine 8 has no bcryptprimitives.dll, which Rust's standard library (1.78+)
+// and Go's runtime import; real Windows has it. See the stand-in's source.
 
 /** Variables of every wine run: its own prefix, no noise, no Mono/Gecko installer prompts, nothing extra on the DLL path. */
 export function wineEnv(prefix: string): Record<string, string> {
@@ -63,7 +43,7 @@ sys.modules["_wmi"] = None
 /** A Unix path as a Windows program under wine sees it (drive Z: is the root). */
 export const windowsPathOf = (unixPath: string) => `Z:${path.resolve(unixPath).replaceAll('/', '\\')}`;
 
-/** Builds the bcryptprimitives.dll stand-in with MinGW's gcc (cached). */
+/** Builds the bcryptprimitives.dll stand-in (for wine prefixes only) with MinGW's gcc, cached. */
 async function bcryptprimitivesShim(context: CellContext, triple: string): Promise<string> {
   const compiler = `${triple}-gcc`;
   const key = cacheKey({ source: BCRYPTPRIMITIVES_SHIM_C, def: BCRYPTPRIMITIVES_SHIM_DEF, compiler });
@@ -115,7 +95,12 @@ for arg in "$@"; do
   case $arg in -c | -S | -E | -shared) link=0 ;; esac
   previous=$arg
 done
-"$NATIVE_MATRIX_MINGW_GCC" "$@"
+if [ "$link" = 1 ]; then
+  # A cross gcc ignores LIBRARY_PATH.
+  "$NATIVE_MATRIX_MINGW_GCC" "$@" -L "$NATIVE_MATRIX_MINGW_LIBDIR"
+else
+  "$NATIVE_MATRIX_MINGW_GCC" "$@"
+fi
 if [ "$link" = 1 ] && [ -n "$out" ]; then
   mv -f -- "$out" "$out.pe.exe"
   printf '#!/bin/sh\\nexec wine "$0.pe.exe" "$@"\\n' > "$out"
@@ -126,15 +111,16 @@ fi
 /**
  * Variables that let a cross build's build scripts compile and run Windows
  * test programs: the wrapper above as CC, wine in `prefix`, and `dllDirs` (the
- * GMP family's DLLs) on wine's DLL path for those runs only.
+ * GMP family's DLLs) on wine's DLL path for those runs only; `libDir` (their
+ * import libraries) is searched when linking.
  */
-export async function compileAndRunEnv(context: CellContext, triple: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
+export async function compileAndRunEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
   const prefix = await ensureWinePrefix(context, triple);
   const wrapper = path.join(context.workDir, 'bin', `${triple}-gcc-wine`);
   await mkdir(path.dirname(wrapper), { recursive: true });
   await writeFile(wrapper, COMPILE_AND_RUN_UNDER_WINE);
   await chmod(wrapper, 0o755);
-  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper, NATIVE_MATRIX_MINGW_GCC: `${triple}-gcc` };
+  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper, NATIVE_MATRIX_MINGW_GCC: `${triple}-gcc`, NATIVE_MATRIX_MINGW_LIBDIR: libDir };
 }
 
 /** Where the Windows CPythons for wine are found: `<root>/windows-<arch>-<version>/python.exe`. */
