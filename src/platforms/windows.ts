@@ -11,6 +11,7 @@ import { buildGmpFromSource } from '../stages/gmp-build.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { compileAndRunEnv, wineEnv, wineInterpreters } from './wine.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
@@ -81,6 +82,9 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
 
 /** The GNU triple of MinGW for an arch. */
 const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
+
+/** Debian/Ubuntu packages of a cross build for an arch on Linux. */
+const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
 
 /** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
 const SYSTEM_DLL =
@@ -213,8 +217,16 @@ export const windows: PlatformModule = {
       });
       return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
-    // Cross-building on Linux: no package manager has MinGW's GMP, so it is
-    // always built from the same verified source, for the MinGW triple.
+    // Cross-building on Linux (here, or on an ubuntu runner with
+    // windows.build-on: linux): mingw-w64, and wine for the programs that
+    // build scripts compile and run.
+    await ensureAptPackages(context, MINGW_CROSS_PACKAGES[platform.arch] ?? [], {
+      what: 'the MinGW cross toolchain and wine',
+      key: `platform ${platform.id}`,
+      fix: `install them with the system's package manager (Debian/Ubuntu: ${(MINGW_CROSS_PACKAGES[platform.arch] ?? []).join(' ')})`,
+    });
+    // No package manager has MinGW's GMP, so it is always built from the
+    // same verified source, for the MinGW triple.
     if (config.gmp.source === 'system') context.reporter.info(`Cross-building for ${platform.id}: GMP is built from source for ${triple}`);
     const build = await buildGmpFromSource(context, {
       host: triple,

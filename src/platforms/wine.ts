@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { probe, type Interpreter } from '../stages/interpreters.js';
-import { CannotBuildHereError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import type { CellContext } from './types.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
 import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
@@ -127,36 +127,44 @@ export async function compileAndRunEnv(context: CellContext, triple: string, lib
 export const WINDOWS_PYTHONS_VARIABLE = 'NATIVE_MATRIX_WINDOWS_PYTHONS';
 
 /**
- * The Windows CPythons of the cell's versions that this Linux host has (real
- * python-build-standalone interpreters, as scripts/install-deps.sh extracts
- * them), each run under wine in the cell's prefix. A version without one is
- * reported and not smoke-tested here; none at all means the cell cannot be
- * tested here.
+ * The cell's Windows CPythons for a build on this Linux host. maturin is told
+ * each version by name (it knows Windows CPython's configuration itself); a
+ * version that this host has a real Windows CPython for (python-build-standalone,
+ * as scripts/install-deps.sh extracts it) runs under wine in the cell's
+ * prefix for the smoke test. The others are built for, reported, and left to
+ * the workflow's import on a Windows runner.
  */
 export async function wineInterpreters(context: CellContext, triple: string, versions: readonly string[]): Promise<Interpreter[]> {
   const root = context.env[WINDOWS_PYTHONS_VARIABLE];
   const { platform } = context;
   const where = (version: string) => (root ? path.join(root, `windows-${platform.arch}-${version}`, 'python.exe') : undefined);
-  const available = versions.filter((version) => !version.endsWith('t') && where(version) && existsSync(where(version)!));
-  const missing = versions.filter((version) => !available.includes(version));
-  const howTo = `put a Windows CPython at ${WINDOWS_PYTHONS_VARIABLE}/windows-${platform.arch}-<version>/python.exe (scripts/install-deps.sh extracts 3.14 into .cache/python)`;
-  if (available.length === 0) {
-    throw new CannotBuildHereError(platform, `${platform.id} wheels cross-built here are smoke-tested in a Windows CPython under wine, and there is none for Python ${versions.join(', ')}: ${howTo}`);
-  }
+  const runnable = (version: string) => !version.endsWith('t') && where(version) !== undefined && existsSync(where(version)!);
+  const missing = versions.filter((version) => !runnable(version));
+  const reason = 'no Windows CPython of this version to run under wine here';
   if (missing.length > 0) {
-    context.reporter.warning({ key: `platform ${platform.id}`, message: `Python ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not smoke-tested on this machine, having no Windows CPython here (nor built, unless the cell is abi3); ${available.join(', ')} ${available.length > 1 ? 'are' : 'is'}`, fix: howTo });
+    context.reporter.warning({
+      key: `platform ${platform.id}`,
+      message: `Python ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} built for but not smoke-tested on this machine (${reason})`,
+      fix: `put a Windows CPython at ${WINDOWS_PYTHONS_VARIABLE}/windows-${platform.arch}-<version>/python.exe (scripts/install-deps.sh extracts 3.14 into .cache/python), or let the workflow import the wheels on a Windows runner (windows.build-on: linux does)`,
+    });
   }
-  const prefix = await ensureWinePrefix(context, triple);
-  const compat = path.join(context.workDir, 'wine-python-compat');
-  await mkdir(compat, { recursive: true });
-  await writeFile(path.join(compat, 'sitecustomize.py'), WINE_PYTHON_COMPAT);
-  const launcher = wineLauncher(prefix, { PYTHONPATH: windowsPathOf(compat) });
   const interpreters: Interpreter[] = [];
-  for (const version of available) {
+  let launcher: string[] | undefined;
+  for (const version of versions) {
+    const buildAs = `python${version}`;
+    if (!runnable(version)) {
+      interpreters.push({ version, executable: buildAs, fullVersion: version, freeThreaded: version.endsWith('t'), untested: reason, foreign: { launcher: [], sysroot: '', buildAs } });
+      continue;
+    }
+    if (!launcher) {
+      const prefix = await ensureWinePrefix(context, triple);
+      const compat = path.join(context.workDir, 'wine-python-compat');
+      await mkdir(compat, { recursive: true });
+      await writeFile(path.join(compat, 'sitecustomize.py'), WINE_PYTHON_COMPAT);
+      launcher = wineLauncher(prefix, { PYTHONPATH: windowsPathOf(compat) });
+    }
     const executable = where(version)!;
-    // maturin is told the version by name: it knows Windows CPython's configuration itself.
-    const foreign = { launcher, sysroot: path.dirname(executable), buildAs: `python${version}` };
-    const interpreter = await probe(executable, version, context.runner, foreign);
+    const interpreter = await probe(executable, version, context.runner, { launcher, sysroot: path.dirname(executable), buildAs });
     if (!interpreter) {
       throw new UserError({ key: `platform ${platform.id}`, message: `the Windows Python ${version} at ${executable} does not run under wine`, fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\`` });
     }

@@ -12,6 +12,8 @@ export interface Interpreter {
   /** Full version, e.g. 3.12.1. */
   readonly fullVersion: string;
   readonly freeThreaded: boolean;
+  /** Why this host builds for it but cannot run it to smoke-test (e.g. no Windows CPython of the version under wine). */
+  readonly untested?: string;
   /** Set for an interpreter of another arch, which this host runs under an emulator. */
   readonly foreign?: ForeignRuntime;
 }
