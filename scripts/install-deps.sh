@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ShellCheck for the lint; libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
+# ShellCheck for the lint; jq for the workflows' plan job (run by act); libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
 # bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests;
 # the aarch64 cross gcc with its libc headers and start files (only a
 # Recommends of gcc-aarch64-linux-gnu, which --no-install-recommends drops)
 # and qemu-user: linux-aarch64 cross-builds.
-packages=(shellcheck libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+packages=(shellcheck jq libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
