@@ -53,16 +53,16 @@ fi
 # github.com/kluctl/go-embed-python (python-build-standalone distributions),
 # extracted by scripts/embedded-python into .cache/python/<platform>-<version>:
 # Linux 3.14 (pyenv's stop at 3.13 on some machines) and Windows 3.14, for the
-# smoke tests of Windows wheels under wine. The Windows helper itself runs under
+# smoke tests of Windows wheels under wine. The Windows extractor itself runs under
 # wine, which lacks bcryptprimitives.dll (Go's runtime and Rust's std import
 # ProcessPrng from it; every Windows 10+ has it): its prefix gets a stand-in
 # built from src/platforms/bcryptprimitives-shim.c (as the engine does for its prefixes).
 embedded_python() {
   local version=$1 goos=$2 dir=.cache/python/$3-$1
   [[ -e $dir/.complete ]] && return
-  local helper=.cache/bin/embedded-python-$version-$goos
-  [[ $goos == windows ]] && helper+=.exe
-  (cd scripts/embedded-python && GOOS=$goos GOARCH=amd64 go build -o "../../$helper" .)
+  local extractor=.cache/bin/embedded-python-$version-$goos
+  [[ $goos == windows ]] && extractor+=.exe
+  (cd scripts/embedded-python && GOOS=$goos GOARCH=amd64 go build -o "../../$extractor" .)
   rm -rf "$dir"
   if [[ $goos == windows ]]; then
     local prefix=.cache/wine-embedded-python
@@ -74,9 +74,9 @@ embedded_python() {
     fi
     # Drive Z: is the root; piped, as wine gives a program whose output is a regular file an invalid handle.
     local target="Z:$PWD/$dir"
-    WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all wine "$helper" "${target//\//\\}" | cat
+    WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all wine "$extractor" "${target//\//\\}" | cat
   else
-    "$helper" "$PWD/$dir"
+    "$extractor" "$PWD/$dir"
   fi
   touch "$dir/.complete"
 }
