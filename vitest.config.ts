@@ -7,7 +7,7 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 const yamlAsText: Plugin = {
   name: 'yaml-as-text',
   transform(code, id) {
-    return id.endsWith('.yml') || id.endsWith('.py') ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+    return /\.(yml|py|c|def)$/.test(id) ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
   },
 };
 

@@ -38,7 +38,7 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node24',
-  loader: { '.yml': 'text', '.py': 'text' },
+  loader: { '.yml': 'text', '.py': 'text', '.c': 'text', '.def': 'text' },
   define: { __VERSION__: JSON.stringify(version) },
   legalComments: 'none',
   minify: true,

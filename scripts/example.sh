@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+source scripts/embedded-pythons.sh
 node_modules/.bin/node dist/cli.js run --working-directory test/fixtures/qsym-like --out "$PWD/wheelhouse"

@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ShellCheck for the lint; libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
+# ShellCheck for the lint; jq for the workflows' plan job (run by act); libgmp-dev, m4, patchelf: Linux builds; util-linux: unshare for the proof of
 # bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests;
 # the aarch64 cross gcc with its libc headers and start files (only a
 # Recommends of gcc-aarch64-linux-gnu, which --no-install-recommends drops)
 # and qemu-user: linux-aarch64 cross-builds.
-packages=(shellcheck libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+packages=(shellcheck jq libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -47,6 +47,42 @@ done
 # nektos/act, for the whole-workflow runs, built from the Go module proxy.
 if [[ ! -x .cache/bin/act ]]; then
   GOBIN="$PWD/.cache/bin" go install github.com/nektos/act@v0.2.89
+fi
+
+# Real CPythons that no package source here has, from the Go module
+# github.com/kluctl/go-embed-python (python-build-standalone distributions),
+# extracted by scripts/embedded-python into .cache/python/<platform>-<version>:
+# Linux 3.14 (pyenv's stop at 3.13 on some machines) and Windows 3.14, for the
+# smoke tests of Windows wheels under wine. The Windows extractor itself runs under
+# wine, which lacks bcryptprimitives.dll (Go's runtime and Rust's std import
+# ProcessPrng from it; every Windows 10+ has it): its prefix gets a stand-in
+# built from src/platforms/bcryptprimitives-shim.c (as the engine does for its prefixes).
+embedded_python() {
+  local version=$1 goos=$2 dir=.cache/python/$3-$1
+  [[ -e $dir/.complete ]] && return
+  local extractor=.cache/bin/embedded-python-$version-$goos
+  [[ $goos == windows ]] && extractor+=.exe
+  (cd scripts/embedded-python && GOOS=$goos GOARCH=amd64 go build -o "../../$extractor" .)
+  rm -rf "$dir"
+  if [[ $goos == windows ]]; then
+    local prefix=.cache/wine-embedded-python
+    if [[ ! -e $prefix/drive_c/windows/system32/bcryptprimitives.dll ]]; then
+      WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' wine wineboot --init
+      WINEPREFIX="$PWD/$prefix" wineserver --wait
+      x86_64-w64-mingw32-gcc -O2 -shared -s -nostdlib -o "$prefix/drive_c/windows/system32/bcryptprimitives.dll" \
+        src/platforms/bcryptprimitives-shim.c src/platforms/bcryptprimitives-shim.def -ladvapi32 -lkernel32
+    fi
+    # Drive Z: is the root; piped, as wine gives a program whose output is a regular file an invalid handle.
+    local target="Z:$PWD/$dir"
+    WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all wine "$extractor" "${target//\//\\}" | cat
+  else
+    "$extractor" "$PWD/$dir"
+  fi
+  touch "$dir/.complete"
+}
+if [[ $(uname -m) == x86_64 ]]; then
+  embedded_python 3.14 linux linux-x86_64
+  embedded_python 3.14 windows windows-x86_64
 fi
 
 npm ci --no-audit --no-fund

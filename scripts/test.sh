@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The CPythons the install step extracted: Linux 3.14 (appended, so that its
+# python3 shadows nothing) and the Windows ones for wine.
+source scripts/embedded-pythons.sh
 npm test

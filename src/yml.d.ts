@@ -8,6 +8,16 @@ declare module '*.yml' {
 /** The package version, injected by the bundler (and by vitest.config.ts). */
 declare const __VERSION__: string;
 
+// C sources (built on demand with MinGW) too.
+declare module '*.c' {
+  const text: string;
+  export default text;
+}
+declare module '*.def' {
+  const text: string;
+  export default text;
+}
+
 // Python helper programs are bundled as text too.
 declare module '*.py' {
   const text: string;

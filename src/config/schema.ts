@@ -67,6 +67,13 @@ export const ConfigSchema = ZOD.strictObject({
       latest: ZOD.union([ZOD.literal('auto'), ZOD.boolean()]).default('auto'),
     })
     .prefault({}),
+  windows: ZOD
+    .strictObject({
+      // windows: natively on a Windows runner with MSYS2; linux: cross-built
+      // on an ubuntu runner (maturin projects), then imported on Windows.
+      'build-on': ZOD.enum(['windows', 'linux']).default('windows'),
+    })
+    .prefault({}),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -57,6 +57,10 @@ export interface Config {
     /** auto: Latest only when the tag is the highest version released. */
     readonly latest: 'auto' | boolean;
   };
+  readonly windows: {
+    /** Where windows-x86_64 cells are built: on a Windows runner, or cross-built on a Linux one. */
+    readonly buildOn: 'windows' | 'linux';
+  };
   /** Location of a key path in the config file, when there is one. */
   locate(keyPath: readonly (string | number)[]): SourceLocation | undefined;
 }

@@ -200,6 +200,9 @@ function checkCombinations(raw: RawConfig, report: Report): void {
       report(['gmp', 'tarballs', library], `gives a tarball for ${library}, which gmp.libraries does not ask for`, `add ${library} to gmp.libraries or remove this tarball`);
     }
   }
+  if (raw.windows['build-on'] === 'linux' && project.kind !== 'binary' && project.backend === 'setuptools') {
+    report(['windows', 'build-on'], 'Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools', 'use build-on: windows, or a maturin project');
+  }
   if (project.kind === 'binary') {
     if (project.backend === 'maturin' || project.backend === 'setuptools') {
       report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');
@@ -258,6 +261,7 @@ function freezeConfig(
       exclude: Object.freeze([...exclude]),
     }),
     publish: Object.freeze({ ...raw.publish }),
+    windows: Object.freeze({ buildOn: raw.windows['build-on'] }),
     locate: (keyPath: KeyPath) => source.locate(keyPath),
   });
 }

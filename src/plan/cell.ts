@@ -14,6 +14,7 @@ export const CellSchema = ZOD.strictObject({
   wheel: ZOD.boolean(),
   binary: ZOD.boolean(),
   experimental: ZOD.boolean(),
+  verify: ZOD.string().optional(),
 });
 
 /** Parses one matrix entry (`${{ toJSON(matrix) }}` or --cell) back into a cell. */

@@ -73,7 +73,7 @@ export function planMatrix({ config, catalog, project, narrowing = {}, today = n
   if (errors.length > 0) throw new UserError(errors);
 
   const pairs = applyExcludes(platforms, pythons, config, warnings);
-  const cells = groupIntoCells(pairs, platforms, { abi3, config });
+  const cells = groupIntoCells(pairs, platforms, { abi3, config, crossRunner: (platform) => crossBuildRunner(platform, config, catalog) });
 
   if (cells.length === 0) {
     throw new UserError({
@@ -202,7 +202,21 @@ function applyExcludes(platforms: Platform[], pythons: PythonVersion[], config: 
 /** `3.13t` → `cp313t` */
 const pythonTag = (python: PythonVersion) => `cp${python.major}${python.minor}${python.freeThreaded ? 't' : ''}`;
 
-function groupIntoCells(pairs: Pair[], platforms: Platform[], { abi3, config }: { abi3: boolean; config: Config }): Cell[] {
+/**
+ * The Linux runner that cross-builds a platform's cells, when the config asks
+ * for it (windows.build-on: linux, for windows-x86_64: mingw-w64 there, wine
+ * for the smoke test); undefined when the cells build on their own runner.
+ */
+function crossBuildRunner(platform: Platform, config: Config, catalog: Catalog): string | undefined {
+  if (platform.os !== 'windows' || platform.arch !== 'x86_64' || config.windows.buildOn !== 'linux') return undefined;
+  return [...catalog.platforms.values()].find((p) => p.os === 'linux' && p.arch === platform.arch && !p.experimental)?.runner;
+}
+
+function groupIntoCells(
+  pairs: Pair[],
+  platforms: Platform[],
+  { abi3, config, crossRunner }: { abi3: boolean; config: Config; crossRunner: (platform: Platform) => string | undefined },
+): Cell[] {
   const kind = config.project.kind;
   const cells: Cell[] = [];
   for (const platform of platforms) {
@@ -227,7 +241,7 @@ function groupIntoCells(pairs: Pair[], platforms: Platform[], { abi3, config }: 
           platform: platform.id,
           os: platform.os,
           arch: platform.arch,
-          runner: platform.runner,
+          runner: crossRunner(platform) ?? platform.runner,
           target: platform.target,
           python: group.pythons.map((p) => p.version).join('\n'),
           abi3: group.abi3,
@@ -235,6 +249,7 @@ function groupIntoCells(pairs: Pair[], platforms: Platform[], { abi3, config }: 
           // With kind: both, the binary is built once per platform, in its first cell.
           binary: kind === 'binary' || (kind === 'both' && index === 0),
           experimental: platform.experimental,
+          ...(crossRunner(platform) ? { verify: platform.runner } : {}),
         }),
       ),
     );

@@ -15,9 +15,16 @@ export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): Minut
   let billed = 0;
   for (const cell of cells) {
     const platform = catalog.platforms.get(cell.platform)!;
-    const cellMinutes = platform.minutes.build + platform.minutes.smoke * Math.max(1, cellPythons(cell).length);
+    const smoke = platform.minutes.smoke * Math.max(1, cellPythons(cell).length);
+    const cellMinutes = platform.minutes.build + smoke;
     minutes += cellMinutes;
-    billed += cellMinutes * catalog.minuteMultipliers[cell.os];
+    if (cell.verify) {
+      // Built and smoke-tested on a Linux runner, then imported on its own OS.
+      minutes += smoke;
+      billed += cellMinutes * catalog.minuteMultipliers.linux + smoke * catalog.minuteMultipliers[cell.os];
+    } else {
+      billed += cellMinutes * catalog.minuteMultipliers[cell.os];
+    }
   }
   return { minutes, billed };
 }

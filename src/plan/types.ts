@@ -21,6 +21,11 @@ export interface Cell {
   readonly binary: boolean;
   /** Experimental platforms: the workflow lets them fail (continue-on-error). */
   readonly experimental: boolean;
+  /**
+   * For a cell cross-built on another OS's runner (windows.build-on: linux):
+   * the runner of its own OS where the workflow installs and imports the wheels.
+   */
+  readonly verify?: string;
 }
 
 export interface Plan {

@@ -115,7 +115,7 @@ async function sysconfigdataFile(sysroot: string, version: string, triple: strin
  */
 export async function crossWheelBuilder(context: CellContext, toolchain: CrossToolchain, interpreter: Interpreter): Promise<WheelBuilder> {
   const foreign = interpreter.foreign;
-  if (!foreign) throw new Error(`crossWheelBuilder needs a foreign interpreter (got ${interpreter.executable})`);
+  if (!foreign?.native) throw new Error(`crossWheelBuilder needs a foreign interpreter with a native twin (got ${interpreter.executable})`);
   const env = { CC: `${toolchain.triple}-gcc`, CXX: `${toolchain.triple}-g++`, LDSHARED: undefined, LDCXXSHARED: undefined };
   const dir = path.join(context.workDir, `crossenv-${interpreter.version}`);
   const python = path.join(dir, 'bin', 'cross-python');

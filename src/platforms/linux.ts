@@ -222,7 +222,7 @@ export function compilerEnv(prefix: string, env: NodeJS.ProcessEnv): Record<stri
 }
 
 /** Installs Debian/Ubuntu packages that are missing, with sudo when not root; `key` and `fix` name them where there is no apt. */
-async function ensureAptPackages(context: CellContext, packages: readonly string[], { what, key, fix }: { what: string; key: string; fix: string }): Promise<void> {
+export async function ensureAptPackages(context: CellContext, packages: readonly string[], { what, key, fix }: { what: string; key: string; fix: string }): Promise<void> {
   const { runner } = context;
   const missing: string[] = [];
   for (const name of packages) {

@@ -11,7 +11,9 @@ import { buildGmpFromSource } from '../stages/gmp-build.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
+import { compileAndRunEnv, wineEnv, wineInterpreters } from './wine.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -81,9 +83,12 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
 /** The GNU triple of MinGW for an arch. */
 const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
 
+/** Debian/Ubuntu packages of a cross build for an arch on Linux. */
+const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
+
 /** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
 const SYSTEM_DLL =
-  /^(?:kernel32|kernelbase|user32|gdi32|advapi32|shell32|ole32|oleaut32|ws2_32|msvcrt|ucrtbase|ntdll|bcrypt|crypt32|secur32|shlwapi|version|winmm|comctl32|comdlg32|userenv|iphlpapi|dbghelp|psapi|rpcrt4|setupapi|imm32|uxtheme|normaliz|python3\d*|vcruntime140(?:_1)?|msvcp140)\.dll$|^(?:api|ext)-ms-win-/i;
+  /^(?:kernel32|kernelbase|user32|gdi32|advapi32|shell32|ole32|oleaut32|ws2_32|msvcrt|ucrtbase|ntdll|bcrypt|crypt32|secur32|shlwapi|version|winmm|comctl32|comdlg32|userenv|iphlpapi|dbghelp|psapi|rpcrt4|setupapi|imm32|uxtheme|normaliz|bcryptprimitives|python3\d*|vcruntime140(?:_1)?|msvcp140)\.dll$|^(?:api|ext)-ms-win-/i;
 export const isWindowsSystemDll = (name: string) => SYSTEM_DLL.test(name);
 
 /** `DLL Name: libgmp-10.dll` lines of `objdump -p`: the PE import table. */
@@ -153,11 +158,13 @@ export async function walkPeImports(
  * name-mangled (libgmp-10-<hash>.dll) so that two packages carrying different
  * builds of libgmp-10.dll can be imported into one Windows process.
  */
-export function delvewheelArgs(platform: Platform, wheel: string, outDir: string, extraPaths: readonly string[]): string[] {
-  const layout = msys2Layout(platform);
+export function delvewheelArgs(platform: Platform, wheel: string, outDir: string, searchPaths: readonly string[], hostOs: Host['os'] = 'windows'): string[] {
+  // On Windows, MSYS2's MinGW bin; cross-building on Linux, the directories
+  // the PE walk searches, in the host's path-list syntax.
+  const paths = hostOs === 'windows' ? [...searchPaths, msys2Layout(platform).bin] : searchPaths;
   return [
     '-m', 'delvewheel', 'repair',
-    '--add-path', [...extraPaths, layout.bin].join(';'),
+    '--add-path', paths.join(hostOs === 'windows' ? ';' : ':'),
     // The diagnostic record holds this command line, temporary paths and all,
     // which would make two builds of one commit differ.
     '--no-diagnostic',
@@ -179,14 +186,21 @@ export const windows: PlatformModule = {
       return `${platform.id} wheels of a setuptools C extension are not supported: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; build the extension with Rust (maturin), or leave ${platform.id} out (matrix.platforms, or matrix.exclude)`;
     }
     if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;
-    if (want.wheel) return `${platform.id} wheels are built on Windows (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
-    if (host.os === 'linux' && platform.arch === 'x86_64') return undefined; // cross-built with mingw-w64
-    return `${platform.id} binaries are built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
+    // Cross-built with mingw-w64 and proven under wine.
+    if (host.os === 'linux' && host.arch === 'x86_64' && platform.arch === 'x86_64') {
+      return want.wheel && want.backend !== 'maturin' ? `${platform.id} wheels are cross-built on Linux with maturin only; on GitHub the cell runs on ${platform.runner}` : undefined;
+    }
+    return `${platform.id} is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
   },
 
   venvPython: (venvDir) => win.join(venvDir, 'Scripts', 'python.exe'),
 
   ...nativeBuilds(true),
+
+  async findInterpreters(context, versions) {
+    if (context.host.os === 'windows') return nativeBuilds(true).findInterpreters(context, versions);
+    return wineInterpreters(context, MINGW_TRIPLE[context.platform.arch]!, versions);
+  },
 
   async provisionGmp(context) {
     const { config, platform, runner, env } = context;
@@ -206,28 +220,48 @@ export const windows: PlatformModule = {
       });
       return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
-    // Cross-building on Linux: no package manager has MinGW's GMP, so it is
-    // always built from the same verified source, for the MinGW triple.
+    // Cross-building on Linux (here, or on an ubuntu runner with
+    // windows.build-on: linux): mingw-w64, and wine for the programs that
+    // build scripts compile and run.
+    await ensureAptPackages(context, MINGW_CROSS_PACKAGES[platform.arch] ?? [], {
+      what: 'the MinGW cross toolchain and wine',
+      key: `platform ${platform.id}`,
+      fix: `install them with the system's package manager (Debian/Ubuntu: ${(MINGW_CROSS_PACKAGES[platform.arch] ?? []).join(' ')})`,
+    });
+    // No package manager has MinGW's GMP, so it is always built from the
+    // same verified source, for the MinGW triple.
     if (config.gmp.source === 'system') context.reporter.info(`Cross-building for ${platform.id}: GMP is built from source for ${triple}`);
     const build = await buildGmpFromSource(context, {
       host: triple,
       configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
       cc: `${triple}-gcc`,
     });
+    const libDirs = [path.join(build.prefix, 'bin')];
     return {
       source: 'build',
       libraries: config.gmp.libraries,
       prefix: build.prefix,
       cacheHit: build.cacheHit,
-      libDirs: [path.join(build.prefix, 'bin')],
-      // cargo links the Windows target with MinGW's gcc.
-      env: { ...prefixEnv(build.prefix), [cargoLinkerVariable(platform.target)]: `${triple}-gcc` },
+      libDirs,
+      env: {
+        ...prefixEnv(build.prefix),
+        // cargo links the Windows target with MinGW's gcc.
+        [cargoLinkerVariable(platform.target)]: `${triple}-gcc`,
+        // gmp-mpfr-sys's use-system-libs asks pkg-config for GMP's directory
+        // on MinGW: only this prefix's .pc files, never the host's.
+        PKG_CONFIG_LIBDIR: path.join(build.prefix, 'lib', 'pkgconfig'),
+        // pkgconf leaves out -L for directories in LIBRARY_PATH, as the compiler's own; gmp-mpfr-sys needs it.
+        PKG_CONFIG_ALLOW_SYSTEM_LIBS: '1',
+        // ...and compiles and runs a program against it to learn its configuration.
+        ...(await compileAndRunEnv(context, triple, path.join(build.prefix, 'lib'), libDirs)),
+      },
     };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
-    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, gmp.libDirs), { env: gmp.env, purpose: 'delvewheel repair' });
+    const searchPaths = context.host.os === 'windows' ? gmp.libDirs : dllSearchDirs(context, gmp);
+    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, searchPaths, context.host.os), { env: gmp.env, purpose: 'delvewheel repair' });
     return takeRepairedWheel(repaired, outDir, 'delvewheel repair', wheel);
   },
 
@@ -250,13 +284,9 @@ export const windows: PlatformModule = {
 
   programCommand(context, program, args): { file: string; args: readonly string[]; env: Record<string, string> } {
     if (context.host.os === 'windows') return { file: program, args, env: {} };
-    // A fresh, empty wine prefix: no DLL can come from anywhere but Windows
+    // The cell's fresh wine prefix: no DLL can come from anywhere but Windows
     // itself (wine's builtins) and the program's own directory.
-    return {
-      file: 'wine',
-      args: [program, ...args],
-      env: { WINEPREFIX: path.join(context.workDir, 'wineprefix'), WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' },
-    };
+    return { file: 'wine', args: [program, ...args], env: wineEnv(path.join(context.workDir, 'wineprefix')) };
   },
 };
 

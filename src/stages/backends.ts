@@ -61,7 +61,7 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     '--out',
     outDir,
     '--interpreter',
-    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.executable),
+    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.foreign?.buildAs ?? i.executable),
     ...cargoFeatureArgs(context.config),
     ...inputs.module.maturinRepairArgs,
   ];
@@ -86,7 +86,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const env = buildEnv(inputs);
   if (project.backend === 'maturin') {
     // maturin runs each interpreter to learn its ABI, which a foreign one cannot do here.
-    if (interpreters.some((i) => i.foreign)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
+    if (interpreters.some((i) => i.foreign && !i.foreign.buildAs)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
     await addRustTarget(context, env);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {

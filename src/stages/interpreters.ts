@@ -12,6 +12,8 @@ export interface Interpreter {
   /** Full version, e.g. 3.12.1. */
   readonly fullVersion: string;
   readonly freeThreaded: boolean;
+  /** Why this host builds for it but cannot run it to smoke-test (e.g. no Windows CPython of the version under wine). */
+  readonly untested?: string;
   /** Set for an interpreter of another arch, which this host runs under an emulator. */
   readonly foreign?: ForeignRuntime;
 }
@@ -23,7 +25,9 @@ export interface ForeignRuntime {
   /** The root of its file system: its headers, libraries and standard library. */
   readonly sysroot: string;
   /** A native interpreter of the same version, which runs the build tools for it. */
-  readonly native: Interpreter;
+  readonly native?: Interpreter;
+  /** What maturin's `--interpreter` is told instead (`python3.14`), when it knows the target's configuration itself. */
+  readonly buildAs?: string;
 }
 
 /** `[file, args]` that run `python args` here, through the launcher of a foreign interpreter. */

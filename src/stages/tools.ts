@@ -24,17 +24,28 @@ export const TOOLS_MIN_PYTHON = TOOLS.python;
  */
 export async function chooseToolHost(natives: readonly Interpreter[], fallbacks: readonly string[], search: InterpreterSearch): Promise<Interpreter> {
   const supported = natives.filter((i) => compareVersions(i.fullVersion, TOOLS_MIN_PYTHON) >= 0).sort((a, b) => compareVersions(b.fullVersion, a.fullVersion));
-  const chosen = supported.find((i) => !i.freeThreaded) ?? supported[0];
-  if (chosen) return chosen;
+  for (const candidate of [...supported.filter((i) => !i.freeThreaded), ...supported.filter((i) => i.freeThreaded)]) {
+    if (await canMakeVenvWithPip(candidate, search)) return candidate;
+  }
   for (const version of fallbacks.filter((v) => compareVersions(v, TOOLS_MIN_PYTHON) >= 0).sort((a, b) => compareVersions(b, a))) {
     const [found] = await findInterpreters([version], search).catch(() => []);
-    if (found) return found;
+    if (found && (await canMakeVenvWithPip(found, search))) return found;
   }
   throw new UserError({
     key: 'python',
     message: `the build tools need Python ${TOOLS_MIN_PYTHON} or newer, and the cell has only ${natives.map((i) => i.version).join(', ')}, with no newer CPython on this machine`,
     fix: `install a newer CPython too (e.g. list ${fallbacks[0] ?? '3.12'} in actions/setup-python's python-version as well)`,
   });
+}
+
+/**
+ * Whether `python -m venv` gives an environment with pip: it needs ensurepip,
+ * which some distributions of CPython leave out (python-build-standalone as
+ * embedded in Go programs, Debian's python3.X without python3.X-venv).
+ */
+async function canMakeVenvWithPip(interpreter: Interpreter, { runner }: InterpreterSearch): Promise<boolean> {
+  const result = await runner.run(interpreter.executable, ['-c', 'import ensurepip, venv'], { quiet: true, allowFailure: true, purpose: 'checking for ensurepip' });
+  return result.exitCode === 0;
 }
 
 /** An isolated virtual environment holding native-matrix's Python tools. */

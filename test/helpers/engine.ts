@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,21 @@ import type { Reporter } from '../../src/reporter.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixture = (name: string) => path.join(ROOT, 'test/fixtures', name);
+
+/**
+ * The CPythons scripts/install-deps.sh extracts into .cache/python, as
+ * scripts/embedded-pythons.sh makes them findable for `npm test`: Linux ones
+ * at the end of PATH, Windows ones for wine.
+ */
+export function embeddedPythonsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const root = path.join(ROOT, '.cache/python');
+  const linux = (existsSync(root) ? readdirSync(root) : []).filter((name) => name.startsWith('linux-x86_64-')).map((name) => path.join(root, name, 'bin'));
+  const pathDirs = (env.PATH ?? '').split(path.delimiter);
+  return {
+    PATH: [...pathDirs, ...linux.filter((dir) => !pathDirs.includes(dir))].join(path.delimiter),
+    NATIVE_MATRIX_WINDOWS_PYTHONS: env.NATIVE_MATRIX_WINDOWS_PYTHONS ?? root,
+  };
+}
 
 /** Shared across the integration tests of one run, so cargo compiles each crate once. */
 export const CARGO_TARGET_DIR = path.join(tmpdir(), 'native-matrix-test-target');
@@ -49,7 +64,7 @@ export async function buildFixture(
       runner: new ExecaRunner(quietLog()),
       ...options,
       outRoot,
-      env: { ...process.env, CARGO_TARGET_DIR, ...options.env },
+      env: { ...process.env, ...embeddedPythonsEnv(), CARGO_TARGET_DIR, ...options.env },
     },
     reporter,
   );

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unzipTo } from '../../src/stages/archive.js';
 import { sha256File } from '../../src/stages/manifest.js';
-import { buildFixture, fixture } from '../helpers/engine.js';
+import { buildFixture, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engine.js';
 
 const FACTORIAL_100 =
   '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -50,5 +50,71 @@ describe('Windows binaries cross-built on Linux (mingw-w64), proven under wine',
     expect(broken.status).not.toBe(0);
     expect(broken.stdout.trim()).toBe('');
     expect(broken.stderr).toMatch(/libgmp-10\.dll/i);
+  });
+});
+
+/**
+ * A fresh wine prefix with nothing but wine's own Windows and the
+ * bcryptprimitives.dll stand-in (wine 8 lacks the DLL that Rust's std
+ * imports; real Windows has it), made the way the engine makes its own.
+ */
+function freshWinePrefix(): string {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'wineprefix-'));
+  const env = { PATH: '/usr/bin:/bin', HOME: process.env.HOME, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+  expect(spawnSync('wine', ['wineboot', '--init'], { env, stdio: 'ignore' }).status).toBe(0);
+  spawnSync('wineserver', ['--wait'], { env });
+  const shim = path.join(prefix, 'drive_c/windows/system32/bcryptprimitives.dll');
+  const source = path.join(ROOT, 'src/platforms/bcryptprimitives-shim');
+  const built = spawnSync('x86_64-w64-mingw32-gcc', ['-O2', '-shared', '-s', '-nostdlib', '-o', shim, `${source}.c`, `${source}.def`, '-ladvapi32', '-lkernel32'], { encoding: 'utf8' });
+  expect(built.status, built.stderr).toBe(0);
+  return prefix;
+}
+
+describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Windows CPython under wine', () => {
+  it('builds qsym-like for windows-x86_64: a win_amd64 abi3 wheel with its name-mangled libgmp DLL, smoke-passed in Windows CPython 3.14; it computes with GMP, and fails naming the DLL without it', async () => {
+    const windowsPythons = embeddedPythonsEnv().NATIVE_MATRIX_WINDOWS_PYTHONS!;
+    const python = path.join(windowsPythons, 'windows-x86_64-3.14', 'python.exe');
+    expect(existsSync(python), `no Windows CPython 3.14 at ${python}: run scripts/install-deps.sh`).toBe(true);
+
+    const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'windows-x86_64' });
+    const [manifest] = manifests;
+    expect(manifest).toMatchObject({ ok: true, cell: { id: 'windows-x86_64-abi3', target: 'x86_64-pc-windows-gnu', abi3: true }, gmp: { source: 'build', version: '6.3.0' } });
+    const [wheel] = manifest!.files;
+    expect(wheel).toMatchObject({ name: 'qsymlike-0.1.0-cp310-abi3-win_amd64.whl', kind: 'wheel', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.14'] });
+    // delvewheel's mangled name: two packages' libgmp-10.dll never collide in one process.
+    expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-10-[0-9a-f]{32}\.dll$/)]);
+    expect(wheel!.smoke).toEqual([expect.objectContaining({ python: '3.14', interpreter: expect.stringMatching(/^3\.14\./), passed: true })]);
+    const file = path.join(outRoot, 'windows-x86_64-abi3', wheel!.name);
+    expect(await sha256File(file)).toBe(wheel!.sha256);
+
+    // An import of our own, outside the engine: the wheel unpacked on
+    // sys.path of the Windows CPython, in a fresh prefix, with nothing on the
+    // DLL search path but the wheel's files.
+    const site = mkdtempSync(path.join(tmpdir(), 'windows-site-'));
+    await unzipTo(file, site);
+    const dll = path.join(site, 'qsymlike.libs', wheel!.bundled[0]!);
+    expect(existsSync(dll)).toBe(true);
+    const prefix = freshWinePrefix();
+    const run = (code: string) =>
+      spawnSync('wine', [python, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
+        cwd: site,
+        encoding: 'utf8',
+        // Loader errors stay on, so a missing DLL is named.
+        env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME, WINEPREFIX: prefix, WINEDEBUG: '-all,err+module', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' },
+        timeout: 180_000,
+      });
+    try {
+      const ok = run('import qsymlike; print(sys.platform, qsymlike.factorial(100), qsymlike.gmp_version())');
+      expect(ok.stdout.trim(), ok.stderr).toBe(`win32 ${FACTORIAL_100} 6.3.0`);
+
+      rmSync(dll);
+      const broken = run('import qsymlike');
+      expect(broken.status).not.toBe(0);
+      expect(broken.stderr).toMatch(/ImportError: DLL load failed while importing _qsymlike/);
+      expect(broken.stderr).toContain(path.basename(dll));
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+      rmSync(site, { recursive: true, force: true });
+    }
   });
 });

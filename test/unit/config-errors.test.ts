@@ -119,6 +119,16 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: project.backend: the string "poetry" is not allowed; use auto, maturin, setuptools or cargo',
   },
   {
+    name: 'windows.build-on neither windows nor linux',
+    config: 'windows:\n  build-on: macos\n',
+    expected: 'native-matrix.yml:2: windows.build-on: the string "macos" is not allowed; use windows or linux',
+  },
+  {
+    name: 'windows.build-on: linux for a setuptools C extension',
+    config: 'project:\n  backend: setuptools\nwindows:\n  build-on: linux\n',
+    expected: 'native-matrix.yml:4: windows.build-on: Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools; use build-on: windows, or a maturin project',
+  },
+  {
     name: 'abi3 as a string',
     config: 'matrix:\n  abi3: "yes"\n',
     expected: 'native-matrix.yml:2: matrix.abi3: the string "yes" is not allowed; use auto, true or false',

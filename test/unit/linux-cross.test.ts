@@ -245,6 +245,12 @@ describe('the interpreter the tool environment is made with', () => {
     expect((await chooseToolHost([py('3.9', '3.9.18'), py('3.13t', '3.13.1')], [], search)).version).toBe('3.13t');
   });
 
+  it('passes over an interpreter whose venv cannot bootstrap pip (no ensurepip, as the embedded python-build-standalone)', async () => {
+    const runner = new FakeRunner(({ file, args }) => (file === '/py/3.14' && args.join(' ').includes('ensurepip') ? { exitCode: 1, stderr: "ModuleNotFoundError: No module named 'ensurepip'" } : {}));
+    expect((await chooseToolHost([py('3.13', '3.13.1'), py('3.14', '3.14.6')], [], { runner, env: {} })).version).toBe('3.13');
+    expect(runner.commands.map((c) => c.file)).toEqual(['/py/3.14', '/py/3.13']);
+  });
+
   it('is found on the machine for a cell of older Pythons, or the error says what to install', async () => {
     const pyenv = mkdtempSync(path.join(tmpdir(), 'nm-pyenv-'));
     mkdirSync(path.join(pyenv, 'versions/3.12.4/bin'), { recursive: true });

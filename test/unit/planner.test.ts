@@ -3,7 +3,9 @@ import { loadCatalog, parseCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { UserError, type Problem } from '../../src/errors.js';
+import { parseCell } from '../../src/plan/cell.js';
 import { planMatrix, type Narrowing } from '../../src/plan/planner.js';
+import { estimateMinutes } from '../../src/plan/render.js';
 import type { ProjectFacts } from '../../src/project/detect.js';
 
 const catalog = loadCatalog();
@@ -166,5 +168,35 @@ describe('planner', () => {
     const all = ids(`matrix:\n  platforms: [${[...catalog.platforms.keys()].join(', ')}]\n  python: [${[...catalog.pythons.keys()].map((v) => `"${v}"`).join(', ')}]\n  split: python\n`, NOT_ABI3);
     expect(new Set(all).size).toBe(all.length);
     expect(all).toHaveLength(catalog.platforms.size * catalog.pythons.size);
+  });
+});
+
+describe('windows.build-on', () => {
+  const WINDOWS = 'matrix:\n  platforms: [linux-x86_64, windows-x86_64]\n  python: ["3.12", "3.13"]\n';
+
+  it('builds windows-x86_64 on its Windows runner by default, billed at the Windows rate', () => {
+    const { cells } = plan(WINDOWS);
+    const windows = cells.find((c) => c.platform === 'windows-x86_64')!;
+    expect(windows).toMatchObject({ runner: 'windows-2025', os: 'windows', target: 'x86_64-pc-windows-gnu' });
+    expect(windows).not.toHaveProperty('verify');
+    // windows-x86_64: 10 build + 2 × 1 smoke minutes, ×2; linux-x86_64: 6 + 2, ×1.
+    expect(estimateMinutes(cells, catalog)).toEqual({ minutes: 12 + 8, billed: 24 + 8 });
+  });
+
+  it('with linux, cross-builds on the ubuntu runner and imports on the Windows runner: the estimate follows', () => {
+    const { cells } = plan(`${WINDOWS}windows:\n  build-on: linux\n`);
+    const windows = cells.find((c) => c.platform === 'windows-x86_64')!;
+    expect(windows).toMatchObject({ id: 'windows-x86_64-abi3', runner: 'ubuntu-24.04', verify: 'windows-2025', os: 'windows', target: 'x86_64-pc-windows-gnu' });
+    expect(cells.find((c) => c.platform === 'linux-x86_64')).not.toHaveProperty('verify');
+    // The cell's 12 minutes at the Linux rate, plus its 2 import minutes on Windows at ×2.
+    expect(estimateMinutes(cells, catalog)).toEqual({ minutes: 12 + 2 + 8, billed: 12 + 4 + 8 });
+    // The cell goes through the workflow and back unchanged.
+    expect(parseCell(JSON.stringify(windows), 'cell')).toEqual(windows);
+  });
+
+  it('leaves windows-arm64 on its own runner (no cross toolchain for it)', () => {
+    const { cells } = plan('matrix:\n  platforms: [windows-arm64]\n  python: ["3.13"]\nwindows:\n  build-on: linux\n');
+    expect(cells[0]).toMatchObject({ runner: 'windows-11-arm' });
+    expect(cells[0]).not.toHaveProperty('verify');
   });
 });

@@ -7,6 +7,7 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { CellContext, Host } from '../../src/platforms/types.js';
 import { delvewheelArgs, msys2Env, msys2Packages, parsePeImports, windows } from '../../src/platforms/windows.js';
+import { wineInterpreters, wineLauncher, windowsPathOf } from '../../src/platforms/wine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
 const catalog = loadCatalog();
@@ -82,6 +83,20 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       '--wheel-dir', 'C:\\out',
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);
+    // Cross-built on Linux: the PE walk's directories, in the host's path-list syntax.
+    expect(delvewheelArgs(platform, '/w/demo.whl', '/out', ['/gmp/bin', '/usr/x86_64-w64-mingw32/lib'], 'linux')).toEqual([
+      '-m', 'delvewheel', 'repair', '--add-path', '/gmp/bin:/usr/x86_64-w64-mingw32/lib', '--no-diagnostic', '--wheel-dir', '/out', '/w/demo.whl',
+    ]);
+  });
+
+  it('runs Windows CPython under wine with its own prefix, and tells maturin the version by name', async () => {
+    expect(wineLauncher('/p', { PYTHONPATH: 'Z:\\c' })).toEqual(['env', 'WINEPREFIX=/p', 'WINEDEBUG=-all', 'WINEDLLOVERRIDES=mscoree,mshtml=', 'WINEPATH=', 'PYTHONPATH=Z:\\c', 'wine']);
+    expect(windowsPathOf('/tmp/a/b')).toBe('Z:\\tmp\\a\\b');
+    // No Windows CPython here: every version is still built for (maturin knows Windows CPython), and none is smoke-tested.
+    const runner = new FakeRunner();
+    const interpreters = await wineInterpreters({ ...context('{}\n', runner, { os: 'linux', arch: 'x86_64' }), env: {} }, 'x86_64-w64-mingw32', ['3.12', '3.13']);
+    expect(interpreters.map((i) => [i.version, i.foreign?.buildAs, Boolean(i.untested)])).toEqual([['3.12', 'python3.12', true], ['3.13', 'python3.13', true]]);
+    expect(runner.commands).toEqual([]);
   });
 
   it('smoke-tests in venvs with Scripts\\python.exe, and runs programs natively', () => {
@@ -94,9 +109,12 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
 describe('windows-x86_64 from a Linux host', () => {
   const linux: Host = { os: 'linux', arch: 'x86_64' };
 
-  it('cross-builds binaries but not wheels, and says where wheels are built', () => {
+  it('cross-builds binaries and maturin wheels on x86_64 Linux, and says where the rest is built', () => {
     expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'cargo' }, linux)).toBeUndefined();
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBe('windows-x86_64 wheels are built on Windows (this host runs linux); on GitHub the cell runs on windows-2025');
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBeUndefined();
+    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, { os: 'linux', arch: 'aarch64' })).toBe(
+      'windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64',
+    );
     expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, WINDOWS_HOST)).toBeUndefined();
     expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
   });

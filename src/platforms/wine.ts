@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cachedDirectory, cacheKey } from '../stages/cache.js';
+import { probe, type Interpreter } from '../stages/interpreters.js';
+import { UserError } from '../errors.js';
+import type { CellContext } from './types.js';
+import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
+import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
+
+// Running Windows programs on a Linux host under wine: the smoke tests of
+// Windows wheels and binaries cross-built there, and the test programs that
+// build scripts compile and run (gmp-mpfr-sys's use-system-libs check).
+
+// wine 8 has no bcryptprimitives.dll, which Rust's standard library (1.78+)
+// and Go's runtime import; real Windows has it. See the stand-in's source.
+
+/** Variables of every wine run: its own prefix, no noise, no Mono/Gecko installer prompts, nothing extra on the DLL path. */
+export function wineEnv(prefix: string): Record<string, string> {
+  return { WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEPATH: '' };
+}
+
+/** The command prefix that runs a Windows program here in `prefix` with `extra` variables, whatever environment the caller passes. */
+export function wineLauncher(prefix: string, extra: Readonly<Record<string, string>> = {}): string[] {
+  return ['env', ...Object.entries({ ...wineEnv(prefix), ...extra }).map(([name, value]) => `${name}=${value}`), 'wine'];
+}
+
+/**
+ * Two functions of Windows that wine 8 lacks and CPython's tools call: venv
+ * copies with CopyFile2 (shutil falls back to a plain copy without it), and
+ * pip's platform queries reach WMI (_wmi; platform falls back without it).
+ * Loaded through PYTHONPATH for making the environment and installing into
+ * it; the import itself runs isolated (-I), without it.
+ */
+const WINE_PYTHON_COMPAT = `import sys
+import _winapi
+
+if hasattr(_winapi, "CopyFile2"):
+    del _winapi.CopyFile2
+sys.modules["_wmi"] = None
+`;
+
+/** A Unix path as a Windows program under wine sees it (drive Z: is the root). */
+export const windowsPathOf = (unixPath: string) => `Z:${path.resolve(unixPath).replaceAll('/', '\\')}`;
+
+/** Builds the bcryptprimitives.dll stand-in (for wine prefixes only) with MinGW's gcc, cached. */
+async function bcryptprimitivesShim(context: CellContext, triple: string): Promise<string> {
+  const compiler = `${triple}-gcc`;
+  const key = cacheKey({ source: BCRYPTPRIMITIVES_SHIM_C, def: BCRYPTPRIMITIVES_SHIM_DEF, compiler });
+  const { dir } = await cachedDirectory(path.join(context.cacheDir, 'wine-shim', key), async (dir) => {
+    await writeFile(path.join(dir, 'shim.c'), BCRYPTPRIMITIVES_SHIM_C);
+    await writeFile(path.join(dir, 'shim.def'), BCRYPTPRIMITIVES_SHIM_DEF);
+    await context.runner.run(compiler, ['-O2', '-shared', '-s', '-nostdlib', '-o', 'bcryptprimitives.dll', 'shim.c', 'shim.def', '-ladvapi32', '-lkernel32'], {
+      cwd: dir,
+      purpose: 'building the bcryptprimitives.dll stand-in for wine',
+    });
+  });
+  return path.join(dir, 'bcryptprimitives.dll');
+}
+
+/**
+ * A fresh wine prefix for this cell (made once, in its scratch space): only
+ * wine's own Windows DLLs and the bcryptprimitives.dll stand-in, so a wheel
+ * or program run in it finds nothing else but its own files.
+ */
+export async function ensureWinePrefix(context: CellContext, triple: string): Promise<string> {
+  const prefix = path.join(context.workDir, 'wineprefix');
+  const system32 = path.join(prefix, 'drive_c', 'windows', 'system32');
+  if (existsSync(path.join(system32, 'bcryptprimitives.dll'))) return prefix;
+  const shim = await bcryptprimitivesShim(context, triple);
+  await context.runner.run('wine', ['wineboot', '--init'], { env: wineEnv(prefix), quiet: true, purpose: 'creating a wine prefix' });
+  // wineboot returns before its server has written everything; wait for it.
+  await context.runner.run('wineserver', ['--wait'], { env: wineEnv(prefix), quiet: true, allowFailure: true, purpose: 'waiting for wineserver' });
+  await mkdir(system32, { recursive: true });
+  await copyFile(shim, path.join(system32, 'bcryptprimitives.dll'));
+  return prefix;
+}
+
+/**
+ * The C compiler that build scripts get for a cross build to Windows: MinGW's
+ * gcc, except that a program it links (say `-o check.exe`) is kept as
+ * `check.exe.pe.exe` and `check.exe` becomes a script that runs it under wine.
+ * gmp-mpfr-sys's use-system-libs compiles such a program against the GMP it
+ * is given and runs it to learn GMP's configuration (limb size, version);
+ * run natively, the host's gcc would report the host's GMP, whose `long`
+ * differs from Windows's. Configured through the environment only.
+ */
+const COMPILE_AND_RUN_UNDER_WINE = `#!/bin/sh
+set -eu
+out=
+link=1
+previous=
+for arg in "$@"; do
+  if [ "$previous" = -o ]; then out=$arg; fi
+  case $arg in -c | -S | -E | -shared) link=0 ;; esac
+  previous=$arg
+done
+if [ "$link" = 1 ]; then
+  # A cross gcc ignores LIBRARY_PATH.
+  "$NATIVE_MATRIX_MINGW_GCC" "$@" -L "$NATIVE_MATRIX_MINGW_LIBDIR"
+else
+  "$NATIVE_MATRIX_MINGW_GCC" "$@"
+fi
+if [ "$link" = 1 ] && [ -n "$out" ]; then
+  mv -f -- "$out" "$out.pe.exe"
+  printf '#!/bin/sh\\nexec wine "$0.pe.exe" "$@"\\n' > "$out"
+  chmod +x -- "$out"
+fi
+`;
+
+/**
+ * Variables that let a cross build's build scripts compile and run Windows
+ * test programs: the wrapper above as CC, wine in `prefix`, and `dllDirs` (the
+ * GMP family's DLLs) on wine's DLL path for those runs only; `libDir` (their
+ * import libraries) is searched when linking.
+ */
+export async function compileAndRunEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
+  const prefix = await ensureWinePrefix(context, triple);
+  const wrapper = path.join(context.workDir, 'bin', `${triple}-gcc-wine`);
+  await mkdir(path.dirname(wrapper), { recursive: true });
+  await writeFile(wrapper, COMPILE_AND_RUN_UNDER_WINE);
+  await chmod(wrapper, 0o755);
+  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper, NATIVE_MATRIX_MINGW_GCC: `${triple}-gcc`, NATIVE_MATRIX_MINGW_LIBDIR: libDir };
+}
+
+/** Where the Windows CPythons for wine are found: `<root>/windows-<arch>-<version>/python.exe`. */
+export const WINDOWS_PYTHONS_VARIABLE = 'NATIVE_MATRIX_WINDOWS_PYTHONS';
+
+/**
+ * The cell's Windows CPythons for a build on this Linux host. maturin is told
+ * each version by name (it knows Windows CPython's configuration itself); a
+ * version that this host has a real Windows CPython for (python-build-standalone,
+ * as scripts/install-deps.sh extracts it) runs under wine in the cell's
+ * prefix for the smoke test. The others are built for, reported, and left to
+ * the workflow's import on a Windows runner.
+ */
+export async function wineInterpreters(context: CellContext, triple: string, versions: readonly string[]): Promise<Interpreter[]> {
+  const root = context.env[WINDOWS_PYTHONS_VARIABLE];
+  const { platform } = context;
+  const where = (version: string) => (root ? path.join(root, `windows-${platform.arch}-${version}`, 'python.exe') : undefined);
+  const runnable = (version: string) => !version.endsWith('t') && where(version) !== undefined && existsSync(where(version)!);
+  const missing = versions.filter((version) => !runnable(version));
+  const reason = 'no Windows CPython of this version to run under wine here';
+  if (missing.length > 0) {
+    context.reporter.warning({
+      key: `platform ${platform.id}`,
+      message: `Python ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} built for but not smoke-tested on this machine (${reason})`,
+      fix: `put a Windows CPython at ${WINDOWS_PYTHONS_VARIABLE}/windows-${platform.arch}-<version>/python.exe (scripts/install-deps.sh extracts 3.14 into .cache/python), or let the workflow import the wheels on a Windows runner (windows.build-on: linux does)`,
+    });
+  }
+  const interpreters: Interpreter[] = [];
+  let launcher: string[] | undefined;
+  for (const version of versions) {
+    const buildAs = `python${version}`;
+    if (!runnable(version)) {
+      interpreters.push({ version, executable: buildAs, fullVersion: version, freeThreaded: version.endsWith('t'), untested: reason, foreign: { launcher: [], sysroot: '', buildAs } });
+      continue;
+    }
+    if (!launcher) {
+      const prefix = await ensureWinePrefix(context, triple);
+      const compat = path.join(context.workDir, 'wine-python-compat');
+      await mkdir(compat, { recursive: true });
+      await writeFile(path.join(compat, 'sitecustomize.py'), WINE_PYTHON_COMPAT);
+      launcher = wineLauncher(prefix, { PYTHONPATH: windowsPathOf(compat) });
+    }
+    const executable = where(version)!;
+    const interpreter = await probe(executable, version, context.runner, { launcher, sysroot: path.dirname(executable), buildAs });
+    if (!interpreter) {
+      throw new UserError({ key: `platform ${platform.id}`, message: `the Windows Python ${version} at ${executable} does not run under wine`, fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\`` });
+    }
+    interpreters.push(interpreter);
+  }
+  return interpreters;
+}
