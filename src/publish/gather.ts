@@ -6,6 +6,7 @@ import { UserError, type Problem } from '../errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';
 import { checkManifest } from './manifest-schema.js';
+import { byName } from './order.js';
 
 /** A verified file, ready to publish. */
 export interface ReleaseFile extends ManifestFile {
@@ -135,7 +136,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
     }
   }
   if (problems.length > 0) throw new UserError(problems);
-  files.sort((a, b) => a.name.localeCompare(b.name));
+  files.sort(byName);
   return { manifests: planned.flatMap((c) => (found.has(c.id) ? [found.get(c.id)!.manifest] : [])), files, leftOut };
 }
 
@@ -167,7 +168,7 @@ async function checkFromDir(fromDir: string): Promise<void> {
   if (kind) throw new UserError({ key: '--from', message: `${fromDir} ${kind}`, fix });
 }
 
-/** `sha256sum -c` format: digest, two spaces, file name; sorted by name. */
+/** `sha256sum -c` format: digest, two spaces, file name; sorted by name (code point, not locale). */
 export function checksumsText(files: readonly { name: string; sha256: string }[]): string {
-  return [...files].sort((a, b) => a.name.localeCompare(b.name)).map((f) => `${f.sha256}  ${f.name}\n`).join('');
+  return [...files].sort(byName).map((f) => `${f.sha256}  ${f.name}\n`).join('');
 }

@@ -1,4 +1,5 @@
 import type { Problem } from '../errors.js';
+import { byName } from './order.js';
 import type { ReleaseMarks } from './versions.js';
 
 /** A file the release must hold. */
@@ -145,8 +146,6 @@ export function reconcile({ tag, files, release, replace, draft, marks }: Reconc
   }
   return { operations, refused };
 }
-
-const byName = (a: IntendedFile, b: IntendedFile) => a.name.localeCompare(b.name);
 
 /** One line per operation, as the dry run prints them. */
 export function describeOperation(operation: Operation, tag: string): string {
