@@ -107,6 +107,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
         throw asUserError(error, tag);
       }),
   );
+  release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
   else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced, ${release.removed.length} removed; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
   return { files: files.length, published: files, ...(await writeLocalFiles()), release };

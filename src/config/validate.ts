@@ -200,6 +200,10 @@ function checkCombinations(raw: RawConfig, report: Report): void {
       report(['gmp', 'tarballs', library], `gives a tarball for ${library}, which gmp.libraries does not ask for`, `add ${library} to gmp.libraries or remove this tarball`);
     }
   }
+  // GitHub refuses to mark a pre-release Latest (422), after every upload.
+  if (raw.publish.prerelease === true && raw.publish.latest === true) {
+    report(['publish', 'latest'], 'a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it', 'remove publish.latest, or set publish.prerelease to false or auto');
+  }
   if (project.kind === 'binary') {
     if (project.backend === 'maturin' || project.backend === 'setuptools') {
       report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { UserError, type Problem } from '../errors.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
@@ -48,6 +48,8 @@ export interface ReleaseReport {
   readonly planned: readonly string[];
   readonly published: boolean;
   readonly prerelease: boolean;
+  /** What the run did otherwise than the config asked (a pre-release is never Latest). */
+  readonly warnings: readonly Problem[];
 }
 
 export interface Release {
@@ -126,7 +128,7 @@ export class ReleasePublisher {
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
-    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], planned, published: false, prerelease: marks.prerelease };
+    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [] };
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));

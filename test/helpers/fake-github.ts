@@ -211,6 +211,7 @@ export class FakeGitHub {
     }
     if (request.method === 'POST' && match(/^\/releases$/)) {
       const input = JSON.parse(body.toString() || '{}') as { tag_name: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
+      if (input.make_latest === 'true' && (input.draft || input.prerelease)) return send(422, undefined, NOT_LATEST);
       if (!input.draft && this.releases.some((r) => r.tag_name === input.tag_name && !r.draft)) {
         return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       }
@@ -228,6 +229,7 @@ export class FakeGitHub {
       if (!release) return send(404, undefined, { message: 'Not Found' });
       if (request.method === 'PATCH') {
         const input = JSON.parse(body.toString() || '{}') as { draft?: boolean; prerelease?: boolean; make_latest?: string };
+        if (input.make_latest === 'true' && ((input.draft ?? release.draft) || (input.prerelease ?? release.prerelease))) return send(422, undefined, NOT_LATEST);
         if (input.prerelease !== undefined) release.prerelease = input.prerelease;
         if (input.draft === false && release.draft) this.publishRelease(release, input.make_latest, now);
         else if (!release.draft && input.make_latest === 'true' && !release.prerelease) this.latestId = release.id;
@@ -295,6 +297,8 @@ export class FakeGitHub {
   }
 }
 
+/** GitHub's answer to `make_latest: true` on a draft or a pre-release. */
+const NOT_LATEST = { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'custom', field: 'make_latest', message: 'Latest release cannot be draft or prerelease' }] };
 const IMMUTABLE = { message: 'Cannot modify an immutable release', errors: [{ resource: 'Release', code: 'custom', message: 'immutable release' }] };
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

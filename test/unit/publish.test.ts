@@ -192,6 +192,20 @@ describe('release publisher against a local GitHub', () => {
     expect(server.violations).toEqual([]);
   });
 
+  it('publishes a pre-release with publish.latest: true without Latest (GitHub answers 422 to make_latest on a pre-release), with a warning', async () => {
+    const server = await fake();
+    server.seed('v1.0.0');
+    const report = await publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0rc1', latest: true });
+    expect(report.warnings.map((problem) => problem.key)).toEqual(['publish.latest']);
+    expect(server.view('v2.0.0rc1')[0]).toMatchObject({ draft: false, prerelease: true, latest: false });
+    expect(server.view('v1.0.0')[0]!.latest).toBe(true);
+    // The fake refuses the combination as GitHub does.
+    const [release] = server.releases.filter((r) => r.tag_name === 'v2.0.0rc1');
+    const answer = await fetch(`${server.base}/repos/o/r/releases/${release!.id}`, { method: 'PATCH', body: JSON.stringify({ make_latest: 'true' }) });
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toMatchObject({ errors: [{ message: 'Latest release cannot be draft or prerelease' }] });
+  });
+
   it('refuses any change to an immutable release before a single write, and publishes a new one through its draft', async () => {
     const server = await fake();
     server.immutableReleases = true;
