@@ -97,6 +97,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
         notes: publish.notes,
         draft: publish.draft,
         replace: publish.replace,
+        prune: publish.prune,
         prerelease: publish.prerelease,
         latest: publish.latest,
         targetCommitish: env.GITHUB_SHA,
@@ -109,7 +110,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   );
   release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
-  else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced, ${release.removed.length} removed; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  else reporter.info(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
   return { files: files.length, published: files, ...(await writeLocalFiles()), release };
 }
 

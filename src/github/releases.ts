@@ -23,8 +23,10 @@ export interface ReleaseRequest {
   readonly notes?: string;
   /** Leave the release a draft once complete. */
   readonly draft: boolean;
-  /** publish.replace: may a published asset get other bytes, or be removed? */
+  /** publish.replace: may a published name get other bytes? */
   readonly replace?: boolean;
+  /** publish.prune: may a published release lose assets this run does not produce? */
+  readonly prune?: boolean;
   /** publish.prerelease / publish.latest: `auto` decides from the tag. */
   readonly prerelease?: 'auto' | boolean;
   readonly latest?: 'auto' | boolean;
@@ -44,6 +46,8 @@ export interface ReleaseReport {
   readonly replaced: readonly string[];
   /** Assets deleted: stale ones, temporaries and incomplete uploads. */
   readonly removed: readonly string[];
+  /** Assets of a published release that this run does not produce, kept (publish.prune is off). */
+  readonly retained: readonly string[];
   /** Every operation of the reconciliation, one line each (what a dry run would do). */
   readonly planned: readonly string[];
   readonly published: boolean;
@@ -124,14 +128,15 @@ export class ReleasePublisher {
     let release = findIn(allReleases, tag);
     const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
     const current = release ? await this.describe(owner, repo, release, request.files) : undefined;
-    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, draft: request.draft, marks });
+    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks });
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
-    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [] };
+    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], retained: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [] };
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));
+    const retainedNames = operations.flatMap((operation) => (operation.kind === 'keep' && operation.unproduced ? [operation.name] : []));
     // The staged uploads' asset ids, read once before the first rename.
     let stagedIds: Map<string, number> | undefined;
     for (let index = 0; index < operations.length; ) {
@@ -161,7 +166,10 @@ export class ReleasePublisher {
           break;
         }
         case 'keep':
-          report.skipped.push(operation.name);
+          if (operation.unproduced) {
+            report.retained.push(operation.name);
+            this.log(`Kept ${operation.name}: not produced by this run, and publish.prune is off`);
+          } else report.skipped.push(operation.name);
           break;
         case 'delete':
           await this.deleteAsset(owner, repo, operation.asset.id);
@@ -178,7 +186,7 @@ export class ReleasePublisher {
           break;
         }
         case 'publish': {
-          await this.verify(owner, repo, release!.id, request.files, true);
+          await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
           const { data } = await this.client.rest.repos.updateRelease({
             owner,
             repo,
@@ -195,7 +203,7 @@ export class ReleasePublisher {
     }
     // Checked once more after the last write, unless that was publishing (checked just before).
     const wrote = operations.some((operation) => operation.kind !== 'keep');
-    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true);
+    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
     return { ...report, url: release!.html_url, published: !release!.draft };
   }
 
@@ -299,9 +307,9 @@ export class ReleasePublisher {
 
   /**
    * The release must hold every file once, complete, with the right content
-   * (and, when `exact`, nothing else) before it is published or reported done.
+   * (and, when `exact`, nothing else but the assets `retained`) before it is published or reported done.
    */
-  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean): Promise<void> {
+  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean, retained: readonly string[] = []): Promise<void> {
     const assets = await this.listAssets(owner, repo, releaseId);
     const wrong: string[] = [];
     for (const file of files) {
@@ -309,7 +317,7 @@ export class ReleasePublisher {
       const digestAgrees = !asset?.digest || asset.digest === `sha256:${file.sha256}`;
       if (!asset || more.length > 0 || asset.state !== 'uploaded' || asset.size !== file.size || !digestAgrees) wrong.push(file.name);
     }
-    const names = new Set(files.map((file) => file.name));
+    const names = new Set([...files.map((file) => file.name), ...retained]);
     const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
     if (wrong.length > 0 || extra.length > 0) {
       throw new Error(`the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built; a draft stays a draft, and the next run continues from here`);

@@ -137,16 +137,24 @@ describe('release publisher against a local GitHub', () => {
     expect(server.violations).toEqual([]);
   });
 
-  it('refuses to remove an asset of a published release unless publish.replace, then removes it', async () => {
+  it('keeps an asset of a published release that this run does not produce (an experimental cell failed), even with publish.replace; publish.prune removes it', async () => {
     const server = await fake();
     const list = files(2);
-    server.seed('v1.2.3', { assets: { 'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel', [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
+    const experimental = 'pkg-1.0-cp310-abi3-musllinux_1_2_x86_64.whl';
+    server.seed('v1.2.3', { assets: { [experimental]: 'musl wheel', [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
     const before = JSON.stringify(server.view('v1.2.3'));
-    const refused = (await publisher(server).publish(request(list)).catch((error: unknown) => error)) as UserError;
-    expect(refused.problems.map((p) => `${p.key}: ${p.message}`)).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl: is an asset of the published release v1.2.3 that this run does not produce, and would be removed']);
+    const lines: string[] = [];
+    const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 5, writeSpacingMs: 0 });
+    const kept = await new ReleasePublisher(client, (line) => lines.push(line), 5).publish(request(list, { replace: true }));
+    expect(kept).toMatchObject({ retained: [experimental], removed: [], uploaded: [] });
+    expect(lines).toContain(`Kept ${experimental}: not produced by this run, and publish.prune is off`);
     expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
-    const report = await publisher(server).publish(request(list, { replace: true }));
-    expect(report.removed).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl']);
+    // A file added next to it: the release is checked complete, the kept asset allowed.
+    const added = [...list, files(3, 'added')[2]!];
+    expect(await publisher(server).publish(request(added))).toMatchObject({ retained: [experimental], uploaded: [added[2]!.name] });
+    expectExactly(server, [...added, { name: experimental, sha256: sha256(Buffer.from('musl wheel')), size: 10 }]);
+    const report = await publisher(server).publish(request(list, { prune: true }));
+    expect([...report.removed].sort()).toEqual([added[2]!.name, experimental].sort());
     expectExactly(server, list);
   });
 

@@ -3,7 +3,7 @@ import { describeOperation, reconcile, type CurrentAsset, type ReconcileInput } 
 
 const file = (name: string, sha = name) => ({ name, sha256: sha.padEnd(64, '0'), size: 10 });
 const asset = (id: number, name: string, sha = name, state = 'uploaded'): CurrentAsset => ({ id, name, size: 10, state, sha256: sha.padEnd(64, '0') });
-const base: Omit<ReconcileInput, 'files'> = { tag: 'v1.0.0', replace: false, draft: false, marks: { prerelease: false, latest: 'true' } };
+const base: Omit<ReconcileInput, 'files'> = { tag: 'v1.0.0', replace: false, prune: false, draft: false, marks: { prerelease: false, latest: 'true' } };
 const lines = (input: ReconcileInput) => reconcile(input).operations.map((operation) => describeOperation(operation, input.tag));
 
 describe('reconcile: from the intended files and the release to operations', () => {
@@ -31,15 +31,25 @@ describe('reconcile: from the intended files and the release to operations', () 
     ]);
   });
 
-  it('on a published release: refuses other bytes and removals, naming each file, unless replace; stages new files first', () => {
+  it('on a published release: refuses other bytes, naming each file, unless replace; keeps assets it does not produce unless prune; stages new files first', () => {
     const release = { id: 1, draft: false, immutable: false, assets: [asset(1, 'a.whl'), asset(2, 'b.whl', 'old'), asset(3, 'stale.whl')] };
     const files = [file('a.whl'), file('b.whl'), file('new.whl')];
     const refused = reconcile({ ...base, release, files });
-    expect(refused.refused.map((problem) => problem.key)).toEqual(['b.whl', 'stale.whl']);
+    expect(refused.refused.map((problem) => problem.key)).toEqual(['b.whl']);
     expect(refused.refused[0]!.message).toBe(`differs from the asset of the published release v1.0.0 (sha256 ${'old'.padEnd(64, '0')}, 10 bytes; built: sha256 ${'b.whl'.padEnd(64, '0')}, 10 bytes)`);
     const allowed = reconcile({ ...base, release, files, replace: true });
     expect(allowed.refused).toEqual([]);
     expect(allowed.operations.map((operation) => describeOperation(operation, 'v1.0.0'))).toEqual([
+      'keep a.whl (same sha256)',
+      'keep stale.whl (not produced by this run; `publish.prune: true` removes it)',
+      'upload b.whl as b.whl.native-matrix-replacement (10 bytes)',
+      'upload new.whl as new.whl.native-matrix-replacement (10 bytes)',
+      'delete b.whl (replaced by new content)',
+      'rename b.whl.native-matrix-replacement to b.whl',
+      'rename new.whl.native-matrix-replacement to new.whl',
+    ]);
+    const pruned = reconcile({ ...base, release, files, replace: true, prune: true });
+    expect(pruned.operations.map((operation) => describeOperation(operation, 'v1.0.0'))).toEqual([
       'keep a.whl (same sha256)',
       'upload b.whl as b.whl.native-matrix-replacement (10 bytes)',
       'upload new.whl as new.whl.native-matrix-replacement (10 bytes)',
