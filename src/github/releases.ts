@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UserError, type Problem } from '../errors.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
+import { CHECKSUMS_FILE } from '../publish/gather.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
 
@@ -128,7 +129,8 @@ export class ReleasePublisher {
     let release = findIn(allReleases, tag);
     const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
     const current = release ? await this.describe(owner, repo, release, request.files) : undefined;
-    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks });
+    const checksums = release && !release.draft ? await this.checksumsChange(owner, repo, current!, request.files) : undefined;
+    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks, checksums });
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
@@ -221,8 +223,20 @@ export class ReleasePublisher {
   }
 
   private async assetSha256(owner: string, repo: string, assetId: number): Promise<string> {
+    return createHash('sha256').update(await this.assetContent(owner, repo, assetId)).digest('hex');
+  }
+
+  private async assetContent(owner: string, repo: string, assetId: number): Promise<Buffer> {
     const { data } = await this.client.rest.repos.getReleaseAsset({ owner, repo, asset_id: assetId, headers: { accept: 'application/octet-stream' } });
-    return createHash('sha256').update(Buffer.from(data as unknown as ArrayBuffer)).digest('hex');
+    return Buffer.from(data as unknown as ArrayBuffer);
+  }
+
+  /** The published SHA256SUMS and this run's, when they differ: reconcile lets one that only gains lines replace it. */
+  private async checksumsChange(owner: string, repo: string, release: CurrentRelease, files: readonly FileToPublish[]): Promise<{ name: string; published: string; intended: string } | undefined> {
+    const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+    const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
+    if (!intended || !asset || asset.sha256 === intended.sha256) return undefined;
+    return { name: CHECKSUMS_FILE, published: (await this.assetContent(owner, repo, asset.id)).toString('utf8'), intended: intended.content!.toString('utf8') };
   }
 
   /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */

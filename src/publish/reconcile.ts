@@ -1,5 +1,5 @@
 import type { Problem } from '../errors.js';
-import { byName } from './order.js';
+import { byCodePoint, byName } from './order.js';
 import type { ReleaseMarks } from './versions.js';
 
 /** A file the release must hold. */
@@ -54,6 +54,12 @@ export interface ReconcileInput {
   /** publish.draft: leave the release a draft. */
   readonly draft: boolean;
   readonly marks: ReleaseMarks;
+  /**
+   * The published release's SHA256SUMS and the one of this run, when they
+   * differ: one that keeps every published line (files were only added) may
+   * take its place without `replace`.
+   */
+  readonly checksums?: { readonly name: string; readonly published: string; readonly intended: string };
 }
 
 export interface Reconciliation {
@@ -80,7 +86,7 @@ const holds = (asset: CurrentAsset, file: IntendedFile) => asset.state === 'uplo
  *   hand) are kept unless `prune` is set; an immutable release refuses every
  *   change.
  */
-export function reconcile({ tag, files, release, replace, prune, draft, marks }: ReconcileInput): Reconciliation {
+export function reconcile({ tag, files, release, replace, prune, draft, marks, checksums }: ReconcileInput): Reconciliation {
   if (!release) {
     return {
       operations: [{ kind: 'create-draft', prerelease: marks.prerelease }, ...files.map((file) => ({ kind: 'upload' as const, file, as: file.name })), ...(draft ? [] : [{ kind: 'publish' as const, marks }])],
@@ -121,6 +127,15 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks }:
   if (!replace) {
     for (const file of [...changed].sort(byName)) {
       const asset = current.get(file.name)!;
+      if (checksums && file.name === checksums.name) {
+        const kept = new Set(checksums.intended.split('\n'));
+        if (checksums.published.split('\n').some((line) => !kept.has(line))) {
+          const growth = checksumsChange(checksums.published, checksums.intended);
+          const causes = [growth.changed.length ? `other sha256 for ${growth.changed.join(', ')}` : '', growth.dropped.length ? `no line for ${growth.dropped.join(', ')}` : '', growth.added.length ? `new lines for ${growth.added.join(', ')}` : ''].filter(Boolean);
+          refused.push({ key: file.name, message: `would change lines of the published release ${tag}'s ${file.name}: ${causes.join('; ') || 'its lines differ'}`, fix: `${fix}; files may be added to a published release, but a published ${file.name} only gains lines` });
+        }
+        continue;
+      }
       refused.push({ key: file.name, message: `differs from the asset of the published release ${tag} (${asset.sha256 ? `sha256 ${asset.sha256}` : 'content unknown'}, ${asset.size} bytes; built: sha256 ${file.sha256}, ${file.size} bytes)`, fix });
     }
   }
@@ -150,6 +165,19 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks }:
     };
   }
   return { operations, refused };
+}
+
+/** How a SHA256SUMS (`<sha256>  <name>` lines) changes: the files added, the files with another sha256, the files dropped. */
+function checksumsChange(published: string, intended: string): { added: string[]; changed: string[]; dropped: string[] } {
+  // `<sha256>  <name>`, or `<sha256> *<name>` (binary mode); a line of another form counts as a name of its own.
+  const read = (text: string) => new Map(text.split('\n').filter(Boolean).map((line) => (/^[0-9a-f]{64} [ *]./.test(line) ? [line.slice(66), line.slice(0, 64)] : [line, '']) as [string, string]));
+  const [before, after] = [read(published), read(intended)];
+  const names = (map: Map<string, string>, keep: (name: string, sha256: string) => boolean) => [...map].filter(([name, sha256]) => keep(name, sha256)).map(([name]) => name).sort(byCodePoint);
+  return {
+    added: names(after, (name) => !before.has(name)),
+    changed: names(before, (name, sha256) => after.has(name) && after.get(name) !== sha256),
+    dropped: names(before, (name) => !after.has(name)),
+  };
 }
 
 /** One line per operation, as the dry run prints them. */

@@ -158,6 +158,27 @@ describe('release publisher against a local GitHub', () => {
     expectExactly(server, list);
   });
 
+  it('adds files to a published release whose SHA256SUMS only gains lines; refuses one that would change a line, naming the file', async () => {
+    const server = await fake();
+    const sums = (list: FileToPublish[]): FileToPublish[] => {
+      const content = Buffer.from(list.map((f) => `${f.sha256}  ${f.name}\n`).join(''));
+      return [...list, { name: 'SHA256SUMS', content, sha256: sha256(content), size: content.length }];
+    };
+    const list = files(3);
+    await publisher(server).publish(request(sums(list.slice(0, 2))));
+    const report = await publisher(server).publish(request(sums(list)));
+    expect(report).toMatchObject({ uploaded: expect.arrayContaining(['SHA256SUMS', list[2]!.name]), replaced: ['SHA256SUMS'] });
+    expectExactly(server, sums(list));
+    // A rebuilt file changes its line: refused, naming it, before any write.
+    const writes = server.log.filter((line) => !line.startsWith('GET')).length;
+    const rebuilt = [list[0]!, list[1]!, { ...files(3, 'rebuilt')[2]!, name: list[2]!.name }];
+    const refused = (await publisher(server).publish(request(sums(rebuilt))).catch((error: unknown) => error)) as UserError;
+    expect(refused.problems.map((problem) => problem.key)).toEqual(['SHA256SUMS', list[2]!.name]);
+    expect(refused.problems[0]!.message).toBe(`would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${list[2]!.name}`);
+    expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
+    expectExactly(server, sums(list));
+  });
+
   it('fills a published release made by hand through temporary names: no file appears under its name before all are uploaded', async () => {
     const server = await fake();
     server.seed('v1.2.3');
