@@ -100,7 +100,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
         prune: publish.prune,
         prerelease: publish.prerelease,
         latest: publish.latest,
-        targetCommitish: env.GITHUB_SHA,
+        commit: env.GITHUB_SHA || undefined,
         files,
         dryRun: options.dryRun,
       })

@@ -31,7 +31,12 @@ export interface ReleaseRequest {
   /** publish.prerelease / publish.latest: `auto` decides from the tag. */
   readonly prerelease?: 'auto' | boolean;
   readonly latest?: 'auto' | boolean;
-  readonly targetCommitish?: string;
+  /**
+   * The commit the files were built from (GITHUB_SHA in a workflow): the tag
+   * must point at it, and a missing tag is made at it when the release is
+   * published. Without it (a terminal), the tag must exist already.
+   */
+  readonly commit?: string;
   readonly files: readonly FileToPublish[];
   /** Uploads in flight at once. */
   readonly concurrency?: number;
@@ -125,6 +130,8 @@ export class ReleasePublisher {
 
   async publish(request: ReleaseRequest, settledOnOtherDraft = false): Promise<ReleaseReport> {
     const { owner, repo, tag } = request;
+    // Before any write: the release must be of the commit that was built.
+    await this.checkTag(owner, repo, tag, request.commit);
     const allReleases = await this.allReleases(owner, repo);
     let release = findIn(allReleases, tag);
     const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
@@ -209,6 +216,43 @@ export class ReleasePublisher {
     return { ...report, url: release!.html_url, published: !release!.draft };
   }
 
+  /** Refuses a tag that points at another commit than the one built, or (without a known commit) a tag that does not exist. */
+  private async checkTag(owner: string, repo: string, tag: string, commit: string | undefined): Promise<void> {
+    const tagged = await this.tagCommit(owner, repo, tag);
+    if (tagged && commit && tagged !== commit) {
+      throw new UserError({ key: `tag ${tag}`, message: `points at commit ${tagged}, but the files were built from commit ${commit}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' });
+    }
+    if (!tagged && !commit) {
+      throw new UserError({
+        key: `tag ${tag}`,
+        message: `does not exist in ${owner}/${repo}`,
+        fix: `push it first (git tag ${tag} <commit> && git push origin ${tag}); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)`,
+      });
+    }
+    if (tagged && !commit) this.log(`Tag ${tag} points at commit ${tagged}: the release is of that commit; publish the files built from it`);
+  }
+
+  /** The commit a tag points at, an annotated tag peeled; undefined when there is no such tag. */
+  async tagCommit(owner: string, repo: string, tag: string): Promise<string | undefined> {
+    let object: { type: string; sha: string };
+    try {
+      // Slashes of the tag stay slashes: `pkg/v1.0.0` is tags/pkg/v1.0.0.
+      const { data } = await this.client.request('GET /repos/{owner}/{repo}/git/ref/tags/{+tag}', { owner, repo, tag: tag.split('/').map(encodeURIComponent).join('/') });
+      object = (data as { object: { type: string; sha: string } }).object;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+    // An annotated tag points at a tag object, which may point at another tag.
+    for (let depth = 0; object.type === 'tag' && depth < 10; depth++) {
+      object = (await this.client.rest.git.getTag({ owner, repo, tag_sha: object.sha })).data.object;
+    }
+    if (object.type !== 'commit') {
+      throw new UserError({ key: `tag ${tag}`, message: `points at a ${object.type} (${object.sha}), not at a commit`, fix: 'tag the commit that was built' });
+    }
+    return object.sha;
+  }
+
   /** The release's assets, with their content's sha256 where GitHub gives it or it can be read back. */
   private async describe(owner: string, repo: string, release: Release, files: readonly FileToPublish[]): Promise<CurrentRelease> {
     const assets: CurrentAsset[] = [];
@@ -255,7 +299,7 @@ export class ReleasePublisher {
       draft: true,
       prerelease,
       ...(request.notes !== undefined ? { body: request.notes } : { generate_release_notes: true }),
-      ...(request.targetCommitish ? { target_commitish: request.targetCommitish } : {}),
+      ...(request.commit ? { target_commitish: request.commit } : {}),
     });
     const created = data as Release;
     this.log(`Created draft release ${tag} (id ${created.id})`);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
 import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
-import { FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
+import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 
 const servers: FakeGitHub[] = [];
 afterEach(async () => {
@@ -33,7 +33,7 @@ function publisher(server: FakeGitHub, timeoutMs = 2000) {
   return new ReleasePublisher(client, () => {}, 5);
 }
 
-const request = (list: FileToPublish[], extra = {}) => ({ owner: 'o', repo: 'r', tag: 'v1.2.3', draft: false, files: list, ...extra });
+const request = (list: FileToPublish[], extra = {}) => ({ owner: 'o', repo: 'r', tag: 'v1.2.3', draft: false, files: list, commit: BUILT_COMMIT, ...extra });
 const expectExactly = (server: FakeGitHub, list: FileToPublish[]) => {
   const [release, ...others] = server.view('v1.2.3');
   expect(others).toEqual([]);
@@ -177,6 +177,43 @@ describe('release publisher against a local GitHub', () => {
     expect(refused.problems[0]!.message).toBe(`would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${list[2]!.name}`);
     expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
     expectExactly(server, sums(list));
+  });
+
+  it('publishes only the commit that was built: the tag (annotated ones peeled) must point at it; a missing tag is made at it, or refused without one', async () => {
+    const server = await fake();
+    const other = 'e'.repeat(40);
+    const writes = () => server.log.filter((line) => !line.startsWith('GET')).length;
+    const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error as UserError).problems);
+
+    server.tag('v1.2.3', other);
+    expect(await refusal(publisher(server).publish(request(files(1))))).toEqual([
+      { key: 'tag v1.2.3', message: `points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' },
+    ]);
+    server.tag('v1.2.3', other, { annotated: true });
+    expect((await refusal(publisher(server).publish(request(files(1)))))?.[0]?.message).toBe(`points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`);
+    expect(server.log.some((line) => /^GET \/repos\/o\/r\/git\/tags\/[0-9a-f]{40}$/.test(line))).toBe(true);
+    expect(writes()).toBe(0);
+    expect(server.releases).toEqual([]);
+
+    // Annotated, at the commit built: published.
+    server.tag('v1.2.3', BUILT_COMMIT, { annotated: true });
+    expect((await publisher(server).publish(request(files(1)))).published).toBe(true);
+
+    // From a terminal (no commit known): the tag must exist; its commit is said.
+    expect(await refusal(publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0', commit: undefined }))).toEqual([
+      { key: 'tag v2.0.0', message: 'does not exist in o/r', fix: 'push it first (git tag v2.0.0 <commit> && git push origin v2.0.0); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)' },
+    ]);
+    expect(server.view('v2.0.0')).toEqual([]);
+    server.tag('pkg/v1.0.0', other);
+    const lines: string[] = [];
+    const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 5, writeSpacingMs: 0 });
+    expect((await new ReleasePublisher(client, (line) => lines.push(line), 5).publish({ ...request(files(1)), tag: 'pkg/v1.0.0', commit: undefined })).published).toBe(true);
+    expect(lines).toContain(`Tag pkg/v1.0.0 points at commit ${other}: the release is of that commit; publish the files built from it`);
+
+    // In a workflow, a missing tag is made at the commit built when the release is published.
+    await publisher(server).publish({ ...request(files(1)), tag: 'v3.0.0' });
+    expect(server.tags.get('v3.0.0')).toEqual({ commit: BUILT_COMMIT, tagObject: undefined });
+    expect(server.violations).toEqual([]);
   });
 
   it('fills a published release made by hand through temporary names: no file appears under its name before all are uploaded', async () => {
