@@ -36,11 +36,14 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
   const found = new Map<string, { dir: string; manifest: Manifest }>();
   // Cells whose manifest was refused: already reported, not missing as well.
   const refused = new Set<string>();
+  const plannedIds = new Set(planned.map((c) => c.id));
+  const duplicated = new Set<string>();
   for (const entry of await readdir(fromDir, { withFileTypes: true })) {
     const dir = path.join(fromDir, entry.name);
     const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
-    // Only what lies inside --from is read: a link could point anywhere.
-    if (entry.isSymbolicLink()) {
+    // Only what lies inside --from is read: a link could point anywhere. A link
+    // that is no cell's directory (a convenience link of the user's) is left alone.
+    if (entry.isSymbolicLink() && plannedIds.has(dirName)) {
       refused.add(dirName);
       problems.push({ key: dir, message: 'is a symbolic link', fix: `--from holds the cells' directories themselves; replace the link by the directory it points to` });
       continue;
@@ -76,10 +79,17 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[]): Pr
       problems.push({ key: manifestPath, message: `describes cell ${id}, but lies in ${entry.name}/`, fix: 'keep each cell in the directory its build wrote' });
       continue;
     }
+    if (found.has(id) || duplicated.has(id)) {
+      // Both `<id>/` and `native-matrix-<id>/`: which one was tested cannot be told.
+      if (!duplicated.has(id)) problems.push({ key: `cell ${id}`, message: `is in both ${fromDir}/${id}/ and ${fromDir}/${ARTIFACT_PREFIX}${id}/`, fix: 'keep only the directory of the build to publish' });
+      duplicated.add(id);
+      refused.add(id);
+      found.delete(id);
+      continue;
+    }
     found.set(id, { dir, manifest });
   }
 
-  const plannedIds = new Set(planned.map((c) => c.id));
   for (const cell of planned) {
     const present = found.get(cell.id);
     const missing = !present;
