@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import type { Cell } from '../../src/plan/types.js';
 import { gatherCells } from '../../src/publish/gather.js';
+import { RELEASE_FILE_NAME } from '../../src/publish/manifest-schema.js';
 import { writeCell } from '../helpers/cells.js';
 
 const cells = (...ids: string[]) => ids.map((id) => ({ id, experimental: false }) as unknown as Cell);
@@ -21,6 +22,12 @@ describe('gathering the cells to publish', () => {
     writeCell(elsewhere, 'windows-x86_64-abi3', { 'w.whl': 'w' });
     symlinkSync(path.join(elsewhere, 'windows-x86_64-abi3'), path.join(fromDir, 'native-matrix-windows-x86_64-abi3'));
     expect(await problemsOf(gatherCells(fromDir, cells('linux-x86_64-abi3', 'windows-x86_64-abi3')))).toEqual([`${path.join(fromDir, 'native-matrix-windows-x86_64-abi3')}: is a symbolic link`]);
+  });
+
+  it('takes only file names GitHub keeps as they are', () => {
+    for (const name of ['demo-1.0-cp310-abi3-win_amd64.whl', 'qsym-cli-linux-x86_64.tar.gz', 'a', 'x+y_z-1']) expect(RELEASE_FILE_NAME.test(name), name).toBe(true);
+    // GitHub renames a name ending in '.'; paths, hidden files and newlines never pass.
+    for (const name of ['demo.whl.', 'demo-', 'demo_', '.hidden', '../x', 'a\nb', '']) expect(RELEASE_FILE_NAME.test(name), name).toBe(false);
   });
 
   it('refuses a cell present both as <id>/ and as native-matrix-<id>/', async () => {
