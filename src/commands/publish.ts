@@ -32,8 +32,9 @@ export interface PublishResult {
   readonly files: number;
   /** The files of the release, SHA256SUMS included. */
   readonly published: readonly FileToPublish[];
+  /** Where SHA256SUMS and release-manifest.json were written (never by a dry run). */
   readonly checksumsPath?: string;
-  readonly mergedManifestPath: string;
+  readonly mergedManifestPath?: string;
   readonly release?: ReleaseReport;
 }
 
@@ -54,7 +55,7 @@ function resolveRepository(options: PublishOptions, env: NodeJS.ProcessEnv): { o
  * Checks everything first (tag, repository, token, every cell), then makes
  * the release hold exactly the verified files and SHA256SUMS, and only then
  * writes SHA256SUMS and release-manifest.json into `--from`: a run that
- * fails (or is refused) writes nothing.
+ * fails (or is refused), or a dry run, writes nothing.
  */
 export async function publishCommand(options: PublishOptions, reporter: Reporter): Promise<PublishResult> {
   const env = options.env ?? process.env;
@@ -83,7 +84,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   if (!client) {
     reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, published: files, ...(await writeLocalFiles()) };
+    return { files: files.length, published: files };
   }
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
   const { publish } = plan.config;
@@ -111,7 +112,8 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
   else reporter.info(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
-  return { files: files.length, published: files, ...(await writeLocalFiles()), release };
+  // A dry run writes nothing, next to the files either.
+  return { files: files.length, published: files, ...(options.dryRun ? {} : await writeLocalFiles()), release };
 }
 
 /** GitHub's refusals and failures, said without a stack trace, with what to do. */

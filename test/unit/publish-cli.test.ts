@@ -76,6 +76,10 @@ describe('native-matrix publish', () => {
     expect(run.stderr).toContain('would create draft release v1.2.3');
     expect(run.stderr).toMatch(/would upload SHA256SUMS \(\d+ bytes\)/);
     expect(server.log.filter((line) => !line.startsWith('GET'))).toEqual([]);
+    // Nor in --from, with a token or without.
+    const noToken = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r', '--dry-run'], project, {});
+    expect(noToken.status, noToken.stderr).toBe(0);
+    expect(['SHA256SUMS', 'release-manifest.json'].filter((name) => existsSync(path.join(fromDir, name)))).toEqual([]);
   });
 
   it('refuses a missing cell, a failed smoke test, a duplicate file name and a changed file, all at once, and writes nothing', async () => {
