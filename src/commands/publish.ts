@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { createClient } from '../github/client.js';
+import { createClient, isRequestError } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import type { Narrowing } from '../plan/planner.js';
@@ -116,13 +116,18 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   return { files: files.length, published: files, ...(options.dryRun ? {} : await writeLocalFiles()), release };
 }
 
-/** GitHub's refusals and failures, said without a stack trace, with what to do. */
-function asUserError(error: unknown, tag: string): UserError {
-  if (error instanceof UserError) return error;
-  const status = (error as { status?: number }).status;
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * GitHub's refusals and failures, said without a stack trace, with what to
+ * do. Anything else (a TypeError) is a bug of native-matrix and stays one.
+ */
+export function asUserError(error: unknown, tag: string): unknown {
+  if (error instanceof UserError || !isRequestError(error)) return error;
+  const { status, message } = error;
   if (status === 401 || status === 403 || status === 404) {
     return new UserError({ key: `release ${tag}`, message: `GitHub refused (${status}): ${message}`, fix: 'check the token and the repository; the publish job needs `permissions: contents: write`' });
   }
-  return new UserError({ key: `release ${tag}`, message: `publishing stopped: ${message}`, fix: 'run publish again: it continues from what the release holds' });
+  if (status === 422 && /immutable/i.test(message)) {
+    return new UserError({ key: `release ${tag}`, message: `is immutable (the repository's immutable releases setting): GitHub refused to change it (${message})`, fix: 'publish under a new tag; an immutable release keeps the files it was published with' });
+  }
+  return new UserError({ key: `release ${tag}`, message: `publishing stopped: GitHub answered ${status}: ${message}`, fix: 'run publish again: it continues from what the release holds' });
 }

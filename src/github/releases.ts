@@ -189,7 +189,7 @@ export class ReleasePublisher {
         case 'rename': {
           stagedIds ??= new Map((await this.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
           const staged = stagedIds.get(operation.from);
-          if (staged === undefined) throw new Error(`${operation.from} vanished before it could take its place as ${operation.to}`);
+          if (staged === undefined) throw new UserError({ key: operation.from, message: `vanished from release ${tag} before it could take its place as ${operation.to}`, fix: 'run publish again: it continues from what the release holds' });
           await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
           this.log(`${operation.to} is in place on the published release ${tag}`);
           break;
@@ -334,7 +334,11 @@ export class ReleasePublisher {
 
   /** Uploads one file to the release, reconciling with what a failed attempt left before trying again. */
   async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
-    const body = file.content ?? (await readFile(file.path!));
+    const body =
+      file.content ??
+      (await readFile(file.path!).catch((error: unknown) => {
+        throw new UserError({ key: file.path!, message: `cannot be read after it was checked (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'leave the directory alone while publishing, and run publish again' });
+      }));
     // The bytes sent are the bytes checked: a file changed since it was gathered is not published.
     if (createHash('sha256').update(body).digest('hex') !== file.sha256) {
       throw new UserError({ key: file.path ?? file.name, message: 'changed after it was checked', fix: 'leave the directory alone while publishing, and run publish again' });
@@ -378,7 +382,7 @@ export class ReleasePublisher {
     const names = new Set([...files.map((file) => file.name), ...retained]);
     const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
     if (wrong.length > 0 || extra.length > 0) {
-      throw new Error(`the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built; a draft stays a draft, and the next run continues from here`);
+      throw new UserError({ message: `the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built`, fix: 'a draft stays a draft, and the next run continues from here' });
     }
   }
 }

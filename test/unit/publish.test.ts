@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
+import { RequestError } from '@octokit/request-error';
+import { asUserError } from '../../src/commands/publish.js';
 import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
 import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
@@ -376,6 +378,20 @@ describe('release publisher against a local GitHub', () => {
     const release = expectExactly(server, list);
     expect(release.draft).toBe(false);
     expect(new Set(reports.map((r) => r.url)).size).toBe(1);
+  });
+
+  it("turns GitHub's errors into messages with a fix, and leaves a bug a bug", () => {
+    const request = { method: 'PATCH' as const, url: 'https://api.example/repos/o/r/releases/assets/1', headers: {} };
+    const said = (error: unknown) => (asUserError(error, 'v1.2.3') as UserError).problems;
+    expect(said(new RequestError('Cannot modify an immutable release', 422, { request }))).toEqual([
+      { key: 'release v1.2.3', message: "is immutable (the repository's immutable releases setting): GitHub refused to change it (Cannot modify an immutable release)", fix: 'publish under a new tag; an immutable release keeps the files it was published with' },
+    ]);
+    expect(said(new RequestError('fetch failed', 500, { request }))).toEqual([{ key: 'release v1.2.3', message: 'publishing stopped: GitHub answered 500: fetch failed', fix: 'run publish again: it continues from what the release holds' }]);
+    expect(said(new RequestError('Bad credentials', 401, { request }))[0]!.message).toBe('GitHub refused (401): Bad credentials');
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
+    expect(asUserError(bug, 'v1.2.3')).toBe(bug);
+    const refused = new UserError({ message: 'x' });
+    expect(asUserError(refused, 'v1.2.3')).toBe(refused);
   });
 
   it('never puts the token in its output', async () => {
