@@ -112,12 +112,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 
 /**
  * Makes the release of a tag hold exactly the files, so that nobody ever
- * sees a half release and any number of runs (or racing jobs) converge on
+ * sees a half release and any number of runs, one after another, converge on
  * one release holding each file once. It reads the release, lets the pure
  * `reconcile` decide the operations (and refuse what must not happen, before
  * any write), and runs them:
  * - a new release is created as a draft, filled, checked, and only then
- *   published; racing creators settle on the oldest draft for the tag;
+ *   published; a draft created meanwhile by another publisher is settled
+ *   on the oldest one for the tag, as far as GitHub's listing already shows
+ *   it (publishing is meant to run in one job, and is only promised there);
  * - uploads that fail transiently are reconciled with what the server
  *   actually holds before they are tried again.
  */
