@@ -7,7 +7,8 @@ import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../git
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
-import { CHECKSUMS_FILE, checksumsText, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
+import { checksumsText } from '../publish/checksums.js';
+import { CHECKSUMS_FILE, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
 import { planCommand } from './plan.js';
 
 export interface PublishOptions {
@@ -73,9 +74,9 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const checksums = plan.config.publish.checksums ? Buffer.from(checksumsText(files)) : undefined;
   if (checksums) files.push({ name: CHECKSUMS_FILE, content: checksums, sha256: createHash('sha256').update(checksums).digest('hex'), size: checksums.length });
   const releaseManifest = `${JSON.stringify({ generator: `native-matrix ${__VERSION__}`, cells: gathered.manifests, files: gathered.files.map(({ path: _, ...file }) => file) }, null, 2)}\n`;
-  const writeLocalFiles = async () => {
-    const checksumsPath = checksums ? path.join(options.fromDir, CHECKSUMS_FILE) : undefined;
-    if (checksumsPath) await writeFile(checksumsPath, checksums!);
+  const writeLocalFiles = async (published: Buffer | undefined = checksums) => {
+    const checksumsPath = published ? path.join(options.fromDir, CHECKSUMS_FILE) : undefined;
+    if (checksumsPath) await writeFile(checksumsPath, published!);
     const mergedManifestPath = path.join(options.fromDir, RELEASE_MANIFEST_FILE);
     await writeFile(mergedManifestPath, releaseManifest);
     return { checksumsPath, mergedManifestPath };
@@ -112,8 +113,11 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
   else reporter.info(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  // The release's SHA256SUMS may also list assets it kept though this run did not build them.
+  const held = release.checksums;
+  const published = held ? files.map((f) => (f.name === CHECKSUMS_FILE ? { name: f.name, content: held, sha256: createHash('sha256').update(held).digest('hex'), size: held.length } : f)) : files;
   // A dry run writes nothing, next to the files either.
-  return { files: files.length, published: files, ...(options.dryRun ? {} : await writeLocalFiles()), release };
+  return { files: published.length, published, ...(options.dryRun ? {} : await writeLocalFiles(held ?? checksums)), release };
 }
 
 /**

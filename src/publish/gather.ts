@@ -177,8 +177,3 @@ async function checkFromDir(fromDir: string): Promise<void> {
   }
   if (kind) throw new UserError({ key: '--from', message: `${fromDir} ${kind}`, fix });
 }
-
-/** `sha256sum -c` format: digest, two spaces, file name; sorted by name (code point, not locale). */
-export function checksumsText(files: readonly { name: string; sha256: string }[]): string {
-  return [...files].sort(byName).map((f) => `${f.sha256}  ${f.name}\n`).join('');
-}

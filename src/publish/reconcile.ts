@@ -1,4 +1,5 @@
 import type { Problem } from '../errors.js';
+import { readChecksums } from './checksums.js';
 import { byCodePoint, byName } from './order.js';
 import type { ReleaseMarks } from './versions.js';
 
@@ -169,9 +170,7 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks, c
 
 /** How a SHA256SUMS (`<sha256>  <name>` lines) changes: the files added, the files with another sha256, the files dropped. */
 function checksumsChange(published: string, intended: string): { added: string[]; changed: string[]; dropped: string[] } {
-  // `<sha256>  <name>`, or `<sha256> *<name>` (binary mode); a line of another form counts as a name of its own.
-  const read = (text: string) => new Map(text.split('\n').filter(Boolean).map((line) => (/^[0-9a-f]{64} [ *]./.test(line) ? [line.slice(66), line.slice(0, 64)] : [line, '']) as [string, string]));
-  const [before, after] = [read(published), read(intended)];
+  const [before, after] = [readChecksums(published), readChecksums(intended)];
   const names = (map: Map<string, string>, keep: (name: string, sha256: string) => boolean) => [...map].filter(([name, sha256]) => keep(name, sha256)).map(([name]) => name).sort(byCodePoint);
   return {
     added: names(after, (name) => !before.has(name)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksumsText } from '../../src/publish/gather.js';
+import { checksumsText } from '../../src/publish/checksums.js';
 import { describeOperation, reconcile } from '../../src/publish/reconcile.js';
 
 // Code-point order; a locale's order differs: ICU puts a before B and _ before -, da_DK puts aa after z.

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
 import { RequestError } from '@octokit/request-error';
 import { asUserError } from '../../src/commands/publish.js';
+import { checksumsText } from '../../src/publish/checksums.js';
 import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
 import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
@@ -215,6 +216,24 @@ describe('release publisher against a local GitHub', () => {
     // In a workflow, a missing tag is made at the commit built when the release is published.
     await publisher(server).publish({ ...request(files(1)), tag: 'v3.0.0' });
     expect(server.tags.get('v3.0.0')).toEqual({ commit: BUILT_COMMIT, tagObject: undefined });
+    expect(server.violations).toEqual([]);
+  });
+
+  it('keeps the SHA256SUMS line of an asset it keeps though this run did not build it', async () => {
+    const server = await fake();
+    const sums = (list: FileToPublish[]): FileToPublish[] => {
+      const content = Buffer.from(checksumsText(list));
+      return [...list, { name: 'SHA256SUMS', content, sha256: sha256(content), size: content.length }];
+    };
+    // The first run built three cells; in the second the experimental one (list[1]) failed, and a file was added.
+    const list = files(4);
+    await publisher(server).publish(request(sums(list.slice(0, 2))));
+    const second = [list[0]!, list[2]!];
+    const report = await publisher(server).publish(request(sums(second)));
+    expect(report.retained).toEqual([list[1]!.name]);
+    const expected = sums(list.slice(0, 3));
+    expect(report.checksums?.toString()).toBe(expected.at(-1)!.content!.toString());
+    expectExactly(server, expected);
     expect(server.violations).toEqual([]);
   });
 
