@@ -93,7 +93,10 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
       const output = path.join(runnerTemp, 'output');
       writeFileSync(output, '');
+      const summary = path.join(runnerTemp, 'summary.md');
+      writeFileSync(summary, '');
       const env = {
+        GITHUB_STEP_SUMMARY: summary,
         PATH: process.env.PATH!,
         ...service.env(),
         GITHUB_ACTIONS: 'true',
@@ -126,6 +129,7 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
       expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
       expect(github.releases[0]!.draft).toBe(false);
+      expect(readFileSync(summary, 'utf8')).toContain('3 added, 0 replaced, 0 already there, 0 removed.');
       // The tag did not exist: publishing made it at the commit built.
       expect(github.tags.get('v1.2.3')?.commit).toBe(BUILT_COMMIT);
       const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
