@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UserError, type Problem } from '../errors.js';
 import { checksumsText, readChecksums } from '../publish/checksums.js';
-import { describeOperation, reconcile, TEMPORARY_SUFFIX, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
+import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
 import { CHECKSUMS_FILE } from '../publish/gather.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
@@ -141,19 +141,19 @@ export class ReleasePublisher {
     let release = findIn(allReleases, tag);
     const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
     const current = release ? await this.describe(owner, repo, release, request.files) : undefined;
-    let checksumsCarried: Buffer | undefined;
-    if (release && !release.draft && !request.prune) {
-      // Assets kept on a published release (not built this time) keep their SHA256SUMS lines.
-      const carried = await this.carryChecksums(owner, repo, current!, request.files);
-      if (carried) request = { ...request, files: carried.files };
-      checksumsCarried = carried?.content;
+    const publishedSums = release && !release.draft ? await this.publishedChecksums(owner, repo, current!, request.files) : undefined;
+    // Assets kept on a published release (not built this time) keep their SHA256SUMS lines.
+    const carried = publishedSums !== undefined && !request.prune ? carryChecksums(current!, request.files, publishedSums) : undefined;
+    if (carried) {
+      request = { ...request, files: carried.files };
+      this.log(`${CHECKSUMS_FILE} keeps the lines of ${carried.names.join(', ')}: kept on the release, not built this time`);
     }
-    const checksums = release && !release.draft ? await this.checksumsChange(owner, repo, current!, request.files) : undefined;
+    const checksums = publishedSums !== undefined ? checksumsChange(current!, request.files, publishedSums) : undefined;
     const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks, checksums });
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
-    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], retained: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [], checksums: checksumsCarried };
+    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], retained: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [], checksums: carried?.content };
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));
@@ -287,34 +287,13 @@ export class ReleasePublisher {
     return Buffer.from(data as unknown as ArrayBuffer);
   }
 
-  /**
-   * This run's files with a SHA256SUMS that also lists the assets a
-   * published release keeps though this run did not build them (an
-   * experimental cell that failed this time): their lines are carried over
-   * from the published SHA256SUMS when GitHub's digest agrees with them.
-   * Undefined when there is nothing to carry.
-   */
-  private async carryChecksums(owner: string, repo: string, release: CurrentRelease, files: readonly FileToPublish[]): Promise<{ files: FileToPublish[]; content: Buffer } | undefined> {
-    const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
-    const names = new Set(files.map((file) => file.name));
-    const kept = release.assets.filter((asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && !asset.name.endsWith(TEMPORARY_SUFFIX));
-    const published = release.assets.find((asset) => asset.name === CHECKSUMS_FILE && asset.state === 'uploaded');
-    if (!intended || !published || kept.length === 0) return undefined;
-    const lines = readChecksums((await this.assetContent(owner, repo, published.id)).toString('utf8'));
-    const carried = kept.filter((asset) => asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256).map((asset) => ({ name: asset.name, sha256: asset.sha256! }));
-    if (carried.length === 0) return undefined;
-    const content = Buffer.from(checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried)));
-    this.log(`${CHECKSUMS_FILE} keeps the lines of ${carried.map((asset) => asset.name).join(', ')}: kept on the release, not built this time`);
-    const checksums = { name: CHECKSUMS_FILE, content, sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
-    return { files: files.map((file) => (file.name === CHECKSUMS_FILE ? checksums : file)), content };
-  }
-
-  /** The published SHA256SUMS and this run's, when they differ: reconcile lets one that only gains lines replace it. */
-  private async checksumsChange(owner: string, repo: string, release: CurrentRelease, files: readonly FileToPublish[]): Promise<{ name: string; published: string; intended: string } | undefined> {
+  /** The text of the release's SHA256SUMS, when this run writes one and it may change (read only then). */
+  private async publishedChecksums(owner: string, repo: string, release: CurrentRelease, files: readonly FileToPublish[]): Promise<string | undefined> {
     const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
     const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
-    if (!intended || !asset || asset.sha256 === intended.sha256) return undefined;
-    return { name: CHECKSUMS_FILE, published: (await this.assetContent(owner, repo, asset.id)).toString('utf8'), intended: intended.content!.toString('utf8') };
+    const names = new Set(files.map((file) => file.name));
+    const mayChange = asset?.sha256 !== intended?.sha256 || release.assets.some((other) => !names.has(other.name));
+    return intended && asset && mayChange ? (await this.assetContent(owner, repo, asset.id)).toString('utf8') : undefined;
   }
 
   /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */
@@ -425,4 +404,30 @@ export class ReleasePublisher {
 function findIn(releases: readonly Release[], tag: string): Release | undefined {
   const ofTag = releases.filter((release) => release.tag_name === tag).sort((a, b) => a.id - b.id);
   return ofTag.find((release) => !release.draft) ?? ofTag[0];
+}
+
+/**
+ * This run's files with a SHA256SUMS that also lists the assets a published
+ * release keeps though this run did not build them (an experimental cell that
+ * failed this time): their lines are carried over from the published
+ * SHA256SUMS when GitHub's digest agrees with them. Undefined when there is
+ * nothing to carry.
+ */
+function carryChecksums(release: CurrentRelease, files: readonly FileToPublish[], published: string): { files: FileToPublish[]; content: Buffer; names: string[] } | undefined {
+  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+  const names = new Set(files.map((file) => file.name));
+  const lines = readChecksums(published);
+  const carried = release.assets.filter((asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256);
+  if (!intended || carried.length === 0) return undefined;
+  const content = Buffer.from(checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried.map((asset) => ({ name: asset.name, sha256: asset.sha256! })))));
+  const checksums = { name: CHECKSUMS_FILE, content, sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
+  return { files: files.map((file) => (file.name === CHECKSUMS_FILE ? checksums : file)), content, names: carried.map((asset) => asset.name) };
+}
+
+/** The published SHA256SUMS and this run's, when they differ: reconcile lets one that only gains lines replace it. */
+function checksumsChange(release: CurrentRelease, files: readonly FileToPublish[], published: string): { name: string; published: string; intended: string } | undefined {
+  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+  const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
+  if (!intended || !asset || asset.sha256 === intended.sha256) return undefined;
+  return { name: CHECKSUMS_FILE, published, intended: intended.content!.toString('utf8') };
 }
