@@ -39,7 +39,7 @@ async function publish(list: FileToPublish[], fault?: () => Fault | undefined) {
   try {
     const client = createClient({ token: 't', baseUrl: server.base, retryBaseMs: 10, writeSpacingMs: 0, timeoutMs: 5000 });
     const started = performance.now();
-    await new ReleasePublisher(client, () => {}, 10).publish({ owner: 'o', repo: 'r', tag: 'v1.0.0', draft: false, files: list, concurrency: 4 });
+    await new ReleasePublisher(client, () => {}, 10).publish({ owner: 'o', repo: 'r', tag: 'v1.0.0', draft: false, files: list, concurrency: 4, commit: 'b'.repeat(40) });
     const seconds = (performance.now() - started) / 1000;
     const [release] = server.view('v1.0.0');
     expect(server.view('v1.0.0')).toHaveLength(1);

@@ -102,10 +102,10 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
   }
   if (result.release?.url) core.setOutput('release-url', result.release.url);
   if (process.env.GITHUB_STEP_SUMMARY && result.release) {
-    const { uploaded, skipped, replaced, removed, planned } = result.release;
+    const { uploaded, skipped, replaced, removed, retained, planned } = result.release;
     const lines = inputs.dryRun
       ? ['## native-matrix publish (dry run)', '', ...planned.map((line) => `- would ${line}`)]
-      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length} uploaded, ${skipped.length} already there, ${replaced.length} replaced, ${removed.length} removed.`];
+      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length - replaced.length} added, ${replaced.length} replaced, ${skipped.length} already there, ${removed.length} removed${retained.length ? `, ${retained.length} kept though not built this time (${retained.join(', ')})` : ''}.`];
     await core.summary.addRaw(`${lines.join('\n')}\n`).write();
   }
 }

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { createClient } from '../github/client.js';
+import { createClient, isRequestError } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
-import { CHECKSUMS_FILE, checksumsText, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
+import { checksumsText } from '../publish/checksums.js';
+import { CHECKSUMS_FILE, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
 import { planCommand } from './plan.js';
 
 export interface PublishOptions {
@@ -35,8 +36,9 @@ export interface PublishResult {
   readonly files: number;
   /** The files of the release, SHA256SUMS included. */
   readonly published: readonly FileToPublish[];
+  /** Where SHA256SUMS and release-manifest.json were written (never by a dry run). */
   readonly checksumsPath?: string;
-  readonly mergedManifestPath: string;
+  readonly mergedManifestPath?: string;
   readonly release?: ReleaseReport;
 }
 
@@ -57,7 +59,7 @@ function resolveRepository(options: PublishOptions, env: NodeJS.ProcessEnv): { o
  * Checks everything first (tag, repository, token, every cell), then makes
  * the release hold exactly the verified files and SHA256SUMS, and only then
  * writes SHA256SUMS and release-manifest.json into `--from`: a run that
- * fails (or is refused) writes nothing.
+ * fails (or is refused), or a dry run, writes nothing.
  */
 export async function publishCommand(options: PublishOptions, reporter: Reporter): Promise<PublishResult> {
   const env = options.env ?? process.env;
@@ -77,9 +79,9 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const checksums = plan.config.publish.checksums ? Buffer.from(checksumsText(files)) : undefined;
   if (checksums) files.push({ name: CHECKSUMS_FILE, content: checksums, sha256: createHash('sha256').update(checksums).digest('hex'), size: checksums.length });
   const releaseManifest = `${JSON.stringify({ generator: `native-matrix ${__VERSION__}`, cells: gathered.manifests, files: gathered.files.map(({ path: _, ...file }) => file) }, null, 2)}\n`;
-  const writeLocalFiles = async () => {
-    const checksumsPath = checksums ? path.join(options.fromDir, CHECKSUMS_FILE) : undefined;
-    if (checksumsPath) await writeFile(checksumsPath, checksums!);
+  const writeLocalFiles = async (published: Buffer | undefined = checksums) => {
+    const checksumsPath = published ? path.join(options.fromDir, CHECKSUMS_FILE) : undefined;
+    if (checksumsPath) await writeFile(checksumsPath, published!);
     const mergedManifestPath = path.join(options.fromDir, RELEASE_MANIFEST_FILE);
     await writeFile(mergedManifestPath, releaseManifest);
     return { checksumsPath, mergedManifestPath };
@@ -88,7 +90,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   if (!client) {
     reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, published: files, ...(await writeLocalFiles()) };
+    return { files: files.length, published: files };
   }
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
   const { publish } = plan.config;
@@ -102,9 +104,10 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
         notes: publish.notes,
         draft: publish.draft,
         replace: publish.replace,
+        prune: publish.prune,
         prerelease: publish.prerelease,
         latest: publish.latest,
-        targetCommitish: env.GITHUB_SHA,
+        commit: env.GITHUB_SHA || undefined,
         files,
         dryRun: options.dryRun,
       })
@@ -112,18 +115,28 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
         throw asUserError(error, tag);
       }),
   );
+  release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
-  else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced, ${release.removed.length} removed; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
-  return { files: files.length, published: files, ...(await writeLocalFiles()), release };
+  else reporter.info(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  // The release's SHA256SUMS may also list assets it kept though this run did not build them.
+  const held = release.checksums;
+  const published = held ? files.map((f) => (f.name === CHECKSUMS_FILE ? { name: f.name, content: held, sha256: createHash('sha256').update(held).digest('hex'), size: held.length } : f)) : files;
+  // A dry run writes nothing, next to the files either.
+  return { files: published.length, published, ...(options.dryRun ? {} : await writeLocalFiles(held ?? checksums)), release };
 }
 
-/** GitHub's refusals and failures, said without a stack trace, with what to do. */
-function asUserError(error: unknown, tag: string): UserError {
-  if (error instanceof UserError) return error;
-  const status = (error as { status?: number }).status;
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * GitHub's refusals and failures, said without a stack trace, with what to
+ * do. Anything else (a TypeError) is a bug of native-matrix and stays one.
+ */
+export function asUserError(error: unknown, tag: string): unknown {
+  if (error instanceof UserError || !isRequestError(error)) return error;
+  const { status, message } = error;
   if (status === 401 || status === 403 || status === 404) {
     return new UserError({ key: `release ${tag}`, message: `GitHub refused (${status}): ${message}`, fix: 'check the token and the repository; the publish job needs `permissions: contents: write`' });
   }
-  return new UserError({ key: `release ${tag}`, message: `publishing stopped: ${message}`, fix: 'run publish again: it continues from what the release holds' });
+  if (status === 422 && /immutable/i.test(message)) {
+    return new UserError({ key: `release ${tag}`, message: `is immutable (the repository's immutable releases setting): GitHub refused to change it (${message})`, fix: 'publish under a new tag; an immutable release keeps the files it was published with' });
+  }
+  return new UserError({ key: `release ${tag}`, message: `publishing stopped: GitHub answered ${status}: ${message}`, fix: 'run publish again: it continues from what the release holds' });
 }

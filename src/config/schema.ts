@@ -60,8 +60,10 @@ export const ConfigSchema = ZOD.strictObject({
       draft: ZOD.boolean().default(false),
       name: ZOD.string().optional(),
       notes: ZOD.string().optional(),
-      // May a published release's assets get other bytes, or be removed?
+      // May a published release's assets get other bytes?
       replace: ZOD.boolean().default(false),
+      // May a published release lose assets that this run does not produce?
+      prune: ZOD.boolean().default(false),
       // auto: from the tag (a pre-release marker; Latest only for the highest version).
       prerelease: ZOD.union([ZOD.literal('auto'), ZOD.boolean()]).default('auto'),
       latest: ZOD.union([ZOD.literal('auto'), ZOD.boolean()]).default('auto'),

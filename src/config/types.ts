@@ -50,8 +50,10 @@ export interface Config {
     readonly draft: boolean;
     readonly name?: string;
     readonly notes?: string;
-    /** Whether a published release's assets may get other bytes or be removed. */
+    /** Whether a published release's assets may get other bytes. */
     readonly replace: boolean;
+    /** Whether assets of a published release that a run does not produce are removed. */
+    readonly prune: boolean;
     /** auto: a pre-release when the tag has a pre-release marker. */
     readonly prerelease: 'auto' | boolean;
     /** auto: Latest only when the tag is the highest version released. */

@@ -203,6 +203,10 @@ function checkCombinations(raw: RawConfig, report: Report): void {
   if (raw.windows['build-on'] === 'linux' && project.kind !== 'binary' && project.backend === 'setuptools') {
     report(['windows', 'build-on'], 'Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools', 'use build-on: windows, or a maturin project');
   }
+  // GitHub refuses to mark a pre-release Latest (422), after every upload.
+  if (raw.publish.prerelease === true && raw.publish.latest === true) {
+    report(['publish', 'latest'], 'a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it', 'remove publish.latest, or set publish.prerelease to false or auto');
+  }
   if (project.kind === 'binary') {
     if (project.backend === 'maturin' || project.backend === 'setuptools') {
       report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');

@@ -60,3 +60,8 @@ export function createClient({ token, baseUrl = 'https://api.github.com', retryB
     },
   });
 }
+
+/** An answer of GitHub's that is an error (octokit's RequestError, named HttpError; a network failure is one with status 500). */
+export function isRequestError(error: unknown): error is Error & { readonly status: number } {
+  return error instanceof Error && error.name === 'HttpError' && typeof (error as { status?: unknown }).status === 'number';
+}

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { UserError, type Problem } from '../errors.js';
+import { checksumsText, readChecksums } from '../publish/checksums.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
+import { CHECKSUMS_FILE } from '../publish/gather.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
 
@@ -23,12 +25,19 @@ export interface ReleaseRequest {
   readonly notes?: string;
   /** Leave the release a draft once complete. */
   readonly draft: boolean;
-  /** publish.replace: may a published asset get other bytes, or be removed? */
+  /** publish.replace: may a published name get other bytes? */
   readonly replace?: boolean;
+  /** publish.prune: may a published release lose assets this run does not produce? */
+  readonly prune?: boolean;
   /** publish.prerelease / publish.latest: `auto` decides from the tag. */
   readonly prerelease?: 'auto' | boolean;
   readonly latest?: 'auto' | boolean;
-  readonly targetCommitish?: string;
+  /**
+   * The commit the files were built from (GITHUB_SHA in a workflow): the tag
+   * must point at it, and a missing tag is made at it when the release is
+   * published. Without it (a terminal), the tag must exist already.
+   */
+  readonly commit?: string;
   readonly files: readonly FileToPublish[];
   /** Uploads in flight at once. */
   readonly concurrency?: number;
@@ -44,10 +53,16 @@ export interface ReleaseReport {
   readonly replaced: readonly string[];
   /** Assets deleted: stale ones, temporaries and incomplete uploads. */
   readonly removed: readonly string[];
+  /** Assets of a published release that this run does not produce, kept (publish.prune is off). */
+  readonly retained: readonly string[];
   /** Every operation of the reconciliation, one line each (what a dry run would do). */
   readonly planned: readonly string[];
   readonly published: boolean;
   readonly prerelease: boolean;
+  /** The SHA256SUMS of the release, when it differs from the one asked: it also lists assets kept though not built this time. */
+  readonly checksums?: Buffer;
+  /** What the run did otherwise than the config asked (a pre-release is never Latest). */
+  readonly warnings: readonly Problem[];
 }
 
 export interface Release {
@@ -100,12 +115,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
 
 /**
  * Makes the release of a tag hold exactly the files, so that nobody ever
- * sees a half release and any number of runs (or racing jobs) converge on
+ * sees a half release and any number of runs, one after another, converge on
  * one release holding each file once. It reads the release, lets the pure
  * `reconcile` decide the operations (and refuse what must not happen, before
  * any write), and runs them:
  * - a new release is created as a draft, filled, checked, and only then
- *   published; racing creators settle on the oldest draft for the tag;
+ *   published; a draft created meanwhile by another publisher is settled
+ *   on the oldest one for the tag, as far as GitHub's listing already shows
+ *   it (publishing is meant to run in one job, and is only promised there);
  * - uploads that fail transiently are reconciled with what the server
  *   actually holds before they are tried again.
  */
@@ -118,18 +135,29 @@ export class ReleasePublisher {
 
   async publish(request: ReleaseRequest, settledOnOtherDraft = false): Promise<ReleaseReport> {
     const { owner, repo, tag } = request;
+    // Before any write: the release must be of the commit that was built.
+    await this.checkTag(owner, repo, tag, request.commit);
     const allReleases = await this.allReleases(owner, repo);
     let release = findIn(allReleases, tag);
     const marks = releaseMarks(tag, allReleases, { prerelease: request.prerelease ?? 'auto', latest: request.latest ?? 'auto' });
     const current = release ? await this.describe(owner, repo, release, request.files) : undefined;
-    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, draft: request.draft, marks });
+    const publishedSums = release && !release.draft ? await this.publishedChecksums(owner, repo, current!, request.files) : undefined;
+    // Assets kept on a published release (not built this time) keep their SHA256SUMS lines.
+    const carried = publishedSums !== undefined && !request.prune ? carryChecksums(current!, request.files, publishedSums) : undefined;
+    if (carried) {
+      request = { ...request, files: carried.files };
+      this.log(`${CHECKSUMS_FILE} keeps the lines of ${carried.names.join(', ')}: kept on the release, not built this time`);
+    }
+    const checksums = publishedSums !== undefined ? checksumsChange(current!, request.files, publishedSums) : undefined;
+    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks, checksums });
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
-    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], planned, published: false, prerelease: marks.prerelease };
+    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], retained: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [], checksums: carried?.content };
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));
+    const retainedNames = operations.flatMap((operation) => (operation.kind === 'keep' && operation.unproduced ? [operation.name] : []));
     // The staged uploads' asset ids, read once before the first rename.
     let stagedIds: Map<string, number> | undefined;
     for (let index = 0; index < operations.length; ) {
@@ -159,7 +187,10 @@ export class ReleasePublisher {
           break;
         }
         case 'keep':
-          report.skipped.push(operation.name);
+          if (operation.unproduced) {
+            report.retained.push(operation.name);
+            this.log(`Kept ${operation.name}: not produced by this run, and publish.prune is off`);
+          } else report.skipped.push(operation.name);
           break;
         case 'delete':
           await this.deleteAsset(owner, repo, operation.asset.id);
@@ -170,13 +201,13 @@ export class ReleasePublisher {
         case 'rename': {
           stagedIds ??= new Map((await this.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
           const staged = stagedIds.get(operation.from);
-          if (staged === undefined) throw new Error(`${operation.from} vanished before it could take its place as ${operation.to}`);
+          if (staged === undefined) throw new UserError({ key: operation.from, message: `vanished from release ${tag} before it could take its place as ${operation.to}`, fix: 'run publish again: it continues from what the release holds' });
           await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
           this.log(`${operation.to} is in place on the published release ${tag}`);
           break;
         }
         case 'publish': {
-          await this.verify(owner, repo, release!.id, request.files, true);
+          await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
           const { data } = await this.client.rest.repos.updateRelease({
             owner,
             repo,
@@ -193,8 +224,45 @@ export class ReleasePublisher {
     }
     // Checked once more after the last write, unless that was publishing (checked just before).
     const wrote = operations.some((operation) => operation.kind !== 'keep');
-    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true);
+    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
     return { ...report, url: release!.html_url, published: !release!.draft };
+  }
+
+  /** Refuses a tag that points at another commit than the one built, or (without a known commit) a tag that does not exist. */
+  private async checkTag(owner: string, repo: string, tag: string, commit: string | undefined): Promise<void> {
+    const tagged = await this.tagCommit(owner, repo, tag);
+    if (tagged && commit && tagged !== commit) {
+      throw new UserError({ key: `tag ${tag}`, message: `points at commit ${tagged}, but the files were built from commit ${commit}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' });
+    }
+    if (!tagged && !commit) {
+      throw new UserError({
+        key: `tag ${tag}`,
+        message: `does not exist in ${owner}/${repo}`,
+        fix: `push it first (git tag ${tag} <commit> && git push origin ${tag}); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)`,
+      });
+    }
+    if (tagged && !commit) this.log(`Tag ${tag} points at commit ${tagged}: the release is of that commit; publish the files built from it`);
+  }
+
+  /** The commit a tag points at, an annotated tag peeled; undefined when there is no such tag. */
+  async tagCommit(owner: string, repo: string, tag: string): Promise<string | undefined> {
+    let object: { type: string; sha: string };
+    try {
+      // Slashes of the tag stay slashes: `pkg/v1.0.0` is tags/pkg/v1.0.0.
+      const { data } = await this.client.request('GET /repos/{owner}/{repo}/git/ref/tags/{+tag}', { owner, repo, tag: tag.split('/').map(encodeURIComponent).join('/') });
+      object = (data as { object: { type: string; sha: string } }).object;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+    // An annotated tag points at a tag object, which may point at another tag.
+    for (let depth = 0; object.type === 'tag' && depth < 10; depth++) {
+      object = (await this.client.rest.git.getTag({ owner, repo, tag_sha: object.sha })).data.object;
+    }
+    if (object.type !== 'commit') {
+      throw new UserError({ key: `tag ${tag}`, message: `points at a ${object.type} (${object.sha}), not at a commit`, fix: 'tag the commit that was built' });
+    }
+    return object.sha;
   }
 
   /** The release's assets, with their content's sha256 where GitHub gives it or it can be read back. */
@@ -211,8 +279,21 @@ export class ReleasePublisher {
   }
 
   private async assetSha256(owner: string, repo: string, assetId: number): Promise<string> {
+    return createHash('sha256').update(await this.assetContent(owner, repo, assetId)).digest('hex');
+  }
+
+  private async assetContent(owner: string, repo: string, assetId: number): Promise<Buffer> {
     const { data } = await this.client.rest.repos.getReleaseAsset({ owner, repo, asset_id: assetId, headers: { accept: 'application/octet-stream' } });
-    return createHash('sha256').update(Buffer.from(data as unknown as ArrayBuffer)).digest('hex');
+    return Buffer.from(data as unknown as ArrayBuffer);
+  }
+
+  /** The text of the release's SHA256SUMS, when this run writes one and it may change (read only then). */
+  private async publishedChecksums(owner: string, repo: string, release: CurrentRelease, files: readonly FileToPublish[]): Promise<string | undefined> {
+    const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+    const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
+    const names = new Set(files.map((file) => file.name));
+    const mayChange = asset?.sha256 !== intended?.sha256 || release.assets.some((other) => !names.has(other.name));
+    return intended && asset && mayChange ? (await this.assetContent(owner, repo, asset.id)).toString('utf8') : undefined;
   }
 
   /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */
@@ -231,7 +312,7 @@ export class ReleasePublisher {
       draft: true,
       prerelease,
       ...(request.notes !== undefined ? { body: request.notes } : { generate_release_notes: true }),
-      ...(request.targetCommitish ? { target_commitish: request.targetCommitish } : {}),
+      ...(request.commit ? { target_commitish: request.commit } : {}),
     });
     const created = data as Release;
     this.log(`Created draft release ${tag} (id ${created.id})`);
@@ -266,7 +347,11 @@ export class ReleasePublisher {
 
   /** Uploads one file to the release, reconciling with what a failed attempt left before trying again. */
   async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
-    const body = file.content ?? (await readFile(file.path!));
+    const body =
+      file.content ??
+      (await readFile(file.path!).catch((error: unknown) => {
+        throw new UserError({ key: file.path!, message: `cannot be read after it was checked (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'leave the directory alone while publishing, and run publish again' });
+      }));
     // The bytes sent are the bytes checked: a file changed since it was gathered is not published.
     if (createHash('sha256').update(body).digest('hex') !== file.sha256) {
       throw new UserError({ key: file.path ?? file.name, message: 'changed after it was checked', fix: 'leave the directory alone while publishing, and run publish again' });
@@ -297,9 +382,9 @@ export class ReleasePublisher {
 
   /**
    * The release must hold every file once, complete, with the right content
-   * (and, when `exact`, nothing else) before it is published or reported done.
+   * (and, when `exact`, nothing else but the assets `retained`) before it is published or reported done.
    */
-  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean): Promise<void> {
+  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean, retained: readonly string[] = []): Promise<void> {
     const assets = await this.listAssets(owner, repo, releaseId);
     const wrong: string[] = [];
     for (const file of files) {
@@ -307,10 +392,10 @@ export class ReleasePublisher {
       const digestAgrees = !asset?.digest || asset.digest === `sha256:${file.sha256}`;
       if (!asset || more.length > 0 || asset.state !== 'uploaded' || asset.size !== file.size || !digestAgrees) wrong.push(file.name);
     }
-    const names = new Set(files.map((file) => file.name));
+    const names = new Set([...files.map((file) => file.name), ...retained]);
     const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
     if (wrong.length > 0 || extra.length > 0) {
-      throw new Error(`the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built; a draft stays a draft, and the next run continues from here`);
+      throw new UserError({ message: `the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built`, fix: 'a draft stays a draft, and the next run continues from here' });
     }
   }
 }
@@ -319,4 +404,30 @@ export class ReleasePublisher {
 function findIn(releases: readonly Release[], tag: string): Release | undefined {
   const ofTag = releases.filter((release) => release.tag_name === tag).sort((a, b) => a.id - b.id);
   return ofTag.find((release) => !release.draft) ?? ofTag[0];
+}
+
+/**
+ * This run's files with a SHA256SUMS that also lists the assets a published
+ * release keeps though this run did not build them (an experimental cell that
+ * failed this time): their lines are carried over from the published
+ * SHA256SUMS when GitHub's digest agrees with them. Undefined when there is
+ * nothing to carry.
+ */
+function carryChecksums(release: CurrentRelease, files: readonly FileToPublish[], published: string): { files: FileToPublish[]; content: Buffer; names: string[] } | undefined {
+  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+  const names = new Set(files.map((file) => file.name));
+  const lines = readChecksums(published);
+  const carried = release.assets.filter((asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256);
+  if (!intended || carried.length === 0) return undefined;
+  const content = Buffer.from(checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried.map((asset) => ({ name: asset.name, sha256: asset.sha256! })))));
+  const checksums = { name: CHECKSUMS_FILE, content, sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
+  return { files: files.map((file) => (file.name === CHECKSUMS_FILE ? checksums : file)), content, names: carried.map((asset) => asset.name) };
+}
+
+/** The published SHA256SUMS and this run's, when they differ: reconcile lets one that only gains lines replace it. */
+function checksumsChange(release: CurrentRelease, files: readonly FileToPublish[], published: string): { name: string; published: string; intended: string } | undefined {
+  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
+  const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
+  if (!intended || !asset || asset.sha256 === intended.sha256) return undefined;
+  return { name: CHECKSUMS_FILE, published, intended: intended.content!.toString('utf8') };
 }

@@ -6,6 +6,7 @@ import { UserError, type Problem } from '../errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';
 import { checkManifest } from './manifest-schema.js';
+import { byName } from './order.js';
 
 /** A verified file, ready to publish. */
 export interface ReleaseFile extends ManifestFile {
@@ -35,11 +36,14 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
   const found = new Map<string, { dir: string; manifest: Manifest }>();
   // Cells whose manifest was refused: already reported, not missing as well.
   const refused = new Set<string>();
+  const plannedIds = new Set(planned.map((c) => c.id));
+  const duplicated = new Set<string>();
   for (const entry of await readdir(fromDir, { withFileTypes: true })) {
     const dir = path.join(fromDir, entry.name);
     const dirName = entry.name.startsWith(ARTIFACT_PREFIX) ? entry.name.slice(ARTIFACT_PREFIX.length) : entry.name;
-    // Only what lies inside --from is read: a link could point anywhere.
-    if (entry.isSymbolicLink()) {
+    // Only what lies inside --from is read: a link could point anywhere. A link
+    // that is no cell's directory (a convenience link of the user's) is left alone.
+    if (entry.isSymbolicLink() && plannedIds.has(dirName)) {
       refused.add(dirName);
       problems.push({ key: dir, message: 'is a symbolic link', fix: `--from holds the cells' directories themselves; replace the link by the directory it points to` });
       continue;
@@ -80,10 +84,17 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
       problems.push({ key: manifestPath, message: `was built for plan ${manifest.plan ?? '(none recorded)'}, not this run's plan ${planDigest}`, fix: 'rebuild the cell in this workflow run (or with this plan.json)' });
       continue;
     }
+    if (found.has(id) || duplicated.has(id)) {
+      // Both `<id>/` and `native-matrix-<id>/`: which one was tested cannot be told.
+      if (!duplicated.has(id)) problems.push({ key: `cell ${id}`, message: `is in both ${fromDir}/${id}/ and ${fromDir}/${ARTIFACT_PREFIX}${id}/`, fix: 'keep only the directory of the build to publish' });
+      duplicated.add(id);
+      refused.add(id);
+      found.delete(id);
+      continue;
+    }
     found.set(id, { dir, manifest });
   }
 
-  const plannedIds = new Set(planned.map((c) => c.id));
   for (const cell of planned) {
     const present = found.get(cell.id);
     const missing = !present;
@@ -140,7 +151,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
     }
   }
   if (problems.length > 0) throw new UserError(problems);
-  files.sort((a, b) => a.name.localeCompare(b.name));
+  files.sort(byName);
   return { manifests: planned.flatMap((c) => (found.has(c.id) ? [found.get(c.id)!.manifest] : [])), files, leftOut };
 }
 
@@ -170,9 +181,4 @@ async function checkFromDir(fromDir: string): Promise<void> {
     kind = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory (a part of its path is a file)' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
   }
   if (kind) throw new UserError({ key: '--from', message: `${fromDir} ${kind}`, fix });
-}
-
-/** `sha256sum -c` format: digest, two spaces, file name; sorted by name. */
-export function checksumsText(files: readonly { name: string; sha256: string }[]): string {
-  return [...files].sort((a, b) => a.name.localeCompare(b.name)).map((f) => `${f.sha256}  ${f.name}\n`).join('');
 }

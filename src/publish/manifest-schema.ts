@@ -7,9 +7,10 @@ import type { Problem } from '../errors.js';
  * would forge a second line of SHA256SUMS, a name GitHub would rewrite) is
  * refused before it is hashed or published.
  */
-export const RELEASE_FILE_NAME = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$/;
+export const RELEASE_FILE_NAME = /^(?:[A-Za-z0-9_+-][A-Za-z0-9._+-]*)?[A-Za-z0-9]$/;
 
-const FileName = string().regex(RELEASE_FILE_NAME, 'is not a plain file name (letters, digits and . _ + -, not starting with a dot)');
+// GitHub renames an asset whose name ends in `.` (and SHA256SUMS would then name a file the release does not hold).
+const FileName = string().regex(RELEASE_FILE_NAME, 'is not a plain file name (letters, digits and . _ + -, not starting with a dot, ending in a letter or digit)');
 
 /**
  * What `publish` reads from a cell's manifest.json, checked before any of it

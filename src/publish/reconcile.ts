@@ -1,4 +1,6 @@
 import type { Problem } from '../errors.js';
+import { readChecksums } from './checksums.js';
+import { byCodePoint, byName } from './order.js';
 import type { ReleaseMarks } from './versions.js';
 
 /** A file the release must hold. */
@@ -34,7 +36,8 @@ export interface CurrentRelease {
  */
 export type Operation =
   | { readonly kind: 'create-draft'; readonly prerelease: boolean }
-  | { readonly kind: 'keep'; readonly name: string }
+  /** `unproduced`: an asset of a published release that this run does not produce, kept (publish.prune is off). */
+  | { readonly kind: 'keep'; readonly name: string; readonly unproduced?: true }
   | { readonly kind: 'delete'; readonly asset: CurrentAsset; readonly why: 'temporary' | 'incomplete' | 'stale' | 'replaced' }
   | { readonly kind: 'upload'; readonly file: IntendedFile; readonly as: string }
   | { readonly kind: 'rename'; readonly from: string; readonly to: string }
@@ -45,11 +48,19 @@ export interface ReconcileInput {
   readonly files: readonly IntendedFile[];
   /** The release of the tag, if there is one. */
   readonly release?: CurrentRelease;
-  /** publish.replace: may a published asset get other bytes, or go? */
+  /** publish.replace: may a published name get other bytes? */
   readonly replace: boolean;
+  /** publish.prune: may assets of a published release that this run does not produce be removed? */
+  readonly prune: boolean;
   /** publish.draft: leave the release a draft. */
   readonly draft: boolean;
   readonly marks: ReleaseMarks;
+  /**
+   * The published release's SHA256SUMS and the one of this run, when they
+   * differ: one that keeps every published line (files were only added) may
+   * take its place without `replace`.
+   */
+  readonly checksums?: { readonly name: string; readonly published: string; readonly intended: string };
 }
 
 export interface Reconciliation {
@@ -70,11 +81,13 @@ const holds = (asset: CurrentAsset, file: IntendedFile) => asset.state === 'uplo
  *   and incomplete uploads are deleted.
  * - On a draft (nobody has seen it), stale assets go and changed ones are
  *   replaced; it is published once complete.
- * - On a published release, other bytes under a published name, and
- *   removing a published asset, are refused unless `replace` is set, naming
- *   each file; an immutable release refuses every change.
+ * - On a published release, other bytes under a published name are refused
+ *   unless `replace` is set, naming each file; assets this run does not
+ *   produce (an experimental cell that failed this time, a file added by
+ *   hand) are kept unless `prune` is set; an immutable release refuses every
+ *   change.
  */
-export function reconcile({ tag, files, release, replace, draft, marks }: ReconcileInput): Reconciliation {
+export function reconcile({ tag, files, release, replace, prune, draft, marks, checksums }: ReconcileInput): Reconciliation {
   if (!release) {
     return {
       operations: [{ kind: 'create-draft', prerelease: marks.prerelease }, ...files.map((file) => ({ kind: 'upload' as const, file, as: file.name })), ...(draft ? [] : [{ kind: 'publish' as const, marks }])],
@@ -115,12 +128,21 @@ export function reconcile({ tag, files, release, replace, draft, marks }: Reconc
   if (!replace) {
     for (const file of [...changed].sort(byName)) {
       const asset = current.get(file.name)!;
+      if (checksums && file.name === checksums.name) {
+        const kept = new Set(checksums.intended.split('\n'));
+        if (checksums.published.split('\n').some((line) => !kept.has(line))) {
+          const growth = checksumsChange(checksums.published, checksums.intended);
+          const causes = [growth.changed.length ? `other sha256 for ${growth.changed.join(', ')}` : '', growth.dropped.length ? `no line for ${growth.dropped.join(', ')}` : '', growth.added.length ? `new lines for ${growth.added.join(', ')}` : ''].filter(Boolean);
+          refused.push({ key: file.name, message: `would change lines of the published release ${tag}'s ${file.name}: ${causes.join('; ') || 'its lines differ'}`, fix: `${fix}; files may be added to a published release, but a published ${file.name} only gains lines` });
+        }
+        continue;
+      }
       refused.push({ key: file.name, message: `differs from the asset of the published release ${tag} (${asset.sha256 ? `sha256 ${asset.sha256}` : 'content unknown'}, ${asset.size} bytes; built: sha256 ${file.sha256}, ${file.size} bytes)`, fix });
     }
-    for (const asset of stale) refused.push({ key: asset.name, message: `is an asset of the published release ${tag} that this run does not produce, and would be removed`, fix: `delete it from the release by hand, or ${fix.replace('publish the files this release was made with, or ', '')}` });
   }
   const operations: Operation[] = [
     ...keeps,
+    ...(prune ? [] : stale.map((asset) => ({ kind: 'keep' as const, name: asset.name, unproduced: true as const }))),
     ...leftovers,
     // Every new file is uploaded under its temporary name before any takes its place.
     ...[...changed, ...added].sort(byName).map((file) => ({ kind: 'upload' as const, file, as: `${file.name}${TEMPORARY_SUFFIX}` })),
@@ -128,7 +150,7 @@ export function reconcile({ tag, files, release, replace, draft, marks }: Reconc
       ...(current.has(file.name) ? [{ kind: 'delete' as const, asset: current.get(file.name)!, why: 'replaced' as const }] : []),
       { kind: 'rename' as const, from: `${file.name}${TEMPORARY_SUFFIX}`, to: file.name },
     ]),
-    ...stale.map((asset) => ({ kind: 'delete' as const, asset, why: 'stale' as const })),
+    ...(prune ? stale.map((asset) => ({ kind: 'delete' as const, asset, why: 'stale' as const })) : []),
   ];
   const writes = operations.filter((operation) => operation.kind !== 'keep');
   if (release.immutable && writes.length > 0) {
@@ -146,7 +168,16 @@ export function reconcile({ tag, files, release, replace, draft, marks }: Reconc
   return { operations, refused };
 }
 
-const byName = (a: IntendedFile, b: IntendedFile) => a.name.localeCompare(b.name);
+/** How a SHA256SUMS (`<sha256>  <name>` lines) changes: the files added, the files with another sha256, the files dropped. */
+function checksumsChange(published: string, intended: string): { added: string[]; changed: string[]; dropped: string[] } {
+  const [before, after] = [readChecksums(published), readChecksums(intended)];
+  const names = (map: Map<string, string>, keep: (name: string, sha256: string) => boolean) => [...map].filter(([name, sha256]) => keep(name, sha256)).map(([name]) => name).sort(byCodePoint);
+  return {
+    added: names(after, (name) => !before.has(name)),
+    changed: names(before, (name, sha256) => after.has(name) && after.get(name) !== sha256),
+    dropped: names(before, (name) => !after.has(name)),
+  };
+}
 
 /** One line per operation, as the dry run prints them. */
 export function describeOperation(operation: Operation, tag: string): string {
@@ -154,7 +185,7 @@ export function describeOperation(operation: Operation, tag: string): string {
     case 'create-draft':
       return `create draft release ${tag}${operation.prerelease ? ' (pre-release)' : ''}`;
     case 'keep':
-      return `keep ${operation.name} (same sha256)`;
+      return operation.unproduced ? `keep ${operation.name} (not produced by this run; \`publish.prune: true\` removes it)` : `keep ${operation.name} (same sha256)`;
     case 'delete':
       return `delete ${operation.asset.name} (${{ temporary: 'left by an interrupted run', incomplete: `an incomplete upload: ${operation.asset.state}`, stale: 'not produced by this run', replaced: 'replaced by new content' }[operation.why]})`;
     case 'upload':

@@ -42,8 +42,15 @@ interface StoredRelease {
   immutable: boolean;
   created_at: string;
   published_at: string | null;
+  /** Where publishing makes the tag, when it does not exist yet. */
+  target_commitish: string;
   assets: StoredAsset[];
 }
+
+/** The commit the tests' builds are of; seeded tags point at it unless told otherwise. */
+export const BUILT_COMMIT = 'b'.repeat(40);
+/** The head of the default branch: where GitHub makes a missing tag when the release names no commit. */
+export const DEFAULT_BRANCH_COMMIT = 'd'.repeat(40);
 
 const USER = {
   login: 'native-matrix-bot', id: 1, node_id: 'MDQ6VXNlcjE=', avatar_url: 'https://avatars.example/u/1', gravatar_id: '',
@@ -71,6 +78,8 @@ export class FakeGitHub {
   digests = true;
   /** The release marked Latest. */
   latestId?: number;
+  /** The repository's tags: the commit each points at, and for an annotated tag the sha of its tag object. */
+  readonly tags = new Map<string, { commit: string; tagObject?: string }>();
   private server?: Server;
   private nextId = 1000;
   private readonly held = new Set<ServerResponse>();
@@ -108,13 +117,19 @@ export class FakeGitHub {
       .map((r) => ({ id: r.id, draft: r.draft, prerelease: r.prerelease, latest: r.id === this.latestId, immutable: r.immutable, assets: r.assets.map((a) => ({ name: a.name, state: a.state, sha256: sha256(a.content) })) }));
   }
 
-  /** A release made outside native-matrix (by hand, or by an earlier run), with its assets. */
-  seed(tag: string, options: { draft?: boolean; prerelease?: boolean; latest?: boolean; assets?: Record<string, string | Buffer>; state?: Record<string, 'starter'> } = {}): void {
+  /** A tag pushed to the repository, lightweight or annotated. */
+  tag(name: string, commit: string, { annotated = false } = {}): void {
+    this.tags.set(name, { commit, tagObject: annotated ? sha256(Buffer.from(`tag ${name}`)).slice(0, 40) : undefined });
+  }
+
+  /** A release made outside native-matrix (by hand, or by an earlier run), with its assets; a published one has its tag (at BUILT_COMMIT unless told). */
+  seed(tag: string, options: { draft?: boolean; prerelease?: boolean; latest?: boolean; commit?: string; assets?: Record<string, string | Buffer>; state?: Record<string, 'starter'> } = {}): void {
     const { draft = false, prerelease = false, assets = {}, state = {} } = options;
+    if (!draft && !this.tags.has(tag)) this.tag(tag, options.commit ?? BUILT_COMMIT);
     const latest = options.latest ?? (!draft && !prerelease);
     const now = new Date().toISOString();
     const release: StoredRelease = {
-      id: this.nextId++, tag_name: tag, name: tag, body: 'By hand', draft, prerelease, immutable: !draft && this.immutableReleases, created_at: now, published_at: draft ? null : now,
+      id: this.nextId++, tag_name: tag, name: tag, body: 'By hand', draft, prerelease, immutable: !draft && this.immutableReleases, created_at: now, published_at: draft ? null : now, target_commitish: 'main',
       assets: Object.entries(assets).map(([name, content]) => ({ id: this.nextId++, name, state: state[name] ?? 'uploaded', content: Buffer.from(content), created_at: now })),
     };
     this.releases.push(release);
@@ -126,6 +141,8 @@ export class FakeGitHub {
     release.draft = false;
     release.published_at = now;
     release.immutable = this.immutableReleases;
+    // Publishing makes a missing tag, at the release's target.
+    if (!this.tags.has(release.tag_name)) this.tag(release.tag_name, /^[0-9a-f]{40}$/.test(release.target_commitish) ? release.target_commitish : DEFAULT_BRANCH_COMMIT);
     if (!release.prerelease && (makeLatest ?? 'true') === 'true') this.latestId = release.id;
   }
 
@@ -141,7 +158,7 @@ export class FakeGitHub {
       id: release.id,
       node_id: `RE_${release.id}`,
       tag_name: release.tag_name,
-      target_commitish: 'main',
+      target_commitish: release.target_commitish,
       name: release.name,
       body: release.body,
       draft: release.draft,
@@ -210,14 +227,32 @@ export class FakeGitHub {
       return send(200, '/repos/{owner}/{repo}/releases', slice.map((r) => this.releaseJson(r)), headers);
     }
     if (request.method === 'POST' && match(/^\/releases$/)) {
-      const input = JSON.parse(body.toString() || '{}') as { tag_name: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
+      const input = JSON.parse(body.toString() || '{}') as { tag_name: string; target_commitish?: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
+      if (input.make_latest === 'true' && (input.draft || input.prerelease)) return send(422, undefined, NOT_LATEST);
       if (!input.draft && this.releases.some((r) => r.tag_name === input.tag_name && !r.draft)) {
         return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       }
-      const release: StoredRelease = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? null, body: input.body ?? 'Generated notes', draft: true, prerelease: !!input.prerelease, immutable: false, created_at: now, published_at: null, assets: [] };
+      const release: StoredRelease = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? null, body: input.body ?? 'Generated notes', draft: true, prerelease: !!input.prerelease, immutable: false, created_at: now, published_at: null, target_commitish: input.target_commitish ?? 'main', assets: [] };
       if (!input.draft) this.publishRelease(release, input.make_latest, now);
       this.releases.push(release);
       return send(201, '/repos/{owner}/{repo}/releases', this.releaseJson(release));
+    }
+    if ((m = match(/^\/git\/ref\/tags\/(.+)$/)) && request.method === 'GET') {
+      const name = m[1]!.split('/').map(decodeURIComponent).join('/');
+      const tag = this.tags.get(name);
+      if (!tag) return send(404, undefined, { message: 'Not Found' });
+      const object = tag.tagObject ? { type: 'tag', sha: tag.tagObject, url: `${this.base}${prefix}/git/tags/${tag.tagObject}` } : { type: 'commit', sha: tag.commit, url: `${this.base}${prefix}/git/commits/${tag.commit}` };
+      return send(200, '/repos/{owner}/{repo}/git/ref/{ref}', { ref: `refs/tags/${name}`, node_id: `REF_${name}`, url: `${this.base}${prefix}/git/refs/tags/${m[1]}`, object });
+    }
+    if ((m = match(/^\/git\/tags\/([0-9a-f]{40})$/)) && request.method === 'GET') {
+      const [name, tag] = [...this.tags].find(([, candidate]) => candidate.tagObject === m![1]) ?? [];
+      if (!name || !tag) return send(404, undefined, { message: 'Not Found' });
+      return send(200, '/repos/{owner}/{repo}/git/tags/{tag_sha}', {
+        node_id: `TAG_${name}`, tag: name, sha: m[1], url: `${this.base}${prefix}/git/tags/${m[1]}`, message: `Release ${name}\n`,
+        tagger: { name: 'Maintainer', email: 'maintainer@example.org', date: now },
+        object: { type: 'commit', sha: tag.commit, url: `${this.base}${prefix}/git/commits/${tag.commit}` },
+        verification: { verified: false, reason: 'unsigned', payload: null, signature: null, verified_at: null },
+      });
     }
     if ((m = match(/^\/releases\/tags\/(.+)$/)) && request.method === 'GET') {
       const release = this.releases.find((r) => r.tag_name === decodeURIComponent(m![1]!) && !r.draft);
@@ -228,6 +263,7 @@ export class FakeGitHub {
       if (!release) return send(404, undefined, { message: 'Not Found' });
       if (request.method === 'PATCH') {
         const input = JSON.parse(body.toString() || '{}') as { draft?: boolean; prerelease?: boolean; make_latest?: string };
+        if (input.make_latest === 'true' && ((input.draft ?? release.draft) || (input.prerelease ?? release.prerelease))) return send(422, undefined, NOT_LATEST);
         if (input.prerelease !== undefined) release.prerelease = input.prerelease;
         if (input.draft === false && release.draft) this.publishRelease(release, input.make_latest, now);
         else if (!release.draft && input.make_latest === 'true' && !release.prerelease) this.latestId = release.id;
@@ -295,6 +331,8 @@ export class FakeGitHub {
   }
 }
 
+/** GitHub's answer to `make_latest: true` on a draft or a pre-release. */
+const NOT_LATEST = { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'custom', field: 'make_latest', message: 'Latest release cannot be draft or prerelease' }] };
 const IMMUTABLE = { message: 'Cannot modify an immutable release', errors: [{ resource: 'Release', code: 'custom', message: 'immutable release' }] };
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -13,7 +13,7 @@ import { planFile } from '../../src/plan/plan-file.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { ArtifactService } from '../helpers/artifact-service.js';
 import { writeCell } from '../helpers/cells.js';
-import { FakeGitHub } from '../helpers/fake-github.js';
+import { BUILT_COMMIT, FakeGitHub } from '../helpers/fake-github.js';
 import { parseGitHubOutput } from '../helpers/github-files.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
@@ -98,13 +98,17 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       const output = path.join(runnerTemp, 'output');
       writeFileSync(output, '');
       writeFileSync(path.join(runnerTemp, 'plan-output'), '');
+      const summary = path.join(runnerTemp, 'summary.md');
+      writeFileSync(summary, '');
       const env = {
+        GITHUB_STEP_SUMMARY: summary,
         PATH: process.env.PATH!,
         ...service.env(),
         GITHUB_ACTIONS: 'true',
         GITHUB_WORKSPACE: workspace,
         GITHUB_OUTPUT: output,
         GITHUB_REF: 'refs/tags/v1.2.3',
+        GITHUB_SHA: BUILT_COMMIT,
         GITHUB_EVENT_NAME: 'push',
         GITHUB_REPOSITORY: 'o/r',
         GITHUB_API_URL: github.base,
@@ -137,6 +141,9 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
       expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
       expect(github.releases[0]!.draft).toBe(false);
+      expect(readFileSync(summary, 'utf8')).toContain('3 added, 0 replaced, 0 already there, 0 removed.');
+      // The tag did not exist: publishing made it at the commit built.
+      expect(github.tags.get('v1.2.3')?.commit).toBe(BUILT_COMMIT);
       const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
       expect(sums.split('\n').filter(Boolean)).toHaveLength(2);
     } finally {

@@ -164,6 +164,16 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: publish.lastest: unknown key; did you mean "latest"?',
   },
   {
+    name: 'prune not a boolean',
+    config: 'publish:\n  prune: "yes"\n',
+    expected: 'native-matrix.yml:2: publish.prune: expected a boolean, got the string "yes"; use true or false',
+  },
+  {
+    name: 'a pre-release marked Latest',
+    config: 'publish:\n  prerelease: true\n  latest: true\n',
+    expected: 'native-matrix.yml:3: publish.latest: a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it; remove publish.latest, or set publish.prerelease to false or auto',
+  },
+  {
     name: 'GMP version malformed',
     config: 'gmp:\n  version: "6.3"\n',
     expected: 'native-matrix.yml:2: gmp.version: the string "6.3" is not valid; write a version such as "6.3.0"',

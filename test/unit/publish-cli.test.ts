@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeCell } from '../helpers/cells.js';
-import { FakeGitHub, sha256 } from '../helpers/fake-github.js';
+import { BUILT_COMMIT, FakeGitHub, sha256 } from '../helpers/fake-github.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
@@ -39,8 +39,16 @@ describe('native-matrix publish', () => {
     const project = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
     const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
     standardCells(fromDir);
+    // From a terminal the tag must exist: publish says which commit it is of.
+    const untagged = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
+    expect(untagged.status).toBe(1);
+    expect(untagged.stderr).toContain('error: tag v1.2.3: does not exist in o/r; push it first (git tag v1.2.3 <commit> && git push origin v1.2.3)');
+    expect(untagged.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(server.log.filter((line) => !line.startsWith('GET'))).toEqual([]);
+    server.tag('v1.2.3', BUILT_COMMIT, { annotated: true });
     const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Tag v1.2.3 points at commit ${BUILT_COMMIT}`);
     expect(run.stdout.trim()).toBe('https://github.example/o/r/releases/tag/v1.2.3');
     expect(run.stderr).toContain('warning: cell linux-x86_64-musl-abi3: is missing');
     expect(run.stderr).not.toContain('ghs_secret');
@@ -62,11 +70,16 @@ describe('native-matrix publish', () => {
     const project = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
     const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
     standardCells(fromDir);
+    server.tag('v1.2.3', BUILT_COMMIT);
     const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r', '--dry-run'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain('would create draft release v1.2.3');
     expect(run.stderr).toMatch(/would upload SHA256SUMS \(\d+ bytes\)/);
     expect(server.log.filter((line) => !line.startsWith('GET'))).toEqual([]);
+    // Nor in --from, with a token or without.
+    const noToken = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r', '--dry-run'], project, {});
+    expect(noToken.status, noToken.stderr).toBe(0);
+    expect(['SHA256SUMS', 'release-manifest.json'].filter((name) => existsSync(path.join(fromDir, name)))).toEqual([]);
   });
 
   it('refuses a missing cell, a failed smoke test, a duplicate file name and a changed file, all at once, and writes nothing', async () => {
@@ -209,8 +222,9 @@ describe('native-matrix publish', () => {
       const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, env);
       expect(run.status).toBe(1);
       const errors = run.stderr.split('\n').filter((line) => line.startsWith('error: '));
-      expect(errors.map((line) => line.split(':')[1]!.trim())).toEqual([NAME, 'SHA256SUMS']);
-      expect(errors[0]).toContain(`differs from the asset of the published release v1.2.3 (sha256 ${sha256(Buffer.from('first wheel'))}, 11 bytes; built: sha256 ${sha256(Buffer.from('rebuilt wheel'))}, 13 bytes); publish the files this release was made with, or set \`publish.replace: true\``);
+      expect(errors.map((line) => line.split(':')[1]!.trim())).toEqual(['SHA256SUMS', NAME]);
+      expect(errors[0]).toBe(`error: SHA256SUMS: would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${NAME}; publish the files this release was made with, or set \`publish.replace: true\` in the config to change a published release; files may be added to a published release, but a published SHA256SUMS only gains lines`);
+      expect(errors[1]).toContain(`differs from the asset of the published release v1.2.3 (sha256 ${sha256(Buffer.from('first wheel'))}, 11 bytes; built: sha256 ${sha256(Buffer.from('rebuilt wheel'))}, 13 bytes); publish the files this release was made with, or set \`publish.replace: true\``);
       expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
       expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
       expect(written(fromDir)).toEqual([]);
@@ -218,6 +232,8 @@ describe('native-matrix publish', () => {
       writeFileSync(path.join(cwd, 'native-matrix.yml'), 'matrix:\n  platforms: [linux-x86_64]\npublish:\n  replace: true\n');
       const replaced = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, env);
       expect(replaced.status, replaced.stderr).toBe(0);
+      // Each replaced file counted once.
+      expect(replaced.stderr).toContain('Release v1.2.3: 0 added, 2 replaced, 0 already there, 0 removed; published');
       const [release] = server.view('v1.2.3');
       expect(release!.assets.map((a) => [a.name, a.sha256]).sort()).toEqual([[NAME, sha256(Buffer.from('rebuilt wheel'))], ['SHA256SUMS', sha256(readFileSync(path.join(fromDir, 'SHA256SUMS')))]].sort());
       expect(written(fromDir)).toEqual(['SHA256SUMS', 'release-manifest.json']);

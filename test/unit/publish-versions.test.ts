@@ -26,6 +26,24 @@ describe('pre-releases and Latest from the tag', () => {
     expect(releaseMarks('nightly', published('v1.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'legacy' });
   });
 
+  it('reads the version after a prefix, and compares it only with the same series', () => {
+    for (const tag of ['py-v2.0.0rc1', 'qsymbolic-v1.2.0b1', 'pkg/v1.0.0-beta.1', 'my-pkg-1.0.0.dev1', 'v1.2.0-1', 'py-v1.2.0-1']) expect(isPrereleaseTag(tag), tag).toBe(true);
+    for (const tag of ['py-v2.0.0', 'qsymbolic-v1.2.0', 'pkg/v1.0.0', 'v1.0.0-post1']) expect(isPrereleaseTag(tag), tag).toBe(false);
+    expect(releaseMarks('py-v2.0.0rc1', published('py-v1.0.0'), AUTO)).toEqual({ prerelease: true, latest: 'false' });
+    // py-v1.1.0 is the highest of its series; v3.0.0 and qsymbolic-v9.0.0 are other series.
+    expect(releaseMarks('py-v1.1.0', published('py-v1.0.0', 'v3.0.0', 'qsymbolic-v9.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'true' });
+    expect(releaseMarks('py-v1.0.1', published('py-v1.1.0', 'v0.1.0'), AUTO)).toEqual({ prerelease: false, latest: 'false' });
+    expect(releaseMarks('pkg/v1.0.0', published('pkg/v0.9.0', 'v2.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'true' });
+    expect(releaseMarks('v1.2.0', published('py-v5.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'true' });
+  });
+
+  it('never marks a pre-release Latest, even when publish.latest asks, and says so', () => {
+    const marks = releaseMarks('v2.0.0rc1', published('v1.0.0'), { prerelease: 'auto', latest: true });
+    expect(marks).toMatchObject({ prerelease: true, latest: 'false' });
+    expect(marks.warning).toEqual({ key: 'publish.latest', message: 'is true, but v2.0.0rc1 is a pre-release, which GitHub never marks Latest: it is published without Latest', fix: 'set `publish.prerelease: false` to publish it as a full release, or remove `publish.latest`' });
+    expect(releaseMarks('v2.0.0', [], { prerelease: true, latest: true })).toMatchObject({ prerelease: true, latest: 'false' });
+  });
+
   it('lets the config override both', () => {
     expect(releaseMarks('v1.9.1', published('v2.0.0'), { prerelease: 'auto', latest: true })).toEqual({ prerelease: false, latest: 'true' });
     expect(releaseMarks('v3.0.0', published('v2.0.0'), { prerelease: 'auto', latest: false })).toEqual({ prerelease: false, latest: 'false' });

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
+import { RequestError } from '@octokit/request-error';
+import { asUserError } from '../../src/commands/publish.js';
+import { checksumsText } from '../../src/publish/checksums.js';
 import { UserError } from '../../src/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
-import { FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
+import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 
 const servers: FakeGitHub[] = [];
 afterEach(async () => {
@@ -33,7 +36,7 @@ function publisher(server: FakeGitHub, timeoutMs = 2000) {
   return new ReleasePublisher(client, () => {}, 5);
 }
 
-const request = (list: FileToPublish[], extra = {}) => ({ owner: 'o', repo: 'r', tag: 'v1.2.3', draft: false, files: list, ...extra });
+const request = (list: FileToPublish[], extra = {}) => ({ owner: 'o', repo: 'r', tag: 'v1.2.3', draft: false, files: list, commit: BUILT_COMMIT, ...extra });
 const expectExactly = (server: FakeGitHub, list: FileToPublish[]) => {
   const [release, ...others] = server.view('v1.2.3');
   expect(others).toEqual([]);
@@ -137,17 +140,101 @@ describe('release publisher against a local GitHub', () => {
     expect(server.violations).toEqual([]);
   });
 
-  it('refuses to remove an asset of a published release unless publish.replace, then removes it', async () => {
+  it('keeps an asset of a published release that this run does not produce (an experimental cell failed), even with publish.replace; publish.prune removes it', async () => {
     const server = await fake();
     const list = files(2);
-    server.seed('v1.2.3', { assets: { 'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel', [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
+    const experimental = 'pkg-1.0-cp310-abi3-musllinux_1_2_x86_64.whl';
+    server.seed('v1.2.3', { assets: { [experimental]: 'musl wheel', [list[0]!.name]: readFileSync(list[0]!.path!), [list[1]!.name]: readFileSync(list[1]!.path!) } });
     const before = JSON.stringify(server.view('v1.2.3'));
-    const refused = (await publisher(server).publish(request(list)).catch((error: unknown) => error)) as UserError;
-    expect(refused.problems.map((p) => `${p.key}: ${p.message}`)).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl: is an asset of the published release v1.2.3 that this run does not produce, and would be removed']);
+    const lines: string[] = [];
+    const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 5, writeSpacingMs: 0 });
+    const kept = await new ReleasePublisher(client, (line) => lines.push(line), 5).publish(request(list, { replace: true }));
+    expect(kept).toMatchObject({ retained: [experimental], removed: [], uploaded: [] });
+    expect(lines).toContain(`Kept ${experimental}: not produced by this run, and publish.prune is off`);
     expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
-    const report = await publisher(server).publish(request(list, { replace: true }));
-    expect(report.removed).toEqual(['pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl']);
+    // A file added next to it: the release is checked complete, the kept asset allowed.
+    const added = [...list, files(3, 'added')[2]!];
+    expect(await publisher(server).publish(request(added))).toMatchObject({ retained: [experimental], uploaded: [added[2]!.name] });
+    expectExactly(server, [...added, { name: experimental, sha256: sha256(Buffer.from('musl wheel')), size: 10 }]);
+    const report = await publisher(server).publish(request(list, { prune: true }));
+    expect([...report.removed].sort()).toEqual([added[2]!.name, experimental].sort());
     expectExactly(server, list);
+  });
+
+  it('adds files to a published release whose SHA256SUMS only gains lines; refuses one that would change a line, naming the file', async () => {
+    const server = await fake();
+    const sums = (list: FileToPublish[]): FileToPublish[] => {
+      const content = Buffer.from(list.map((f) => `${f.sha256}  ${f.name}\n`).join(''));
+      return [...list, { name: 'SHA256SUMS', content, sha256: sha256(content), size: content.length }];
+    };
+    const list = files(3);
+    await publisher(server).publish(request(sums(list.slice(0, 2))));
+    const report = await publisher(server).publish(request(sums(list)));
+    expect(report).toMatchObject({ uploaded: expect.arrayContaining(['SHA256SUMS', list[2]!.name]), replaced: ['SHA256SUMS'] });
+    expectExactly(server, sums(list));
+    // A rebuilt file changes its line: refused, naming it, before any write.
+    const writes = server.log.filter((line) => !line.startsWith('GET')).length;
+    const rebuilt = [list[0]!, list[1]!, { ...files(3, 'rebuilt')[2]!, name: list[2]!.name }];
+    const refused = (await publisher(server).publish(request(sums(rebuilt))).catch((error: unknown) => error)) as UserError;
+    expect(refused.problems.map((problem) => problem.key)).toEqual(['SHA256SUMS', list[2]!.name]);
+    expect(refused.problems[0]!.message).toBe(`would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${list[2]!.name}`);
+    expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
+    expectExactly(server, sums(list));
+  });
+
+  it('publishes only the commit that was built: the tag (annotated ones peeled) must point at it; a missing tag is made at it, or refused without one', async () => {
+    const server = await fake();
+    const other = 'e'.repeat(40);
+    const writes = () => server.log.filter((line) => !line.startsWith('GET')).length;
+    const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error as UserError).problems);
+
+    server.tag('v1.2.3', other);
+    expect(await refusal(publisher(server).publish(request(files(1))))).toEqual([
+      { key: 'tag v1.2.3', message: `points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' },
+    ]);
+    server.tag('v1.2.3', other, { annotated: true });
+    expect((await refusal(publisher(server).publish(request(files(1)))))?.[0]?.message).toBe(`points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`);
+    expect(server.log.some((line) => /^GET \/repos\/o\/r\/git\/tags\/[0-9a-f]{40}$/.test(line))).toBe(true);
+    expect(writes()).toBe(0);
+    expect(server.releases).toEqual([]);
+
+    // Annotated, at the commit built: published.
+    server.tag('v1.2.3', BUILT_COMMIT, { annotated: true });
+    expect((await publisher(server).publish(request(files(1)))).published).toBe(true);
+
+    // From a terminal (no commit known): the tag must exist; its commit is said.
+    expect(await refusal(publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0', commit: undefined }))).toEqual([
+      { key: 'tag v2.0.0', message: 'does not exist in o/r', fix: 'push it first (git tag v2.0.0 <commit> && git push origin v2.0.0); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)' },
+    ]);
+    expect(server.view('v2.0.0')).toEqual([]);
+    server.tag('pkg/v1.0.0', other);
+    const lines: string[] = [];
+    const client = createClient({ token: 'ghs_secret', baseUrl: server.base, retryBaseMs: 5, writeSpacingMs: 0 });
+    expect((await new ReleasePublisher(client, (line) => lines.push(line), 5).publish({ ...request(files(1)), tag: 'pkg/v1.0.0', commit: undefined })).published).toBe(true);
+    expect(lines).toContain(`Tag pkg/v1.0.0 points at commit ${other}: the release is of that commit; publish the files built from it`);
+
+    // In a workflow, a missing tag is made at the commit built when the release is published.
+    await publisher(server).publish({ ...request(files(1)), tag: 'v3.0.0' });
+    expect(server.tags.get('v3.0.0')).toEqual({ commit: BUILT_COMMIT, tagObject: undefined });
+    expect(server.violations).toEqual([]);
+  });
+
+  it('keeps the SHA256SUMS line of an asset it keeps though this run did not build it', async () => {
+    const server = await fake();
+    const sums = (list: FileToPublish[]): FileToPublish[] => {
+      const content = Buffer.from(checksumsText(list));
+      return [...list, { name: 'SHA256SUMS', content, sha256: sha256(content), size: content.length }];
+    };
+    // The first run built three cells; in the second the experimental one (list[1]) failed, and a file was added.
+    const list = files(4);
+    await publisher(server).publish(request(sums(list.slice(0, 2))));
+    const second = [list[0]!, list[2]!];
+    const report = await publisher(server).publish(request(sums(second)));
+    expect(report.retained).toEqual([list[1]!.name]);
+    const expected = sums(list.slice(0, 3));
+    expect(report.checksums?.toString()).toBe(expected.at(-1)!.content!.toString());
+    expectExactly(server, expected);
+    expect(server.violations).toEqual([]);
   });
 
   it('fills a published release made by hand through temporary names: no file appears under its name before all are uploaded', async () => {
@@ -190,6 +277,20 @@ describe('release publisher against a local GitHub', () => {
     await publisher(server).publish({ ...request(files(1, 'forced')), tag: 'v1.9.2', latest: true });
     expect(server.view('v1.9.2')[0]!.latest).toBe(true);
     expect(server.violations).toEqual([]);
+  });
+
+  it('publishes a pre-release with publish.latest: true without Latest (GitHub answers 422 to make_latest on a pre-release), with a warning', async () => {
+    const server = await fake();
+    server.seed('v1.0.0');
+    const report = await publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0rc1', latest: true });
+    expect(report.warnings.map((problem) => problem.key)).toEqual(['publish.latest']);
+    expect(server.view('v2.0.0rc1')[0]).toMatchObject({ draft: false, prerelease: true, latest: false });
+    expect(server.view('v1.0.0')[0]!.latest).toBe(true);
+    // The fake refuses the combination as GitHub does.
+    const [release] = server.releases.filter((r) => r.tag_name === 'v2.0.0rc1');
+    const answer = await fetch(`${server.base}/repos/o/r/releases/${release!.id}`, { method: 'PATCH', body: JSON.stringify({ make_latest: 'true' }) });
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toMatchObject({ errors: [{ message: 'Latest release cannot be draft or prerelease' }] });
   });
 
   it('refuses any change to an immutable release before a single write, and publishes a new one through its draft', async () => {
@@ -296,6 +397,20 @@ describe('release publisher against a local GitHub', () => {
     const release = expectExactly(server, list);
     expect(release.draft).toBe(false);
     expect(new Set(reports.map((r) => r.url)).size).toBe(1);
+  });
+
+  it("turns GitHub's errors into messages with a fix, and leaves a bug a bug", () => {
+    const request = { method: 'PATCH' as const, url: 'https://api.example/repos/o/r/releases/assets/1', headers: {} };
+    const said = (error: unknown) => (asUserError(error, 'v1.2.3') as UserError).problems;
+    expect(said(new RequestError('Cannot modify an immutable release', 422, { request }))).toEqual([
+      { key: 'release v1.2.3', message: "is immutable (the repository's immutable releases setting): GitHub refused to change it (Cannot modify an immutable release)", fix: 'publish under a new tag; an immutable release keeps the files it was published with' },
+    ]);
+    expect(said(new RequestError('fetch failed', 500, { request }))).toEqual([{ key: 'release v1.2.3', message: 'publishing stopped: GitHub answered 500: fetch failed', fix: 'run publish again: it continues from what the release holds' }]);
+    expect(said(new RequestError('Bad credentials', 401, { request }))[0]!.message).toBe('GitHub refused (401): Bad credentials');
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
+    expect(asUserError(bug, 'v1.2.3')).toBe(bug);
+    const refused = new UserError({ message: 'x' });
+    expect(asUserError(refused, 'v1.2.3')).toBe(refused);
   });
 
   it('never puts the token in its output', async () => {

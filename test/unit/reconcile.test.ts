@@ -3,7 +3,7 @@ import { describeOperation, reconcile, type CurrentAsset, type ReconcileInput } 
 
 const file = (name: string, sha = name) => ({ name, sha256: sha.padEnd(64, '0'), size: 10 });
 const asset = (id: number, name: string, sha = name, state = 'uploaded'): CurrentAsset => ({ id, name, size: 10, state, sha256: sha.padEnd(64, '0') });
-const base: Omit<ReconcileInput, 'files'> = { tag: 'v1.0.0', replace: false, draft: false, marks: { prerelease: false, latest: 'true' } };
+const base: Omit<ReconcileInput, 'files'> = { tag: 'v1.0.0', replace: false, prune: false, draft: false, marks: { prerelease: false, latest: 'true' } };
 const lines = (input: ReconcileInput) => reconcile(input).operations.map((operation) => describeOperation(operation, input.tag));
 
 describe('reconcile: from the intended files and the release to operations', () => {
@@ -31,15 +31,25 @@ describe('reconcile: from the intended files and the release to operations', () 
     ]);
   });
 
-  it('on a published release: refuses other bytes and removals, naming each file, unless replace; stages new files first', () => {
+  it('on a published release: refuses other bytes, naming each file, unless replace; keeps assets it does not produce unless prune; stages new files first', () => {
     const release = { id: 1, draft: false, immutable: false, assets: [asset(1, 'a.whl'), asset(2, 'b.whl', 'old'), asset(3, 'stale.whl')] };
     const files = [file('a.whl'), file('b.whl'), file('new.whl')];
     const refused = reconcile({ ...base, release, files });
-    expect(refused.refused.map((problem) => problem.key)).toEqual(['b.whl', 'stale.whl']);
+    expect(refused.refused.map((problem) => problem.key)).toEqual(['b.whl']);
     expect(refused.refused[0]!.message).toBe(`differs from the asset of the published release v1.0.0 (sha256 ${'old'.padEnd(64, '0')}, 10 bytes; built: sha256 ${'b.whl'.padEnd(64, '0')}, 10 bytes)`);
     const allowed = reconcile({ ...base, release, files, replace: true });
     expect(allowed.refused).toEqual([]);
     expect(allowed.operations.map((operation) => describeOperation(operation, 'v1.0.0'))).toEqual([
+      'keep a.whl (same sha256)',
+      'keep stale.whl (not produced by this run; `publish.prune: true` removes it)',
+      'upload b.whl as b.whl.native-matrix-replacement (10 bytes)',
+      'upload new.whl as new.whl.native-matrix-replacement (10 bytes)',
+      'delete b.whl (replaced by new content)',
+      'rename b.whl.native-matrix-replacement to b.whl',
+      'rename new.whl.native-matrix-replacement to new.whl',
+    ]);
+    const pruned = reconcile({ ...base, release, files, replace: true, prune: true });
+    expect(pruned.operations.map((operation) => describeOperation(operation, 'v1.0.0'))).toEqual([
       'keep a.whl (same sha256)',
       'upload b.whl as b.whl.native-matrix-replacement (10 bytes)',
       'upload new.whl as new.whl.native-matrix-replacement (10 bytes)',
@@ -50,6 +60,32 @@ describe('reconcile: from the intended files and the release to operations', () 
     ]);
     // Adding a file changes nothing published: no refusal, even without replace.
     expect(reconcile({ ...base, release: { ...release, assets: [asset(1, 'a.whl')] }, files: [file('a.whl'), file('new.whl')] }).refused).toEqual([]);
+  });
+
+  it('lets a published SHA256SUMS gain lines (files added), and names the files when it would lose or change one', () => {
+    const line = (name: string, sha = name) => `${Buffer.from(sha).toString('hex').padEnd(64, '0')}  ${name}\n`;
+    const published = line('a.whl') + line('b.whl');
+    const release = { id: 1, draft: false, immutable: false, assets: [asset(1, 'a.whl'), asset(2, 'b.whl'), asset(3, 'SHA256SUMS', 'sums1')] };
+    const grown = line('a.whl') + line('b.whl') + line('c.whl');
+    const added = reconcile({ ...base, release, files: [file('a.whl'), file('b.whl'), file('c.whl'), file('SHA256SUMS', 'sums2')], checksums: { name: 'SHA256SUMS', published, intended: grown } });
+    expect(added.refused).toEqual([]);
+    expect(added.operations.map((operation) => describeOperation(operation, 'v1.0.0'))).toEqual([
+      'keep a.whl (same sha256)',
+      'keep b.whl (same sha256)',
+      'upload SHA256SUMS as SHA256SUMS.native-matrix-replacement (10 bytes)',
+      'upload c.whl as c.whl.native-matrix-replacement (10 bytes)',
+      'delete SHA256SUMS (replaced by new content)',
+      'rename SHA256SUMS.native-matrix-replacement to SHA256SUMS',
+      'rename c.whl.native-matrix-replacement to c.whl',
+    ]);
+    // Without the published text there is no telling: refused, as any other bytes are.
+    expect(reconcile({ ...base, release, files: [file('a.whl'), file('b.whl'), file('c.whl'), file('SHA256SUMS', 'sums2')] }).refused.map((problem) => problem.key)).toEqual(['SHA256SUMS']);
+    // b.whl rebuilt and a.whl gone: each named as the cause.
+    const changed = reconcile({ ...base, release, files: [file('b.whl', 'b2'), file('c.whl'), file('SHA256SUMS', 'sums3')], checksums: { name: 'SHA256SUMS', published, intended: line('b.whl', 'b2') + line('c.whl') }, prune: true });
+    expect(changed.refused.map((problem) => `${problem.key}: ${problem.message}`)).toEqual([
+      `SHA256SUMS: would change lines of the published release v1.0.0's SHA256SUMS: other sha256 for b.whl; no line for a.whl; new lines for c.whl`,
+      `b.whl: differs from the asset of the published release v1.0.0 (sha256 ${'b.whl'.padEnd(64, '0')}, 10 bytes; built: sha256 ${'b2'.padEnd(64, '0')}, 10 bytes)`,
+    ]);
   });
 
   it('trusts no asset whose content is unknown', () => {

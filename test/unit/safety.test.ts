@@ -76,7 +76,7 @@ describe('gathering cells', () => {
     const cell = { id: 'linux-x86_64-abi3', platform: 'linux-x86_64', os: 'linux' as const, arch: 'x86_64', runner: 'r', target: 't', python: '3.12', abi3: true, wheel: true, binary: false, experimental: false };
     const error = await gatherCells(fromDir, [cell]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toBe(`${manifest}: files[0].name "../../etc/passwd": is not a plain file name (letters, digits and . _ + -, not starting with a dot); rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`);
+    expect((error as UserError).message).toBe(`${manifest}: files[0].name "../../etc/passwd": is not a plain file name (letters, digits and . _ + -, not starting with a dot, ending in a letter or digit); rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`);
   });
 });
 
