@@ -67,7 +67,8 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
       reporter,
     );
     ({ config, project } = planned);
-    cells = planned.cells;
+    // --platform builds that platform's cells; the sdist cell is on linux-x86_64.
+    cells = planned.cells.filter((cell) => !options.platform || cell.platform === options.platform);
   }
   const runner = options.runner ?? new ExecaRunner();
   const outcomes: CellOutcome[] = [];

@@ -21,6 +21,8 @@ export interface PlanResult {
   readonly cells: readonly Cell[];
   /** Whether this event should publish a release. */
   readonly publish: boolean;
+  /** Whether this event also publishes to PyPI: it publishes, and publish.pypi is on. */
+  readonly pypi: boolean;
 }
 
 /** The matrix object for `strategy.matrix`. */
@@ -33,10 +35,12 @@ export async function planCommand(options: PlanOptions, reporter: Reporter): Pro
   const project = detectProject(config);
   const plan = planMatrix({ config, catalog, project, narrowing: options.narrowing, today: options.today });
   plan.warnings.forEach((warning) => reporter.warning(warning));
+  const publish = shouldPublish(config.publish.release, options.event);
   return Object.freeze({
     config,
     project,
     cells: plan.cells,
-    publish: shouldPublish(config.publish.release, options.event),
+    publish,
+    pypi: publish && config.publish.pypi,
   });
 }

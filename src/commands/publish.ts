@@ -7,7 +7,9 @@ import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../git
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
-import { CHECKSUMS_FILE, checksumsText, gatherCells } from '../publish/gather.js';
+import { CHECKSUMS_FILE, checksumsText, gatherCells, type ReleaseFile } from '../publish/gather.js';
+import { pypiFiles } from '../publish/pypi.js';
+import { checkVersionsAgree } from '../publish/versions.js';
 import { planCommand } from './plan.js';
 
 export interface PublishOptions {
@@ -35,6 +37,9 @@ export interface PublishResult {
   readonly checksumsPath?: string;
   readonly mergedManifestPath: string;
   readonly release?: ReleaseReport;
+  /** The verified wheels and sdist, and whether the config sends them to PyPI (publish.pypi). */
+  readonly distributions: readonly ReleaseFile[];
+  readonly pypi: boolean;
 }
 
 function resolveTag(options: PublishOptions, env: NodeJS.ProcessEnv): string {
@@ -60,6 +65,8 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, plan.cells));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
+  checkVersionsAgree(gathered.files);
+  const pypi = { distributions: pypiFiles(gathered.files), pypi: plan.config.publish.pypi };
 
   const files: FileToPublish[] = gathered.files.map((f) => ({ name: f.name, path: f.path, sha256: f.sha256, size: f.size }));
   let checksumsPath: string | undefined;
@@ -77,7 +84,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   if (options.dryRun && !token) {
     reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag}:`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, published: files, checksumsPath, mergedManifestPath };
+    return { files: files.length, published: files, checksumsPath, mergedManifestPath, ...pypi };
   }
   const client = createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
@@ -96,5 +103,5 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   );
   if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
   else reporter.info(`Release ${tag}: ${release.uploaded.length} uploaded, ${release.skipped.length} already there, ${release.replaced.length} replaced; ${release.published ? 'published' : 'draft'}: ${release.url}`);
-  return { files: files.length, published: files, checksumsPath, mergedManifestPath, release };
+  return { files: files.length, published: files, checksumsPath, mergedManifestPath, release, ...pypi };
 }

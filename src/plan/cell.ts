@@ -14,6 +14,7 @@ const CellSchema = ZOD.strictObject({
   wheel: ZOD.boolean(),
   binary: ZOD.boolean(),
   experimental: ZOD.boolean(),
+  sdist: ZOD.literal(true).optional(),
 });
 
 /** Parses one matrix entry (`${{ toJSON(matrix) }}` or --cell) back into a cell. */

@@ -21,6 +21,8 @@ export interface Cell {
   readonly binary: boolean;
   /** Experimental platforms: the workflow lets them fail (continue-on-error). */
   readonly experimental: boolean;
+  /** The `sdist` cell: builds the source distribution and proves it by a wheel built from it. */
+  readonly sdist?: true;
 }
 
 export interface Plan {
