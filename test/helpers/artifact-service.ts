@@ -17,7 +17,7 @@ interface StoredArtifact {
 /**
  * The artifact service of GitHub Actions (v4+ protocol) on 127.0.0.1: the
  * Twirp ArtifactService (CreateArtifact, FinalizeArtifact, ListArtifacts,
- * GetSignedArtifactURL) and the blob storage it signs URLs for (Azure's Put
+ * GetSignedArtifactURL, DeleteArtifact) and the blob storage it signs URLs for (Azure's Put
  * Block / Put Block List / Put Blob, and a plain GET to download). Enough for
  * @actions/artifact to upload and download for real.
  */
@@ -97,6 +97,12 @@ export class ArtifactService {
               .filter((a) => input.idFilter === undefined || String(a.id) === String(input.idFilter))
               .map((a) => ({ workflowRunBackendId: a.run, workflowJobRunBackendId: a.job, databaseId: String(a.id), name: a.name, size: String(a.content!.length), createdAt: a.createdAt })),
           });
+        case 'DeleteArtifact': {
+          const index = this.artifacts.findIndex((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
+          if (index < 0) return { status: 404, body: '{"code":"not_found"}' };
+          const [deleted] = this.artifacts.splice(index, 1);
+          return json({ ok: true, artifactId: String(deleted!.id) });
+        }
         case 'GetSignedArtifactURL': {
           const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
           return artifact ? json({ name: artifact.name, signedUrl: `${this.base}/download/${artifact.id}?sig=local` }) : { status: 404, body: '{"code":"not_found"}' };
