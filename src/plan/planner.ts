@@ -262,8 +262,8 @@ export const SDIST_CELL_ID = 'sdist';
  * with the newest (GIL) Python of the plan and importing that wheel.
  */
 function sdistCell(config: Config, catalog: Catalog, cells: readonly Cell[]): Cell | undefined {
-  if (config.project.kind === 'binary') return undefined;
-  const platform = catalog.platforms.get(SDIST_PLATFORM)!;
+  const platform = catalog.platforms.get(SDIST_PLATFORM);
+  if (config.project.kind === 'binary' || !platform) return undefined;
   const planned = new Set(cells.flatMap((c) => (c.python ? c.python.split('\n') : [])));
   const python = [...catalog.pythons.values()].filter((p) => planned.has(p.version) && !p.freeThreaded).at(-1);
   if (!python) return undefined;

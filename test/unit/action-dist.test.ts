@@ -56,14 +56,19 @@ describe('dist/index.js run as GitHub runs it', () => {
     const run = runAction({ inputs: { command: 'plan' }, event: 'push', ref: 'refs/tags/v1.0.0' });
     expect(run.status, run.stderr + run.stdout).toBe(0);
     const matrix = JSON.parse(run.outputs.matrix!) as { include: { id: string; python: string; runner: string }[] };
-    expect(matrix.include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'linux-aarch64-abi3', 'macos-x86_64-abi3', 'macos-arm64-abi3', 'windows-x86_64-abi3']);
+    expect(matrix.include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'linux-aarch64-abi3', 'macos-x86_64-abi3', 'macos-arm64-abi3', 'windows-x86_64-abi3', 'sdist']);
+    // The sdist is built and proven once, on Linux, with the newest Python of the plan.
+    expect(matrix.include.at(-1)).toMatchObject({ id: 'sdist', platform: 'linux-x86_64', runner: 'ubuntu-24.04', python: '3.14', wheel: true, sdist: true });
     expect(matrix.include[0]!.python).toBe('3.11\n3.12\n3.13\n3.14');
-    expect(run.outputs.cells).toBe('5');
+    expect(run.outputs.cells).toBe('6');
     expect(run.outputs.publish).toBe('true');
+    // publish.pypi is off by default.
+    expect(run.outputs.pypi).toBe('false');
     expect(run.summary).toContain('| platform | runner | 3.11 | 3.12 | 3.13 | 3.14 |');
     expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
-    // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14 → 56 minutes; billed 10+10+120+100+28.
-    expect(run.summary).toContain('**5 cells**, about 56 runner minutes (268 billed minutes');
+    // 5 platforms × (build + 4 smokes) and the sdist (Linux: build + 1 smoke) → 63 minutes; billed ×1 Linux, ×10 macOS, ×2 Windows.
+    expect(run.summary).toContain('| sdist | `ubuntu-24.04` | — | — | — | `sdist` |');
+    expect(run.summary).toContain('**6 cells**, about 63 runner minutes (275 billed minutes');
   });
 
   it('does not publish on a branch push', () => {
@@ -91,6 +96,7 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(matrix.include.map((c) => [c.id, c.python])).toEqual([
       ['linux-x86_64-abi3', '3.12\n3.13'],
       ['windows-x86_64-abi3', '3.12\n3.13'],
+      ['sdist', '3.13'],
     ]);
   });
 

@@ -36,6 +36,7 @@ async function uploadCells() {
   const cells = [
     writeCell(built, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel '.repeat(1000) }),
     writeCell(built, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel '.repeat(1000) }),
+    writeCell(built, 'sdist', { 'demo-1.2.3.tar.gz': 'source '.repeat(1000) }),
   ];
   for (const dir of cells) await uploadCellArtifact(artifactName(path.basename(dir)), dir);
 }
@@ -43,10 +44,10 @@ async function uploadCells() {
 describe('artifacts through a local artifact service (Twirp ArtifactService + blob storage)', () => {
   it('round-trips every cell: uploaded by build, downloaded by publish, every sha256 intact', async () => {
     await uploadCells();
-    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
 
     const downloaded = mkdtempSync(path.join(tmpdir(), 'downloaded-'));
-    expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+    expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
     const catalog = loadCatalog();
     const config = validateConfig(parseYamlConfig(CONFIG, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
     const plan = planMatrix({ config, catalog, project: { backend: 'maturin', abi3: { enabled: true, floor: { major: 3, minor: 10 } } } });
@@ -54,6 +55,7 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     expect(gathered.files.map((f) => [f.name, f.cellId])).toEqual([
       ['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'linux-x86_64-abi3'],
       ['demo-1.2.3-cp310-abi3-win_amd64.whl', 'windows-x86_64-abi3'],
+      ['demo-1.2.3.tar.gz', 'sdist'],
     ]);
   });
 
@@ -93,11 +95,11 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       // Without id-token permission: one line, and the release goes on.
       expect(run.stdout).toContain('Provenance not attested: no id-token permission (grant `id-token: write` and `attestations: write` to attest the release files)');
       const outputs = parseGitHubOutput(output);
-      expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
-      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
+      expect(outputs).toEqual({ assets: '4', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
+      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
       expect(github.releases[0]!.draft).toBe(false);
       const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
-      expect(sums.split('\n').filter(Boolean)).toHaveLength(2);
+      expect(sums.split('\n').filter(Boolean)).toHaveLength(3);
     } finally {
       await github.stop();
     }

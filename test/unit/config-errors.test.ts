@@ -347,6 +347,6 @@ describe('config and input validation', () => {
       'pyproject.toml': `${SETUPTOOLS_PROJECT['pyproject.toml']}\n[tool.native-matrix.matrix]\nplatforms = ["linux-x86_64"]\npython = ["3.12", "3.13"]\n`,
     });
     const result = await planCommand({ workingDirectory: dir, narrowing: {}, event: { inputs: {} } }, silent);
-    expect(result.cells.map((c) => c.id)).toEqual(['linux-x86_64']);
+    expect(result.cells.map((c) => c.id)).toEqual(['linux-x86_64', 'sdist']);
   });
 });
