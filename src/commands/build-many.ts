@@ -12,6 +12,7 @@ import { buildMarkdown } from '../stages/summary.js';
 import type { Manifest } from '../stages/manifest.js';
 import { buildCell, CellFailedError, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
+import { SDIST_CELL_ID } from '../plan/planner.js';
 
 export interface BuildManyOptions {
   readonly workingDirectory: string;
@@ -57,18 +58,22 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     project = detectProject(config);
     cells = options.cells.map((cell) => narrowCell(cell, options.python));
   } else {
+    // `--platform sdist` picks the sdist cell; any other id that platform's cells.
+    const sdistOnly = options.platform === SDIST_CELL_ID;
     const planned = await planCommand(
       {
         workingDirectory: options.workingDirectory,
         configPath: options.configPath,
-        narrowing: { platforms: options.platform ? [options.platform] : undefined, python: options.python, platformsLabel: '--platform', pythonLabel: '--python' },
+        narrowing: { platforms: options.platform && !sdistOnly ? [options.platform] : undefined, python: options.python, platformsLabel: '--platform', pythonLabel: '--python' },
         event: { inputs: {} },
       },
       reporter,
     );
     ({ config, project } = planned);
-    // --platform builds that platform's cells; the sdist cell is on linux-x86_64.
-    cells = planned.cells.filter((cell) => !options.platform || cell.platform === options.platform);
+    cells = planned.cells.filter((cell) => !options.platform || (sdistOnly ? cell.sdist : cell.platform === options.platform && !cell.sdist));
+    if (sdistOnly && cells.length === 0) {
+      throw new UserError({ location: config.locate(['publish', 'sdist']), key: '--platform sdist', message: 'the plan has no sdist cell (publish.sdist is off, or the project builds no wheels)', fix: 'set publish.sdist: true for a project with wheels' });
+    }
   }
   const runner = options.runner ?? new ExecaRunner();
   const outcomes: CellOutcome[] = [];

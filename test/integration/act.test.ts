@@ -105,6 +105,7 @@ function act(event: 'push' | 'workflow_dispatch', payload: object, run: string):
     NATIVE_MATRIX_ACT_SOURCE: repo,
     NATIVE_MATRIX_ACT_PYPI_URL: `${index.url}/`,
     NATIVE_MATRIX_ACT_TWINE: path.join(PYPI_VENV, 'twine'),
+    NATIVE_MATRIX_ACT_NODE_MODULES: path.join(ROOT, 'node_modules'),
   };
   const args = [
     event, '-e', eventFile,
@@ -141,7 +142,8 @@ describe('workflows/release.yml run whole with act', () => {
   it('on a tag push: plans, builds the wheel and sdist cells, publishes a release with every file and SHA256SUMS, and uploads the wheel and sdist to the index', async () => {
     const run = await act('push', { ref: 'refs/tags/v1.0.0' }, 'run-tag');
     expect(run.status, run.log.slice(-6000)).toBe(0);
-    for (const job of ['plan', 'build linux-x86_64', 'build sdist', 'publish', 'upload to PyPI']) expect(run.log).toMatch(new RegExp(`\\[release/${job}\\s*\\] 🏁  Job succeeded`));
+    // act numbers the jobs of a matrix: `build linux-x86_64-1`.
+    for (const job of ['plan', 'build linux-x86_64(-\\d+)?', 'build sdist(-\\d+)?', 'publish', 'upload to PyPI']) expect(run.log).toMatch(new RegExp(`\\[release/${job}\\s*\\] 🏁  Job succeeded`));
     expect(artifacts.artifacts.filter((a) => a.run === 'run-tag' && a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64', 'native-matrix-sdist', 'pypi-distributions']);
     const [release] = github.releases;
     expect(release).toMatchObject({ tag_name: 'v1.0.0', draft: false });
@@ -192,7 +194,7 @@ describe('workflows/release.yml run whole with act', () => {
     expect(run.status, run.log.slice(-6000)).toBe(0);
     expect(artifacts.artifacts.filter((a) => a.run === 'run-dispatch' && a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64', 'native-matrix-sdist']);
     expect(github.releases.length).toBe(releasesBefore);
-    expect(run.log).toMatch(/\[release\/build linux-x86_64\s*\] 🏁  Job succeeded/);
+    expect(run.log).toMatch(/\[release\/build linux-x86_64(-\d+)?\s*\] 🏁  Job succeeded/);
     // The publish and pypi jobs' conditions (the plan's outputs) are false: they never start.
     expect(run.log).not.toContain('[release/publish');
     expect(run.log).not.toContain('[release/upload to PyPI');

@@ -1,7 +1,10 @@
-// Resolves @actions/artifact from the repository's node_modules.
+// act copies this action out of the repository, so @actions/artifact is
+// imported from the repository's node_modules, which the test names.
 import path from 'node:path';
-import { DefaultArtifactClient } from '@actions/artifact';
+import { pathToFileURL } from 'node:url';
 
+const modules = process.env.NATIVE_MATRIX_ACT_NODE_MODULES;
+const { DefaultArtifactClient } = await import(pathToFileURL(path.join(modules, '@actions/artifact/lib/artifact.js')).href);
 const client = new DefaultArtifactClient();
 const { artifact } = await client.getArtifact(process.env.ARTIFACT_NAME);
 const target = path.resolve(process.env.GITHUB_WORKSPACE ?? '.', process.env.ARTIFACT_PATH ?? '.');
