@@ -6,8 +6,9 @@ import { agreedVersion } from '../stages/dist-name.js';
  * cells built from different commits, or a dynamic version that differs
  * between the sdist and the wheels. PyPI would split them across releases.
  */
-export function checkVersionsAgree(files: readonly { name: string }[]): void {
-  const agreed = agreedVersion(files.map((f) => f.name));
+export function checkVersionsAgree(files: readonly { name: string; kind: string }[]): void {
+  // By the manifest's kind: a binary's archive (NAME-PLATFORM.tar.gz) is no sdist.
+  const agreed = agreedVersion(files.filter((f) => f.kind === 'wheel' || f.kind === 'sdist').map((f) => f.name));
   if (agreed && 'disagreement' in agreed) {
     throw new UserError({
       key: 'versions',

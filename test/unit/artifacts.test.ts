@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DefaultArtifactClient } from '@actions/artifact';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,10 +60,10 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     ]);
   });
 
-  it('dist/index.js publish downloads the artifacts and publishes the release, as on a tag push', async () => {
+  it('dist/index.js publish downloads the artifacts, publishes the release as on a tag push, and hands the verified distributions to the pypi job', async () => {
     const github = await new FakeGitHub('o', 'r').start();
     try {
-      const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
+      const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': `${CONFIG}publish:\n  pypi: true\n` });
       const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
       const output = path.join(runnerTemp, 'output');
       writeFileSync(output, '');
@@ -100,6 +101,17 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       expect(github.releases[0]!.draft).toBe(false);
       const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
       expect(sums.split('\n').filter(Boolean)).toHaveLength(3);
+
+      // The pypi job's artifact: the same verified files under dist/, and their sums beside.
+      const handed = service.artifacts.find((a) => a.name === 'pypi-distributions' && a.finalized);
+      expect(handed).toBeDefined();
+      const received = mkdtempSync(path.join(tmpdir(), 'pypi-'));
+      await new DefaultArtifactClient().downloadArtifact(handed!.id, { path: received });
+      expect(readdirSync(path.join(received, 'dist')).sort()).toEqual(['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
+      expect(readFileSync(path.join(received, 'SHA256SUMS'), 'utf8')).toBe(sums);
+      const check = spawnSync('sha256sum', ['--check', '--strict', '../SHA256SUMS'], { cwd: path.join(received, 'dist'), encoding: 'utf8' });
+      expect(check.status, check.stderr).toBe(0);
+      expect(run.stdout).toContain('Hand 3 files to the pypi job');
     } finally {
       await github.stop();
     }
