@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactService } from '../helpers/artifact-service.js';
 import { FakeGitHub } from '../helpers/fake-github.js';
 import { fixture, ROOT } from '../helpers/engine.js';
+import { PYPI_VENV, pythonPath } from '../helpers/python.js';
 
 // Whole runs of workflows/release.yml with nektos/act on this host: the
 // workflow file users copy, unchanged, with the external actions replaced by
@@ -19,7 +20,6 @@ const CHECKOUT = 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683';
 const SETUP_PYTHON = 'actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065';
 const DOWNLOAD_ARTIFACT = 'actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093';
 const PYPI_PUBLISH = 'pypa/gh-action-pypi-publish@dc37677b2e1c63e2034f94d8a5b11f265b73ba33';
-const PYPI_VENV = path.join(ROOT, '.cache/pypi-venv/bin');
 const WHEEL = 'gmpcext-0.1.0-cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64.whl';
 const SDIST = 'gmpcext-0.1.0.tar.gz';
 
@@ -129,13 +129,6 @@ function act(event: 'push' | 'workflow_dispatch', payload: object, run: string):
       resolve({ status, log });
     });
   });
-}
-
-function pythonPath(version: string): string {
-  const root = path.join(process.env.PYENV_ROOT ?? path.join(process.env.HOME ?? '/root', '.pyenv'), 'versions');
-  const dir = readdirSync(root).filter((name) => name.startsWith(`${version}.`)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).at(-1);
-  if (!dir) throw new Error(`no CPython ${version} under ${root}`);
-  return path.join(root, dir, 'bin', 'python3');
 }
 
 describe('workflows/release.yml run whole with act', () => {

@@ -1,26 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/stages/manifest.js';
-import { buildFixture, ROOT } from '../helpers/engine.js';
-
-// twine from the tests' own tool environment (scripts/install-deps.sh), not
-// the one native-matrix made: the check is repeated independently.
-const TWINE = path.join(ROOT, '.cache/pypi-venv/bin/twine');
-
-function pythonPath(version: string): string {
-  const root = path.join(process.env.PYENV_ROOT ?? path.join(process.env.HOME ?? '/root', '.pyenv'), 'versions');
-  const dir = readdirSync(root).filter((name) => name.startsWith(`${version}.`)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).at(-1);
-  if (!dir) throw new Error(`no CPython ${version} under ${root}`);
-  return path.join(root, dir, 'bin', 'python3');
-}
-
-function twineCheck(files: string[]) {
-  if (!existsSync(TWINE)) throw new Error(`${TWINE} is missing: run scripts/install-deps.sh`);
-  return spawnSync(TWINE, ['--no-color', 'check', '--strict', ...files], { encoding: 'utf8' });
-}
+import { buildFixture } from '../helpers/engine.js';
+import { pythonPath, twineCheck } from '../helpers/python.js';
 
 describe('the sdist cell', () => {
   it('gmp-cext (setuptools): builds gmpcext-0.1.0.tar.gz, proven by a wheel built from it; a fresh venv installs it from source and it computes with GMP', async () => {
@@ -55,7 +40,8 @@ describe('the sdist cell', () => {
     expect(imported.stdout).toContain(venv);
   });
 
-  it('qsym-like (maturin workspace): maturin sdist takes in the workspace crates, and the wheel built from it imports; twine check passes on the sdist and the platform wheel', async () => {
+  // The platform wheels' twine check: wheels.test.ts, on the wheels it builds.
+  it('qsym-like (maturin workspace): maturin sdist takes in the workspace crates, the wheel built from it imports, and twine check passes on it', async () => {
     const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'sdist', python: ['3.13'] });
     const [manifest] = manifests;
     expect(manifest!.ok, manifest!.error).toBe(true);
@@ -67,11 +53,8 @@ describe('the sdist cell', () => {
     expect(members).toContainEqual(expect.stringMatching(/^qsymlike-0\.1\.0\/.*qsym-core\/Cargo\.toml$/));
     expect(members).toContain('qsymlike-0.1.0/PKG-INFO');
 
-    const wheels = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: ['3.13'] });
-    const [wheel] = wheels.manifests[0]!.files;
-    expect(wheels.manifests[0]!.timings.metadata).toEqual(expect.any(Number));
-    const check = twineCheck([file, path.join(wheels.outRoot, 'linux-x86_64-abi3', wheel!.name)]);
+    const check = twineCheck([file]);
     expect(check.status, check.stdout + check.stderr).toBe(0);
-    expect(check.stdout.match(/PASSED/g)).toHaveLength(2);
+    expect(check.stdout).toContain('PASSED');
   });
 });
