@@ -85,4 +85,12 @@ if [[ $(uname -m) == x86_64 ]]; then
   embedded_python 3.14 windows windows-x86_64
 fi
 
+# A local PyPI-compatible index and twine for the whole-workflow runs: the
+# release's pypi job uploads to it, and the test installs from it.
+pypi_venv=.cache/pypi-venv
+if [[ ! -x "$pypi_venv/bin/pypi-server" || ! -x "$pypi_venv/bin/twine" ]]; then
+  python3 -m venv "$pypi_venv"
+  "$pypi_venv/bin/python" -m pip install --quiet --disable-pip-version-check pypiserver==2.4.2 twine==7.0.0
+fi
+
 npm ci --no-audit --no-fund

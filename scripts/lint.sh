@@ -2,7 +2,8 @@
 # Lints the workflows (the copyable ones in workflows/ and the repository's
 # own), action.yml, and every shell script: actionlint built from the Go
 # module proxy and zizmor from PyPI, both pinned and kept in .cache/
-# and ShellCheck from the system.
+# and ShellCheck from the system. zizmor runs as its auditor persona, which
+# also asks for named jobs and a comment on every permission.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ scripts=(scripts/*.sh .ci/run)
 echo "actionlint: ${own[*]} ${copyable[*]}"
 "$bin/actionlint" -shellcheck "$(command -v shellcheck)" "${own[@]}" "${copyable[@]}"
 echo "zizmor: ${own[*]} ${copyable[*]} action.yml"
-"$venv/bin/zizmor" --offline --quiet --config .github/zizmor.yml "${own[@]}" "${copyable[@]}" action.yml
+"$venv/bin/zizmor" --offline --quiet --persona auditor --config .github/zizmor.yml "${own[@]}" "${copyable[@]}" action.yml
 echo "shellcheck: ${scripts[*]}"
 shellcheck "${scripts[@]}"
 echo "lint: no findings"

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       core.setOutput('matrix', matrixJson(result.cells));
       core.setOutput('cells', String(result.cells.length));
       core.setOutput('publish', String(result.publish));
+      core.setOutput('pypi', String(result.pypi));
       if (process.env.GITHUB_STEP_SUMMARY) {
         await core.summary.addRaw(planMarkdown(result.cells, loadCatalog(), result.publish)).write();
       }

@@ -14,6 +14,7 @@ import { planTable } from './plan/render.js';
 const USAGE = `Usage:
   native-matrix plan    [--config F] [--platforms L] [--python L] [--json]
   native-matrix build   [--config F] [--cell JSON | --platform ID] [--python L] [--out DIR]
+                        (--platform sdist: the sdist cell)
   native-matrix publish [--config F] --from DIR [--tag T] [--repo OWNER/NAME] [--dry-run]
                         [--platforms L] [--python L]   (the plan's narrowing, if any)
   native-matrix run     [--config F] [--out DIR]

@@ -10,7 +10,9 @@ import { buildMany } from '../commands/build-many.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
-import { artifactName, downloadCellArtifacts, uploadCellArtifact } from '../github/artifacts.js';
+import { artifactName, downloadCellArtifacts, replaceArtifact, uploadCellArtifact } from '../github/artifacts.js';
+import type { ReleaseFile } from '../publish/gather.js';
+import { PYPI_ARTIFACT, stagePypiFiles } from '../publish/pypi.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
@@ -101,6 +103,7 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
     reporter.info(outcome.attested ? `Provenance attested for ${result.published.length} files${outcome.url ? `: ${outcome.url}` : ''}` : `Provenance not attested: ${outcome.reason}`);
   }
   if (result.release?.url) core.setOutput('release-url', result.release.url);
+  if (result.pypi && result.release && !inputs.dryRun) await handOverToPypi(result.distributions, fromDir, reporter);
   if (process.env.GITHUB_STEP_SUMMARY && result.release) {
     const { uploaded, skipped, replaced, removed, retained, planned } = result.release;
     const lines = inputs.dryRun
@@ -108,4 +111,22 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
       : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length - replaced.length} added, ${replaced.length} replaced, ${skipped.length} already there, ${removed.length} removed${retained.length ? `, ${retained.length} kept though not built this time (${retained.join(', ')})` : ''}.`];
     await core.summary.addRaw(`${lines.join('\n')}\n`).write();
   }
+}
+
+/**
+ * Hands the verified wheels and sdist to the workflows' pypi job as one
+ * artifact (the files and their SHA256SUMS), uploaded only after the release
+ * passed verification: that job uploads nothing else and checks every sum again.
+ */
+async function handOverToPypi(distributions: readonly ReleaseFile[], fromDir: string, reporter: Reporter): Promise<void> {
+  if (distributions.length === 0) {
+    reporter.warning({ key: 'publish.pypi', message: 'is on, but the release holds no wheel or sdist', fix: 'set publish.pypi: false for a project of binaries' });
+    return;
+  }
+  const dir = path.join(path.dirname(fromDir), PYPI_ARTIFACT);
+  const names = await stagePypiFiles(distributions, dir);
+  await reporter.group(`Hand ${names.length} files to the pypi job`, async () => {
+    await replaceArtifact(PYPI_ARTIFACT, dir);
+    names.forEach((name) => reporter.info(`  ${name}`));
+  });
 }

@@ -13,6 +13,7 @@ import type { Manifest } from '../stages/manifest.js';
 import { buildCell, CellFailedError, type CellOutcome } from './build.js';
 import { planCommand } from './plan.js';
 import { planFile, writePlanFile } from '../plan/plan-file.js';
+import { SDIST_CELL_ID } from '../plan/planner.js';
 
 export interface BuildManyOptions {
   readonly workingDirectory: string;
@@ -61,21 +62,26 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     project = detectProject(config);
     cells = options.cells.map((cell) => narrowCell(cell, options.python));
   } else {
+    // `--platform sdist` picks the sdist cell; any other id that platform's cells.
+    const sdistOnly = options.platform === SDIST_CELL_ID;
     const planned = await planCommand(
       {
         workingDirectory: options.workingDirectory,
         configPath: options.configPath,
-        narrowing: { platforms: options.platform ? [options.platform] : undefined, python: options.python, platformsLabel: '--platform', pythonLabel: '--python' },
+        narrowing: { platforms: options.platform && !sdistOnly ? [options.platform] : undefined, python: options.python, platformsLabel: '--platform', pythonLabel: '--python' },
         event: { inputs: {} },
       },
       reporter,
     );
     ({ config, project } = planned);
-    cells = planned.cells;
-    // `run` builds the whole plan: it writes the plan next to the cells, for `publish --from`.
-    const plan = planFile(cells, false);
+    // The plan file holds the whole plan (publish checks cells against it); this run builds the cells asked for.
+    const plan = planFile(planned.cells, false);
     planDigest = plan.digest;
     if (options.skipForeign) await writePlanFile(options.outRoot, plan);
+    cells = planned.cells.filter((cell) => !options.platform || (sdistOnly ? cell.sdist : cell.platform === options.platform && !cell.sdist));
+    if (sdistOnly && cells.length === 0) {
+      throw new UserError({ location: config.locate(['publish', 'sdist']), key: '--platform sdist', message: 'the plan has no sdist cell (publish.sdist is off, or the project builds no wheels)', fix: 'set publish.sdist: true for a project with wheels' });
+    }
   }
   const runner = options.runner ?? new ExecaRunner();
   const outcomes: CellOutcome[] = [];

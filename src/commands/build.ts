@@ -14,6 +14,9 @@ import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
+import { parseDistributionName } from '../stages/dist-name.js';
+import { checkMetadata } from '../stages/metadata.js';
+import { buildSdistCell } from './build-sdist.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
@@ -116,9 +119,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
 
     provisioned = gmp;
-    if (cell.wheel) {
+    if (cell.sdist) {
+      files.push(await buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }));
+    } else if (cell.wheel) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
+      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine'];
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
@@ -138,6 +143,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         }
         return results;
       });
+      await stage('metadata', 'Check metadata (twine check --strict)', () => checkMetadata(context, tools, repaired.map((r) => r.path)));
       const distribution = parseWheelName(path.basename(repaired[0]!.path)).distribution;
       const importName = importNameFor(config, distribution);
       const smoke = await stage('smoke', `Smoke-test in ${interpreters.filter((i) => !i.untested).map((i) => i.version).join(', ') || 'no interpreter here'}`, async () => {
@@ -188,12 +194,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
   timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 
-  const first = files.find((f) => f.kind === 'wheel');
+  const first = files.find((f) => f.kind === 'wheel' || f.kind === 'sdist');
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
     generator: `native-matrix ${__VERSION__}`,
     cell: { id: cell.id, platform: cell.platform, target: cell.target, python: cellPythons(cell), abi3: cell.abi3 },
-    project: { name: project.name, version: first ? parseWheelName(first.name).version : undefined },
+    project: { name: project.name, version: first ? parseDistributionName(first.name)?.version : undefined },
     // What was actually provisioned: a cross build, for one, always builds GMP from source.
     gmp: {
       source: provisioned?.source ?? config.gmp.source,

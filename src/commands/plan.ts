@@ -25,6 +25,8 @@ export interface PlanResult {
   readonly publish: boolean;
   /** The release tag, when the run has one. */
   readonly tag?: string;
+  /** Whether this event also publishes to PyPI: it publishes, and publish.pypi is on. */
+  readonly pypi: boolean;
 }
 
 /** The matrix object for `strategy.matrix`. */
@@ -38,5 +40,5 @@ export async function planCommand(options: PlanOptions, reporter: Reporter): Pro
   const plan = planMatrix({ config, catalog, project, narrowing: options.narrowing, today: options.today });
   const decision = publishDecision(config.publish.release, options.event, options.tag);
   plan.warnings.forEach((warning) => reporter.warning(warning));
-  return Object.freeze({ config, project, cells: plan.cells, ...decision });
+  return Object.freeze({ config, project, cells: plan.cells, ...decision, pypi: decision.publish && config.publish.pypi });
 }

@@ -9,7 +9,9 @@ import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
 import type { Narrowing } from '../plan/planner.js';
 import type { Reporter } from '../reporter.js';
 import { checksumsText } from '../publish/checksums.js';
-import { CHECKSUMS_FILE, gatherCells, RELEASE_MANIFEST_FILE } from '../publish/gather.js';
+import { CHECKSUMS_FILE, gatherCells, RELEASE_MANIFEST_FILE, type ReleaseFile } from '../publish/gather.js';
+import { pypiFiles } from '../publish/pypi.js';
+import { checkVersionsAgree } from '../publish/version-agreement.js';
 import { planCommand } from './plan.js';
 
 export interface PublishOptions {
@@ -40,6 +42,9 @@ export interface PublishResult {
   readonly checksumsPath?: string;
   readonly mergedManifestPath?: string;
   readonly release?: ReleaseReport;
+  /** The verified wheels and sdist, and whether the config sends them to PyPI (publish.pypi). */
+  readonly distributions: readonly ReleaseFile[];
+  readonly pypi: boolean;
 }
 
 function resolveTag(options: PublishOptions, env: NodeJS.ProcessEnv): string {
@@ -74,6 +79,8 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, planned?.plan.cells ?? plan.cells, planned?.digest));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
   reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
+  checkVersionsAgree(gathered.files);
+  const pypi = { distributions: pypiFiles(gathered.files), pypi: plan.config.publish.pypi };
 
   const files: FileToPublish[] = gathered.files.map((f) => ({ name: f.name, path: f.path, sha256: f.sha256, size: f.size }));
   const checksums = plan.config.publish.checksums ? Buffer.from(checksumsText(files)) : undefined;
@@ -90,7 +97,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   if (!client) {
     reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
     files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
-    return { files: files.length, published: files };
+    return { files: files.length, published: files, ...pypi };
   }
   const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
   const { publish } = plan.config;
@@ -122,7 +129,7 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const held = release.checksums;
   const published = held ? files.map((f) => (f.name === CHECKSUMS_FILE ? { name: f.name, content: held, sha256: createHash('sha256').update(held).digest('hex'), size: held.length } : f)) : files;
   // A dry run writes nothing, next to the files either.
-  return { files: published.length, published, ...(options.dryRun ? {} : await writeLocalFiles(held ?? checksums)), release };
+  return { files: published.length, published, ...(options.dryRun ? {} : await writeLocalFiles(held ?? checksums)), release, ...pypi };
 }
 
 /**

@@ -58,6 +58,8 @@ export const ConfigSchema = ZOD.strictObject({
       release: ZOD.enum(['on-tag', 'on-dispatch', 'both', 'never']).default('on-tag'),
       checksums: ZOD.boolean().default(true),
       draft: ZOD.boolean().default(false),
+      sdist: ZOD.boolean().default(true),
+      pypi: ZOD.boolean().default(false),
       name: ZOD.string().optional(),
       notes: ZOD.string().optional(),
       // May a published release's assets get other bytes?

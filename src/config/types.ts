@@ -48,6 +48,10 @@ export interface Config {
     readonly release: 'on-tag' | 'on-dispatch' | 'both' | 'never';
     readonly checksums: boolean;
     readonly draft: boolean;
+    /** An `sdist` cell: the source distribution, proven by building and importing a wheel from it. */
+    readonly sdist: boolean;
+    /** Whether a publishing event also goes to PyPI (the workflows' `pypi` job). */
+    readonly pypi: boolean;
     readonly name?: string;
     readonly notes?: string;
     /** Whether a published release's assets may get other bytes. */

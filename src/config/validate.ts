@@ -216,6 +216,7 @@ function checkCombinations(raw: RawConfig, report: Report): void {
     if (matrix.abi3 === true) report(['matrix', 'abi3'], 'abi3 is a property of wheels, but project.kind is binary', 'remove matrix.abi3');
     if (matrix.split === 'python') report(['matrix', 'split'], 'a binary does not depend on the Python version', 'remove matrix.split');
     if (matrix.python !== undefined) report(['matrix', 'python'], 'a binary project is not built per Python version', 'remove matrix.python, or set kind: both');
+    if (raw.publish.pypi) report(['publish', 'pypi'], 'PyPI takes wheels and sdists, and a binary project builds neither', 'remove publish.pypi, or set kind: wheel or both');
   } else {
     if (project.backend === 'cargo' && project.kind === 'wheel') {
       report(['project', 'backend'], 'cargo builds binaries, but project.kind is wheel', 'use backend: maturin (Rust) or setuptools (C), or auto');

@@ -36,3 +36,18 @@ export async function downloadCellArtifacts(dir: string): Promise<string[]> {
   }
   return ours.map((artifact) => artifact.name).sort();
 }
+
+/**
+ * Uploads `dir` as artifact `name`, deleting one of that name first: names
+ * are unique across every attempt of a run, so a re-run job replaces its own.
+ */
+export async function replaceArtifact(name: string, dir: string): Promise<void> {
+  const { DefaultArtifactClient, ArtifactNotFoundError } = await import('@actions/artifact');
+  const client = new DefaultArtifactClient();
+  try {
+    await client.deleteArtifact(name);
+  } catch (error) {
+    if (!(error instanceof ArtifactNotFoundError)) throw error;
+  }
+  await uploadCellArtifact(name, dir);
+}

@@ -15,6 +15,7 @@ export const CellSchema = ZOD.strictObject({
   binary: ZOD.boolean(),
   experimental: ZOD.boolean(),
   verify: ZOD.string().optional(),
+  sdist: ZOD.literal(true).optional(),
 });
 
 /** Parses one matrix entry (`${{ toJSON(matrix) }}` or --cell) back into a cell. */

@@ -74,6 +74,8 @@ export function planMatrix({ config, catalog, project, narrowing = {}, today = n
 
   const pairs = applyExcludes(platforms, pythons, config, warnings);
   const cells = groupIntoCells(pairs, platforms, { abi3, config, crossRunner: (platform) => crossBuildRunner(platform, config, catalog) });
+  const sdist = config.publish.sdist && cells.length > 0 ? sdistCell(config, catalog, cells) : undefined;
+  if (sdist) cells.push(sdist);
 
   if (cells.length === 0) {
     throw new UserError({
@@ -263,4 +265,35 @@ function explainEmpty(platforms: Platform[], pythons: PythonVersion[], config: C
     return narrowing.python ? 'the python input selects none of the configured versions' : 'no Python version is left after requires-python and the abi3 floor';
   }
   return 'the exclude rules remove every platform × Python pair';
+}
+
+/** The catalog platform whose runner builds and proves the sdist. */
+export const SDIST_PLATFORM = 'linux-x86_64';
+export const SDIST_CELL_ID = 'sdist';
+
+/**
+ * The `sdist` cell (for projects with wheels): the source distribution is
+ * built once, on the Linux runner, and proven by building a wheel from it
+ * with the newest (GIL) Python of the plan and importing that wheel.
+ */
+function sdistCell(config: Config, catalog: Catalog, cells: readonly Cell[]): Cell | undefined {
+  const platform = catalog.platforms.get(SDIST_PLATFORM);
+  if (config.project.kind === 'binary' || !platform) return undefined;
+  const planned = new Set(cells.flatMap((c) => (c.python ? c.python.split('\n') : [])));
+  const python = [...catalog.pythons.values()].filter((p) => planned.has(p.version) && !p.freeThreaded).at(-1);
+  if (!python) return undefined;
+  return Object.freeze({
+    id: SDIST_CELL_ID,
+    platform: platform.id,
+    os: platform.os,
+    arch: platform.arch,
+    runner: platform.runner,
+    target: platform.target,
+    python: python.version,
+    abi3: false,
+    wheel: true,
+    binary: false,
+    experimental: false,
+    sdist: true,
+  });
 }

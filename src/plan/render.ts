@@ -29,14 +29,17 @@ export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): Minut
   return { minutes, billed };
 }
 
+/** A cell's row: its platform, or `sdist` for the sdist cell (which runs on a platform's runner). */
+const rowOf = (cell: Cell) => (cell.sdist ? cell.id : cell.platform);
+
 /** Rows (platforms) × columns (Python versions), each entry the id of the cell that covers it. */
 function grid(cells: readonly Cell[]): { platforms: string[]; columns: string[]; at: (p: string, c: string) => string } {
-  const platforms = [...new Set(cells.map((c) => c.platform))];
+  const platforms = [...new Set(cells.map(rowOf))];
   const versions = [...new Set(cells.flatMap(cellPythons))];
   const columns = versions.length > 0 ? versions : ['binary'];
   const at = (platform: string, column: string) =>
     cells
-      .filter((c) => c.platform === platform && (versions.length === 0 || cellPythons(c).includes(column)))
+      .filter((c) => rowOf(c) === platform && (versions.length === 0 || cellPythons(c).includes(column)))
       .map((c) => c.id)
       .join(', ');
   return { platforms, columns, at };
@@ -54,7 +57,7 @@ export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: 
     `| platform | runner | ${columns.join(' | ')} |`,
     `| --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
     ...platforms.map((platform) => {
-      const runner = cells.find((c) => c.platform === platform)!.runner;
+      const runner = cells.find((c) => rowOf(c) === platform)!.runner;
       const entries = columns.map((column) => {
         const id = at(platform, column);
         return id ? `\`${escapeMarkdown(id)}\`` : '—';

@@ -26,6 +26,8 @@ export interface Cell {
    * the runner of its own OS where the workflow installs and imports the wheels.
    */
   readonly verify?: string;
+  /** The `sdist` cell: builds the source distribution and proves it by a wheel built from it. */
+  readonly sdist?: true;
 }
 
 export interface Plan {

@@ -31,7 +31,7 @@ export function cargoEnv(context: CellContext, gmp: GmpProvision): Record<string
 }
 
 /** Variables every wheel build gets: cargo's, and PyO3's forward compatibility. */
-function buildEnv({ context, gmp }: WheelBuildInputs): Record<string, string> {
+export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'gmp'>): Record<string, string> {
   // Lets an older PyO3 build for a Python newer than it knows.
   return { ...cargoEnv(context, gmp), PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1' };
 }

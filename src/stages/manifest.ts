@@ -20,10 +20,10 @@ export interface SmokeResult {
 
 export interface ManifestFile {
   readonly name: string;
-  readonly kind: 'wheel' | 'archive';
+  readonly kind: 'wheel' | 'archive' | 'sdist';
   readonly sha256: string;
   readonly size: number;
-  /** Wheel platform tag, or the catalog platform id for an archive. */
+  /** Wheel platform tag, the catalog platform id for an archive, `source` for an sdist. */
   readonly platformTag: string;
   readonly pythonTag?: string;
   readonly abiTag?: string;

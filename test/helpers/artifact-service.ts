@@ -103,6 +103,12 @@ export class ArtifactService {
               .filter((a) => input.idFilter === undefined || String(a.id) === String(input.idFilter))
               .map((a) => ({ workflowRunBackendId: a.run, workflowJobRunBackendId: a.job, databaseId: String(a.id), name: a.name, size: String(a.content!.length), createdAt: a.createdAt })),
           });
+        case 'DeleteArtifact': {
+          const index = this.artifacts.findIndex((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
+          if (index < 0) return { status: 404, body: '{"code":"not_found"}' };
+          const [deleted] = this.artifacts.splice(index, 1);
+          return json({ ok: true, artifactId: String(deleted!.id) });
+        }
         case 'GetSignedArtifactURL': {
           const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
           return artifact ? json({ name: artifact.name, signedUrl: `${this.base}/download/${artifact.id}?sig=local` }) : { status: 404, body: '{"code":"not_found"}' };

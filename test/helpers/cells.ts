@@ -10,7 +10,7 @@ export function writeCell(fromDir: string, id: string, files: Record<string, str
   const entries = Object.entries(files).map(([name, text]) => {
     writeFileSync(path.join(dir, name), text);
     return {
-      name, kind: 'wheel' as const, sha256: sha256(Buffer.from(text)), size: Buffer.byteLength(text), platformTag: 'x', bundled: [],
+      name, kind: name.endsWith('.tar.gz') ? ('sdist' as const) : ('wheel' as const), sha256: sha256(Buffer.from(text)), size: Buffer.byteLength(text), platformTag: 'x', bundled: [],
       smokePassed: ok ? ['3.12', '3.13'] : ['3.12'],
       smoke: [{ python: '3.12', passed: true, seconds: 1 }, { python: '3.13', passed: ok, seconds: 1, ...(ok ? {} : { output: 'ImportError' }) }],
     };

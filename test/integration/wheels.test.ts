@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File, type Manifest } from '../../src/stages/manifest.js';
 import { buildFixture, ROOT } from '../helpers/engine.js';
+import { twineCheck } from '../helpers/python.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
 // 3.14 is the Linux CPython that scripts/install-deps.sh extracts (python-build-standalone, without ensurepip).
@@ -32,7 +33,11 @@ describe('real wheel builds on Linux x86_64', () => {
     const file = path.join(outRoot, 'linux-x86_64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
     expect(wheelMembers(file)).toContainEqual(expect.stringMatching(/^qsymlike\.libs\/libgmp-[0-9a-f]{8}\.so\.10/));
-    expect(manifest!.timings).toMatchObject({ provision: expect.any(Number), build: expect.any(Number), repair: expect.any(Number), smoke: expect.any(Number) });
+    expect(manifest!.timings).toMatchObject({ provision: expect.any(Number), build: expect.any(Number), repair: expect.any(Number), metadata: expect.any(Number), smoke: expect.any(Number) });
+    // The build checked the metadata (twine check --strict); so does an independent twine.
+    const check = twineCheck([file]);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toContain('PASSED');
   });
 
   // 3.9, the catalog's oldest, too: the one pinned pip builds and installs for every interpreter.

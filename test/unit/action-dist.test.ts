@@ -57,21 +57,26 @@ describe('dist/index.js run as GitHub runs it', () => {
     const run = runAction({ inputs: { command: 'plan' }, event: 'push', ref: 'refs/tags/v1.0.0' });
     expect(run.status, run.stderr + run.stdout).toBe(0);
     const matrix = JSON.parse(run.outputs.matrix!) as { include: { id: string; python: string; runner: string }[] };
-    expect(matrix.include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'linux-aarch64-abi3', 'macos-x86_64-abi3', 'macos-arm64-abi3', 'windows-x86_64-abi3']);
+    expect(matrix.include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'linux-aarch64-abi3', 'macos-x86_64-abi3', 'macos-arm64-abi3', 'windows-x86_64-abi3', 'sdist']);
+    // The sdist is built and proven once, on Linux, with the newest Python of the plan.
+    expect(matrix.include.at(-1)).toMatchObject({ id: 'sdist', platform: 'linux-x86_64', runner: 'ubuntu-24.04', python: '3.14', wheel: true, sdist: true });
     expect(matrix.include[0]!.python).toBe('3.11\n3.12\n3.13\n3.14');
-    expect(run.outputs.cells).toBe('5');
+    expect(run.outputs.cells).toBe('6');
     expect(run.outputs.publish).toBe('true');
+    // publish.pypi is off by default.
+    expect(run.outputs.pypi).toBe('false');
     expect(run.summary).toContain('| platform | runner | 3.11 | 3.12 | 3.13 | 3.14 |');
     expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
-    // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14 → 56 minutes; billed 10+10+120+100+28.
-    expect(run.summary).toContain('**5 cells**, about 56 runner minutes (268 billed minutes');
+    // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14, and the sdist (Linux: build + 1 smoke) 7 → 63 minutes.
+    expect(run.summary).toContain('| sdist | `ubuntu-24.04` | — | — | — | `sdist` |');
+    expect(run.summary).toContain('**6 cells**, about 63 runner minutes (275 billed minutes');
     // The plan for build and publish: the same cells, the tag, and the digest that proves them.
     const planPath = path.join(run.runnerTemp, 'native-matrix-plan', 'plan.json');
     const plan = JSON.parse(readFileSync(planPath, 'utf8')) as PlanFile;
     expect(plan.plan).toEqual({ schema: 1, cells: matrix.include, publish: true, tag: 'v1.0.0' });
     expect(plan.digest).toBe(planDigest(plan.plan));
     expect(plan.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(run.stdout).toContain(`Plan ${plan.digest}: 5 cells, publishing v1.0.0`);
+    expect(run.stdout).toContain(`Plan ${plan.digest}: 6 cells, publishing v1.0.0`);
   });
 
   it('does not publish on a branch push', () => {
@@ -111,6 +116,7 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(matrix.include.map((c) => [c.id, c.python])).toEqual([
       ['linux-x86_64-abi3', '3.12\n3.13'],
       ['windows-x86_64-abi3', '3.12\n3.13'],
+      ['sdist', '3.13'],
     ]);
   });
 

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DefaultArtifactClient } from '@actions/artifact';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,7 @@ async function uploadCells() {
   const cells = [
     writeCell(built, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel '.repeat(1000) }, { plan: PLAN.digest }),
     writeCell(built, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel '.repeat(1000) }, { plan: PLAN.digest }),
+    writeCell(built, 'sdist', { 'demo-1.2.3.tar.gz': 'source '.repeat(1000) }, { plan: PLAN.digest }),
   ];
   for (const dir of cells) await uploadCellArtifact(artifactName(path.basename(dir)), dir);
 }
@@ -50,19 +52,19 @@ async function uploadCells() {
 describe('artifacts through a local artifact service (Twirp ArtifactService + blob storage)', () => {
   it('round-trips every cell: uploaded by build, downloaded by publish, every sha256 intact', async () => {
     await uploadCells();
-    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
 
     const downloaded = mkdtempSync(path.join(tmpdir(), 'downloaded-'));
-    expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-windows-x86_64-abi3']);
+    expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
     const gathered = await gatherCells(downloaded, plan.cells, PLAN.digest);
     expect(gathered.files.map((f) => [f.name, f.cellId])).toEqual([
       ['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'linux-x86_64-abi3'],
       ['demo-1.2.3-cp310-abi3-win_amd64.whl', 'windows-x86_64-abi3'],
+      ['demo-1.2.3.tar.gz', 'sdist'],
     ]);
   });
 
   it('lets a re-run attempt of a build job upload its cell again, where the service refuses a second artifact of one name', async () => {
-    const { DefaultArtifactClient } = await import('@actions/artifact');
     const name = artifactName('linux-x86_64-abi3');
     const attempt = (job: string, text: string) => {
       Object.assign(process.env, service.env('run-rerun', job));
@@ -90,10 +92,10 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     }
   });
 
-  it('dist/index.js plan uploads the plan; publish downloads it with the artifacts and publishes its cells under its tag, as on a tag push', async () => {
+  it('dist/index.js plan uploads the plan; publish downloads it with the artifacts, publishes its cells under its tag as on a tag push, and hands the verified distributions to the pypi job', async () => {
     const github = await new FakeGitHub('o', 'r').start();
     try {
-      const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
+      const workspace = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': `${CONFIG}publish:\n  pypi: true\n` });
       const runnerTemp = mkdtempSync(path.join(tmpdir(), 'runner-'));
       const output = path.join(runnerTemp, 'output');
       writeFileSync(output, '');
@@ -127,25 +129,36 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       });
       const planned = await action({ INPUT_COMMAND: 'plan', RUNNER_TEMP: mkdtempSync(path.join(tmpdir(), 'runner-plan-')), GITHUB_OUTPUT: path.join(runnerTemp, 'plan-output') });
       expect(planned.status, planned.stdout).toBe(0);
-      expect(planned.stdout).toContain(`Plan ${PLAN.digest}: 2 cells, publishing v1.2.3`);
+      expect(planned.stdout).toContain(`Plan ${PLAN.digest}: 3 cells, publishing v1.2.3`);
       expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name)).toContain('native-matrix-plan');
       // The tag comes from the plan: the publish step sees a branch.
       const run = await action({ GITHUB_REF: 'refs/heads/main' });
       expect(run.status, run.stdout).toBe(0);
-      expect(run.stdout).toContain(`Plan ${PLAN.digest}: 2 cells`);
+      expect(run.stdout).toContain(`Plan ${PLAN.digest}: 3 cells`);
       // Only in the runner's own masking command, which the log never shows.
       expect(run.stdout.replace('::add-mask::ghs_secret', '')).not.toContain('ghs_secret');
       // Without id-token permission: one line, and the release goes on.
       expect(run.stdout).toContain('Provenance not attested: no id-token permission (grant `id-token: write` and `attestations: write` to attest the release files)');
       const outputs = parseGitHubOutput(output);
-      expect(outputs).toEqual({ assets: '3', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
-      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
+      expect(outputs).toEqual({ assets: '4', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
+      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
       expect(github.releases[0]!.draft).toBe(false);
-      expect(readFileSync(summary, 'utf8')).toContain('3 added, 0 replaced, 0 already there, 0 removed.');
+      expect(readFileSync(summary, 'utf8')).toContain('4 added, 0 replaced, 0 already there, 0 removed.');
       // The tag did not exist: publishing made it at the commit built.
       expect(github.tags.get('v1.2.3')?.commit).toBe(BUILT_COMMIT);
       const sums = github.releases[0]!.assets.find((a) => a.name === 'SHA256SUMS')!.content.toString();
-      expect(sums.split('\n').filter(Boolean)).toHaveLength(2);
+      expect(sums.split('\n').filter(Boolean)).toHaveLength(3);
+
+      // The pypi job's artifact: the same verified files under dist/, and their sums beside.
+      const handed = service.artifacts.find((a) => a.name === 'pypi-distributions' && a.finalized);
+      expect(handed).toBeDefined();
+      const received = mkdtempSync(path.join(tmpdir(), 'pypi-'));
+      await new DefaultArtifactClient().downloadArtifact(handed!.id, { path: received });
+      expect(readdirSync(path.join(received, 'dist')).sort()).toEqual(['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
+      expect(readFileSync(path.join(received, 'SHA256SUMS'), 'utf8')).toBe(sums);
+      const check = spawnSync('sha256sum', ['--check', '--strict', '../SHA256SUMS'], { cwd: path.join(received, 'dist'), encoding: 'utf8' });
+      expect(check.status, check.stderr).toBe(0);
+      expect(run.stdout).toContain('Hand 3 files to the pypi job');
     } finally {
       await github.stop();
     }

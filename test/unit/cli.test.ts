@@ -23,18 +23,19 @@ function planJson(config: string, project = ABI3_MATURIN_PROJECT) {
 describe('native-matrix CLI', () => {
   it('plans 5 abi3 cells for 5 platforms × Python 3.10–3.14', () => {
     const cells = planJson(FIVE_BY_FIVE);
-    expect(cells).toHaveLength(5);
-    expect(cells.every((c) => c.abi3 && c.python.split('\n').length === 5)).toBe(true);
+    expect(cells.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'linux-aarch64-abi3', 'macos-x86_64-abi3', 'macos-arm64-abi3', 'windows-x86_64-abi3', 'sdist']);
+    expect(cells.slice(0, 5).every((c) => c.abi3 && c.python.split('\n').length === 5)).toBe(true);
   });
 
   it('plans 5 cells of 5 versions each with abi3: false', () => {
-    const cells = planJson(`${FIVE_BY_FIVE}  abi3: false\n`);
+    const cells = planJson(`${FIVE_BY_FIVE}  abi3: false\n`).filter((c) => c.id !== 'sdist');
     expect(cells).toHaveLength(5);
     expect(cells.every((c) => !c.abi3 && c.python === '3.10\n3.11\n3.12\n3.13\n3.14')).toBe(true);
   });
 
   it('plans 25 cells with split: python', () => {
-    expect(planJson(`${FIVE_BY_FIVE}  split: python\n`, SETUPTOOLS_PROJECT)).toHaveLength(25);
+    // 25 and the sdist.
+    expect(planJson(`${FIVE_BY_FIVE}  split: python\n`, SETUPTOOLS_PROJECT)).toHaveLength(26);
   });
 
   it('prints a readable table by default, warnings on stderr', () => {

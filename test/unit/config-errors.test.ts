@@ -144,6 +144,16 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: publish.checksums: expected a boolean, got the string "no"; use true or false',
   },
   {
+    name: 'pypi for a binary project',
+    config: 'project:\n  kind: binary\npublish:\n  pypi: true\n',
+    expected: 'native-matrix.yml:4: publish.pypi: PyPI takes wheels and sdists, and a binary project builds neither; remove publish.pypi, or set kind: wheel or both',
+  },
+  {
+    name: 'sdist not a boolean',
+    config: 'publish:\n  sdist: "yes"\n',
+    expected: 'native-matrix.yml:2: publish.sdist: expected a boolean, got the string "yes"; use true or false',
+  },
+  {
     name: 'release policy unknown',
     config: 'publish:\n  release: always\n',
     expected: 'native-matrix.yml:2: publish.release: the string "always" is not allowed; use on-tag, on-dispatch, both or never',
@@ -382,6 +392,6 @@ describe('config and input validation', () => {
       'pyproject.toml': `${SETUPTOOLS_PROJECT['pyproject.toml']}\n[tool.native-matrix.matrix]\nplatforms = ["linux-x86_64"]\npython = ["3.12", "3.13"]\n`,
     });
     const result = await planCommand({ workingDirectory: dir, narrowing: {}, event: { inputs: {} } }, silent);
-    expect(result.cells.map((c) => c.id)).toEqual(['linux-x86_64']);
+    expect(result.cells.map((c) => c.id)).toEqual(['linux-x86_64', 'sdist']);
   });
 });

@@ -16,7 +16,9 @@ const PY_10_14 = 'python: ["3.10", "3.11", "3.12", "3.13", "3.14"]';
 
 function plan(yaml: string, project: ProjectFacts = ABI3, narrowing: Narrowing = {}, cat = catalog) {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/project/native-matrix.yml'), { catalog: cat });
-  return planMatrix({ config, catalog: cat, project, narrowing, today: new Date('2026-11-22') });
+  const result = planMatrix({ config, catalog: cat, project, narrowing, today: new Date('2026-11-22') });
+  // The platform cells; the sdist cell has tests of its own.
+  return { ...result, cells: result.cells.filter((c) => !c.sdist), all: result.cells };
 }
 
 const ids = (yaml: string, project?: ProjectFacts, narrowing?: Narrowing) => plan(yaml, project, narrowing).cells.map((c) => c.id);
@@ -198,5 +200,34 @@ describe('windows.build-on', () => {
     const { cells } = plan('matrix:\n  platforms: [windows-arm64]\n  python: ["3.13"]\nwindows:\n  build-on: linux\n');
     expect(cells[0]).toMatchObject({ runner: 'windows-11-arm' });
     expect(cells[0]).not.toHaveProperty('verify');
+  });
+});
+
+describe('the sdist cell', () => {
+  it('is planned by default: one cell on the Linux runner, with the newest GIL Python of the plan', () => {
+    const { all } = plan('matrix:\n  platforms: [macos-arm64, windows-x86_64]\n  python: ["3.12", "3.13", "3.13t"]\n');
+    expect(all.map((c) => c.id)).toEqual(['macos-arm64-abi3', 'macos-arm64-cp313t', 'windows-x86_64-abi3', 'windows-x86_64-cp313t', 'sdist']);
+    expect(all.at(-1)).toEqual({
+      id: 'sdist',
+      platform: 'linux-x86_64',
+      os: 'linux',
+      arch: 'x86_64',
+      runner: 'ubuntu-24.04',
+      target: 'x86_64-unknown-linux-gnu',
+      python: '3.13',
+      abi3: false,
+      wheel: true,
+      binary: false,
+      experimental: false,
+      sdist: true,
+    });
+    // It travels through the workflow as any cell does.
+    expect(parseCell(JSON.stringify(all.at(-1)), 'input cell')).toEqual(all.at(-1));
+  });
+
+  it('follows the python narrowing, and is left out with publish.sdist: false or for a binary project', () => {
+    expect(plan(`matrix:\n  ${FIVE}\n  ${PY_10_14}\n`, ABI3, { python: ['3.11'] }).all.find((c) => c.sdist)?.python).toBe('3.11');
+    expect(plan(`matrix:\n  ${FIVE}\npublish:\n  sdist: false\n`).all.some((c) => c.sdist)).toBe(false);
+    expect(plan(`project:\n  kind: binary\nmatrix:\n  ${FIVE}\n`, { backend: 'cargo', abi3: { enabled: false } }).all.some((c) => c.sdist)).toBe(false);
   });
 });

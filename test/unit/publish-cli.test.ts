@@ -18,6 +18,7 @@ afterEach(async () => {
 function standardCells(fromDir: string) {
   writeCell(fromDir, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel' });
   writeCell(fromDir, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel' }, { dirName: 'native-matrix-windows-x86_64-abi3' });
+  writeCell(fromDir, 'sdist', { 'demo-1.2.3.tar.gz': 'source' }, { dirName: 'native-matrix-sdist' });
 }
 
 /** Runs the CLI without blocking the event loop, which serves the fake GitHub. */
@@ -55,13 +56,13 @@ describe('native-matrix publish', () => {
 
     const [release] = server.releases;
     expect(release!.draft).toBe(false);
-    expect(release!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl']);
+    expect(release!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
     // Download the release as a user would, and check it.
     const downloaded = mkdtempSync(path.join(tmpdir(), 'download-'));
     for (const asset of release!.assets) writeFileSync(path.join(downloaded, asset.name), asset.content);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: downloaded, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
-    expect(check.stdout.trim().split('\n')).toEqual(['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl: OK', 'demo-1.2.3-cp310-abi3-win_amd64.whl: OK']);
+    expect(check.stdout.trim().split('\n')).toEqual(['demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl: OK', 'demo-1.2.3-cp310-abi3-win_amd64.whl: OK', 'demo-1.2.3.tar.gz: OK']);
   });
 
   it('prints the writes of a dry run and makes none', async () => {
@@ -91,6 +92,7 @@ describe('native-matrix publish', () => {
     writeCell(fromDir, 'linux-aarch64-abi3', { 'same.whl': 'b' });
     writeCell(fromDir, 'macos-arm64-abi3', { 'demo-mac.whl': 'mac' }, { ok: false });
     const windows = writeCell(fromDir, 'windows-x86_64-abi3', { 'demo-win.whl': 'win' });
+    writeCell(fromDir, 'sdist', { 'demo-1.2.3.tar.gz': 'source' });
     writeFileSync(path.join(windows, 'demo-win.whl'), 'tampered');
     const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
     expect(run.status).toBe(1);
@@ -110,10 +112,27 @@ describe('native-matrix publish', () => {
     expect(server.requests).toBe(0);
   });
 
+  it('refuses wheels and an sdist that disagree on the version, and writes nothing', async () => {
+    const server = await new FakeGitHub('o', 'r').start();
+    servers.push(server);
+    const project = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG });
+    const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
+    writeCell(fromDir, 'linux-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl': 'linux wheel' });
+    writeCell(fromDir, 'windows-x86_64-abi3', { 'demo-1.2.3-cp310-abi3-win_amd64.whl': 'windows wheel' });
+    writeCell(fromDir, 'sdist', { 'demo-1.2.4.tar.gz': 'source' });
+    const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'error: versions: the wheels and the sdist do not share one name and version: demo 1.2.3 (demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl, demo-1.2.3-cp310-abi3-win_amd64.whl) vs demo 1.2.4 (demo-1.2.4.tar.gz); build every cell from the same commit',
+    );
+    expect(server.requests).toBe(0);
+  });
+
   it('needs a repository and a tag', async () => {
     const project = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n' });
     const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
     writeCell(fromDir, 'linux-x86_64-abi3', { 'a.whl': 'a' });
+    writeCell(fromDir, 'sdist', { 'a-1.0.tar.gz': 'a' });
     const noTag = await cli(['publish', '--from', fromDir, '--repo', 'o/r'], project, {});
     expect(noTag.status).toBe(1);
     expect(noTag.stderr).toContain('error: tag: no release tag: this is not a tag push; pass --tag (the tag input), or publish from a tag push');
@@ -125,7 +144,7 @@ describe('native-matrix publish', () => {
   });
 
   describe('hostile inputs: exit 1, a message without a stack trace, nothing written', () => {
-    const project = () => makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n' });
+    const project = () => makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\npublish:\n  sdist: false\n' });
     const NAME = 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl';
     async function refused(fromDir: string, args: string[] = [], env: Record<string, string> = {}, cwd = project()) {
       const server = await new FakeGitHub('o', 'r').start();
@@ -229,7 +248,7 @@ describe('native-matrix publish', () => {
       expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
       expect(written(fromDir)).toEqual([]);
 
-      writeFileSync(path.join(cwd, 'native-matrix.yml'), 'matrix:\n  platforms: [linux-x86_64]\npublish:\n  replace: true\n');
+      writeFileSync(path.join(cwd, 'native-matrix.yml'), 'matrix:\n  platforms: [linux-x86_64]\npublish:\n  replace: true\n  sdist: false\n');
       const replaced = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], cwd, env);
       expect(replaced.status, replaced.stderr).toBe(0);
       // Each replaced file counted once.

@@ -32,9 +32,9 @@ describe.each(['workflows/release.yml', 'workflows/release-reusable.yml'])('%s',
   it('gives the build job read-only permissions and the build step no token', () => {
     expect(jobs.build!.permissions).toEqual({ contents: 'read' });
     expect(actionStep(jobs.build!).with).toMatchObject({ command: 'build', 'github-token': '' });
-    // Only publish, which runs none of the project's code, may write.
+    // Only publish and pypi, which run none of the project's code, may write.
     for (const [name, job] of Object.entries(jobs)) {
-      if (name !== 'publish') expect(Object.values(job.permissions ?? {}).filter((p) => p !== 'read')).toEqual([]);
+      if (name !== 'publish' && name !== 'pypi') expect(Object.values(job.permissions ?? {}).filter((p) => p !== 'read')).toEqual([]);
     }
   });
 

@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import type { Catalog } from '../catalog/catalog.js';
+import { UserError } from '../errors.js';
+import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { ProjectFacts } from '../project/detect.js';
+import { parseDistributionName } from '../stages/dist-name.js';
+import { importNameFor } from '../stages/import-name.js';
+import type { Interpreter } from '../stages/interpreters.js';
+import { describeFile, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { checkMetadata } from '../stages/metadata.js';
+import { buildSdist, sdistTools, wheelFromSdist } from '../stages/sdist.js';
+import { smokeWheel } from '../stages/smoke.js';
+import { chooseToolHost, ensureToolEnv } from '../stages/tools.js';
+
+export interface SdistCellInputs {
+  readonly context: CellContext;
+  readonly module: PlatformModule;
+  readonly project: ProjectFacts;
+  readonly catalog: Catalog;
+  readonly gmp: GmpProvision;
+  readonly interpreters: readonly Interpreter[];
+  readonly outDir: string;
+  /** Runs one timed, grouped stage of the cell. */
+  readonly stage: <T>(name: string, title: string, work: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * The `sdist` cell: builds NAME-VERSION.tar.gz into `outDir`, checks its
+ * metadata, then proves it the way a user without a fitting wheel meets it:
+ * a wheel built from the sdist alone (with GMP provisioned), repaired,
+ * installed in a fresh venv per Python of the cell and imported. Only the
+ * sdist is published; the proof's wheel stays in the scratch directory.
+ */
+export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }: SdistCellInputs): Promise<ManifestFile> {
+  const { runner, env, reporter } = context;
+  const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
+  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: module.windows });
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: module.windows }));
+  const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
+  await stage('metadata', 'Check metadata (twine check --strict)', () => checkMetadata(context, tools, [sdist]));
+  const name = parseDistributionName(path.basename(sdist))!;
+  const importName = importNameFor(context.config, name.distribution);
+  const smoke = await stage('smoke', `Build a wheel from ${path.basename(sdist)} and smoke-test it in ${interpreters.map((i) => i.version).join(', ')}`, async () => {
+    const results: SmokeResult[] = [];
+    for (const interpreter of interpreters) {
+      const wheelDir = await mkdtemp(path.join(context.workDir, `sdist-proof-${interpreter.version}-`));
+      const wheel = await wheelFromSdist({ context, module, gmp, tools, interpreter }, sdist, wheelDir);
+      const built = parseDistributionName(path.basename(wheel))!;
+      if (built.distribution !== name.distribution || built.version !== name.version) {
+        throw new UserError({
+          key: 'publish.sdist',
+          message: `${path.basename(sdist)} builds ${path.basename(wheel)}: name or version differ`,
+          fix: 'make the version static (or derived the same way) in pyproject.toml, so that the sdist and its wheels agree',
+        });
+      }
+      const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir, distribution: name.distribution, importName });
+      reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}), wheel built from the sdist: ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+      results.push(result);
+    }
+    return results;
+  });
+  return {
+    ...(await describeFile(sdist)),
+    kind: 'sdist',
+    platformTag: 'source',
+    bundled: [],
+    smokePassed: smoke.filter((s) => s.passed).map((s) => s.python!),
+    smoke,
+  };
+}

@@ -1,0 +1,65 @@
+import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { ProjectFacts } from '../project/detect.js';
+import { buildEnv } from './backends.js';
+import { parseDistributionName, SDIST_SUFFIX } from './dist-name.js';
+import type { Interpreter } from './interpreters.js';
+import type { ToolEnv, ToolName } from './tools.js';
+
+/** The tools the sdist cell needs beyond the platform's repair tools. */
+export const sdistTools = (project: ProjectFacts): ToolName[] => [project.backend === 'maturin' ? 'maturin' : 'build', 'twine'];
+
+/**
+ * Builds the source distribution with the project's own backend: `maturin
+ * sdist` (which takes in the workspace crates the package needs), or the
+ * PEP 517 `build_sdist` of any other backend through `python -m build`.
+ * Returns `outDir/NAME-VERSION.tar.gz`.
+ */
+export async function buildSdist(context: CellContext, project: ProjectFacts, tools: ToolEnv, outDir: string): Promise<string> {
+  const { runner, config } = context;
+  const scratch = await mkdtemp(path.join(context.workDir, 'sdist-'));
+  if (project.backend === 'maturin') {
+    await runner.run(tools.python, ['-m', 'maturin', 'sdist', '--manifest-path', path.join(config.project.dir, 'Cargo.toml'), '--out', scratch], {
+      cwd: config.project.dir,
+      purpose: 'maturin sdist',
+    });
+  } else if (project.backend === 'setuptools') {
+    await runner.run(tools.python, ['-m', 'build', '--sdist', '--outdir', scratch, config.project.dir], { cwd: config.project.dir, purpose: 'python -m build --sdist' });
+  } else {
+    throw new UserError({ key: 'publish.sdist', message: `a ${project.backend} project has no Python source distribution`, fix: 'set publish.sdist: false, or build the Python package with maturin or a PEP 517 backend' });
+  }
+  const built = (await readdir(scratch)).filter((name) => name.endsWith(SDIST_SUFFIX));
+  if (built.length !== 1) throw new Error(`the ${project.backend} sdist build left ${built.length} ${SDIST_SUFFIX} files: ${built.join(', ')}`);
+  const name = built[0]!;
+  if (!parseDistributionName(name)) {
+    throw new UserError({ key: 'publish.sdist', message: `${name} is not named NAME-VERSION${SDIST_SUFFIX}`, fix: 'use a backend that names sdists as PEP 625 asks (maturin ≥ 1, setuptools ≥ 69.3)' });
+  }
+  const target = path.join(outDir, name);
+  await copyFile(path.join(scratch, name), target);
+  return target;
+}
+
+/**
+ * Builds a wheel from the sdist alone, outside the project tree, the way a
+ * user's pip does when no wheel fits their machine (GMP provisioned as for
+ * the cell), and repairs it into `wheelDir` for the smoke test.
+ */
+export async function wheelFromSdist(
+  inputs: { context: CellContext; module: PlatformModule; gmp: GmpProvision; tools: ToolEnv; interpreter: Interpreter },
+  sdist: string,
+  wheelDir: string,
+): Promise<string> {
+  const { context, module, gmp, tools, interpreter } = inputs;
+  const unrepaired = await mkdtemp(path.join(context.workDir, 'sdist-wheel-'));
+  const builder = await module.wheelBuilder(context, interpreter);
+  await context.runner.run(builder.python, [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--no-input', '--wheel-dir', unrepaired, sdist], {
+    cwd: unrepaired,
+    env: { ...buildEnv({ context, gmp }), ...builder.env },
+    purpose: `building a wheel from ${path.basename(sdist)} for Python ${interpreter.version}`,
+  });
+  const [wheel, ...more] = (await readdir(unrepaired)).filter((name) => name.endsWith('.whl'));
+  if (!wheel || more.length > 0) throw new Error(`building from ${path.basename(sdist)} left ${more.length + (wheel ? 1 : 0)} wheels`);
+  return module.repairWheel(context, path.join(unrepaired, wheel), wheelDir, gmp, tools);
+}
