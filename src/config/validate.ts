@@ -99,7 +99,7 @@ function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Proble
       });
     case 'invalid_type': {
       if (issue.expected === 'string' && typeof input === 'number') {
-        const raw = clip(source.rawText(issuePath) ?? String(input));
+        const raw = clip(source.rawText(issuePath) ?? String(input), 100);
         const misread = raw !== String(input) ? ` and is read as ${String(input)}` : '';
         return [{ ...at(issuePath), message: `${raw} is a number${misread}`, fix: `quote it: "${raw}"` }];
       }
