@@ -12,6 +12,7 @@ import type { ToolEnv } from '../stages/tools.js';
 import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
 import { nativeBuilds } from './native-builds.js';
+import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -78,6 +79,15 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
 
 /** The GNU triple of MinGW for an arch. */
 const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
+
+/** The C compiler of the platform's MSYS2 environment. */
+const msys2Compiler = (platform: Platform) => (msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc');
+
+/** Debian's mingw-w64 gcc that cross-builds for Windows on Linux, and the packages it needs to link. */
+function mingwCompiler(platform: Platform): CrossCompiler {
+  const debianArch = platform.arch.replace('_', '-');
+  return { command: `${MINGW_TRIPLE[platform.arch]}-gcc`, packages: [`gcc-mingw-w64-${debianArch}`, `mingw-w64-${debianArch}-dev`] };
+}
 
 /** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
 const SYSTEM_DLL =
@@ -188,18 +198,20 @@ export const windows: PlatformModule = {
         host: triple,
         // MinGW cannot build static and shared GMP in one go; the DLL is what travels.
         configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-        cc: msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc',
+        cc: msys2Compiler(platform),
         env: msys2Env(platform, env),
       });
       return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
     // Cross-building on Linux: no package manager has MinGW's GMP, so it is
     // always built from the same verified source, for the MinGW triple.
+    const compiler = mingwCompiler(platform);
+    await probeCrossCompiler(context, compiler);
     if (config.gmp.source === 'system') context.reporter.info(`Cross-building for ${platform.id}: GMP is built from source for ${triple}`);
     const build = await buildGmpFromSource(context, {
       host: triple,
       configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-      cc: `${triple}-gcc`,
+      cc: compiler.command,
     });
     return {
       source: 'build',
@@ -208,7 +220,7 @@ export const windows: PlatformModule = {
       cacheHit: build.cacheHit,
       libDirs: [path.join(build.prefix, 'bin')],
       // cargo links the Windows target with MinGW's gcc.
-      env: { ...prefixEnv(build.prefix), [cargoLinkerVariable(platform.target)]: `${triple}-gcc` },
+      env: { ...prefixEnv(build.prefix), [cargoLinkerVariable(platform.target)]: compiler.command },
     };
   },
 
@@ -222,8 +234,7 @@ export const windows: PlatformModule = {
     return checkWindowsWheel(context, wheel, tools);
   },
 
-  cCompiler: (context) =>
-    context.host.os === 'windows' ? (msys2Layout(context.platform).environment.startsWith('CLANG') ? 'clang' : 'gcc') : `${MINGW_TRIPLE[context.platform.arch]}-gcc`,
+  cCompiler: (context) => (context.host.os === 'windows' ? msys2Compiler(context.platform) : mingwCompiler(context.platform).command),
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 
