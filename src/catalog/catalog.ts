@@ -17,10 +17,6 @@ const PlatformSchema = ZOD.strictObject({
   msys2: ZOD
     .strictObject({ root: ZOD.string(), environment: ZOD.string(), prefix: ZOD.string() })
     .optional(),
-  gmp: ZOD.strictObject({
-    system: ZOD.enum(['apt', 'homebrew', 'msys2', 'build']),
-    package: ZOD.string().optional(),
-  }),
   repair: ZOD.enum(['auditwheel', 'delocate', 'delvewheel']),
   minutes: ZOD.strictObject({ build: ZOD.number(), smoke: ZOD.number() }),
   experimental: ZOD.boolean().default(false),

@@ -12,6 +12,7 @@ import { runPythonHelper } from '../stages/python-helpers.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { venvLayout } from '../stages/venv.js';
 import { crossToolchain, crossWheelBuilder, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, PlatformModule, WheelCheck } from './types.js';
@@ -43,7 +44,7 @@ export const linux: PlatformModule = {
     return undefined;
   },
 
-  venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   async findInterpreters(context, versions) {
     const cross = crossToolchain(context);
@@ -70,8 +71,6 @@ export const linux: PlatformModule = {
       const lib = path.join(build.prefix, 'lib');
       return {
         source: 'build',
-        libraries: config.gmp.libraries,
-        prefix: build.prefix,
         cacheHit: build.cacheHit,
         libDirs: [lib],
         env: {
@@ -86,7 +85,7 @@ export const linux: PlatformModule = {
       key: 'gmp.source',
       fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
     });
-    return { source: 'system', libraries: config.gmp.libraries, libDirs: [], env: {} };
+    return { source: 'system', libDirs: [], env: {} };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {

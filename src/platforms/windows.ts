@@ -11,6 +11,7 @@ import { buildGmpFromSource } from '../stages/gmp-build.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { venvLayout } from '../stages/venv.js';
 import { nativeBuilds } from './native-builds.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
@@ -181,7 +182,7 @@ export const windows: PlatformModule = {
     return `${platform.id} binaries are built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
   },
 
-  venvPython: (venvDir) => win.join(venvDir, 'Scripts', 'python.exe'),
+  venvPython: (venvDir) => venvLayout(venvDir, true, win.join).python,
 
   ...nativeBuilds(true),
 
@@ -192,7 +193,7 @@ export const windows: PlatformModule = {
       await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
       const layout = msys2Layout(platform);
       if (config.gmp.source === 'system') {
-        return { source: 'system', libraries: config.gmp.libraries, libDirs: [layout.bin], env: msys2Env(platform, env) };
+        return { source: 'system', libDirs: [layout.bin], env: msys2Env(platform, env) };
       }
       const build = await buildGmpFromSource(context, {
         host: triple,
@@ -201,7 +202,7 @@ export const windows: PlatformModule = {
         cc: msys2Compiler(platform),
         env: msys2Env(platform, env),
       });
-      return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
+      return { source: 'build', cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
     // Cross-building on Linux: no package manager has MinGW's GMP, so it is
     // always built from the same verified source, for the MinGW triple.
@@ -215,8 +216,6 @@ export const windows: PlatformModule = {
     });
     return {
       source: 'build',
-      libraries: config.gmp.libraries,
-      prefix: build.prefix,
       cacheHit: build.cacheHit,
       libDirs: [path.join(build.prefix, 'bin')],
       // cargo links the Windows target with MinGW's gcc.

