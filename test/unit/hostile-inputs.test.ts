@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { actionEnv } from '../helpers/github-files.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
 // Inputs a careless or hostile user may give, run through the real entry
@@ -47,18 +48,7 @@ function action(inputs: Record<string, string>, workspace: string) {
   const run = spawnSync(process.execPath, [ACTION], {
     cwd: workspace,
     encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_OUTPUT: output,
-      GITHUB_EVENT_NAME: 'push',
-      GITHUB_REF: 'refs/heads/main',
-      RUNNER_TEMP: runnerTemp,
-      'INPUT_WORKING-DIRECTORY': '.',
-      'INPUT_DRY-RUN': 'false',
-      ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
-    },
+    env: actionEnv({ workspace, runnerTemp, output, event: 'push', ref: 'refs/heads/main', inputs }),
   });
   expect(snapshot(workspace), 'nothing written').toEqual(before);
   expect(readFileSync(output, 'utf8'), 'no outputs').toBe('');
