@@ -100,7 +100,8 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
       manifests.push(outcome.manifest);
     } catch (thrown) {
       if (options.skipForeign && thrown instanceof CannotBuildHereError) {
-        reporter.info(`Skipping ${cell.id}: ${thrown.reason}`);
+        // The reason, and where the cell does build (its runner).
+        reporter.info(`Skipping ${cell.id}: ${thrown.reason}; ${thrown.problems[0]!.fix}`);
         skipped.push({ cell, reason: thrown.reason });
         continue;
       }

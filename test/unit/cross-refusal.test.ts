@@ -8,7 +8,8 @@ import type { Reporter } from '../../src/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
 
-const silent: Reporter = { info() {}, warning() {}, group: (_title, work) => work() };
+const lines: string[] = [];
+const silent: Reporter = { info: (line) => lines.push(line), warning() {}, group: (_title, work) => work() };
 
 /** `cargo metadata` of a workspace whose CLI crate depends on gmp-mpfr-sys with these features. */
 function metadata(gmpFeatures: string[]) {
@@ -56,6 +57,7 @@ describe('cross builds of a Rust project', () => {
       ['windows-x86_64', REFUSAL],
     ]);
     expect(runner.lines()).toEqual(['cargo metadata --format-version 1', 'cargo metadata --format-version 1']);
+    expect(lines).toContain(`Skipping windows-x86_64: ${REFUSAL}; build it on its runner (windows-2025)`);
 
     // build (not run) fails on such a cell with the same reason, and the runner to use.
     const build = await buildMany({ workingDirectory: dir, outRoot, runner, skipForeign: false, platform: 'linux-aarch64' }, silent);
