@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { parse as parseYaml } from 'yaml';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
-// The catalog YAML is imported as text, as esbuild's `text` loader does for dist/.
-const yamlAsText: Plugin = {
-  name: 'yaml-as-text',
+// The catalog YAML is imported as parsed data, and Python helpers as text, as
+// scripts/build.mjs bundles them for dist/.
+const catalogAndHelpers: Plugin = {
+  name: 'catalog-and-helpers',
   transform(code, id) {
-    return /\.(yml|py|c|def)$/.test(id) ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+    if (id.endsWith('.yml')) return { code: `export default ${JSON.stringify(parseYaml(code))};`, map: null };
+    return /\.(py|c|def)$/.test(id) ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
   },
 };
 
 export default defineConfig({
   define: { __VERSION__: JSON.stringify(version) },
-  plugins: [yamlAsText],
+  plugins: [catalogAndHelpers],
   test: {
     projects: [
       {

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { createRequire as __nativeMatrixRequire } from 'node:module'; const require = __nativeMatrixRequire(import.meta.url);
-import{A as C,a as l,b as y,d as p,e as u,m as h,n as w,p as v,w as b,x}from"./chunks/chunk-YMGBRMWR.js";import{a as s}from"./chunks/chunk-RBBFUM6V.js";import E from"node:path";import{parseArgs as L}from"node:util";var i=class{constructor(t=process.stderr){this.stream=t}stream;static{s(this,"TerminalReporter")}info(t){this.stream.write(`${t}
-`)}warning(t){this.stream.write(`warning: ${l(t)}
-`)}async group(t,n){let o=performance.now();this.stream.write(`==> ${t}
-`);try{return await n()}finally{this.stream.write(`<== ${t} (${((performance.now()-o)/1e3).toFixed(1)} s)
-`)}}error(t){this.stream.write(`error: ${l(t)}
+import{a as m,d as l,e as u,l as y,n as h,p as w,w as v,x as b,z as C}from"./chunks/cli-chunk-GBNL2QIK.js";import{a as s}from"./chunks/cli-chunk-RL3XEE75.js";import P from"node:path";import{parseArgs as F}from"node:util";var i=class{constructor(r=process.stderr){this.stream=r}stream;static{s(this,"TerminalReporter")}info(r){this.stream.write(`${r}
+`)}warning(r){this.stream.write(`warning: ${m(r)}
+`)}async group(r,e){let t=performance.now();this.stream.write(`==> ${r}
+`);try{return await e()}finally{this.stream.write(`<== ${r} (${((performance.now()-t)/1e3).toFixed(1)} s)
+`)}}error(r){this.stream.write(`error: ${m(r)}
+`)}failure(r){r.problems.forEach(e=>this.error(e)),r.internal&&this.stream.write(`${r.internal}
 `)}};var c=`Usage:
   native-matrix plan    [--config F] [--platforms L] [--python L] [--json]
   native-matrix build   [--config F] [--cell JSON | --platform ID] [--python L] [--out DIR]
@@ -17,13 +18,12 @@ Common options:
   --config F              config file (default: native-matrix.yml, else [tool.native-matrix] in pyproject.toml)
   --working-directory D   project root (default: the current directory)
   -h, --help              this text
-  -V, --version           the version of native-matrix`,m={config:{type:"string"},"working-directory":{type:"string"},help:{type:"boolean",short:"h"}},$={plan:{...m,platforms:{type:"string"},python:{type:"string"},json:{type:"boolean"}},build:{...m,cell:{type:"string"},platform:{type:"string"},python:{type:"string"},out:{type:"string"}},publish:{...m,from:{type:"string"},platforms:{type:"string"},python:{type:"string"},tag:{type:"string"},repo:{type:"string"},"dry-run":{type:"boolean"}},run:{...m,out:{type:"string"}}};function O(r){let[t,...n]=r;if(t==="--version"||t==="-V")return{command:"version"};if(!t||t==="--help"||t==="-h"||t==="help")return{command:"help"};if(!(t in $))throw new p(`unknown command "${t}"`);try{let{values:o,positionals:a}=L({args:n,options:$[t],strict:!0,allowPositionals:!1});return{command:t,values:o,positionals:a}}catch(o){throw new p(`${t}: ${o.message}`)}}s(O,"parseCommandLine");async function R(r){let t=O(r);if(t.command==="help")return process.stdout.write(`${c}
-`),0;if(t.command==="version")return process.stdout.write(`0.1.0
-`),0;let{command:n,values:o}=t;if(o.help)return process.stdout.write(`${c}
-`),0;let a=new i,f=E.resolve(String(o["working-directory"]??".")),g=o.config,d=s(e=>typeof o[e]=="string"?w(o[e]):void 0,"list");if(n==="plan"){let e=await x({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:v()},a);return process.stdout.write(o.json?`${b(e.cells)}
-`:`${C(e.cells,h(),e.publish)}
-`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-FKRY4BEH.js");return P(n,o,{workingDirectory:f,configPath:g,reporter:a})}s(R,"main");R(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof y?r.problems.forEach(n=>t.error(n)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
+  -V, --version           the version of native-matrix`,p={config:{type:"string"},"working-directory":{type:"string"},help:{type:"boolean",short:"h"}},$={plan:{...p,platforms:{type:"string"},python:{type:"string"},json:{type:"boolean"}},build:{...p,cell:{type:"string"},platform:{type:"string"},python:{type:"string"},out:{type:"string"}},publish:{...p,from:{type:"string"},platforms:{type:"string"},python:{type:"string"},tag:{type:"string"},repo:{type:"string"},"dry-run":{type:"boolean"}},run:{...p,out:{type:"string"}}};function L(o){let[r,...e]=o;if(r==="--version"||r==="-V")return{command:"version"};if(!r||r==="--help"||r==="-h"||r==="help")return{command:"help"};if(!(r in $))throw new l(`unknown command "${r}"`);try{let{values:t,positionals:a}=F({args:e,options:$[r],strict:!0,allowPositionals:!1});return{command:r,values:t,positionals:a}}catch(t){throw new l(`${r}: ${t.message}`)}}s(L,"parseCommandLine");async function O(o){let r=L(o);if(r.command==="help")return process.stdout.write(`${c}
+`),0;if(r.command==="version")return process.stdout.write(`0.1.0
+`),0;let{command:e,values:t}=r;if(t.help)return process.stdout.write(`${c}
+`),0;let a=new i,f=P.resolve(String(t["working-directory"]??".")),g=t.config,d=s(n=>typeof t[n]=="string"?h(t[n]):void 0,"list");if(e==="plan"){let n=await b({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:w()},a);return process.stdout.write(t.json?`${v(n.cells)}
+`:`${C(n.cells,y(),n.publish)}
+`),0}let{runCliCommand:x}=await import("./chunks/cli-cli-commands-5TS5PRSF.js");return x(e,t,{workingDirectory:f,configPath:g,reporter:a})}s(O,"main");O(process.argv.slice(2)).then(o=>{process.exitCode=o},o=>{let r=u(o);r.usage?process.stderr.write(`native-matrix: ${r.problems[0].message}
 
 ${c}
-`):process.stderr.write(`native-matrix: internal error: ${r instanceof Error?r.stack??r.message:String(r)}
-`),process.exitCode=u(r)});
+`):new i().failure(r),process.exitCode=r.exitCode});

@@ -7,7 +7,7 @@ import { TerminalReporter } from './adapters/terminal.js';
 import { loadCatalog } from './catalog/catalog.js';
 import { matrixJson, planCommand } from './commands/plan.js';
 import { splitList } from './config/selectors.js';
-import { exitCodeFor, UsageError, UserError } from './errors.js';
+import { describeFailure, UsageError } from './errors.js';
 import { readEventContext } from './plan/event.js';
 import { planTable } from './plan/render.js';
 
@@ -105,10 +105,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const reporter = new TerminalReporter();
-    if (error instanceof UserError) error.problems.forEach((problem) => reporter.error(problem));
-    else if (error instanceof UsageError) process.stderr.write(`native-matrix: ${error.message}\n\n${USAGE}\n`);
-    else process.stderr.write(`native-matrix: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = exitCodeFor(error);
+    const failure = describeFailure(error);
+    if (failure.usage) process.stderr.write(`native-matrix: ${failure.problems[0]!.message}\n\n${USAGE}\n`);
+    else new TerminalReporter().failure(failure);
+    process.exitCode = failure.exitCode;
   },
 );

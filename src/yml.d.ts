@@ -1,8 +1,8 @@
-// Catalog YAML files are bundled as text (esbuild `loader: text`, and a
-// matching plugin in vitest.config.ts).
+// Catalog YAML files are parsed when bundled (a plugin in scripts/build.mjs,
+// and a matching one in vitest.config.ts): importing one gives its data.
 declare module '*.yml' {
-  const text: string;
-  export default text;
+  const data: unknown;
+  export default data;
 }
 
 /** The package version, injected by the bundler (and by vitest.config.ts). */

@@ -46,6 +46,7 @@ export async function runCliCommand(command: 'build' | 'publish' | 'run', values
       platform: typeof values.platform === 'string' ? values.platform : undefined,
       python: typeof values.python === 'string' ? splitList(values.python) : undefined,
       outRoot,
+      outLabel: '--out',
       skipForeign: command === 'run',
     },
     reporter,

@@ -1,9 +1,8 @@
 import * as core from '@actions/core';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import sourcesText from '../../matrix/sources.yml';
-import toolsText from '../../matrix/tools.yml';
+import sourcesData from '../../matrix/sources.yml';
+import toolsData from '../../matrix/tools.yml';
 import { cacheKey, cacheRoot } from '../stages/cache.js';
 import { buildMarkdown } from '../stages/summary.js';
 import { buildMany } from '../commands/build-many.js';
@@ -35,14 +34,17 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
     throw new UserError({ key: 'input cell', message: 'is required for command: build', fix: 'pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan' });
   }
   const tempRoot = process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix');
+  // What can be checked here is checked before anything is downloaded: the
+  // cell's JSON and the config (a config problem is annotated at its line).
+  const given = parseCell(inputs.cell, 'input cell');
+  const config = await loadConfig({ configPath: inputs.configPath, workingDirectory, catalog: loadCatalog() });
   // The cell must be one of this run's plan, unchanged; its manifest records the plan.
   const plan = await readPlanFile(await downloadPlanArtifact(path.join(tempRoot, PLAN_ARTIFACT)));
-  const cell = plannedCell(plan, parseCell(inputs.cell, 'input cell'), 'input cell');
+  const cell = plannedCell(plan, given, 'input cell');
   const outRoot = path.join(tempRoot, 'native-matrix-out');
 
   // One cache per platform and the inputs that shape what is cached: the
   // GMP settings, the pinned sources and tools, the cell's interpreters.
-  const config = await loadConfig({ configPath: inputs.configPath, workingDirectory, catalog: loadCatalog() });
   // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
   // the tool environments) and cargo's downloaded crates.
   const cargoHome = process.env.CARGO_HOME ?? path.join(homedir(), '.cargo');
@@ -50,7 +52,7 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const prefix = `native-matrix-${cell.platform}-`;
   const platform = loadCatalog().platforms.get(cell.platform);
   const interpreters = await interpreterVersions(cellPythons(cell), { runner: new ExecaRunner(), windows: platform ? platformModule(platform).windows : false });
-  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: parse(sourcesText), tools: parse(toolsText), python: cell.python, interpreters })}`;
+  const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python, interpreters })}`;
   const releaseRun = isReleaseRun(process.env, plan.plan.publish);
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
   const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import path from 'node:path';
-import { formatProblem, UserError, type Problem } from '../errors.js';
+import { describeFailure, formatProblem, type Problem } from '../errors.js';
 import type { Reporter } from '../reporter.js';
 
 /** The action's reporter: log groups, and annotations that point at file and line. */
@@ -39,12 +39,11 @@ function annotationFor(problem: Problem): core.AnnotationProperties {
   };
 }
 
-/** Turns any thrown value into annotations and a failed step. */
+/** Turns any thrown value into annotations and a failed step (see describeFailure). */
 export function failStep(error: unknown): void {
-  if (error instanceof UserError) {
-    for (const problem of error.problems) core.error(formatProblem(problem), annotationFor(problem));
-    core.setFailed(`native-matrix: ${error.problems.length} ${error.problems.length === 1 ? 'problem' : 'problems'}, see above`);
-  } else {
-    core.setFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  }
+  const { problems, internal } = describeFailure(error);
+  for (const problem of problems) core.error(formatProblem(problem), annotationFor(problem));
+  // A defect's stack goes to the log, not into an annotation.
+  if (internal) core.info(internal);
+  core.setFailed(`native-matrix failed: see the ${problems.length === 1 ? 'error' : 'errors'} above`);
 }

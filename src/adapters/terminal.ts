@@ -1,4 +1,4 @@
-import { formatProblem, type Problem } from '../errors.js';
+import { formatProblem, type Failure, type Problem } from '../errors.js';
 import type { Reporter } from '../reporter.js';
 
 /** The CLI's reporter: progress and warnings on stderr, so stdout stays the result. */
@@ -25,5 +25,11 @@ export class TerminalReporter implements Reporter {
 
   error(problem: Problem): void {
     this.stream.write(`error: ${formatProblem(problem)}\n`);
+  }
+
+  /** What a failed command prints last (see describeFailure). */
+  failure(failure: Failure): void {
+    failure.problems.forEach((problem) => this.error(problem));
+    if (failure.internal) this.stream.write(`${failure.internal}\n`);
   }
 }

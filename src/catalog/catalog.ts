@@ -1,9 +1,8 @@
-import { parse } from 'yaml';
 import type { z } from 'zod';
 import { ZOD } from '../zod.js';
-import platformsText from '../../matrix/platforms.yml';
-import pythonText from '../../matrix/python.yml';
-import presetsText from '../../matrix/presets.yml';
+import platformsData from '../../matrix/platforms.yml';
+import pythonData from '../../matrix/python.yml';
+import presetsData from '../../matrix/presets.yml';
 
 const OsSchema = ZOD.enum(['linux', 'macos', 'windows']);
 export type Os = z.infer<typeof OsSchema>;
@@ -18,10 +17,6 @@ const PlatformSchema = ZOD.strictObject({
   msys2: ZOD
     .strictObject({ root: ZOD.string(), environment: ZOD.string(), prefix: ZOD.string() })
     .optional(),
-  gmp: ZOD.strictObject({
-    system: ZOD.enum(['apt', 'homebrew', 'msys2', 'build']),
-    package: ZOD.string().optional(),
-  }),
   repair: ZOD.enum(['auditwheel', 'delocate', 'delvewheel']),
   minutes: ZOD.strictObject({ build: ZOD.number(), smoke: ZOD.number() }),
   experimental: ZOD.boolean().default(false),
@@ -69,10 +64,11 @@ export function comparePythons(a: PythonVersion, b: PythonVersion): number {
   return a.major - b.major || a.minor - b.minor || Number(a.freeThreaded) - Number(b.freeThreaded);
 }
 
-export function parseCatalog(texts: { platforms: string; python: string; presets: string }): Catalog {
-  const platformsFile = CatalogFileSchemas.platforms.parse(parse(texts.platforms));
-  const pythonFile = CatalogFileSchemas.python.parse(parse(texts.python));
-  const presetsFile = CatalogFileSchemas.presets.parse(parse(texts.presets));
+/** Checks the catalog files' data (as parsed from matrix/*.yml) and indexes it. */
+export function parseCatalog(files: { platforms: unknown; python: unknown; presets: unknown }): Catalog {
+  const platformsFile = CatalogFileSchemas.platforms.parse(files.platforms);
+  const pythonFile = CatalogFileSchemas.python.parse(files.python);
+  const presetsFile = CatalogFileSchemas.presets.parse(files.presets);
 
   const platforms = new Map<string, Platform>();
   for (const [id, platform] of Object.entries(platformsFile.platforms)) {
@@ -117,6 +113,6 @@ let cached: Catalog | undefined;
 
 /** The catalog shipped in `matrix/`, parsed once. */
 export function loadCatalog(): Catalog {
-  cached ??= parseCatalog({ platforms: platformsText, python: pythonText, presets: presetsText });
+  cached ??= parseCatalog({ platforms: platformsData, python: pythonData, presets: presetsData });
   return cached;
 }

@@ -1,8 +1,10 @@
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
-import { CannotBuildHereError, UserError } from '../errors.js';
+import { displayPath } from '../config/source.js';
+import { CannotBuildHereError, describeFailure, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { ExecaRunner, type CommandRunner } from '../process/runner.js';
@@ -25,6 +27,8 @@ export interface BuildManyOptions {
   readonly platform?: string;
   readonly python?: readonly string[];
   readonly outRoot: string;
+  /** How the user named outRoot (`--out`), for messages. */
+  readonly outLabel?: string;
   /** `run`: skip the cells this host cannot build instead of failing on them. */
   readonly skipForeign: boolean;
   readonly runner?: CommandRunner;
@@ -36,6 +40,19 @@ export interface BuildManyResult {
   readonly skipped: readonly { cell: Cell; reason: string }[];
   readonly failed: readonly { cell: Cell; error: UserError }[];
   readonly summaryPath: string;
+}
+
+/** Refuses, before any work, an output directory that a file stands in the way of. */
+function checkOutputDirectory(dir: string, label: string): void {
+  let existing = dir;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!statSync(existing).isDirectory()) {
+    throw new UserError({
+      key: label,
+      message: existing === dir ? `${displayPath(dir)} is a file, not a directory` : `${displayPath(dir)} cannot be made: ${displayPath(existing)} is a file`,
+      fix: 'give a directory for the output (it is created when missing)',
+    });
+  }
 }
 
 /** Narrows an explicit cell's Python versions by --python. */
@@ -51,6 +68,7 @@ function narrowCell(cell: Cell, python: readonly string[] | undefined): Cell {
  * others, and loses nothing already built; failures are reported together.
  */
 export async function buildMany(options: BuildManyOptions, reporter: Reporter): Promise<BuildManyResult> {
+  checkOutputDirectory(options.outRoot, options.outLabel ?? 'output directory');
   const catalog = loadCatalog();
   const env = options.env ?? process.env;
   let cells: readonly Cell[];
@@ -58,7 +76,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   let project;
   let planDigest = options.planDigest;
   if (options.cells) {
-    config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog });
+    config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog, warn: (problem) => reporter.warning(problem) });
     project = detectProject(config);
     cells = options.cells.map((cell) => narrowCell(cell, options.python));
   } else {
@@ -96,20 +114,17 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
       manifests.push(outcome.manifest);
     } catch (thrown) {
       if (options.skipForeign && thrown instanceof CannotBuildHereError) {
-        reporter.info(`Skipping ${cell.id}: ${thrown.reason}`);
+        // The reason, and where the cell does build (its runner).
+        reporter.info(`Skipping ${cell.id}: ${thrown.reason}; ${thrown.problems[0]!.fix}`);
         skipped.push({ cell, reason: thrown.reason });
         continue;
       }
       if (thrown instanceof CellFailedError) manifests.push(thrown.manifest);
       const error = thrown instanceof CellFailedError ? thrown.cause : thrown;
       // Whatever went wrong, the other cells still build.
-      failed.push({
-        cell,
-        error:
-          error instanceof UserError
-            ? error
-            : new UserError({ key: `cell ${cell.id}`, message: error instanceof Error ? (error.stack ?? error.message) : String(error), fix: 'an internal error of native-matrix: please report it with this log' }),
-      });
+      const failure = describeFailure(error);
+      if (failure.internal) reporter.info(failure.internal);
+      failed.push({ cell, error: error instanceof UserError ? error : new UserError(failure.problems.map((problem) => ({ key: `cell ${cell.id}`, ...problem }))) });
     }
   }
   await mkdir(options.outRoot, { recursive: true });

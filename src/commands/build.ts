@@ -23,6 +23,7 @@ import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
 import { withVariables, type CommandRunner } from '../process/runner.js';
+import { cargoCrossRefusal } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -62,6 +63,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const host = currentHost();
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
+  // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
+  const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
+  if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
+    const refusal = await cargoCrossRefusal(runner, config.project.dir, env);
+    if (refusal) throw new CannotBuildHereError(platform, refusal);
+  }
 
   const started = performance.now();
   // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.

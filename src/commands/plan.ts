@@ -35,7 +35,7 @@ export const matrixJson = (cells: readonly Cell[]) => JSON.stringify({ include: 
 /** config → project facts → plan. Warnings go to the reporter; problems are thrown. */
 export async function planCommand(options: PlanOptions, reporter: Reporter): Promise<PlanResult> {
   const catalog = loadCatalog();
-  const config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog });
+  const config = await loadConfig({ configPath: options.configPath, workingDirectory: options.workingDirectory, catalog, warn: (problem) => reporter.warning(problem) });
   const project = detectProject(config);
   const plan = planMatrix({ config, catalog, project, narrowing: options.narrowing, today: options.today });
   const decision = publishDecision(config.publish.release, options.event, options.tag);

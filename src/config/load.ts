@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
-import { UserError } from '../errors.js';
-import { displayPath, readConfigSource, type ConfigSource } from './source.js';
+import { UserError, type Problem } from '../errors.js';
+import { displayPath, parseTomlWithLocations, pathKey, PYPROJECT_PREFIX, readConfigSource, type ConfigSource } from './source.js';
 import type { Config } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -14,6 +14,8 @@ export interface LoadConfigOptions {
   /** `working-directory`: the project root. */
   readonly workingDirectory: string;
   readonly catalog: Catalog;
+  /** Told about what is valid but probably not meant (an ignored config section). */
+  readonly warn?: (problem: Problem) => void;
 }
 
 /**
@@ -21,18 +23,19 @@ export interface LoadConfigOptions {
  * the working directory, else [tool.native-matrix] of its pyproject.toml,
  * else the defaults (the working directory is the project).
  */
-export async function loadConfig({ configPath, workingDirectory, catalog }: LoadConfigOptions): Promise<Config> {
-  const source = await findConfigSource(configPath, workingDirectory);
+export async function loadConfig({ configPath, workingDirectory, catalog, warn }: LoadConfigOptions): Promise<Config> {
+  const source = await findConfigSource(configPath, workingDirectory, warn);
   return validateConfig(source, { catalog, workingDirectory });
 }
 
-async function findConfigSource(configPath: string | undefined, workingDirectory: string): Promise<ConfigSource> {
+async function findConfigSource(configPath: string | undefined, workingDirectory: string, warn?: (problem: Problem) => void): Promise<ConfigSource> {
   if (configPath) {
     const file = path.resolve(workingDirectory, configPath);
-    if (!existsSync(file)) {
+    const kind = existsSync(file) ? (statSync(file).isFile() ? 'file' : 'not a file') : 'missing';
+    if (kind !== 'file') {
       throw new UserError({
         key: 'config',
-        message: `${displayPath(file)} does not exist`,
+        message: `${displayPath(file)} ${kind === 'missing' ? 'does not exist' : 'is not a file'}`,
         fix: 'give the path of a native-matrix.yml or pyproject.toml, relative to the working directory',
       });
     }
@@ -40,7 +43,14 @@ async function findConfigSource(configPath: string | undefined, workingDirectory
   }
   for (const name of CONFIG_FILE_NAMES) {
     const file = path.join(workingDirectory, name);
-    if (existsSync(file)) return readConfigSource(file);
+    if (existsSync(file)) {
+      if (!statSync(file).isFile()) {
+        throw new UserError({ key: 'config', message: `${displayPath(file)} is not a file`, fix: `make ${name} the config file, or remove it` });
+      }
+      const ignored = ignoredPyprojectSection(path.join(workingDirectory, 'pyproject.toml'), name);
+      if (ignored) warn?.(ignored);
+      return readConfigSource(file);
+    }
   }
   const pyproject = path.join(workingDirectory, 'pyproject.toml');
   if (existsSync(pyproject)) return readConfigSource(pyproject);
@@ -52,6 +62,26 @@ async function findConfigSource(configPath: string | undefined, workingDirectory
     });
   }
   return defaultsSource(workingDirectory);
+}
+
+/** A [tool.native-matrix] section that the native-matrix.yml beside it overrides. */
+function ignoredPyprojectSection(pyproject: string, configName: string): Problem | undefined {
+  if (!existsSync(pyproject) || !statSync(pyproject).isFile()) return undefined;
+  const text = readFileSync(pyproject, 'utf8');
+  if (!text.includes('native-matrix')) return undefined;
+  let line: number | undefined;
+  try {
+    line = parseTomlWithLocations(text, pyproject).locations.get(pathKey(PYPROJECT_PREFIX));
+  } catch {
+    return undefined; // not the config, so not ours to judge
+  }
+  if (line === undefined) return undefined;
+  return {
+    location: { file: displayPath(pyproject), line },
+    key: 'tool.native-matrix',
+    message: `is ignored: ${configName} is the config`,
+    fix: `move these keys into ${configName} and remove the section, or remove ${configName}`,
+  };
 }
 
 /** A project without any config: every key takes its default. */

@@ -10,7 +10,8 @@ import { ZOD } from '../zod.js';
 export const GMP_LIBRARIES = ['gmp', 'mpfr', 'mpc'] as const;
 
 const Tarball = ZOD.strictObject({
-  url: ZOD.string().min(1),
+  // https, or a server on this machine (a mirror, a test): never file:, ftp: or plain http to another host.
+  url: ZOD.string().regex(/^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/])/, 'an https:// URL'),
   sha256: ZOD.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex digits'),
 });
 

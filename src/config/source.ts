@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { getStaticTOMLValue, parseTOML, type AST } from 'toml-eslint-parser';
-import { UserError, type SourceLocation } from '../errors.js';
+import { clip, ProblemList, UserError, type SourceLocation } from '../errors.js';
 
 export type KeyPath = readonly (string | number)[];
 
@@ -38,7 +38,9 @@ export async function readConfigSource(absolutePath: string): Promise<ConfigSour
 
 export function parseYamlConfig(text: string, file: string, absolutePath = file): ConfigSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // yaml's own check for repeated keys is quadratic in the size of a mapping
+  // (minutes for a hostile file); refuseRepeatedKeys does it in linear time.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const lineAt = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -52,6 +54,8 @@ export function parseYamlConfig(text: string, file: string, absolutePath = file)
       })),
     );
   }
+
+  refuseRepeatedKeys(doc, lineAt);
 
   // Walks down the document; returns the deepest node reached and the
   // offset where the path's last written element starts.
@@ -78,13 +82,56 @@ export function parseYamlConfig(text: string, file: string, absolutePath = file)
     file,
     absolutePath,
     prefix: [],
-    data: doc.toJS() ?? {},
+    data: toData(doc, lineAt),
     locate: (keyPath) => lineAt(walk(keyPath).offset),
     rawText: (keyPath) => {
       const { node } = walk(keyPath);
       return node && isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
     },
   };
+}
+
+/** Every mapping's keys must differ, as YAML requires. */
+function refuseRepeatedKeys(doc: ReturnType<typeof parseDocument>, lineAt: (offset: number) => SourceLocation): void {
+  const problems = new ProblemList();
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined) continue;
+        if (seen.has(key)) {
+          problems.add(() => ({ location: lineAt((pair.key as YamlNode).range?.[0] ?? 0), message: `not valid YAML: the key ${clip(key)} is written twice in the same mapping`, fix: 'remove one of them' }));
+        }
+        seen.add(key);
+      }
+    },
+  });
+  problems.throwIfAny();
+}
+
+/**
+ * The document as plain data. yaml refuses aliases that would expand without
+ * bound (an "alias bomb"); say where the first alias is, not how yaml failed.
+ */
+function toData(doc: ReturnType<typeof parseDocument>, lineAt: (offset: number) => SourceLocation): unknown {
+  try {
+    return doc.toJS() ?? {};
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let offset = 0;
+    visit(doc, {
+      Alias(_, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    throw new UserError({
+      location: lineAt(offset),
+      message: 'its aliases (*name) expand to too many values',
+      fix: 'write the values out, or use fewer aliases of aliases',
+    });
+  }
 }
 
 export const PYPROJECT_PREFIX: KeyPath = ['tool', 'native-matrix'];
@@ -109,7 +156,7 @@ export function parsePyprojectConfig(text: string, file: string, absolutePath = 
   };
 }
 
-const pathKey = (keyPath: KeyPath): string => JSON.stringify(keyPath);
+export const pathKey = (keyPath: KeyPath): string => JSON.stringify(keyPath);
 
 /** Parses TOML and records the line of every key path and the raw text of every scalar. */
 export function parseTomlWithLocations(

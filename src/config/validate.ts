@@ -1,7 +1,8 @@
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.js';
-import { UserError, type Problem } from '../errors.js';
+import { clip, ProblemList, UserError, type Problem } from '../errors.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 import { checkPlatform, checkPython, type Checked } from './selectors.js';
 import type { KeyPath, ConfigSource } from './source.js';
@@ -11,10 +12,13 @@ import type { Config, ExcludeRule } from './types.js';
 /** `matrix.exclude[0].python` */
 export function dotted(keyPath: KeyPath): string {
   return keyPath.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key),
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${clipKey(key)}` : clipKey(key)),
     '',
   );
 }
+
+// A key as a message shows it: a hostile file's kilobyte-long key is cut short.
+const clipKey = (key: string) => (key.length > 40 ? `${key.slice(0, 40)}…` : key);
 
 function valueAt(data: unknown, keyPath: KeyPath): unknown {
   let value = data;
@@ -30,7 +34,7 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string "${value}"`;
+  if (typeof value === 'string') return `the string "${clip(value)}"`;
   return `the ${typeof value} ${String(value)}`;
 }
 
@@ -69,7 +73,13 @@ const EXPECTED_FIX: Record<string, string> = {
   number: 'write a number',
 };
 
-/** Turns one schema issue into a problem with location and fix. */
+/** Turns one schema issue into problems with location and fix (built when shown: see ProblemList). */
+function problemsFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): (() => Problem)[] {
+  return issue.code === 'unrecognized_keys'
+    ? issue.keys.map((key) => () => problemFromIssue({ ...issue, keys: [key] }, source)[0]!)
+    : [() => problemFromIssue(issue, source)[0]!];
+}
+
 function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Problem[] {
   const at = (keyPath: KeyPath) => ({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]) });
   const issuePath = issue.path as KeyPath;
@@ -89,7 +99,7 @@ function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Proble
       });
     case 'invalid_type': {
       if (issue.expected === 'string' && typeof input === 'number') {
-        const raw = source.rawText(issuePath) ?? String(input);
+        const raw = clip(source.rawText(issuePath) ?? String(input), 100);
         const misread = raw !== String(input) ? ` and is read as ${String(input)}` : '';
         return [{ ...at(issuePath), message: `${raw} is a number${misread}`, fix: `quote it: "${raw}"` }];
       }
@@ -135,14 +145,25 @@ export interface ValidateOptions {
 
 /** Validates a config document and fills in defaults; throws UserError listing every problem. */
 export function validateConfig(source: ConfigSource, { catalog, workingDirectory }: ValidateOptions): Config {
-  const parsed = ConfigSchema.safeParse(source.data ?? {});
-  if (!parsed.success) {
-    throw new UserError(parsed.error.issues.flatMap((issue) => problemFromIssue(issue, source)));
+  const data = source.data ?? {};
+  if (typeof data !== 'object' || Array.isArray(data) || data instanceof Date) {
+    // Some other file given as the config: say so, and quote no more of it than its first token.
+    throw new UserError({
+      location: source.locate([]),
+      message: `is not a native-matrix config: its top level is ${describeValue(data)}, not a mapping of keys (project, gmp, matrix, …)`,
+      fix: 'give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]',
+    });
   }
-  const raw = parsed.data;
-  const problems: Problem[] = [];
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = new ProblemList();
+    parsed.error.issues.forEach((issue) => problemsFromIssue(issue, source).forEach((problem) => problems.add(problem)));
+    problems.throwIfAny();
+  }
+  const raw = parsed.data!;
+  const problems = new ProblemList();
   const report = (keyPath: KeyPath, message: string, fix: string) =>
-    problems.push({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]), message, fix });
+    problems.add(() => ({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]), message, fix }));
   const collect = <T>(keyPath: KeyPath, checked: Checked<T>): T | undefined => {
     if ('problem' in checked) {
       report(keyPath, checked.problem.message, checked.problem.fix);
@@ -151,8 +172,10 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
     return checked.value;
   };
   const reportDuplicates = (keyPath: KeyPath, values: readonly string[]) => {
+    const seen = new Set<string>();
     values.forEach((value, index) => {
-      if (values.indexOf(value) !== index) report([...keyPath, index], `"${value}" is listed twice`, 'remove the repeat');
+      if (seen.has(value)) report([...keyPath, index], `"${clip(value)}" is listed twice`, 'remove the repeat');
+      seen.add(value);
     });
   };
 
@@ -176,9 +199,23 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
   });
 
   checkCombinations(raw, report);
+  const baseDir = workingDirectory ?? path.dirname(source.absolutePath);
+  if (raw.project.path !== undefined && !isInside(path.resolve(baseDir, raw.project.path), baseDir)) {
+    report(['project', 'path'], `${clip(raw.project.path)} is outside the working directory`, `give a path inside ${baseDir}, relative to it (or set working-directory to a directory that holds the project)`);
+  }
 
-  if (problems.length > 0) throw new UserError(problems);
-  return freezeConfig(raw, source, platforms, exclude, workingDirectory ?? path.dirname(source.absolutePath));
+  problems.throwIfAny();
+  return freezeConfig(raw, source, platforms, exclude, baseDir);
+}
+
+/** Whether `dir` is `root` or below it, also once symbolic links are followed. */
+function isInside(dir: string, root: string): boolean {
+  const below = (a: string, b: string) => {
+    const relative = path.relative(b, a);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  return below(dir, root) && below(real(dir), real(root));
 }
 
 type Report = (keyPath: KeyPath, message: string, fix: string) => void;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { findInterpreters, probe, type Interpreter } from '../stages/interpreters.js';
 import { ensureToolEnv } from '../stages/tools.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
+import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
 import type { CellContext, WheelBuilder } from './types.js';
 import { discardedWarning } from '../stages/cache.js';
@@ -22,10 +23,18 @@ export interface CrossToolchain {
   readonly libcRoot: string;
   /** Debian's name for the arch. */
   readonly debianArch: string;
+  /** The cross gcc, and what it needs to link (gcc-*-linux-gnu only recommends its C library). */
+  readonly compiler: CrossCompiler;
 }
 
 const TOOLCHAINS: Readonly<Record<string, CrossToolchain>> = {
-  aarch64: { triple: 'aarch64-linux-gnu', qemu: 'qemu-aarch64', libcRoot: '/usr/aarch64-linux-gnu', debianArch: 'arm64' },
+  aarch64: {
+    triple: 'aarch64-linux-gnu',
+    qemu: 'qemu-aarch64',
+    libcRoot: '/usr/aarch64-linux-gnu',
+    debianArch: 'arm64',
+    compiler: { command: 'aarch64-linux-gnu-gcc', packages: ['gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] },
+  },
 };
 
 /** The cross toolchain for an arch, if this host has one in its catalog. */
@@ -34,6 +43,13 @@ export const toolchainFor = (arch: string): CrossToolchain | undefined => TOOLCH
 /** The toolchain when the cell's arch differs from the host's. */
 export function crossToolchain(context: Pick<CellContext, 'host' | 'platform'>): CrossToolchain | undefined {
   return context.host.arch !== context.platform.arch ? TOOLCHAINS[context.platform.arch] : undefined;
+}
+
+/** The cross toolchain, proven able to link a program, when the cell's arch differs from the host's. */
+export async function provenCrossToolchain(context: CellContext): Promise<CrossToolchain | undefined> {
+  const cross = crossToolchain(context);
+  if (cross) await probeCrossCompiler(context, cross.compiler);
+  return cross;
 }
 
 /** Debian's packages of a CPython: the interpreter and its standard library, and the headers extensions compile against. */
@@ -116,7 +132,7 @@ async function sysconfigdataFile(sysroot: string, version: string, triple: strin
 export async function crossWheelBuilder(context: CellContext, toolchain: CrossToolchain, interpreter: Interpreter): Promise<WheelBuilder> {
   const foreign = interpreter.foreign;
   if (!foreign?.native) throw new Error(`crossWheelBuilder needs a foreign interpreter with a native twin (got ${interpreter.executable})`);
-  const env = { CC: `${toolchain.triple}-gcc`, CXX: `${toolchain.triple}-g++`, LDSHARED: undefined, LDCXXSHARED: undefined };
+  const env = { CC: toolchain.compiler.command, CXX: `${toolchain.triple}-g++`, LDSHARED: undefined, LDCXXSHARED: undefined };
   const dir = path.join(context.workDir, `crossenv-${interpreter.version}`);
   const python = path.join(dir, 'bin', 'cross-python');
   if (existsSync(python)) return { python, env };

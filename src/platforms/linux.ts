@@ -12,7 +12,8 @@ import { runPythonHelper } from '../stages/python-helpers.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
-import { crossToolchain, crossWheelBuilder, foreignInterpreters, toolchainFor } from './linux-cross.js';
+import { venvLayout } from '../stages/venv.js';
+import { crossToolchain, crossWheelBuilder, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, PlatformModule, WheelCheck } from './types.js';
 
@@ -43,7 +44,7 @@ export const linux: PlatformModule = {
     return undefined;
   },
 
-  venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   async findInterpreters(context, versions) {
     const cross = crossToolchain(context);
@@ -57,12 +58,12 @@ export const linux: PlatformModule = {
 
   async provisionGmp(context) {
     const { config } = context;
-    const cross = crossToolchain(context);
+    const cross = await provenCrossToolchain(context);
     if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
     if (config.gmp.source === 'build' || cross) {
       const build = await buildGmpFromSource(context, {
         host: cross?.triple ?? GNU_TRIPLE[context.platform.arch]!,
-        ...(cross ? { cc: `${cross.triple}-gcc` } : {}),
+        ...(cross ? { cc: cross.compiler.command } : {}),
         // Fat binaries pick the best code path for the CPU at run time, so a
         // library built on a new CI machine still runs on an old one.
         configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
@@ -70,14 +71,12 @@ export const linux: PlatformModule = {
       const lib = path.join(build.prefix, 'lib');
       return {
         source: 'build',
-        libraries: config.gmp.libraries,
-        prefix: build.prefix,
         cacheHit: build.cacheHit,
         libDirs: [lib],
         env: {
           ...compilerEnv(build.prefix, context.env),
           // cargo links a cross target with the cross gcc, not the host's cc.
-          ...(cross ? { [cargoLinkerVariable(context.platform.target)]: `${cross.triple}-gcc` } : {}),
+          ...(cross ? { [cargoLinkerVariable(context.platform.target)]: cross.compiler.command } : {}),
         },
       };
     }
@@ -86,7 +85,7 @@ export const linux: PlatformModule = {
       key: 'gmp.source',
       fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
     });
-    return { source: 'system', libraries: config.gmp.libraries, libDirs: [], env: {} };
+    return { source: 'system', libDirs: [], env: {} };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
@@ -112,7 +111,7 @@ export const linux: PlatformModule = {
 
   cCompiler: (context) => {
     const cross = crossToolchain(context);
-    return cross ? `${cross.triple}-gcc` : (context.env.CC ?? 'cc');
+    return cross ? cross.compiler.command : (context.env.CC ?? 'cc');
   },
   archiveFormat: 'tar.gz',
   programFile: (name) => name,

@@ -10,6 +10,7 @@ import { runPythonHelper } from '../stages/python-helpers.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { venvLayout } from '../stages/venv.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
 
@@ -94,7 +95,7 @@ export const macos: PlatformModule = {
     return undefined;
   },
 
-  venvPython: (venvDir) => path.join(venvDir, 'bin', 'python'),
+  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   findInterpreters: NATIVE.findInterpreters,
 
@@ -114,7 +115,7 @@ export const macos: PlatformModule = {
       const brew = await homebrewGmp(context);
       if (brew && homebrewGmpFits(brew.minos, target)) {
         reporter.info(`GMP from Homebrew (built for macOS ${brew.minos}, deployment target ${target})`);
-        return { source: 'system', libraries: config.gmp.libraries, prefix: brew.prefix, libDirs: [`${brew.prefix}/lib`], env: targetEnv(brew.prefix, target) };
+        return { source: 'system', libDirs: [`${brew.prefix}/lib`], env: targetEnv(brew.prefix, target) };
       }
       reporter.info(`Homebrew's GMP is built for macOS ${brew?.minos ?? '(unknown)'}, newer than the deployment target ${target}: building GMP from source for ${target}`);
     }
@@ -126,7 +127,7 @@ export const macos: PlatformModule = {
       cc: 'clang',
       env: { MACOSX_DEPLOYMENT_TARGET: target },
     });
-    return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: targetEnv(build.prefix, target) };
+    return { source: 'build', cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: targetEnv(build.prefix, target) };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {

@@ -1,5 +1,5 @@
 import type { Platform } from '../catalog/catalog.js';
-import type { Config, GmpLibrary } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import type { ToolEnv, ToolName } from '../stages/tools.js';
 import type { BuildBackend } from '../project/detect.js';
@@ -49,9 +49,6 @@ export interface CellContext {
 /** Where the GMP family came from and how compilers and loaders find it. */
 export interface GmpProvision {
   readonly source: 'system' | 'build';
-  readonly libraries: readonly GmpLibrary[];
-  /** Install prefix of a from-source build; undefined for the system's. */
-  readonly prefix?: string;
   /** Variables for compilers, cargo and the repair tool. */
   readonly env: Readonly<Record<string, string>>;
   /** Directories the repair tool should search for the shared libraries. */

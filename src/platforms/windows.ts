@@ -14,6 +14,8 @@ import type { CommandRunner } from '../process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { compileAndRunEnv, wineEnv, wineInterpreters } from './wine.js';
+import { venvLayout } from '../stages/venv.js';
+import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -85,6 +87,15 @@ const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aar
 
 /** Debian/Ubuntu packages of a cross build for an arch on Linux. */
 const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
+
+/** The C compiler of the platform's MSYS2 environment. */
+const msys2Compiler = (platform: Platform) => (msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc');
+
+/** Debian's mingw-w64 gcc that cross-builds for Windows on Linux, and the packages it needs to link. */
+function mingwCompiler(platform: Platform): CrossCompiler {
+  const debianArch = platform.arch.replace('_', '-');
+  return { command: `${MINGW_TRIPLE[platform.arch]}-gcc`, packages: [`gcc-mingw-w64-${debianArch}`, `mingw-w64-${debianArch}-dev`] };
+}
 
 /** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
 const SYSTEM_DLL =
@@ -193,7 +204,7 @@ export const windows: PlatformModule = {
     return `${platform.id} is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
   },
 
-  venvPython: (venvDir) => win.join(venvDir, 'Scripts', 'python.exe'),
+  venvPython: (venvDir) => venvLayout(venvDir, true, win.join).python,
 
   ...nativeBuilds(true),
 
@@ -209,16 +220,16 @@ export const windows: PlatformModule = {
       await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
       const layout = msys2Layout(platform);
       if (config.gmp.source === 'system') {
-        return { source: 'system', libraries: config.gmp.libraries, libDirs: [layout.bin], env: msys2Env(platform, env) };
+        return { source: 'system', libDirs: [layout.bin], env: msys2Env(platform, env) };
       }
       const build = await buildGmpFromSource(context, {
         host: triple,
         // MinGW cannot build static and shared GMP in one go; the DLL is what travels.
         configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-        cc: msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc',
+        cc: msys2Compiler(platform),
         env: msys2Env(platform, env),
       });
-      return { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
+      return { source: 'build', cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
     }
     // Cross-building on Linux (here, or on an ubuntu runner with
     // windows.build-on: linux): mingw-w64, and wine for the programs that
@@ -228,25 +239,25 @@ export const windows: PlatformModule = {
       key: `platform ${platform.id}`,
       fix: `install them with the system's package manager (Debian/Ubuntu: ${(MINGW_CROSS_PACKAGES[platform.arch] ?? []).join(' ')})`,
     });
+    const compiler = mingwCompiler(platform);
+    await probeCrossCompiler(context, compiler);
     // No package manager has MinGW's GMP, so it is always built from the
     // same verified source, for the MinGW triple.
     if (config.gmp.source === 'system') context.reporter.info(`Cross-building for ${platform.id}: GMP is built from source for ${triple}`);
     const build = await buildGmpFromSource(context, {
       host: triple,
       configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-      cc: `${triple}-gcc`,
+      cc: compiler.command,
     });
     const libDirs = [path.join(build.prefix, 'bin')];
     return {
       source: 'build',
-      libraries: config.gmp.libraries,
-      prefix: build.prefix,
       cacheHit: build.cacheHit,
       libDirs,
       env: {
         ...prefixEnv(build.prefix),
         // cargo links the Windows target with MinGW's gcc.
-        [cargoLinkerVariable(platform.target)]: `${triple}-gcc`,
+        [cargoLinkerVariable(platform.target)]: compiler.command,
         // gmp-mpfr-sys's use-system-libs asks pkg-config for GMP's directory
         // on MinGW: only this prefix's .pc files, never the host's.
         PKG_CONFIG_LIBDIR: path.join(build.prefix, 'lib', 'pkgconfig'),
@@ -269,8 +280,7 @@ export const windows: PlatformModule = {
     return checkWindowsWheel(context, wheel, tools);
   },
 
-  cCompiler: (context) =>
-    context.host.os === 'windows' ? (msys2Layout(context.platform).environment.startsWith('CLANG') ? 'clang' : 'gcc') : `${MINGW_TRIPLE[context.platform.arch]}-gcc`,
+  cCompiler: (context) => (context.host.os === 'windows' ? msys2Compiler(context.platform) : mingwCompiler(context.platform).command),
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 

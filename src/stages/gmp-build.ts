@@ -2,8 +2,7 @@ import { cpus } from 'node:os';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
-import sourcesText from '../../matrix/sources.yml';
+import sourcesData from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
@@ -17,7 +16,7 @@ interface SourceEntry {
 }
 
 /** Known-good source tarballs from matrix/sources.yml. */
-const SOURCES = (parse(sourcesText) as { sources: Record<GmpLibrary, Record<string, SourceEntry>> }).sources;
+const SOURCES = (sourcesData as { sources: Record<GmpLibrary, Record<string, SourceEntry>> }).sources;
 
 /** MPFR and MPC versions used with GMP (the newest in the catalog). */
 const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b) => compareVersions(b, a))[0]!;

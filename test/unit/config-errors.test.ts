@@ -282,7 +282,7 @@ const CASES: Case[] = [
   {
     name: 'duplicate YAML key',
     config: 'matrix:\n  abi3: true\n  abi3: false\n',
-    expected: 'native-matrix.yml:3: not valid YAML: Map keys must be unique; correct the YAML syntax (indentation, quotes, a missing colon)',
+    expected: 'native-matrix.yml:3: not valid YAML: the key abi3 is written twice in the same mapping; remove one of them',
   },
   {
     name: 'pyproject: end-of-life Python in [tool.native-matrix.matrix]',

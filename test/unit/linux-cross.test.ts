@@ -448,11 +448,11 @@ describe('native-matrix run on an x86_64 host', () => {
   it.runIf(process.platform === 'linux' && process.arch === 'x64')('skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, keeping an earlier run\'s output; build fails with the reason', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nm-run-'));
     const configPath = path.join(dir, 'native-matrix.yml');
-    writeFileSync(configPath, `project:\n  path: ${fixture('gmp-cext')}\nmatrix:\n  platforms: [linux-aarch64]\n  python: ["3.12"]\npublish:\n  sdist: false\n`);
+    writeFileSync(configPath, 'matrix:\n  platforms: [linux-aarch64]\n  python: ["3.12"]\npublish:\n  sdist: false\n');
     const outRoot = path.join(dir, 'out');
     mkdirSync(path.join(outRoot, 'linux-aarch64'), { recursive: true });
     writeFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), '{"from": "an earlier run"}');
-    const options = { workingDirectory: dir, configPath, outRoot, runner: debianRunner(), env: { PYENV_ROOT: pyenvWith311() } };
+    const options = { workingDirectory: fixture('gmp-cext'), configPath, outRoot, runner: debianRunner(), env: { PYENV_ROOT: pyenvWith311() } };
     const run = await buildMany({ ...options, skipForeign: true }, silent);
     expect(run.outcomes).toEqual([]);
     expect(run.failed).toEqual([]);

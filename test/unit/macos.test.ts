@@ -56,7 +56,7 @@ describe('macOS deployment target and GMP', () => {
     const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner, { MACOSX_DEPLOYMENT_TARGET: '13.0' }));
     expect(runner.lines()).toEqual(['brew --prefix --installed gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
     expect(gmp).toEqual({
-      source: 'system', libraries: ['gmp'], prefix: '/opt/homebrew/opt/gmp', libDirs: ['/opt/homebrew/opt/gmp/lib'],
+      source: 'system', libDirs: ['/opt/homebrew/opt/gmp/lib'],
       env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
     });
   });
@@ -97,7 +97,7 @@ describe('macOS deployment target and GMP', () => {
         const gmp = await macos.provisionGmp(ctx);
         const target = platform === arm64 ? '11.0' : '10.13';
         const configure = runner.commands.find((c) => c.file === 'sh')!;
-        expect(configure.args.join(' ')).toBe(`./configure --prefix=${gmp.prefix} ${flags}`);
+        expect(configure.args.join(' ')).toBe(`./configure --prefix=${path.dirname(gmp.libDirs[0]!)} ${flags}`);
         expect(configure.env).toEqual({ MACOSX_DEPLOYMENT_TARGET: target, CC: 'clang -std=gnu17' });
         expect(runner.commands.filter((c) => c.file === 'make').map((c) => c.env)).toEqual([{ MACOSX_DEPLOYMENT_TARGET: target }, { MACOSX_DEPLOYMENT_TARGET: target }]);
         expect(gmp).toMatchObject({ source: 'build', env: { MACOSX_DEPLOYMENT_TARGET: target } });
@@ -148,7 +148,7 @@ describe('macOS builds and repair', () => {
         : { stdout: `${args[1]}:\n\t${libgmp} (compatibility version 16.0.0, current version 16.0.0)\n\t/usr/lib/libSystem.B.dylib (compatibility version 1.0.0, current version 1351.0.0)\n` };
     });
     const stage = path.join(dir, 'stage');
-    const bundled = await macos.bundleProgram(context(arm64, MAC_ARM, '{}\n', runner), program, stage, { source: 'system', libraries: ['gmp'], libDirs: [], env: {} });
+    const bundled = await macos.bundleProgram(context(arm64, MAC_ARM, '{}\n', runner), program, stage, { source: 'system', libDirs: [], env: {} });
     expect(bundled).toEqual(['libgmp.10.dylib']);
     const copy = path.join(stage, 'lib', 'libgmp.10.dylib');
     expect(readFileSync(copy, 'utf8')).toBe('dylib');

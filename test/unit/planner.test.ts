@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -145,11 +146,11 @@ describe('planner', () => {
   });
 
   it('refuses a plan over GitHub\'s 256-job limit', () => {
-    const platforms = Array.from({ length: 40 }, (_, i) => `  p${i}: { os: linux, arch: x86_64, runner: r, target: t, wheel-tag: w, gmp: { system: apt }, repair: auditwheel, minutes: { build: 1, smoke: 1 } }`).join('\n');
+    const platforms = Array.from({ length: 40 }, (_, i) => `  p${i}: { os: linux, arch: x86_64, runner: r, target: t, wheel-tag: w, repair: auditwheel, minutes: { build: 1, smoke: 1 } }`).join('\n');
     const big = parseCatalog({
-      platforms: `platforms:\n${platforms}\nminute-multipliers: { linux: 1, windows: 2, macos: 10 }\n`,
-      python: 'python:\n  "3.11": { end-of-life: 2027-10-31, default: true }\n  "3.12": { end-of-life: 2028-10-31, default: true }\n  "3.13": { end-of-life: 2029-10-31, default: true }\n  "3.14": { end-of-life: 2030-10-31, default: true }\n  "3.13t": { end-of-life: 2029-10-31, free-threaded: true }\n  "3.14t": { end-of-life: 2030-10-31, free-threaded: true }\n  "3.10": { end-of-life: 2026-10-31 }\n',
-      presets: 'presets: {}\n',
+      platforms: parse(`platforms:\n${platforms}\nminute-multipliers: { linux: 1, windows: 2, macos: 10 }\n`),
+      python: parse('python:\n  "3.11": { end-of-life: 2027-10-31, default: true }\n  "3.12": { end-of-life: 2028-10-31, default: true }\n  "3.13": { end-of-life: 2029-10-31, default: true }\n  "3.14": { end-of-life: 2030-10-31, default: true }\n  "3.13t": { end-of-life: 2029-10-31, free-threaded: true }\n  "3.14t": { end-of-life: 2030-10-31, free-threaded: true }\n  "3.10": { end-of-life: 2026-10-31 }\n'),
+      presets: { presets: {} },
     });
     const run = (python: string) => () =>
       plan(`matrix:\n  split: python\n  python: ${python}\n`, NOT_ABI3, {}, big);

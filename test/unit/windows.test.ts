@@ -38,7 +38,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
     expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
-    expect(gmp).toEqual({ source: 'system', libraries: ['gmp', 'mpfr'], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
+    expect(gmp).toEqual({ source: 'system', libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
     expect(msys2Packages(platform, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
   });
 
@@ -52,7 +52,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       return undefined;
     });
     const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir() };
-    const gmp = { source: 'system' as const, libraries: ['gmp' as const], libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
+    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip\\__pip-runner__.py', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     const [rustup, maturin] = runner.commands;

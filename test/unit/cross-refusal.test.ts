@@ -1,0 +1,66 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildMany } from '../../src/commands/build-many.js';
+import { crossRefusal } from '../../src/project/cargo-features.js';
+import type { Reporter } from '../../src/reporter.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+import { makeProject } from '../helpers/project.js';
+
+const lines: string[] = [];
+const silent: Reporter = { info: (line) => lines.push(line), warning() {}, group: (_title, work) => work() };
+
+/** `cargo metadata` of a workspace whose CLI crate depends on gmp-mpfr-sys with these features. */
+function metadata(gmpFeatures: string[]) {
+  const gmp = 'registry+https://github.com/rust-lang/crates.io-index#gmp-mpfr-sys@1.6.5';
+  const cli = 'path+file:///p/crates/cli#qsym-cli@0.1.0';
+  return {
+    packages: [
+      { id: cli, name: 'qsym-cli', version: '0.1.0' },
+      { id: gmp, name: 'gmp-mpfr-sys', version: '1.6.5' },
+    ],
+    resolve: {
+      nodes: [
+        { id: cli, features: [] },
+        { id: gmp, features: gmpFeatures },
+      ],
+    },
+  };
+}
+
+const REFUSAL =
+  'the project depends on gmp-mpfr-sys 1.6.5 without its force-cross feature, so it refuses to cross-compile; enable it (gmp-mpfr-sys = { version = "…", features = ["force-cross"] }) to cross-build here';
+
+describe('cross builds of a Rust project', () => {
+  it('reads the resolved features of gmp-mpfr-sys', () => {
+    expect(crossRefusal(metadata(['c-no-tests', 'default', 'use-system-libs']))).toBe(REFUSAL);
+    expect(crossRefusal(metadata(['default', 'force-cross']))).toBeUndefined();
+    expect(crossRefusal({ packages: [{ id: 'a', name: 'rug', version: '1.28.0' }], resolve: { nodes: [{ id: 'a', features: [] }] } })).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')('run skips the cross cells, naming the feature, and builds nothing for them', async () => {
+    const dir = makeProject({
+      'Cargo.toml': '[package]\nname = "qsym-cli"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngmp-mpfr-sys = "1.6"\n',
+      'src/main.rs': 'fn main() {}\n',
+      'native-matrix.yml': 'project:\n  kind: binary\nmatrix:\n  platforms: [linux-aarch64, windows-x86_64]\n',
+    });
+    const runner = new FakeRunner(({ file, args }) =>
+      file === 'cargo' && args[0] === 'metadata' ? { stdout: JSON.stringify(metadata(['default'])) } : { exitCode: 1, all: `unexpected: ${file} ${args.join(' ')}` },
+    );
+    const outRoot = path.join(mkdtempSync(path.join(tmpdir(), 'nm-out-')), 'out');
+    const run = await buildMany({ workingDirectory: dir, outRoot, runner, skipForeign: true }, silent);
+    expect(run.failed.map((f) => f.error.message)).toEqual([]);
+    expect(run.outcomes).toEqual([]);
+    expect(run.skipped.map((s) => [s.cell.id, s.reason])).toEqual([
+      ['linux-aarch64', REFUSAL],
+      ['windows-x86_64', REFUSAL],
+    ]);
+    expect(runner.lines()).toEqual(['cargo metadata --format-version 1', 'cargo metadata --format-version 1']);
+    expect(lines).toContain(`Skipping windows-x86_64: ${REFUSAL}; build it on its runner (windows-2025)`);
+
+    // build (not run) fails on such a cell with the same reason, and the runner to use.
+    const build = await buildMany({ workingDirectory: dir, outRoot, runner, skipForeign: false, platform: 'linux-aarch64' }, silent);
+    expect(build.failed.map((f) => f.error.message)).toEqual([`platform linux-aarch64: cannot be built on this machine: ${REFUSAL}; build it on its runner (ubuntu-24.04-arm)`]);
+  });
+});
