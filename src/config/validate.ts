@@ -7,6 +7,7 @@ import { checkPlatform, checkPython, type Checked } from './selectors.js';
 import type { KeyPath, ConfigSource } from './source.js';
 import { closest, oneOf } from './suggest.js';
 import type { Config, ExcludeRule } from './types.js';
+import { checkSettings } from './settings.js';
 
 /** `matrix.exclude[0].python` */
 export function dotted(keyPath: KeyPath): string {
@@ -176,9 +177,10 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
   });
 
   checkCombinations(raw, report);
+  const settings = checkSettings(raw, catalog, report);
 
   if (problems.length > 0) throw new UserError(problems);
-  return freezeConfig(raw, source, platforms, exclude, workingDirectory ?? path.dirname(source.absolutePath));
+  return Object.freeze({ ...freezeConfig(raw, source, platforms, exclude, workingDirectory ?? path.dirname(source.absolutePath)), ...settings });
 }
 
 type Report = (keyPath: KeyPath, message: string, fix: string) => void;
@@ -225,7 +227,7 @@ function freezeConfig(
   platforms: readonly string[] | undefined,
   exclude: readonly ExcludeRule[],
   workingDirectory: string,
-): Config {
+): Omit<Config, 'build' | 'test' | 'overrides'> {
   // project.path is relative to the working directory; without it, the
   // project is where its pyproject.toml config is, else the working directory.
   const baseDir = workingDirectory;
@@ -242,7 +244,7 @@ function freezeConfig(
       smoke: Object.freeze([...smoke]),
       features: Object.freeze([...raw.project.features]),
       defaultFeatures: raw.project['default-features'],
-      binary: raw.project.binary && Object.freeze({ name: raw.project.binary.name, smoke: Object.freeze([...raw.project.binary.smoke]) }),
+      binary: raw.project.binary && Object.freeze({ name: raw.project.binary.name, smoke: Object.freeze([...raw.project.binary.smoke]), package: raw.project.binary.package }),
     }),
     gmp: Object.freeze({
       source: raw.gmp.source,
