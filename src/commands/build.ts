@@ -7,7 +7,7 @@ import { buildWheels } from '../stages/backends.js';
 import { cacheRoot } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
-import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
@@ -119,7 +119,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         const results: SmokeResult[] = [];
         for (const interpreter of interpreters) {
           const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
-          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+          const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
+          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
           results.push(result);
         }
         return results;
@@ -173,7 +174,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       libraries: config.gmp.libraries,
     },
     files,
-    ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
+    ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     timings,
     createdAt: new Date().toISOString(),
@@ -181,12 +182,14 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const manifestPath = await writeManifest(outDir, manifest);
   if (failure !== undefined) throw new CellFailedError(manifest, failure);
   if (!manifest.ok) {
-    const failed = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}:\n${s.output ?? ''}`));
+    const on = (f: ManifestFile, s: SmokeResult) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}`;
+    const failedSmoke = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${on(f, s)}:\n${s.output ?? ''}`));
+    const failedTests = files.flatMap((f) => f.smoke.filter((s) => s.test?.passed === false).map((s) => `${on(f, s)}:\n${s.test!.output ?? ''}`));
     throw new CellFailedError(
       manifest,
       new UserError({
         key: `cell ${cell.id}`,
-        message: `the smoke test failed for ${failed.join('\n')}`,
+        message: [failedSmoke.length > 0 ? `the smoke test failed for ${failedSmoke.join('\n')}` : '', failedTests.length > 0 ? `test.command failed for ${failedTests.join('\n')}` : ''].filter(Boolean).join('\n'),
         fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
       }),
     );

