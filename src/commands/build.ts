@@ -9,6 +9,7 @@ import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
+import { auditAbi3 } from '../stages/abi3-audit.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
@@ -95,7 +96,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     provisioned = gmp;
     if (cell.wheel) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
+      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, ...(cell.abi3 ? (['abi3audit'] as const) : [])];
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
@@ -109,6 +110,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         const results = [];
         for (const wheel of built) {
           const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
+          if (cell.abi3) await auditAbi3(context, tools, fixed);
           results.push({ path: fixed, check: await module.checkWheel(context, fixed, tools) });
         }
         return results;
