@@ -134,3 +134,19 @@ describe('user commands and variables', () => {
     }
   });
 });
+
+describe('abi3audit', () => {
+  it('fails an abi3 wheel that leaves the stable ABI with the finding, and passes a clean one', async () => {
+    const { auditAbi3 } = await import('../../src/stages/abi3-audit.js');
+    const { config } = setup('');
+    const finding = 'demo-0.1.0-cp310-abi3-linux_x86_64.whl: demo/_demo.abi3.so uses the Python 3.12 ABI, but is tagged for the Python 3.10 ABI\n  PyLong_AsInt';
+    const runner = new FakeRunner(({ args }) => (args.at(-1)!.includes('bad') ? { exitCode: 1, all: finding } : undefined));
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {} };
+    await auditAbi3(context, tools, '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl');
+    expect([runner.commands[0]!.file, ...runner.commands[0]!.args]).toEqual(['/t/bin/abi3audit', '--strict', '--verbose', '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl']);
+    const error = await auditAbi3(context, tools, '/out/bad-0.1.0-cp310-abi3-linux_x86_64.whl').catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `abi3audit: bad-0.1.0-cp310-abi3-linux_x86_64.whl is tagged abi3 but does not keep to the stable ABI:\n${finding}; build it without the limited API (matrix.abi3: false), or replace the calls abi3audit names with stable-ABI ones`,
+    );
+  });
+});
