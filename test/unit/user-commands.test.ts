@@ -32,7 +32,7 @@ function setup(yaml: string) {
 
 describe('the smoke environment and test.command', () => {
   const yaml = `build:
-  environment: { FROM_USER: "$HOME/x" }
+  environment: { FROM_USER: "$HOME/x", LEAK: "[$GITHUB_TOKEN]" }
 test:
   requires: [pytest]
   command: "pytest {project}/tests --wheel={wheel} --python={python}"
@@ -74,7 +74,7 @@ test:
     expect(testCmd!.file).toBe(`pytest ${project}/tests --wheel=${wheelDir}/demo-0.1.0-cp312-cp312-linux_x86_64.whl --python=${python}`);
     expect(testCmd!.cwd).toBe(importCmd!.cwd);
     expect(sourcesCopied).toBe(true);
-    expect(testCmd!.options.env).toMatchObject({ FROM_USER: '/h/x', PATH: `${path.dirname(python)}:/usr/bin`, VIRTUAL_ENV: venv, PYTHONPATH: undefined });
+    expect(testCmd!.options.env).toMatchObject({ FROM_USER: '/h/x', LEAK: '[]', PATH: `${path.dirname(python)}:/usr/bin`, VIRTUAL_ENV: venv, PYTHONPATH: undefined });
     expect(runner.commands).toHaveLength(6);
   });
 
