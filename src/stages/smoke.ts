@@ -153,7 +153,7 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
     await cp(from, path.join(dir, source), { recursive: true });
   }
   const launcher = interpreter.foreign?.launcher ?? [];
-  const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python].join(' ') }, platform.windows);
+  const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python] }, platform.windows);
   const binDir = path.dirname(python);
   const userEnv = userEnvironment(context);
   const result = await context.runner.run(line, [], {

@@ -38,9 +38,13 @@ export function userEnvironment(context: CellContext, ours: Readonly<Record<stri
   return expandEnvironment(buildSettings(context).environment, base);
 }
 
-/** `{project}` and `{python}` in a user command, each replaced by a shell-quoted path. */
-export function fillPlaceholders(command: string, values: Readonly<Record<string, string>>, windows: boolean): string {
-  return command.replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? quoteForShell(values[name]!, windows) : match));
+/** `{project}`, `{python}`… in a user command, each replaced by a shell-quoted path (a list: each word quoted). */
+export function fillPlaceholders(command: string, values: Readonly<Record<string, string | readonly string[]>>, windows: boolean): string {
+  return command.replace(/\{(\w+)\}/g, (match, name: string) => {
+    if (!(name in values)) return match;
+    const value = values[name]!;
+    return (typeof value === 'string' ? [value] : value).map((word) => quoteForShell(word, windows)).join(' ');
+  });
 }
 
 function quoteForShell(value: string, windows: boolean): string {

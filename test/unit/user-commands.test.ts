@@ -118,6 +118,8 @@ describe('user commands and variables', () => {
   it('fill placeholders with shell-quoted paths and leave other braces alone', () => {
     expect(fillPlaceholders("pytest {project}/t; awk '{print}' ${X}", { project: "/a b/it's" }, false)).toBe(`pytest '/a b/it'\\''s'/t; awk '{print}' \${X}`);
     expect(fillPlaceholders('{python} -m pytest', { python: 'C:\\Py 3\\python.exe' }, true)).toBe('"C:\\Py 3\\python.exe" -m pytest');
+    // A foreign interpreter's {python} is its launcher and the interpreter, word by word.
+    expect(fillPlaceholders('{python} -m pytest', { python: ['qemu-aarch64', '-L', '/sys root', '/v/bin/python'] }, false)).toBe("qemu-aarch64 -L '/sys root' /v/bin/python -m pytest");
   });
 
   it('run through the shell on purpose, without the runner\'s secrets', async () => {
