@@ -99,3 +99,16 @@ describe('qsym-like with native-matrix.settings.yml: build settings reach maturi
     expect(commands.filter((c) => c.file.endsWith('/abi3audit'))).toEqual([expect.objectContaining({ args: ['--strict', '--verbose', expect.stringMatching(/qsymlike-.*abi3.*\.whl$/)] })]);
   });
 });
+
+describe('abi3-violation: a wheel tagged abi3 that calls outside the stable ABI', () => {
+  it('fails the cell with abi3audit\'s finding, in the error and the manifest', async () => {
+    const { result, outRoot } = await buildFixture('abi3-violation', { platform: 'linux-x86_64' });
+    expect(result.outcomes).toHaveLength(0);
+    const message = result.failed[0]!.error.message;
+    expect(message).toMatch(/abi3bad-0\.1\.0-cp310-abi3-[\w.]+\.whl is tagged abi3 but does not keep to the stable ABI/);
+    expect(message).toContain('PyUnicode_AsUTF8');
+    const manifest = JSON.parse(readFileSync(path.join(outRoot, 'linux-x86_64-abi3', 'manifest.json'), 'utf8')) as Manifest;
+    expect(manifest.ok).toBe(false);
+    expect(manifest.error).toContain('PyUnicode_AsUTF8');
+  });
+});
