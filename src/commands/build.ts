@@ -8,9 +8,10 @@ import { buildWheels, gmpMpfrSysCache } from '../stages/backends.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
-import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
+import { auditAbi3 } from '../stages/abi3-audit.js';
 import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
@@ -130,7 +131,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       files.push(await buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }));
     } else if (cell.wheel) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine'];
+      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine', ...(cell.abi3 ? (['abi3audit'] as const) : [])];
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
@@ -146,6 +147,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         const results = [];
         for (const wheel of built) {
           const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
+          if (cell.abi3) await auditAbi3(context, tools, fixed);
           results.push({ path: fixed, check: await module.checkWheel(context, fixed, tools) });
         }
         return results;
@@ -158,7 +160,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         for (const interpreter of interpreters) {
           if (interpreter.untested) continue;
           const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
-          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+          const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
+          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
           results.push(result);
         }
         return results;
@@ -214,7 +217,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       libraries: config.gmp.libraries,
     },
     files,
-    ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
+    ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     sourceDateEpoch: sourceDate.epoch,
     ...(options.planDigest ? { plan: options.planDigest } : {}),
@@ -224,12 +227,14 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const manifestPath = await writeManifest(outDir, manifest);
   if (failure !== undefined) throw new CellFailedError(manifest, failure);
   if (!manifest.ok) {
-    const failed = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}:\n${s.output ?? ''}`));
+    const on = (f: ManifestFile, s: SmokeResult) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}`;
+    const failedSmoke = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${on(f, s)}:\n${s.output ?? ''}`));
+    const failedTests = files.flatMap((f) => f.smoke.filter((s) => s.test?.passed === false).map((s) => `${on(f, s)}:\n${s.test!.output ?? ''}`));
     throw new CellFailedError(
       manifest,
       new UserError({
         key: `cell ${cell.id}`,
-        message: `the smoke test failed for ${failed.join('\n')}`,
+        message: [failedSmoke.length > 0 ? `the smoke test failed for ${failedSmoke.join('\n')}` : '', failedTests.length > 0 ? `test.command failed for ${failedTests.join('\n')}` : ''].filter(Boolean).join('\n'),
         fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
       }),
     );

@@ -17,6 +17,20 @@ const Tarball = ZOD.strictObject({
 
 const Smoke = ZOD.union([ZOD.string(), ZOD.array(ZOD.string())]);
 
+/** `build`: settings for every build step; `overrides` may change them per platform. */
+const BuildSettings = ZOD.strictObject({
+  environment: ZOD.record(ZOD.string(), ZOD.string()).optional(),
+  'before-build': ZOD.union([ZOD.string(), ZOD.array(ZOD.string())]).optional(),
+  args: ZOD.array(ZOD.string()).optional(),
+});
+
+/** `test`: the project's own tests, run against the installed wheel. */
+const TestSettings = ZOD.strictObject({
+  requires: ZOD.array(ZOD.string().min(1)).optional(),
+  command: ZOD.union([ZOD.string(), ZOD.array(ZOD.string())]).optional(),
+  sources: ZOD.array(ZOD.string().min(1)).optional(),
+});
+
 export const ConfigSchema = ZOD.strictObject({
   project: ZOD
     .strictObject({
@@ -31,6 +45,7 @@ export const ConfigSchema = ZOD.strictObject({
         .strictObject({
           name: ZOD.string().min(1).optional(),
           smoke: ZOD.array(ZOD.string()).default(['--version']),
+          package: ZOD.string().min(1).optional(),
         })
         .optional(),
     })
@@ -79,6 +94,13 @@ export const ConfigSchema = ZOD.strictObject({
       'build-on': ZOD.enum(['windows', 'linux']).default('windows'),
     })
     .prefault({}),
+  build: BuildSettings.optional(),
+  test: TestSettings.optional(),
+  overrides: ZOD
+    .array(ZOD.strictObject({ platforms: ZOD.array(ZOD.string()), build: BuildSettings.optional(), test: TestSettings.optional() }))
+    .default([]),
 });
 
+export type RawBuildSettings = z.infer<typeof BuildSettings>;
+export type RawTestSettings = z.infer<typeof TestSettings>;
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -27,7 +27,8 @@ export interface Config {
     readonly smoke: readonly string[];
     readonly features: readonly string[];
     readonly defaultFeatures: boolean;
-    readonly binary?: { readonly name?: string; readonly smoke: readonly string[] };
+    /** `package`: the cargo workspace package the binary belongs to. */
+    readonly binary?: { readonly name?: string; readonly smoke: readonly string[]; readonly package?: string };
   };
   readonly gmp: {
     readonly source: 'system' | 'build';
@@ -67,6 +68,36 @@ export interface Config {
     /** Where windows-x86_64 cells are built: on a Windows runner, or cross-built on a Linux one. */
     readonly buildOn: 'windows' | 'linux';
   };
+  /** `build`, `test` and `overrides`: resolve them for a platform with settingsFor (config/overrides.ts). */
+  readonly build: BuildSettings;
+  readonly test?: TestSettings;
+  readonly overrides: readonly Override[];
   /** Location of a key path in the config file, when there is one. */
   locate(keyPath: readonly (string | number)[]): SourceLocation | undefined;
+}
+
+/** Settings of every build step: the user's environment, commands and backend arguments. */
+export interface BuildSettings {
+  /** In the order written; a value may use `$NAME` / `${NAME}` of the environment before it. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Shell commands run in the project directory before each wheel build. */
+  readonly beforeBuild: readonly string[];
+  /** Extra arguments for maturin, cargo or pip wheel. */
+  readonly args: readonly string[];
+}
+
+/** The project's own tests, run in every Python of a cell against the installed wheel. */
+export interface TestSettings {
+  readonly requires: readonly string[];
+  /** Shell commands (a list runs as one, joined by &&); placeholders {project}, {wheel}, {python}. */
+  readonly command?: string;
+  /** Paths relative to the project, copied into the directory the command runs in. */
+  readonly sources: readonly string[];
+}
+
+/** An `overrides` entry: what changes on its platforms; a key it sets replaces the base (environment merges by variable). */
+export interface Override {
+  readonly platforms: readonly string[];
+  readonly build?: Partial<BuildSettings>;
+  readonly test?: Partial<TestSettings>;
 }

@@ -8,6 +8,7 @@ import { checkPlatform, checkPython, type Checked } from './selectors.js';
 import type { KeyPath, ConfigSource } from './source.js';
 import { closest, oneOf } from './suggest.js';
 import type { Config, ExcludeRule } from './types.js';
+import { checkSettings } from './settings.js';
 
 /** `matrix.exclude[0].python` */
 export function dotted(keyPath: KeyPath): string {
@@ -204,8 +205,10 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
     report(['project', 'path'], `${clip(raw.project.path)} is outside the working directory`, `give a path inside ${baseDir}, relative to it (or set working-directory to a directory that holds the project)`);
   }
 
+  const settings = checkSettings(raw, catalog, report);
+
   problems.throwIfAny();
-  return freezeConfig(raw, source, platforms, exclude, baseDir);
+  return Object.freeze({ ...freezeConfig(raw, source, platforms, exclude, baseDir), ...settings });
 }
 
 /** Whether `dir` is `root` or below it, also once symbolic links are followed. */
@@ -270,7 +273,7 @@ function freezeConfig(
   platforms: readonly string[] | undefined,
   exclude: readonly ExcludeRule[],
   workingDirectory: string,
-): Config {
+): Omit<Config, 'build' | 'test' | 'overrides'> {
   // project.path is relative to the working directory; without it, the
   // project is where its pyproject.toml config is, else the working directory.
   const baseDir = workingDirectory;
@@ -287,7 +290,7 @@ function freezeConfig(
       smoke: Object.freeze([...smoke]),
       features: Object.freeze([...raw.project.features]),
       defaultFeatures: raw.project['default-features'],
-      binary: raw.project.binary && Object.freeze({ name: raw.project.binary.name, smoke: Object.freeze([...raw.project.binary.smoke]) }),
+      binary: raw.project.binary && Object.freeze({ name: raw.project.binary.name, smoke: Object.freeze([...raw.project.binary.smoke]), package: raw.project.binary.package }),
     }),
     gmp: Object.freeze({
       source: raw.gmp.source,

@@ -14,6 +14,12 @@ export interface RunOptions {
   readonly allowFailure?: boolean;
   /** What the command is for, named in the error when it fails: "auditwheel repair". */
   readonly purpose?: string;
+  /**
+   * Run `file` as a command line the user wrote in the config (test.command,
+   * build.before-build), through the system shell, on purpose: `args` must be
+   * empty. Never for a command line built from anything else.
+   */
+  readonly userShellCommand?: boolean;
 }
 
 export interface RunResult {
@@ -91,9 +97,10 @@ export class ExecaRunner implements CommandRunner {
   ) {}
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (options.userShellCommand && args.length > 0) throw new Error('a user shell command is one command line, without separate arguments');
     const record: CommandRecord = { file, args, cwd: options.cwd, env: options.env };
     this.onCommand?.(record);
-    if (!options.quiet) this.log.write(`$ ${displayCommand(file, args)}\n`);
+    if (!options.quiet) this.log.write(`$ ${options.userShellCommand ? file : displayCommand(file, args)}\n`);
     const started = performance.now();
     const env = options.cleanEnv ? { ...options.env } : { ...withoutRunnerSecrets(process.env), ...options.env };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
@@ -107,6 +114,7 @@ export class ExecaRunner implements CommandRunner {
       reject: false,
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
+      shell: options.userShellCommand === true,
     });
     if (!options.quiet) subprocess.all?.on('data', (chunk: Buffer) => this.log.write(chunk));
     const outcome = await subprocess;

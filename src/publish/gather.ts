@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE, sha256File, type Manifest, type ManifestFile } from '../stages/manifest.js';
+import { MANIFEST_FILE, sha256File, smokeAndTestPassed, type Manifest, type ManifestFile } from '../stages/manifest.js';
 import { UserError, type Problem } from '../errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';
@@ -100,7 +100,7 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
     const missing = !present;
     const failed = present && !present.manifest.ok;
     if ((!missing && !failed) || (missing && refused.has(cell.id))) continue;
-    const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}`)) ?? [];
+    const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !smokeAndTestPassed(s)).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}${s.passed ? ' (test.command)' : ''}`)) ?? [];
     const problem: Problem = missing
       ? { key: `cell ${cell.id}`, message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`, fix: 'let its build job finish (or re-run it) before publishing' }
       : present?.manifest.error && failures.length === 0

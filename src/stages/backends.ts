@@ -5,6 +5,7 @@ import type { ProjectFacts } from '../project/detect.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
+import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -64,6 +65,8 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.foreign?.buildAs ?? i.executable),
     ...cargoFeatureArgs(context.config),
     ...inputs.module.maturinRepairArgs,
+    // The user's build.args, last.
+    ...buildSettings(context).args,
   ];
 }
 
@@ -83,11 +86,13 @@ export async function addRustTarget(context: CellContext, env: Readonly<Record<s
 export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, module, tools, interpreters, abi3, project } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
-  const env = buildEnv(inputs);
+  // The user's build.environment on top of ours, for every step of the build.
+  const env = withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     // maturin runs each interpreter to learn its ABI, which a foreign one cannot do here.
     if (interpreters.some((i) => i.foreign && !i.foreign.buildAs)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
     await addRustTarget(context, env);
+    await runBeforeBuild(context, env, interpreters[0]!, module.windows);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
@@ -95,9 +100,10 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     // stand-in); an abi3 wheel is built once.
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
       const builder = await module.wheelBuilder(context, interpreter);
+      await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, module.windows);
       await context.runner.run(
         builder.python,
-        [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
+        [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],
         { cwd: context.config.project.dir, env: { ...env, ...builder.env }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }

@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import { readToml, table } from '../project/files.js';
 import { addRustTarget, cargoEnv, cargoFeatureArgs } from './backends.js';
+import { buildSettings, withUserEnvironment } from './user-build.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
 import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
@@ -23,7 +24,8 @@ function programIdentity(context: CellContext): { name: string; version?: string
   const pyproject = readToml(path.join(context.config.project.dir, 'pyproject.toml'));
   const pkg = table(cargo?.package);
   const version = [pkg.version, table(pyproject?.project).version].find((v): v is string => typeof v === 'string');
-  const name = context.config.project.binary?.name ?? (typeof pkg.name === 'string' ? pkg.name : undefined);
+  const binary = context.config.project.binary;
+  const name = binary?.name ?? binary?.package ?? (typeof pkg.name === 'string' ? pkg.name : undefined);
   if (!name) {
     throw new UserError({
       location: context.config.locate(['project']),
@@ -43,14 +45,16 @@ function programIdentity(context: CellContext): { name: string; version?: string
  */
 export async function buildBinary({ context, module, backend, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
   const { platform } = context;
-  const { name, version } = programIdentity(context);
-  const built = backend === 'make' ? await buildWithMake(context, module, gmp, name) : await buildWithCargo(context, module, gmp, name);
+  const { name, version: projectVersion } = programIdentity(context);
+  const built = backend === 'make' ? { program: await buildWithMake(context, module, gmp, name) } : await buildWithCargo(context, module, gmp, name);
+  // A binary of another workspace package carries that package's version.
+  const version = built.version ?? projectVersion;
 
   const stem = [name, version, platform.id].filter(Boolean).join('-');
   const stage = path.join(await mkdtemp(path.join(context.workDir, 'stage-')), stem);
   await mkdir(path.join(stage, 'bin'), { recursive: true });
   const program = path.join(stage, 'bin', module.programFile(name));
-  await copyFile(built, program);
+  await copyFile(built.program, program);
   await chmod(program, 0o755);
   const bundled = await module.bundleProgram(context, program, stage, gmp);
 
@@ -93,18 +97,34 @@ async function smokeProgram(context: CellContext, module: PlatformModule, archiv
   };
 }
 
-/** cargo build for the cell's target; returns the built program. */
-async function buildWithCargo(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<string> {
+interface CargoMetadata {
+  readonly target_directory: string;
+  readonly packages: readonly { readonly name: string; readonly version: string }[];
+}
+
+/** cargo build for the cell's target; returns the built program, and its package's version when project.binary.package names one. */
+async function buildWithCargo(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<{ program: string; version?: string }> {
   const { config, runner, platform } = context;
   const manifestPath = path.join(config.project.dir, 'Cargo.toml');
   const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
-  const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
+  const { target_directory: targetDir, packages } = JSON.parse(metadata.stdout) as CargoMetadata;
+  const binaryPackage = config.project.binary?.package;
+  const version = binaryPackage === undefined ? undefined : packages.find((p) => p.name === binaryPackage)?.version;
+  if (binaryPackage !== undefined && version === undefined) {
+    throw new UserError({
+      location: config.locate(['project', 'binary', 'package']),
+      key: 'project.binary.package',
+      message: `the cargo workspace of ${manifestPath} has no package "${binaryPackage}"`,
+      fix: `use one of ${packages.map((p) => p.name).join(', ')}`,
+    });
+  }
   await addRustTarget(context, gmp.env);
-  await runner.run('cargo', ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)], {
-    env: cargoEnv(context, gmp),
-    purpose: 'cargo build',
-  });
-  return path.join(targetDir, platform.target, 'release', module.programFile(name));
+  await runner.run(
+    'cargo',
+    ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
+    { env: withUserEnvironment(context, cargoEnv(context, gmp)), purpose: 'cargo build' },
+  );
+  return { program: path.join(targetDir, platform.target, 'release', module.programFile(name)), ...(version ? { version } : {}) };
 }
 
 /**
@@ -122,6 +142,6 @@ async function buildWithMake(context: CellContext, module: PlatformModule, gmp: 
     ...(gmp.env.LDFLAGS ? [`LDFLAGS=${gmp.env.LDFLAGS}`] : []),
     `EXEEXT=${program.slice(name.length)}`,
   ];
-  await context.runner.run('make', ['-C', source, ...variables, program], { env: gmp.env, purpose: 'make' });
+  await context.runner.run('make', ['-C', source, ...variables, ...buildSettings(context).args, program], { env: withUserEnvironment(context, gmp.env), purpose: 'make' });
   return path.join(source, program);
 }

@@ -16,7 +16,20 @@ export interface SmokeResult {
   readonly seconds: number;
   /** The end of the output, when it failed. */
   readonly output?: string;
+  /** The project's own tests (config `test`), run after the import passed. */
+  readonly test?: TestResult;
 }
+
+/** One run of `test.command` in one Python. */
+export interface TestResult {
+  readonly passed: boolean;
+  readonly seconds: number;
+  /** The end of the output, when it failed. */
+  readonly output?: string;
+}
+
+/** Whether a Python's smoke test passed, and its tests too when there were any. */
+export const smokeAndTestPassed = (result: SmokeResult): boolean => result.passed && result.test?.passed !== false;
 
 export interface ManifestFile {
   readonly name: string;

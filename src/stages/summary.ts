@@ -13,7 +13,9 @@ export function buildMarkdown(manifests: readonly Manifest[]): string {
     for (const file of manifest.files) {
       const cells = versions.map((version) => {
         const result = file.smoke.find((s) => (s.python ?? 'binary') === version);
-        return result ? `${result.passed ? '✅' : '❌'} ${result.seconds.toFixed(1)} s` : '—';
+        if (!result) return '—';
+        const tests = result.test ? ` · tests ${result.test.passed ? '✅' : '❌'} ${result.test.seconds.toFixed(1)} s` : '';
+        return `${result.passed ? '✅' : '❌'} ${result.seconds.toFixed(1)} s${tests}`;
       });
       lines.push(`| \`${file.name}\` | ${size(file.size)} | \`${file.sha256.slice(0, 16)}…\` | ${file.bundled.join(', ') || '—'} | ${cells.join(' | ')} |`);
     }

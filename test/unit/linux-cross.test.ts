@@ -380,7 +380,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
   for (const name of ['_sysconfigdata__aarch64-linux-gnu.py', '_sysconfigdata__linux_aarch64-linux-gnu.py', '_sysconfigdata__x86_64-linux-gnu.py']) writeFileSync(path.join(sysroot, 'usr/lib/python3.11', name), '');
   const native: Interpreter = { version: '3.11', executable: '/py/3.11.9/bin/python3.11', fullVersion: '3.11.9', freeThreaded: false };
   const foreign: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot, native } };
-  const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', bin: (n: string) => `/t/bin/${n}` };
+  const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', bin: (n: string) => `/t/bin/${n}`, uv: '/t/bin/uv' };
 
   it('creates a crossenv with the native twin, the target sysconfig and the cross compilers, without a pip of its own', async () => {
     const runner = new FakeRunner();
@@ -389,9 +389,11 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     // The host's CC or LDSHARED, if exported, cannot reach the target's build.
     expect(builder).toEqual({ python: path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'), env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LDSHARED: undefined, LDCXXSHARED: undefined } });
     const lines = runner.lines();
-    expect(lines[0]).toMatch(/^\/py\/3\.11\.9\/bin\/python3\.11 -m venv --clear .*\/tools\/[0-9a-f]{16}$/);
-    expect(lines[1]).toMatch(/\/bin\/python -m pip install --disable-pip-version-check --no-input --quiet crossenv==1\.6\.2 pip==25\.3$/);
-    expect(runner.commands[2]!.args).toEqual([
+    // uv is fetched first; here (a fake runner) it brings no binary, so pip makes the tool environment.
+    expect(lines[0]).toMatch(/^\/py\/3\.11\.9\/bin\/python3\.11 -m pip install .* --target .*\/uv\/[0-9a-f]{16} uv==[\d.]+$/);
+    expect(lines[1]).toMatch(/^\/py\/3\.11\.9\/bin\/python3\.11 -m venv --clear .*\/tools\/[0-9a-f]{16}$/);
+    expect(lines[2]).toMatch(/\/bin\/python -m pip install --disable-pip-version-check --no-input --quiet crossenv==1\.6\.2 pip==25\.3$/);
+    expect(runner.commands[3]!.args).toEqual([
       '-m',
       'crossenv',
       `${sysroot}/usr/bin/python3.11`,
@@ -437,6 +439,8 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     expect(runner.commands.map((c) => [c.file, ...c.args.slice(0, 5)])).toEqual([
       ['qemu-aarch64', '-L', sysroot, `${sysroot}/usr/bin/python3.11`, '-m', 'venv'],
       ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', 'install'],
+      // The wheel's requirements (none here), then the import.
+      ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '-I', '-c'],
       ['qemu-aarch64', '-L', sysroot, `${venv}/bin/python`, '-I', '-c'],
     ]);
     expect(runner.commands.every((c) => c.options.cleanEnv)).toBe(true);

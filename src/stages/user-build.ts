@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { settingsFor } from '../config/settings.js';
+import type { BuildSettings } from '../config/types.js';
+import type { CellContext } from '../platforms/types.js';
+import type { Interpreter } from './interpreters.js';
+import { withoutRunnerSecrets } from '../process/runner.js';
+
+// The user's own build settings (config `build`, after `overrides`): their
+// variables, their before-build commands and their backend arguments, all
+// added to native-matrix's own in this one place.
+
+export function buildSettings(context: CellContext): BuildSettings {
+  return settingsFor(context.config, context.platform.id).build;
+}
+
+/**
+ * `build.environment` with `$NAME` and `${NAME}` expanded from `base` and the
+ * variables written before it (as cibuildwheel's environment does, without
+ * running commands). The user's values win over native-matrix's.
+ */
+export function expandEnvironment(variables: Readonly<Record<string, string>>, base: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    const lookup = (key: string) => result[key] ?? base[key] ?? '';
+    result[name] = value.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_match, braced: string | undefined, bare: string | undefined) => lookup((braced ?? bare)!));
+  }
+  return result;
+}
+
+/** Our build variables with the user's on top. */
+export function withUserEnvironment(context: CellContext, ours: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...ours, ...userEnvironment(context, ours) };
+}
+
+/** `build.environment` expanded; `$NAME` never reaches the runner's secrets (they expand to nothing). */
+export function userEnvironment(context: CellContext, ours: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const base = { ...withoutRunnerSecrets(context.env), ...ours };
+  return expandEnvironment(buildSettings(context).environment, base);
+}
+
+/** `{project}`, `{python}`… in a user command, each replaced by a shell-quoted path (a list: each word quoted). */
+export function fillPlaceholders(command: string, values: Readonly<Record<string, string | readonly string[]>>, windows: boolean): string {
+  return command.replace(/\{(\w+)\}/g, (match, name: string) => {
+    if (!(name in values)) return match;
+    const value = values[name]!;
+    return (typeof value === 'string' ? [value] : value).map((word) => quoteForShell(word, windows)).join(' ');
+  });
+}
+
+function quoteForShell(value: string, windows: boolean): string {
+  if (/^[\w@%+=:,./\\-]+$/.test(value)) return value;
+  return windows ? `"${value.replace(/"/g, '""')}"` : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs `build.before-build` in the project directory, before a wheel build,
+ * through the shell, with the build's environment and the interpreter being
+ * built for first on PATH (so `python` and `pip` are it, as in cibuildwheel).
+ */
+export async function runBeforeBuild(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter, windows: boolean): Promise<void> {
+  // A foreign interpreter cannot run here: its native twin stands in.
+  const python = (interpreter.foreign?.native ?? interpreter).executable;
+  const interpreterDir = path.dirname(python);
+  const pathValue = [interpreterDir, env.PATH ?? context.env.PATH].filter(Boolean).join(path.delimiter);
+  for (const command of buildSettings(context).beforeBuild) {
+    const line = fillPlaceholders(command, { project: context.config.project.dir, python }, windows);
+    await context.runner.run(line, [], { cwd: context.config.project.dir, env: { ...env, PATH: pathValue }, userShellCommand: true, purpose: 'build.before-build' });
+  }
+}
