@@ -9,7 +9,7 @@ import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
-import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
+import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
@@ -53,7 +53,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
   const host = currentHost();
-  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend }, host);
+  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
 
   const started = performance.now();
@@ -90,12 +90,13 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     if (failure !== undefined) throw failure;
-    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
-
-    provisioned = gmp;
-    if (cell.wheel) {
-      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools];
+    // The compilers' tools (zig) serve binaries too; the wheel tools only wheels.
+    const toolNames: ToolName[] = [
+      ...(cell.wheel ? [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools] : []),
+      ...(module.toolchainTools?.(context) ?? []),
+    ];
+    let tools: ToolEnv | undefined;
+    if (toolNames.length > 0) {
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
@@ -103,7 +104,13 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         fallbacks,
         { runner, env, windows: module.windows },
       );
-      const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+      tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: module.windows }));
+    }
+    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context, tools));
+
+    provisioned = gmp;
+    if (cell.wheel && tools) {
+      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
@@ -172,6 +179,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       ...(provisioned?.source === 'build' ? { version: config.gmp.version, cached: provisioned.cacheHit } : {}),
       libraries: config.gmp.libraries,
     },
+    ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
     ok: failure === undefined && files.every((f) => f.smoke.every((s) => s.passed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),

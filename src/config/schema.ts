@@ -9,6 +9,9 @@ import { ZOD } from '../zod.js';
  */
 export const GMP_LIBRARIES = ['gmp', 'mpfr', 'mpc'] as const;
 
+/** The glibc a Linux wheel or binary targets (manylinux_2_17 …), or `host`: the build machine's own. */
+export const MANYLINUX_CHOICES = ['2_17', '2_28', '2_31', '2_34', 'host'] as const;
+
 const Tarball = ZOD.strictObject({
   url: ZOD.string().min(1),
   sha256: ZOD.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex digits'),
@@ -60,6 +63,11 @@ export const ConfigSchema = ZOD.strictObject({
       draft: ZOD.boolean().default(false),
       name: ZOD.string().optional(),
       notes: ZOD.string().optional(),
+    })
+    .prefault({}),
+  linux: ZOD
+    .strictObject({
+      manylinux: ZOD.enum(MANYLINUX_CHOICES).default('2_17'),
     })
     .prefault({}),
 });

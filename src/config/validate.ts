@@ -258,6 +258,7 @@ function freezeConfig(
       exclude: Object.freeze([...exclude]),
     }),
     publish: Object.freeze({ ...raw.publish }),
+    linux: Object.freeze({ ...raw.linux }),
     locate: (keyPath: KeyPath) => source.locate(keyPath),
   });
 }

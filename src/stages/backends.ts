@@ -60,7 +60,7 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     '--interpreter',
     ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.executable),
     ...cargoFeatureArgs(context.config),
-    ...inputs.module.maturinRepairArgs,
+    ...inputs.module.maturinRepairArgs(context),
   ];
 }
 

@@ -100,9 +100,11 @@ async function buildWithCargo(context: CellContext, module: PlatformModule, gmp:
   const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
   const targetDir = (JSON.parse(metadata.stdout) as { target_directory: string }).target_directory;
   await addRustTarget(context, gmp.env);
-  await runner.run('cargo', ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, '--bin', name, ...cargoFeatureArgs(config)], {
+  // cargo itself, or a front end such as cargo-zigbuild (`x86_64-unknown-linux-gnu.2.17`), which still writes under the plain target's name.
+  const cargo = gmp.cargo ?? { file: 'cargo', subcommand: 'build', target: platform.target };
+  await runner.run(cargo.file, [cargo.subcommand, '--release', '--manifest-path', manifestPath, '--target', cargo.target, '--bin', name, ...cargoFeatureArgs(config)], {
     env: cargoEnv(context, gmp),
-    purpose: 'cargo build',
+    purpose: `cargo ${cargo.subcommand}`,
   });
   return path.join(targetDir, platform.target, 'release', module.programFile(name));
 }
@@ -117,7 +119,7 @@ async function buildWithMake(context: CellContext, module: PlatformModule, gmp: 
   await cp(context.config.project.dir, source, { recursive: true });
   const program = module.programFile(name);
   const variables = [
-    `CC=${module.cCompiler(context)}`,
+    `CC=${module.cCompiler(context, gmp)}`,
     ...(gmp.env.CPPFLAGS ? [`CPPFLAGS=${gmp.env.CPPFLAGS}`] : []),
     ...(gmp.env.LDFLAGS ? [`LDFLAGS=${gmp.env.LDFLAGS}`] : []),
     `EXEEXT=${program.slice(name.length)}`,

