@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ProjectFacts } from '../project/detect.js';
@@ -92,10 +92,15 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     // stand-in); an abi3 wheel is built once.
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
       const builder = await module.wheelBuilder(context, interpreter);
+      // setuptools builds in the project's build/ and reuses what it finds
+      // there: objects of another compiler or glibc target, or another
+      // arch's. Each build gets a scratch build directory instead.
+      const setuptoolsConfig = path.join(await mkdtemp(path.join(context.workDir, 'setuptools-')), 'setup.cfg');
+      await writeFile(setuptoolsConfig, `[build]\nbuild_base = ${path.join(path.dirname(setuptoolsConfig), 'build')}\n`);
       await context.runner.run(
         builder.python,
         [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, context.config.project.dir],
-        { cwd: context.config.project.dir, env: { ...env, ...builder.env }, purpose: `building the wheel for Python ${interpreter.version}` },
+        { cwd: context.config.project.dir, env: { ...env, ...builder.env, DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }
   }
