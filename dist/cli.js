@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __nativeMatrixRequire } from 'node:module'; const require = __nativeMatrixRequire(import.meta.url);
-import{a as l,b as y,d as p,e as u,h,j as w,l as v,q as b,r as x,u as C}from"./chunks/chunk-7YMFOVR2.js";import{a as s}from"./chunks/chunk-RBBFUM6V.js";import E from"node:path";import{parseArgs as L}from"node:util";var i=class{constructor(t=process.stderr){this.stream=t}stream;static{s(this,"TerminalReporter")}info(t){this.stream.write(`${t}
+import{a as l,b as y,d as p,e as u,h,j as w,l as v,q as b,r as x,u as C}from"./chunks/chunk-JF4NFMTE.js";import{a as s}from"./chunks/chunk-RBBFUM6V.js";import E from"node:path";import{parseArgs as L}from"node:util";var i=class{constructor(t=process.stderr){this.stream=t}stream;static{s(this,"TerminalReporter")}info(t){this.stream.write(`${t}
 `)}warning(t){this.stream.write(`warning: ${l(t)}
 `)}async group(t,n){let o=performance.now();this.stream.write(`==> ${t}
 `);try{return await n()}finally{this.stream.write(`<== ${t} (${((performance.now()-o)/1e3).toFixed(1)} s)
@@ -20,8 +20,8 @@ Common options:
 `),0;if(t.command==="version")return process.stdout.write(`0.1.0
 `),0;let{command:n,values:o}=t;if(o.help)return process.stdout.write(`${c}
 `),0;let a=new i,f=E.resolve(String(o["working-directory"]??".")),g=o.config,d=s(e=>typeof o[e]=="string"?w(o[e]):void 0,"list");if(n==="plan"){let e=await x({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:v()},a);return process.stdout.write(o.json?`${b(e.cells)}
-`:`${C(e.cells,h(),e.publish)}
-`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-S4I3EH6I.js");return P(n,o,{workingDirectory:f,configPath:g,reporter:a})}s(R,"main");R(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof y?r.problems.forEach(n=>t.error(n)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
+`:`${C(e.cells,h(),e.publish,e.config.linux)}
+`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-OEGIKGU3.js");return P(n,o,{workingDirectory:f,configPath:g,reporter:a})}s(R,"main");R(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof y?r.problems.forEach(n=>t.error(n)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
 
 ${c}
 `):process.stderr.write(`native-matrix: internal error: ${r instanceof Error?r.stack??r.message:String(r)}

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       core.setOutput('cells', String(result.cells.length));
       core.setOutput('publish', String(result.publish));
       if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(planMarkdown(result.cells, loadCatalog(), result.publish)).write();
+        await core.summary.addRaw(planMarkdown(result.cells, loadCatalog(), result.publish, result.config.linux)).write();
       }
       return;
     }

@@ -1,5 +1,16 @@
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, Platform } from '../catalog/catalog.js';
+import type { Config } from '../config/types.js';
 import type { Cell } from './types.js';
+
+/**
+ * The platform tag a platform's wheels get: the catalog's tag family, with
+ * the glibc of `linux.manylinux` filled in (`manylinux_2_17_x86_64`); for
+ * `host`, the build machine's glibc decides.
+ */
+export function platformTagFor(platform: Pick<Platform, 'wheel-tag'>, linux: Config['linux']): string {
+  const tag = platform['wheel-tag'];
+  return linux.manylinux === 'host' ? tag.replace('manylinux_*', "manylinux_<the build machine's glibc>") : tag.replace('manylinux_*', `manylinux_${linux.manylinux}`);
+}
 
 export interface MinutesEstimate {
   /** Wall-clock runner minutes, summed over cells. */
@@ -38,21 +49,21 @@ function grid(cells: readonly Cell[]): { platforms: string[]; columns: string[];
 const escapeMarkdown = (text: string) => text.replace(/\|/g, '\\|');
 
 /** The plan as the step summary shows it. */
-export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: boolean, linux: Config['linux']): string {
   const { platforms, columns, at } = grid(cells);
   const { minutes, billed } = estimateMinutes(cells, catalog);
   const lines = [
     '## native-matrix plan',
     '',
-    `| platform | runner | ${columns.join(' | ')} |`,
-    `| --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
+    `| platform | runner | tag | ${columns.join(' | ')} |`,
+    `| --- | --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
     ...platforms.map((platform) => {
       const runner = cells.find((c) => c.platform === platform)!.runner;
       const entries = columns.map((column) => {
         const id = at(platform, column);
         return id ? `\`${escapeMarkdown(id)}\`` : '—';
       });
-      return `| ${platform} | \`${runner}\` | ${entries.join(' | ')} |`;
+      return `| ${platform} | \`${runner}\` | \`${escapeMarkdown(platformTagFor(catalog.platforms.get(platform)!, linux))}\` | ${entries.join(' | ')} |`;
     }),
     '',
     `**${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}**, about ${minutes} runner minutes ` +
@@ -65,13 +76,14 @@ export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: 
 }
 
 /** The plan as a terminal table. */
-export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boolean, linux: Config['linux']): string {
   const { minutes, billed } = estimateMinutes(cells, catalog);
-  const header = ['cell', 'runner', 'target', 'python', 'abi3'];
+  const header = ['cell', 'runner', 'target', 'tag', 'python', 'abi3'];
   const rows = cells.map((c) => [
     c.id + (c.experimental ? ' (experimental)' : ''),
     c.runner,
     c.target,
+    platformTagFor(catalog.platforms.get(c.platform)!, linux),
     cellPythons(c).join(' ') || '—',
     c.abi3 ? 'yes' : 'no',
   ]);

@@ -39,8 +39,16 @@ describe('maturin command line', () => {
       '--out', '/out',
       '--interpreter', '/py/3.10/bin/python3.10',
       '--no-default-features', '--features', 'abi3',
-      '--compatibility', 'linux', '--auditwheel', 'skip',
+      '--zig', '--compatibility', 'manylinux_2_17_x86_64', '--auditwheel', 'skip',
     ]);
+  });
+
+  it('links with zig for linux.manylinux, or with the host toolchain for host', () => {
+    const tail = (yaml: string, platform?: string) => maturinArgs({ module: linux, context: context(yaml, undefined, platform), interpreters, abi3: true } as never, '/out').slice(-5);
+    expect(tail('linux: { manylinux: "2_28" }\n')).toEqual(['--zig', '--compatibility', 'manylinux_2_28_x86_64', '--auditwheel', 'skip']);
+    expect(tail('{}\n', 'linux-aarch64')).toEqual(['--zig', '--compatibility', 'manylinux_2_17_aarch64', '--auditwheel', 'skip']);
+    expect(tail('linux: { manylinux: host }\n').slice(-4)).toEqual(['--compatibility', 'linux', '--auditwheel', 'skip']);
+    expect(tail('linux: { manylinux: host }\n')).not.toContain('--zig');
   });
 
   it('builds one wheel per interpreter when not abi3', () => {
