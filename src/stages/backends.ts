@@ -58,7 +58,9 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     '--out',
     outDir,
     '--interpreter',
-    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.executable),
+    // A foreign interpreter cannot run here: maturin takes its version and
+    // uses its own sysconfig data for the target (abi3 needs none).
+    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => (i.foreign ? `python${i.version}` : i.executable)),
     ...cargoFeatureArgs(context.config),
     ...inputs.module.maturinRepairArgs(context),
   ];
@@ -82,8 +84,6 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   const env = buildEnv(inputs);
   if (project.backend === 'maturin') {
-    // maturin runs each interpreter to learn its ABI, which a foreign one cannot do here.
-    if (interpreters.some((i) => i.foreign)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
     await addRustTarget(context, env);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {

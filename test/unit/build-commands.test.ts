@@ -51,6 +51,13 @@ describe('maturin command line', () => {
     expect(tail('linux: { manylinux: host }\n')).not.toContain('--zig');
   });
 
+  it('names a foreign (qemu-run) interpreter by its version: maturin cross-builds with its own sysconfig data', () => {
+    const foreign = { ...interpreters[1]!, executable: '/sysroot/usr/bin/python3.11', foreign: { launcher: ['qemu-aarch64'], sysroot: '/sysroot', native: interpreters[1]! } };
+    const args = maturinArgs({ module: linux, context: context('{}\n', undefined, 'linux-aarch64'), interpreters: [foreign], abi3: false } as never, '/out');
+    expect(args.slice(args.indexOf('--interpreter'), args.indexOf('--interpreter') + 2)).toEqual(['--interpreter', 'python3.11']);
+    expect(args).toContain('aarch64-unknown-linux-gnu');
+  });
+
   it('builds one wheel per interpreter when not abi3', () => {
     const args = maturinArgs({ module: linux, context: context('{}\n'), interpreters, abi3: false } as never, '/out');
     expect(args.slice(args.indexOf('--interpreter'), args.indexOf('--interpreter') + 3)).toEqual(['--interpreter', '/py/3.10/bin/python3.10', '/py/3.11/bin/python3.11']);
