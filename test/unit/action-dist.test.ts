@@ -60,8 +60,9 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(matrix.include[0]!.python).toBe('3.11\n3.12\n3.13\n3.14');
     expect(run.outputs.cells).toBe('5');
     expect(run.outputs.publish).toBe('true');
-    expect(run.summary).toContain('| platform | runner | 3.11 | 3.12 | 3.13 | 3.14 |');
-    expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
+    expect(run.summary).toContain('| platform | runner | tag | 3.11 | 3.12 | 3.13 | 3.14 |');
+    expect(run.summary).toMatch(/\| linux-x86_64 \| `ubuntu-24\.04` \| `manylinux_2_17_x86_64` \|/);
+    expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `win_amd64` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
     // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14 → 56 minutes; billed 10+10+120+100+28.
     expect(run.summary).toContain('**5 cells**, about 56 runner minutes (268 billed minutes');
   });
