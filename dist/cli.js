@@ -21,7 +21,7 @@ Common options:
 `),0;let{command:n,values:o}=t;if(o.help)return process.stdout.write(`${c}
 `),0;let a=new i,f=E.resolve(String(o["working-directory"]??".")),g=o.config,d=s(e=>typeof o[e]=="string"?w(o[e]):void 0,"list");if(n==="plan"){let e=await x({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:v()},a);return process.stdout.write(o.json?`${b(e.cells)}
 `:`${C(e.cells,h(),e.publish,e.config.linux)}
-`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-CX6ZJOSM.js");return P(n,o,{workingDirectory:f,configPath:g,reporter:a})}s(R,"main");R(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof y?r.problems.forEach(n=>t.error(n)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
+`),0}let{runCliCommand:P}=await import("./chunks/cli-commands-AQ4FSJQA.js");return P(n,o,{workingDirectory:f,configPath:g,reporter:a})}s(R,"main");R(process.argv.slice(2)).then(r=>{process.exitCode=r},r=>{let t=new i;r instanceof y?r.problems.forEach(n=>t.error(n)):r instanceof p?process.stderr.write(`native-matrix: ${r.message}
 
 ${c}
 `):process.stderr.write(`native-matrix: internal error: ${r instanceof Error?r.stack??r.message:String(r)}

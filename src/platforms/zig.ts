@@ -46,8 +46,10 @@ async function zigPath(context: CellContext, tools: ToolEnv): Promise<string> {
  */
 export async function zigToolchain(context: CellContext, tools: ToolEnv, target: GlibcTarget, deps?: DepsDirs): Promise<ZigToolchain> {
   const zig = await zigPath(context, tools);
-  // UBSan is zig cc's default for unoptimised code (configure's probes): off, as with gcc.
-  const flags = ['-target', target.zigTarget, '-fno-sanitize=undefined', ...(deps ? ['-isystem', deps.include, '-L', deps.lib] : [])];
+  // UBSan is zig cc's default for unoptimised code (configure's probes): off,
+  // as with gcc. Position-independent code, as distributions' gcc makes by
+  // default: a static libgmp (gmp-mpfr-sys's) ends up inside an extension module.
+  const flags = ['-target', target.zigTarget, '-fno-sanitize=undefined', '-fPIC', ...(deps ? ['-isystem', deps.include, '-L', deps.lib] : [])];
   const scripts: Record<string, string[]> = { cc: ['cc', ...flags], 'c++': ['c++', ...flags], ar: ['ar'], ranlib: ['ranlib'] };
   const { dir } = await cachedDirectory(path.join(context.cacheDir, 'zig', cacheKey({ zig, scripts })), async (target) => {
     await mkdir(target, { recursive: true });
