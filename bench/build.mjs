@@ -1,7 +1,9 @@
 // Overhead of `native-matrix build` against the bare commands it stands for,
-// in the same run: maturin build, auditwheel repair, then for every Python a
+// in the same run: maturin build --zig for manylinux_2_17 (the default
+// linux.manylinux) against the system's libgmp, auditwheel repair --plat,
+// then for every Python a
 // fresh venv, pip install --no-index, and the import with the smoke
-// statements. Both sides share a warm cargo target directory, so the
+// statements. Both sides have a warm cargo target directory, so the
 // comparison is about what native-matrix adds, not about compiling.
 // Then two parts on their own, each against its bare commands in the same run:
 // the tool environment on a cold cache (native-matrix's `tools` stage against
@@ -10,7 +12,7 @@
 // `python -m venv` + `pip install --no-index` + the import).
 // Usage: npm run bench:build [-- RUNS]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,18 +52,26 @@ const toolsRoot = path.join(homedir(), '.cache/native-matrix/tools');
 function toolPython() {
   for (const dir of readdirSync(toolsRoot)) {
     const python = path.join(toolsRoot, dir, 'bin', 'python');
-    if (spawnSync(python, ['-c', 'import maturin, auditwheel'], { env }).status === 0) return python;
+    if (spawnSync(python, ['-c', 'import maturin, auditwheel, ziglang'], { env }).status === 0) return python;
   }
-  throw new Error('no tool environment with maturin and auditwheel; run native-matrix once first');
+  throw new Error('no tool environment with maturin, auditwheel and ziglang; run native-matrix once first');
 }
+
+// zig sees only a directory with the system's libgmp in it, as native-matrix arranges.
+const gmpDir = mkdtempSync(path.join(tmpdir(), 'bench-gmp-'));
+mkdirSync(path.join(gmpDir, 'lib'));
+symlinkSync('/usr/lib/x86_64-linux-gnu/libgmp.so', path.join(gmpDir, 'lib', 'libgmp.so'));
+const zigPath = (tools) => run(tools, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))']).stdout.trim();
 
 function bare(tools) {
   const work = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
   const built = path.join(work, 'built');
   const repaired = path.join(work, 'repaired');
-  run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(crate, 'Cargo.toml'), '--target', 'x86_64-unknown-linux-gnu', '--out', built, '--interpreter', pyenv('3.10'), '--compatibility', 'linux', '--auditwheel', 'skip'], { cwd: crate });
+  // A target directory of its own: other RUSTFLAGS than native-matrix's would make cargo rebuild both sides each time.
+  const zigEnv = { ...env, CARGO_TARGET_DIR: `${env.CARGO_TARGET_DIR}-bare`, RUSTFLAGS: `-L native=${path.join(gmpDir, 'lib')}`, CARGO_ZIGBUILD_ZIG_PATH: zig };
+  run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(crate, 'Cargo.toml'), '--target', 'x86_64-unknown-linux-gnu', '--out', built, '--interpreter', pyenv('3.10'), '--zig', '--compatibility', 'manylinux_2_17_x86_64', '--auditwheel', 'skip'], { cwd: crate, env: zigEnv });
   const [wheel] = readdirSync(built);
-  run(tools, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, path.join(built, wheel)], { env: { ...env, PATH: `${path.dirname(tools)}:${env.PATH}` } });
+  run(tools, ['-m', 'auditwheel', 'repair', '--plat', 'manylinux_2_17_x86_64', '--wheel-dir', repaired, path.join(built, wheel)], { env: { ...env, PATH: `${path.dirname(tools)}:${env.PATH}` } });
   const seconds = {};
   for (const version of pythons) {
     seconds[version] = time(() => {
@@ -96,6 +106,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', '3.10', '--out', mkdtempSync(path.join(tmpdir(), 'bench-warm-'))], { cwd: project, env, stdio: 'ignore' });
 const tools = toolPython();
+const zig = zigPath(tools);
 bare(tools); // warm the page cache and pip's cache on both sides
 const ours = [];
 const theirs = [];

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       core.setOutput('publish', String(result.publish));
       core.setOutput('pypi', String(result.pypi));
       if (process.env.GITHUB_STEP_SUMMARY) {
-        await core.summary.addRaw(planMarkdown(result.cells, loadCatalog(), result.publish)).write();
+        await core.summary.addRaw(planMarkdown(result.cells, loadCatalog(), result.publish, result.config.linux)).write();
       }
       return;
     }

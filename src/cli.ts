@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       reporter,
     );
     process.stdout.write(
-      values.json ? `${matrixJson(result.cells)}\n` : `${planTable(result.cells, loadCatalog(), result.publish)}\n`,
+      values.json ? `${matrixJson(result.cells)}\n` : `${planTable(result.cells, loadCatalog(), result.publish, result.config.linux)}\n`,
     );
     return 0;
   }

@@ -12,7 +12,7 @@ import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type 
 import { smokeWheel } from '../stages/smoke.js';
 import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
 import { auditAbi3 } from '../stages/abi3-audit.js';
-import { chooseToolHost, ensureToolEnv, type ToolName } from '../stages/tools.js';
+import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../stages/dist-name.js';
@@ -62,7 +62,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
   const host = currentHost();
-  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend }, host);
+  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
   // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
   const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
@@ -119,19 +119,21 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
     if (failure !== undefined) throw failure;
-    // gmp-mpfr-sys's own cache of the GMP it builds (linked into what is
-    // released): used only when it is what a build here recorded.
     const discarded = await discardUnrecorded(gmpMpfrSysCache(context.cacheDir));
     if (discarded) reporter.warning(discardedWarning(discarded));
     gmpMpfrSysChecked = true;
-    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(context));
-
-    provisioned = gmp;
-    if (cell.sdist) {
-      files.push(await buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }));
-    } else if (cell.wheel) {
-      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const toolNames: ToolName[] = [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine', ...(cell.abi3 ? (['abi3audit'] as const) : [])];
+    // The sdist's proof wheel is built the way a user's pip builds it from
+    // the sdist: with this machine's own toolchain, tagged for its glibc.
+    const cellContext: CellContext = cell.sdist ? { ...context, config: Object.freeze({ ...config, linux: Object.freeze({ manylinux: 'host' as const }) }) } : context;
+    // The compilers' tools (zig) serve binaries too; the wheel tools only wheels.
+    const toolNames: ToolName[] = cell.sdist
+      ? []
+      : [
+          ...(cell.wheel ? [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
+          ...(module.toolchainTools?.(context) ?? []),
+        ];
+    let tools: ToolEnv | undefined;
+    if (toolNames.length > 0) {
       // The tools run natively: a foreign interpreter lends its native twin.
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(
@@ -140,8 +142,17 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         // The tools run on this machine, whatever the cell builds for.
         { runner, env, windows: context.host.os === 'windows' },
       );
-      const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
-      if (tools.discarded) reporter.warning(discardedWarning(tools.discarded));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
+      if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
+      tools = toolEnv;
+    }
+    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
+
+    provisioned = gmp;
+    if (cell.sdist) {
+      files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
+    } else if (cell.wheel && tools) {
+      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
@@ -216,6 +227,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       ...(provisioned?.source === 'build' ? { version: config.gmp.version, cached: provisioned.cacheHit } : {}),
       libraries: config.gmp.libraries,
     },
+    ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),

@@ -9,6 +9,9 @@ import { ZOD } from '../zod.js';
  */
 export const GMP_LIBRARIES = ['gmp', 'mpfr', 'mpc'] as const;
 
+/** The glibc a Linux wheel or binary targets (manylinux_2_17 …), or `host`: the build machine's own. */
+export const MANYLINUX_CHOICES = ['2_17', '2_28', '2_31', '2_34', 'host'] as const;
+
 const Tarball = ZOD.strictObject({
   // https, or a server on this machine (a mirror, a test): never file:, ftp: or plain http to another host.
   url: ZOD.string().regex(/^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/])/, 'an https:// URL'),
@@ -99,6 +102,11 @@ export const ConfigSchema = ZOD.strictObject({
   overrides: ZOD
     .array(ZOD.strictObject({ platforms: ZOD.array(ZOD.string()), build: BuildSettings.optional(), test: TestSettings.optional() }))
     .default([]),
+  linux: ZOD
+    .strictObject({
+      manylinux: ZOD.enum(MANYLINUX_CHOICES).default('2_17'),
+    })
+    .prefault({}),
 });
 
 export type RawBuildSettings = z.infer<typeof BuildSettings>;

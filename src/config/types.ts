@@ -1,9 +1,10 @@
 import type { SourceLocation } from '../errors.js';
-import type { GMP_LIBRARIES } from './schema.js';
+import type { GMP_LIBRARIES, MANYLINUX_CHOICES } from './schema.js';
 
 export type GmpLibrary = (typeof GMP_LIBRARIES)[number];
 export type ProjectKind = 'wheel' | 'binary' | 'both';
 export type Backend = 'auto' | 'maturin' | 'setuptools' | 'cargo';
+export type Manylinux = (typeof MANYLINUX_CHOICES)[number];
 
 export interface ExcludeRule {
   readonly platform?: string;
@@ -72,6 +73,10 @@ export interface Config {
   readonly build: BuildSettings;
   readonly test?: TestSettings;
   readonly overrides: readonly Override[];
+  readonly linux: {
+    /** The glibc Linux files are built for (`2_17`: manylinux_2_17), or `host`: the build machine's. */
+    readonly manylinux: Manylinux;
+  };
   /** Location of a key path in the config file, when there is one. */
   locate(keyPath: readonly (string | number)[]): SourceLocation | undefined;
 }

@@ -307,6 +307,7 @@ function freezeConfig(
     }),
     publish: Object.freeze({ ...raw.publish }),
     windows: Object.freeze({ buildOn: raw.windows['build-on'] }),
+    linux: Object.freeze({ ...raw.linux }),
     locate: (keyPath: KeyPath) => source.locate(keyPath),
   });
 }

@@ -1,5 +1,16 @@
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, Platform } from '../catalog/catalog.js';
+import type { Config } from '../config/types.js';
 import type { Cell } from './types.js';
+
+/**
+ * The platform tag a platform's wheels get: the catalog's tag family, with
+ * the glibc of `linux.manylinux` filled in (`manylinux_2_17_x86_64`); for
+ * `host`, the build machine's glibc decides.
+ */
+export function platformTagFor(platform: Pick<Platform, 'wheel-tag'>, linux: Config['linux']): string {
+  const tag = platform['wheel-tag'];
+  return linux.manylinux === 'host' ? tag.replace('manylinux_*', "manylinux_<the build machine's glibc>") : tag.replace('manylinux_*', `manylinux_${linux.manylinux}`);
+}
 
 export interface MinutesEstimate {
   /** Wall-clock runner minutes, summed over cells. */
@@ -29,6 +40,9 @@ export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): Minut
   return { minutes, billed };
 }
 
+/** What the tag column says of the sdist, which has no platform tag. */
+const SDIST_TAG = 'source';
+
 /** A cell's row: its platform, or `sdist` for the sdist cell (which runs on a platform's runner). */
 const rowOf = (cell: Cell) => (cell.sdist ? cell.id : cell.platform);
 
@@ -48,21 +62,22 @@ function grid(cells: readonly Cell[]): { platforms: string[]; columns: string[];
 const escapeMarkdown = (text: string) => text.replace(/\|/g, '\\|');
 
 /** The plan as the step summary shows it. */
-export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: boolean, linux: Config['linux']): string {
   const { platforms, columns, at } = grid(cells);
   const { minutes, billed } = estimateMinutes(cells, catalog);
   const lines = [
     '## native-matrix plan',
     '',
-    `| platform | runner | ${columns.join(' | ')} |`,
-    `| --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
+    `| platform | runner | tag | ${columns.join(' | ')} |`,
+    `| --- | --- | --- | ${columns.map(() => ':---:').join(' | ')} |`,
     ...platforms.map((platform) => {
       const runner = cells.find((c) => rowOf(c) === platform)!.runner;
       const entries = columns.map((column) => {
         const id = at(platform, column);
         return id ? `\`${escapeMarkdown(id)}\`` : '—';
       });
-      return `| ${platform} | \`${runner}\` | ${entries.join(' | ')} |`;
+      const tag = catalog.platforms.has(platform) ? platformTagFor(catalog.platforms.get(platform)!, linux) : SDIST_TAG;
+      return `| ${platform} | \`${runner}\` | \`${escapeMarkdown(tag)}\` | ${entries.join(' | ')} |`;
     }),
     '',
     `**${cells.length} ${cells.length === 1 ? 'cell' : 'cells'}**, about ${minutes} runner minutes ` +
@@ -75,13 +90,14 @@ export function planMarkdown(cells: readonly Cell[], catalog: Catalog, publish: 
 }
 
 /** The plan as a terminal table. */
-export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boolean): string {
+export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boolean, linux: Config['linux']): string {
   const { minutes, billed } = estimateMinutes(cells, catalog);
-  const header = ['cell', 'runner', 'target', 'python', 'abi3'];
+  const header = ['cell', 'runner', 'target', 'tag', 'python', 'abi3'];
   const rows = cells.map((c) => [
     c.id + (c.experimental ? ' (experimental)' : ''),
     c.runner,
     c.target,
+    c.sdist ? SDIST_TAG : platformTagFor(catalog.platforms.get(c.platform)!, linux),
     cellPythons(c).join(' ') || '—',
     c.abi3 ? 'yes' : 'no',
   ]);

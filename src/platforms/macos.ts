@@ -87,7 +87,7 @@ const NATIVE = nativeBuilds(false);
 export const macos: PlatformModule = {
   windows: false,
   repairTools: ['delocate'],
-  maturinRepairArgs: [],
+  maturinRepairArgs: () => [],
 
   cannotBuildHere(platform: Platform, _want, host: Host) {
     if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;

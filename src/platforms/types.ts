@@ -1,5 +1,5 @@
 import type { Platform } from '../catalog/catalog.js';
-import type { Config } from '../config/types.js';
+import type { Config, Manylinux } from '../config/types.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import type { ToolEnv, ToolName } from '../stages/tools.js';
 import type { BuildBackend } from '../project/detect.js';
@@ -28,6 +28,8 @@ export interface BuildWants {
   readonly wheel: boolean;
   readonly binary: boolean;
   readonly backend: BuildBackend;
+  /** linux.manylinux: a portable toolchain (zig) can build what the host's cannot. */
+  readonly manylinux?: Manylinux;
 }
 
 /** Everything a platform module may use for one cell. */
@@ -55,6 +57,10 @@ export interface GmpProvision {
   readonly libDirs: readonly string[];
   /** Whether a from-source build came from the cache. */
   readonly cacheHit?: boolean;
+  /** The platform tag the toolchain builds for, when it targets other than the host (`manylinux_2_17_x86_64`). */
+  readonly compatibility?: string;
+  /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */
+  readonly cargo?: { readonly file: string; readonly subcommand: string; readonly target: string };
 }
 
 /** What the repair check found in a wheel. */
@@ -81,14 +87,17 @@ export interface PlatformModule {
   findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
   /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
   wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
-  /** What maturin is told about repair, which this platform's own step does after it. */
-  readonly maturinRepairArgs: readonly string[];
+  /** What maturin is told about the toolchain and repair, which this platform's own step does after it. */
+  maturinRepairArgs(context: CellContext): readonly string[];
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
+  /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */
+  toolchainTools?(context: CellContext): readonly ToolName[];
   /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
   venvPython(venvDir: string): string;
   readonly windows: boolean;
-  provisionGmp(context: CellContext): Promise<GmpProvision>;
+  /** Provides GMP, and the cell's compilers with it; `tools` holds the toolchainTools when there are any. */
+  provisionGmp(context: CellContext, tools?: ToolEnv): Promise<GmpProvision>;
   /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */
   repairWheel(context: CellContext, wheel: string, outDir: string, gmp: GmpProvision, tools: ToolEnv): Promise<string>;
   /** Proves a repaired wheel needs nothing outside itself but the platform's allowed system libraries. */
@@ -100,7 +109,7 @@ export interface PlatformModule {
    */
   bundleProgram(context: CellContext, program: string, stageDir: string, gmp: GmpProvision): Promise<string[]>;
   /** The C compiler for programs built with make (a cross compiler when the host differs). */
-  cCompiler(context: CellContext): string;
+  cCompiler(context: CellContext, gmp?: GmpProvision): string;
   /** `.tar.gz` or `.zip`: how programs for this platform are packaged. */
   readonly archiveFormat: 'tar.gz' | 'zip';
   /** How to run a built program here (natively, or under wine for a Windows build on Linux). */

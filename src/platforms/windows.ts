@@ -187,7 +187,7 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 export const windows: PlatformModule = {
   windows: true,
   repairTools: ['delvewheel'],
-  maturinRepairArgs: [],
+  maturinRepairArgs: () => [],
 
   cannotBuildHere(platform: Platform, want, host: Host) {
     // setup-python's CPython is built with MSVC, so setuptools compiles with

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { ProjectFacts } from '../project/detect.js';
@@ -62,9 +62,11 @@ export function maturinArgs(inputs: WheelBuildInputs, outDir: string): string[] 
     '--out',
     outDir,
     '--interpreter',
-    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => i.foreign?.buildAs ?? i.executable),
+    // A foreign interpreter cannot run here: maturin takes its version (or
+    // the name the platform gives it) and uses its own sysconfig data for the target.
+    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => (i.foreign ? (i.foreign.buildAs ?? `python${i.version}`) : i.executable)),
     ...cargoFeatureArgs(context.config),
-    ...inputs.module.maturinRepairArgs,
+    ...inputs.module.maturinRepairArgs(context),
     // The user's build.args, last.
     ...buildSettings(context).args,
   ];
@@ -89,8 +91,6 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   // The user's build.environment on top of ours, for every step of the build.
   const env = withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
-    // maturin runs each interpreter to learn its ABI, which a foreign one cannot do here.
-    if (interpreters.some((i) => i.foreign && !i.foreign.buildAs)) throw new Error(`maturin cannot build for the foreign interpreters of ${context.platform.id}; cannotBuildHere should have refused the cell`);
     await addRustTarget(context, env);
     await runBeforeBuild(context, env, interpreters[0]!, module.windows);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
@@ -101,10 +101,15 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
       const builder = await module.wheelBuilder(context, interpreter);
       await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, module.windows);
+      // setuptools builds in the project's build/ and reuses what it finds
+      // there: objects of another compiler or glibc target, or another
+      // arch's. Each build gets a scratch build directory instead.
+      const setuptoolsConfig = path.join(await mkdtemp(path.join(context.workDir, 'setuptools-')), 'setup.cfg');
+      await writeFile(setuptoolsConfig, `[build]\nbuild_base = ${path.join(path.dirname(setuptoolsConfig), 'build')}\n`);
       await context.runner.run(
         builder.python,
         [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],
-        { cwd: context.config.project.dir, env: { ...env, ...builder.env }, purpose: `building the wheel for Python ${interpreter.version}` },
+        { cwd: context.config.project.dir, env: { ...env, ...builder.env, DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }
   }

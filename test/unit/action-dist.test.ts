@@ -47,10 +47,11 @@ describe('dist/index.js run as GitHub runs it', () => {
     expect(run.outputs.publish).toBe('true');
     // publish.pypi is off by default.
     expect(run.outputs.pypi).toBe('false');
-    expect(run.summary).toContain('| platform | runner | 3.11 | 3.12 | 3.13 | 3.14 |');
-    expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
+    expect(run.summary).toContain('| platform | runner | tag | 3.11 | 3.12 | 3.13 | 3.14 |');
+    expect(run.summary).toMatch(/\| linux-x86_64 \| `ubuntu-24\.04` \| `manylinux_2_17_x86_64` \|/);
+    expect(run.summary).toContain('| windows-x86_64 | `windows-2025` | `win_amd64` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` | `windows-x86_64-abi3` |');
     // 4 platforms × (build + 4 smokes): linux 10+10, macos 12+10, windows 14, and the sdist (Linux: build + 1 smoke) 7 → 63 minutes.
-    expect(run.summary).toContain('| sdist | `ubuntu-24.04` | — | — | — | `sdist` |');
+    expect(run.summary).toContain('| sdist | `ubuntu-24.04` | `source` | — | — | — | `sdist` |');
     expect(run.summary).toContain('**6 cells**, about 63 runner minutes (275 billed minutes');
     // The plan for build and publish: the same cells, the tag, and the digest that proves them.
     const planPath = path.join(run.runnerTemp, 'native-matrix-plan', 'plan.json');
@@ -63,7 +64,7 @@ describe('dist/index.js run as GitHub runs it', () => {
 
   it('does not publish on a branch push', () => {
     const run = runAction({ inputs: { command: 'plan' }, event: 'push', ref: 'refs/heads/main' });
-    expect(run.status).toBe(0);
+    expect(run.status, run.stdout).toBe(0);
     expect(run.outputs.publish).toBe('false');
   });
 

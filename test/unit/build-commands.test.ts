@@ -39,8 +39,23 @@ describe('maturin command line', () => {
       '--out', '/out',
       '--interpreter', '/py/3.10/bin/python3.10',
       '--no-default-features', '--features', 'abi3',
-      '--compatibility', 'linux', '--auditwheel', 'skip',
+      '--zig', '--compatibility', 'manylinux_2_17_x86_64', '--auditwheel', 'skip',
     ]);
+  });
+
+  it('links with zig for linux.manylinux, or with the host toolchain for host', () => {
+    const tail = (yaml: string, platform?: string) => maturinArgs({ module: linux, context: context(yaml, undefined, platform), interpreters, abi3: true } as never, '/out').slice(-5);
+    expect(tail('linux: { manylinux: "2_28" }\n')).toEqual(['--zig', '--compatibility', 'manylinux_2_28_x86_64', '--auditwheel', 'skip']);
+    expect(tail('{}\n', 'linux-aarch64')).toEqual(['--zig', '--compatibility', 'manylinux_2_17_aarch64', '--auditwheel', 'skip']);
+    expect(tail('linux: { manylinux: host }\n').slice(-4)).toEqual(['--compatibility', 'linux', '--auditwheel', 'skip']);
+    expect(tail('linux: { manylinux: host }\n')).not.toContain('--zig');
+  });
+
+  it('names a foreign (qemu-run) interpreter by its version: maturin cross-builds with its own sysconfig data', () => {
+    const foreign = { ...interpreters[1]!, executable: '/sysroot/usr/bin/python3.11', foreign: { launcher: ['qemu-aarch64'], sysroot: '/sysroot', native: interpreters[1]! } };
+    const args = maturinArgs({ module: linux, context: context('{}\n', undefined, 'linux-aarch64'), interpreters: [foreign], abi3: false } as never, '/out');
+    expect(args.slice(args.indexOf('--interpreter'), args.indexOf('--interpreter') + 2)).toEqual(['--interpreter', 'python3.11']);
+    expect(args).toContain('aarch64-unknown-linux-gnu');
   });
 
   it('builds one wheel per interpreter when not abi3', () => {

@@ -43,9 +43,9 @@ describe('native-matrix CLI', () => {
     const run = cli(['plan', '--platforms', 'linux-x86_64'], dir);
     expect(run.status).toBe(0);
     expect(run.stdout.split('\n').slice(0, 3)).toEqual([
-      'cell               runner        target                    python                    abi3',
-      '-----------------  ------------  ------------------------  ------------------------  ----',
-      'linux-x86_64-abi3  ubuntu-24.04  x86_64-unknown-linux-gnu  3.10 3.11 3.12 3.13 3.14  yes',
+      'cell               runner        target                    tag                    python                    abi3',
+      '-----------------  ------------  ------------------------  ---------------------  ------------------------  ----',
+      'linux-x86_64-abi3  ubuntu-24.04  x86_64-unknown-linux-gnu  manylinux_2_17_x86_64  3.10 3.11 3.12 3.13 3.14  yes',
     ]);
     expect(run.stderr).toMatch(/^warning: native-matrix.yml:3: matrix.python\[0\]: Python 3.10 reached its end of life on 2026-10-31/m);
   });

@@ -23,7 +23,8 @@ const NO_CRT = [
 ].join('\n');
 
 function context(platformId: string, runner: FakeRunner): CellContext {
-  const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [${platformId}]\n`, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
+  // The machine's own toolchain (linux.manylinux: host): GMP is cross-built with the cross gcc.
+  const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [${platformId}]\nlinux:\n  manylinux: host\n`, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
   return {
     platform: catalog.platforms.get(platformId)!,
     host: { os: 'linux', arch: 'x86_64' },

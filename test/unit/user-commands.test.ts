@@ -48,7 +48,7 @@ test:
       if (options.userShellCommand) sourcesCopied = existsSync(path.join(options.cwd!, 'tests', 'test_demo.py'));
       return undefined;
     });
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env };
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
     const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ python: '3.12', passed: true, test: { passed: true } });
 
@@ -81,7 +81,7 @@ test:
   it('records a failing test run with its output, after a passing import', async () => {
     const { wheelDir, config } = setup(yaml);
     const runner = new FakeRunner(({ options }) => (options.userShellCommand ? { exitCode: 1, all: 'FAILED tests/test_demo.py::test_it' } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env };
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
     const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result.passed).toBe(true);
     expect(result.test).toMatchObject({ passed: false, output: 'exit code 1:\nFAILED tests/test_demo.py::test_it' });
@@ -91,7 +91,7 @@ test:
     const { wheelDir } = setup('');
     const config = validateConfig(parseYamlConfig('', 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
     const runner = new FakeRunner();
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env };
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
     const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ passed: true });
     expect(result.test).toBeUndefined();
@@ -143,7 +143,7 @@ describe('abi3audit', () => {
     const { config } = setup('');
     const finding = 'demo-0.1.0-cp310-abi3-linux_x86_64.whl: demo/_demo.abi3.so uses the Python 3.12 ABI, but is tagged for the Python 3.10 ABI\n  PyLong_AsInt';
     const runner = new FakeRunner(({ args }) => (args.at(-1)!.includes('bad') ? { exitCode: 1, all: finding } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {} };
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {}, sourceDateEpoch: 315532800 };
     await auditAbi3(context, tools, '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl');
     expect([runner.commands[0]!.file, ...runner.commands[0]!.args]).toEqual(['/t/bin/abi3audit', '--strict', '--verbose', '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl']);
     const error = await auditAbi3(context, tools, '/out/bad-0.1.0-cp310-abi3-linux_x86_64.whl').catch((e: unknown) => e);
