@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels, gmpMpfrSysCache } from '../stages/backends.js';
+import { buildWheels, cargoFeatureArgs, gmpMpfrSysCache } from '../stages/backends.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
@@ -67,7 +67,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
   const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
   if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
-    const refusal = await cargoCrossRefusal(runner, config.project.dir, env);
+    const refusal = await cargoCrossRefusal(runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
     if (refusal) throw new CannotBuildHereError(platform, refusal);
   }
 

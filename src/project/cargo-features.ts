@@ -20,8 +20,19 @@ export function crossRefusal(metadata: CargoMetadata): string | undefined {
   return `the project depends on ${versions} without its force-cross feature, so it refuses to cross-compile; enable it (gmp-mpfr-sys = { version = "…", features = ["force-cross"] }) to cross-build here`;
 }
 
-/** Runs `cargo metadata` in the project and applies crossRefusal. */
-export async function cargoCrossRefusal(runner: CommandRunner, projectDir: string, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
-  const result = await runner.run('cargo', ['metadata', '--format-version', '1'], { cwd: projectDir, env, quiet: true, purpose: 'cargo metadata (the resolved features)' });
+/**
+ * Runs `cargo metadata` in the project and applies crossRefusal: the graph
+ * for the cell's target only (a `cfg(windows)` dependency turning on
+ * force-cross says nothing of an aarch64 build), with the features the build
+ * itself asks for.
+ */
+export async function cargoCrossRefusal(
+  runner: CommandRunner,
+  projectDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  target: string,
+  featureArgs: readonly string[],
+): Promise<string | undefined> {
+  const result = await runner.run('cargo', ['metadata', '--format-version', '1', '--filter-platform', target, ...featureArgs], { cwd: projectDir, env, quiet: true, purpose: 'cargo metadata (the resolved features)' });
   return crossRefusal(JSON.parse(result.stdout) as CargoMetadata);
 }

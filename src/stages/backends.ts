@@ -92,7 +92,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const env = withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
-    await runBeforeBuild(context, env, interpreters[0]!, module.windows);
+    await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
@@ -100,7 +100,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     // stand-in); an abi3 wheel is built once.
     for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
       const builder = await module.wheelBuilder(context, interpreter);
-      await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, module.windows);
+      await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, context.host.os === 'windows');
       // setuptools builds in the project's build/ and reuses what it finds
       // there: objects of another compiler or glibc target, or another
       // arch's. Each build gets a scratch build directory instead.

@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { ProjectFacts } from '../project/detect.js';
 import { buildEnv } from './backends.js';
+import { withUserEnvironment } from './user-build.js';
 import { parseDistributionName, SDIST_SUFFIX } from './dist-name.js';
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv, ToolName } from './tools.js';
@@ -56,7 +57,8 @@ export async function wheelFromSdist(
   const builder = await module.wheelBuilder(context, interpreter);
   await context.runner.run(builder.python, [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--no-input', '--wheel-dir', unrepaired, sdist], {
     cwd: unrepaired,
-    env: { ...buildEnv({ context, gmp }), ...builder.env },
+    // The project's build.environment as for its wheels: the sdist is proven with the settings its wheels are built with.
+    env: { ...withUserEnvironment(context, buildEnv({ context, gmp })), ...builder.env },
     purpose: `building a wheel from ${path.basename(sdist)} for Python ${interpreter.version}`,
   });
   const [wheel, ...more] = (await readdir(unrepaired)).filter((name) => name.endsWith('.whl'));

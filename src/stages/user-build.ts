@@ -58,10 +58,12 @@ function quoteForShell(value: string, windows: boolean): string {
  * built for first on PATH (so `python` and `pip` are it, as in cibuildwheel).
  */
 export async function runBeforeBuild(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter, windows: boolean): Promise<void> {
-  // A foreign interpreter cannot run here: its native twin stands in.
-  const python = (interpreter.foreign?.native ?? interpreter).executable;
-  const interpreterDir = path.dirname(python);
-  const pathValue = [interpreterDir, env.PATH ?? context.env.PATH].filter(Boolean).join(path.delimiter);
+  // A foreign interpreter cannot run here: its native twin stands in, and
+  // without one (Windows CPython under wine) the host's python3 does; only
+  // an interpreter given by its full path goes first on PATH (never `.`).
+  const runnable = interpreter.foreign ? interpreter.foreign.native : interpreter;
+  const python = runnable && path.isAbsolute(runnable.executable) ? runnable.executable : 'python3';
+  const pathValue = [path.isAbsolute(python) ? path.dirname(python) : undefined, env.PATH ?? context.env.PATH].filter(Boolean).join(path.delimiter);
   for (const command of buildSettings(context).beforeBuild) {
     const line = fillPlaceholders(command, { project: context.config.project.dir, python }, windows);
     await context.runner.run(line, [], { cwd: context.config.project.dir, env: { ...env, PATH: pathValue }, userShellCommand: true, purpose: 'build.before-build' });

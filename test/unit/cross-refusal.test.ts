@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildMany } from '../../src/commands/build-many.js';
-import { crossRefusal } from '../../src/project/cargo-features.js';
+import { cargoCrossRefusal, crossRefusal } from '../../src/project/cargo-features.js';
 import type { Reporter } from '../../src/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
@@ -33,6 +33,12 @@ const REFUSAL =
   'the project depends on gmp-mpfr-sys 1.6.5 without its force-cross feature, so it refuses to cross-compile; enable it (gmp-mpfr-sys = { version = "…", features = ["force-cross"] }) to cross-build here';
 
 describe('cross builds of a Rust project', () => {
+  it("asks cargo for the cell's target and the build's features, so force-cross turned on by a feature counts", async () => {
+    const runner = new FakeRunner(() => ({ stdout: JSON.stringify(metadata(['default', 'force-cross'])) }));
+    expect(await cargoCrossRefusal(runner, '/p', {}, 'aarch64-unknown-linux-gnu', ['--features', 'cross'])).toBeUndefined();
+    expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu --features cross']);
+  });
+
   it('reads the resolved features of gmp-mpfr-sys', () => {
     expect(crossRefusal(metadata(['c-no-tests', 'default', 'use-system-libs']))).toBe(REFUSAL);
     expect(crossRefusal(metadata(['default', 'force-cross']))).toBeUndefined();
@@ -56,7 +62,8 @@ describe('cross builds of a Rust project', () => {
       ['linux-aarch64', REFUSAL],
       ['windows-x86_64', REFUSAL],
     ]);
-    expect(runner.lines()).toEqual(['cargo metadata --format-version 1', 'cargo metadata --format-version 1']);
+    // Each for its cell's target only, with the build's features.
+    expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu', 'cargo metadata --format-version 1 --filter-platform x86_64-pc-windows-gnu']);
     expect(lines).toContain(`Skipping windows-x86_64: ${REFUSAL}; build it on its runner (windows-2025)`);
 
     // build (not run) fails on such a cell with the same reason, and the runner to use.

@@ -10,7 +10,7 @@ import type { CellContext } from '../../src/platforms/types.js';
 import { ExecaRunner } from '../../src/process/runner.js';
 import { installerFor } from '../../src/stages/installer.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
-import { expandEnvironment, fillPlaceholders } from '../../src/stages/user-build.js';
+import { expandEnvironment, fillPlaceholders, runBeforeBuild } from '../../src/stages/user-build.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { quietLog } from '../helpers/engine.js';
 
@@ -150,5 +150,29 @@ describe('abi3audit', () => {
     expect((error as Error).message).toBe(
       `abi3audit: bad-0.1.0-cp310-abi3-linux_x86_64.whl is tagged abi3 but does not keep to the stable ABI:\n${finding}; build it without the limited API (matrix.abi3: false), or replace the calls abi3audit names with stable-ABI ones`,
     );
+  });
+});
+
+describe('build.before-build', () => {
+  const yaml = 'build:\n  before-build: ["{python} gen.py"]\n';
+  const run = async (subject: Parameters<typeof runBeforeBuild>[2]) => {
+    const { config } = setup(yaml);
+    const runner = new FakeRunner();
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: { PATH: '/usr/bin' }, sourceDateEpoch: 315532800 };
+    await runBeforeBuild(context, {}, subject, false);
+    return runner.commands[0]!;
+  };
+
+  it('runs with the interpreter built for first on PATH and as {python}', async () => {
+    const command = await run(interpreter);
+    expect(command.file).toBe('/py/bin/python3.12 gen.py');
+    expect(command.env!.PATH).toBe('/py/bin:/usr/bin');
+  });
+
+  it('never puts `.` on PATH for an interpreter known only by name (Windows CPython under wine): the host python3 stands in', async () => {
+    const wine = { ...interpreter, executable: 'python3.12', foreign: { launcher: ['wine'], sysroot: '/prefix' } };
+    const command = await run(wine);
+    expect(command.file).toBe('python3 gen.py');
+    expect(command.env!.PATH).toBe('/usr/bin');
   });
 });
