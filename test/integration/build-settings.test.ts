@@ -55,7 +55,7 @@ describe('dep-cext: a wheel with a dependency from the index, tested with its ow
   });
 
   it('fails the cell when a test fails, keeping the wheel and saying so in the manifest and the summary', async () => {
-    const { result, outRoot } = await buildFixture('dep-cext', { platform: 'linux-x86_64', configPath: 'native-matrix.failing.yml' });
+    const { result, outRoot } = await buildFixture('dep-cext', { platform: 'linux-x86_64', configPath: 'native-matrix.failing.yml', expectFailure: true });
     expect(result.outcomes).toHaveLength(0);
     expect(result.failed).toHaveLength(1);
     const message = result.failed[0]!.error.message;
@@ -102,7 +102,7 @@ describe('qsym-like with native-matrix.settings.yml: build settings reach maturi
 
 describe('abi3-violation: a wheel tagged abi3 that calls outside the stable ABI', () => {
   it('fails the cell with abi3audit\'s finding, in the error and the manifest', async () => {
-    const { result, outRoot } = await buildFixture('abi3-violation', { platform: 'linux-x86_64' });
+    const { result, outRoot } = await buildFixture('abi3-violation', { platform: 'linux-x86_64', expectFailure: true });
     expect(result.outcomes).toHaveLength(0);
     const message = result.failed[0]!.error.message;
     expect(message).toMatch(/abi3bad-0\.1\.0-cp310-abi3-[\w.]+\.whl is tagged abi3 but does not keep to the stable ABI/);
