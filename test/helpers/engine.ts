@@ -149,3 +149,13 @@ export function elfFilesUnder(dir: string): string[] {
     .map((entry) => path.join(entry.parentPath, entry.name))
     .filter((file) => readFileSync(file).subarray(0, 4).toString('latin1') === '\x7fELF');
 }
+
+/**
+ * What a child started with a minimal environment (the action, as the
+ * runner starts it) still needs from this machine: where its caches are,
+ * and the certificates and proxies its package index may need.
+ */
+export function machineEnv(): Record<string, string> {
+  const names = ['HOME', 'PYENV_ROOT', 'XDG_CACHE_HOME', 'NATIVE_MATRIX_CACHE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'PIP_CERT', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanFile } from '../../src/plan/plan-file.js';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { ArtifactService } from '../helpers/artifact-service.js';
-import { CARGO_TARGET_DIR, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engine.js';
+import { CARGO_TARGET_DIR, embeddedPythonsEnv, fixture, machineEnv, ROOT } from '../helpers/engine.js';
 import { parseGitHubOutput } from '../helpers/github-files.js';
 
 const service = new ArtifactService();
@@ -49,9 +49,7 @@ describe('dist/index.js build, as a matrix job runs it', () => {
       cwd: workspace,
       env: {
         PATH: embeddedPythonsEnv().PATH!,
-        HOME: process.env.HOME!,
-        ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
-        ...(process.env.NATIVE_MATRIX_CACHE ? { NATIVE_MATRIX_CACHE: process.env.NATIVE_MATRIX_CACHE } : {}),
+        ...machineEnv(),
         CARGO_TARGET_DIR,
         ...service.env('run-build', 'job-linux'),
         GITHUB_ACTIONS: 'true',

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactService } from '../helpers/artifact-service.js';
-import { fixture, ROOT } from '../helpers/engine.js';
+import { fixture, machineEnv, ROOT } from '../helpers/engine.js';
 import { parseGitHubOutput } from '../helpers/github-files.js';
 
 const service = new ArtifactService();
@@ -16,14 +16,13 @@ afterAll(async () => {
 });
 
 /** One attempt of a build job: dist/index.js as the runner starts it, in its own job of the run. */
-function attempt(workspace: string, cell: string, job: string): Promise<{ status: number | null; log: string; outputs: Record<string, string> }> {
+function attempt(workspace: string, cell: string, job: string, command = 'build'): Promise<{ status: number | null; log: string; outputs: Record<string, string>; runnerTemp: string }> {
   const runnerTemp = mkdtempSync(path.join(tmpdir(), `runner-${job}-`));
   const output = path.join(runnerTemp, 'output');
   writeFileSync(output, '');
   const env = {
     PATH: process.env.PATH!,
-    HOME: process.env.HOME!,
-    ...(process.env.PYENV_ROOT ? { PYENV_ROOT: process.env.PYENV_ROOT } : {}),
+    ...machineEnv(),
     ...service.env('run-rerun', job),
     GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: workspace,
@@ -31,7 +30,7 @@ function attempt(workspace: string, cell: string, job: string): Promise<{ status
     GITHUB_REF: 'refs/tags/v1.0.0',
     GITHUB_EVENT_NAME: 'push',
     RUNNER_TEMP: runnerTemp,
-    INPUT_COMMAND: 'build',
+    INPUT_COMMAND: command,
     INPUT_CELL: cell,
     INPUT_PYTHON: '3.12',
     'INPUT_WORKING-DIRECTORY': '.',
@@ -42,7 +41,7 @@ function attempt(workspace: string, cell: string, job: string): Promise<{ status
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d));
     child.stderr.on('data', (d: Buffer) => (log += d));
-    child.on('close', (status) => resolve({ status, log, outputs: parseGitHubOutput(output) }));
+    child.on('close', (status) => resolve({ status, log, outputs: parseGitHubOutput(output), runnerTemp }));
   });
 }
 
@@ -53,18 +52,20 @@ describe('"Re-run failed jobs" of a build job', () => {
     cpSync(fixture('gmp-cext'), workspace, { recursive: true, filter: (source) => !/(build|\.egg-info|__pycache__)$/.test(source) });
     writeFileSync(path.join(workspace, 'native-matrix.yml'), 'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\n');
 
-    const plan = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'plan', '--json'], { cwd: workspace, encoding: 'utf8' });
-    const cell = JSON.stringify((JSON.parse(plan.stdout) as { include: object[] }).include[0]);
+    // The plan job of the run: it uploads the plan that every build attempt reads.
+    const planned = await attempt(workspace, '', 'job-plan', 'plan');
+    expect(planned.status, planned.log).toBe(0);
+    const cell = JSON.stringify((JSON.parse(planned.outputs.matrix!) as { include: object[] }).include[0]);
 
     const first = await attempt(workspace, cell, 'attempt-1');
     expect(first.status, first.log).toBe(0);
     const name = first.outputs.artifact!;
-    expect(service.artifacts.map((a) => [a.name, a.job])).toEqual([[name, 'attempt-1']]);
+    expect(service.artifacts.map((a) => [a.name, a.job])).toEqual([['native-matrix-plan', 'job-plan'], [name, 'attempt-1']]);
 
     const second = await attempt(workspace, cell, 'attempt-2');
     expect(second.status, second.log).toBe(0);
     expect(second.log).not.toContain('409');
-    expect(service.artifacts.map((a) => [a.name, a.job, a.finalized])).toEqual([[name, 'attempt-2', true]]);
+    expect(service.artifacts.map((a) => [a.name, a.job, a.finalized])).toEqual([['native-matrix-plan', 'job-plan', true], [name, 'attempt-2', true]]);
     expect(service.calls).toContain('DeleteArtifact');
   });
 });
