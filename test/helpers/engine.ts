@@ -20,7 +20,7 @@ export const fixture = (name: string) => path.join(ROOT, 'test/fixtures', name);
  */
 export function embeddedPythonsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const root = path.join(ROOT, '.cache/python');
-  const linux = (existsSync(root) ? readdirSync(root) : []).filter((name) => name.startsWith('linux-x86_64-')).map((name) => path.join(root, name, 'bin'));
+  const linux = (existsSync(root) ? readdirSync(root) : []).filter((name) => name.startsWith('linux-x86_64-') && existsSync(path.join(root, name, 'bin'))).map((name) => path.join(root, name, 'bin'));
   const pathDirs = (env.PATH ?? '').split(path.delimiter);
   return {
     PATH: [...pathDirs, ...linux.filter((dir) => !pathDirs.includes(dir))].join(path.delimiter),
