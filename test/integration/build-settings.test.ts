@@ -92,7 +92,8 @@ describe('qsym-like with native-matrix.settings.yml: build settings reach maturi
     const maturin = commands.find((c) => c.args.includes('maturin'))!;
     expect(maturin.args.at(-1)).toBe('--locked');
     expect(maturin.env).toMatchObject({ QSYM_BUILD_MARK: 'from-config', PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1' });
-    const cargo = commands.find((c) => c.file === 'cargo' && c.args[0] === 'build')!;
+    // cargo-zigbuild for the default manylinux_2_17 target.
+    const cargo = commands.find((c) => (path.basename(c.file) === 'cargo' && c.args[0] === 'build') || (path.basename(c.file) === 'cargo-zigbuild' && c.args[0] === 'zigbuild'))!;
     expect(cargo.args).toEqual(expect.arrayContaining(['--package', 'qsym-cli', '--bin', 'qsym', '--locked']));
     expect(cargo.args).not.toContain('--frozen');
     expect(readFileSync(log, 'utf8')).toBe(`before-build in ${fixture('qsym-like/crates/qsym-python')}\n`);
