@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # the aarch64 cross gcc with its libc headers and start files (only a
 # Recommends of gcc-aarch64-linux-gnu, which --no-install-recommends drops)
 # and qemu-user: linux-aarch64 cross-builds.
-packages=(shellcheck jq libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+packages=(shellcheck jq pkg-config binutils libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
