@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # bundling; mingw-w64 and wine: Windows cross-builds and their smoke tests;
 # the aarch64 cross gcc with its libc headers and start files (only a
 # Recommends of gcc-aarch64-linux-gnu, which --no-install-recommends drops)
-# and qemu-user: linux-aarch64 cross-builds.
+# and qemu-user: linux-aarch64 cross-builds; pkg-config: gmp-mpfr-sys's
+# use-system-libs for MinGW; binutils: readelf for the ELF checks.
 packages=(shellcheck jq pkg-config binutils libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 missing=()
 for package in "${packages[@]}"; do
