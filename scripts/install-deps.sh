@@ -53,17 +53,18 @@ fi
 # Real CPythons that no package source here has, from the Go module
 # github.com/kluctl/go-embed-python (python-build-standalone distributions),
 # extracted by scripts/embedded-python into .cache/python/<platform>-<version>:
-# Linux 3.14 (pyenv's stop at 3.13 on some machines) and Windows 3.14, for the
-# smoke tests of Windows wheels under wine. The Windows extractor itself runs under
-# wine, which lacks bcryptprimitives.dll (Go's runtime and Rust's std import
+# Linux 3.14 (pyenv's stop at 3.13 on some machines), Windows 3.14 for the
+# smoke tests of Windows wheels under wine, and arm64 Linux 3.14 for those of
+# linux-aarch64 wheels under qemu-user (Debian 12's arm64 packages stop at
+# 3.11). The Windows extractor itself runs under wine, which lacks bcryptprimitives.dll (Go's runtime and Rust's std import
 # ProcessPrng from it; every Windows 10+ has it): its prefix gets a stand-in
 # built from src/platforms/bcryptprimitives-shim.c (as the engine does for its prefixes).
 embedded_python() {
-  local version=$1 goos=$2 dir=.cache/python/$3-$1
+  local version=$1 goos=$2 goarch=$3 dir=.cache/python/$4-$1
   [[ -e $dir/.complete ]] && return
-  local extractor=.cache/bin/embedded-python-$version-$goos
+  local extractor=.cache/bin/embedded-python-$version-$goos-$goarch
   [[ $goos == windows ]] && extractor+=.exe
-  (cd scripts/embedded-python && GOOS=$goos GOARCH=amd64 go build -o "../../$extractor" .)
+  (cd scripts/embedded-python && GOOS=$goos GOARCH=$goarch go build -o "../../$extractor" .)
   rm -rf "$dir"
   if [[ $goos == windows ]]; then
     local prefix=.cache/wine-embedded-python
@@ -76,14 +77,18 @@ embedded_python() {
     # Drive Z: is the root; piped, as wine gives a program whose output is a regular file an invalid handle.
     local target="Z:$PWD/$dir"
     WINEPREFIX="$PWD/$prefix" WINEDEBUG=-all wine "$extractor" "${target//\//\\}" | cat
+  elif [[ $goarch == arm64 ]]; then
+    # A static Go program: qemu-user runs it without a sysroot.
+    qemu-aarch64 "$extractor" "$PWD/$dir"
   else
     "$extractor" "$PWD/$dir"
   fi
   touch "$dir/.complete"
 }
 if [[ $(uname -m) == x86_64 ]]; then
-  embedded_python 3.14 linux linux-x86_64
-  embedded_python 3.14 windows windows-x86_64
+  embedded_python 3.14 linux amd64 linux-x86_64
+  embedded_python 3.14 windows amd64 windows-x86_64
+  embedded_python 3.14 linux arm64 linux-aarch64
 fi
 
 # A local PyPI-compatible index and twine for the whole-workflow runs: the

@@ -8,6 +8,8 @@ import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
 import type { CellContext, WheelBuilder } from './types.js';
 import { discardedWarning } from '../stages/cache.js';
+import type { BuildBackend } from '../project/detect.js';
+import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 
 /**
  * Building on Linux for another arch: Debian's cross gcc builds, qemu-user
@@ -84,35 +86,80 @@ async function unavailableReason(context: CellContext, toolchain: CrossToolchain
 }
 
 /**
- * CPythons of the cell's arch for a cross build: each runs under qemu-user
- * from its sysroot, paired with a native interpreter of the same version for
- * the build tools. Throws CannotBuildHereError when apt cannot provide them.
+ * CPythons of the cell's arch for a cross build, each run under qemu-user.
+ * A PEP 517 build compiles against the interpreter's own headers and
+ * sysconfig, so it needs Debian's packages of every version (crossenv, with a
+ * native interpreter of the same version for the build tools); throws
+ * CannotBuildHereError when apt cannot provide them. maturin knows each
+ * target's configuration itself: it builds for every version, and the smoke
+ * test runs in Debian's interpreter or an embedded (python-build-standalone)
+ * one where there is one; the others are reported as not smoke-tested here.
  */
-export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[]): Promise<Interpreter[]> {
-  const reason = await unavailableReason(context, toolchain, versions);
-  if (reason) throw new CannotBuildHereError(context.platform, reason);
-  const natives = await findInterpreters(versions, { runner: context.runner, env: context.env });
+export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[], backend: BuildBackend): Promise<Interpreter[]> {
+  if (backend !== 'maturin') {
+    const reason = await unavailableReason(context, toolchain, versions);
+    if (reason) throw new CannotBuildHereError(context.platform, reason);
+    const natives = await findInterpreters(versions, { runner: context.runner, env: context.env });
+    const interpreters: Interpreter[] = [];
+    for (const native of natives) interpreters.push(await debianInterpreter(context, toolchain, native.version, native));
+    return interpreters;
+  }
   const interpreters: Interpreter[] = [];
-  for (const native of natives) {
-    const arch = toolchain.debianArch;
-    const { runtime, headers } = pythonPackages(native.version, arch);
-    const sysroot = await debianSysroot({ runner: context.runner, cacheDir: context.cacheDir, arch, runtime, filesOnly: [headers], label: `python${native.version}` });
-    if (sysroot.discarded) context.reporter.warning(discardedWarning(sysroot.discarded));
-    context.reporter.info(`${arch} Python ${native.version}: ${sysroot.packages} Debian packages ${sysroot.hit ? 'from the cache' : 'unpacked'} in ${sysroot.root}`);
-    const executable = path.join(sysroot.root, 'usr', 'bin', `python${native.version}`);
-    const foreign = { launcher: [toolchain.qemu, '-L', sysroot.root], sysroot: sysroot.root, native };
-    const interpreter = await probe(executable, native.version, context.runner, foreign);
-    if (!interpreter) {
-      throw new UserError({
-        key: `platform ${context.platform.id}`,
-        message: `the ${arch} Python ${native.version} in ${sysroot.root} does not run under ${toolchain.qemu}`,
-        fix: `check that qemu-user is installed (apt-get install qemu-user) and run \`${toolchain.qemu} -L ${sysroot.root} ${executable} -V\``,
-      });
+  const untested: string[] = [];
+  for (const version of versions) {
+    const interpreter = (await embeddedInterpreter(context, toolchain, version)) ?? ((await unavailableReason(context, toolchain, [version])) ? undefined : await debianInterpreter(context, toolchain, version));
+    if (interpreter) {
+      interpreters.push(interpreter);
+      continue;
     }
-    interpreters.push(interpreter);
+    untested.push(version);
+    const buildAs = `python${version}`;
+    interpreters.push({ version, executable: buildAs, fullVersion: version, freeThreaded: version.endsWith('t'), untested: UNTESTED, foreign: { launcher: [], sysroot: '', buildAs } });
+  }
+  if (untested.length > 0) {
+    const arch = toolchain.debianArch;
+    context.reporter.warning({
+      key: `platform ${context.platform.id}`,
+      message: `Python ${untested.join(', ')} ${untested.length > 1 ? 'are' : 'is'} built for but not smoke-tested on this machine (${UNTESTED})`,
+      fix: `${embeddedPythonHint(context.platform.id)}, or add apt's ${arch} packages of it (\`apt-cache policy 'python3.*-minimal:${arch}'\`); on GitHub the cell runs on ${context.platform.runner}`,
+    });
   }
   return interpreters;
 }
+
+const UNTESTED = 'no CPython of this version and arch to run under qemu-user here';
+
+/** A python-build-standalone interpreter of the arch, run by qemu-user against the cross toolchain's C library. */
+async function embeddedInterpreter(context: CellContext, toolchain: CrossToolchain, version: string): Promise<Interpreter | undefined> {
+  const executable = embeddedPython(context.env, context.platform.id, version);
+  if (!executable) return undefined;
+  const foreign = { launcher: [toolchain.qemu, '-L', toolchain.libcRoot], sysroot: path.dirname(path.dirname(executable)), buildAs: `python${version}` };
+  const interpreter = await probe(executable, version, context.runner, foreign);
+  if (!interpreter) throw notRunning(context, toolchain, version, executable, toolchain.libcRoot);
+  context.reporter.info(`${toolchain.debianArch} Python ${version}: python-build-standalone at ${executable}`);
+  return interpreter;
+}
+
+/** Debian's interpreter of the arch, unpacked with its runtime libraries into a cached sysroot. */
+async function debianInterpreter(context: CellContext, toolchain: CrossToolchain, version: string, native?: Interpreter): Promise<Interpreter> {
+  const arch = toolchain.debianArch;
+  const { runtime, headers } = pythonPackages(version, arch);
+  const sysroot = await debianSysroot({ runner: context.runner, cacheDir: context.cacheDir, arch, runtime, filesOnly: [headers], label: `python${version}` });
+  if (sysroot.discarded) context.reporter.warning(discardedWarning(sysroot.discarded));
+  context.reporter.info(`${arch} Python ${version}: ${sysroot.packages} Debian packages ${sysroot.hit ? 'from the cache' : 'unpacked'} in ${sysroot.root}`);
+  const executable = path.join(sysroot.root, 'usr', 'bin', `python${version}`);
+  const foreign = { launcher: [toolchain.qemu, '-L', sysroot.root], sysroot: sysroot.root, ...(native ? { native } : { buildAs: `python${version}` }) };
+  const interpreter = await probe(executable, version, context.runner, foreign);
+  if (!interpreter) throw notRunning(context, toolchain, version, executable, sysroot.root);
+  return interpreter;
+}
+
+const notRunning = (context: CellContext, toolchain: CrossToolchain, version: string, executable: string, root: string) =>
+  new UserError({
+    key: `platform ${context.platform.id}`,
+    message: `the ${toolchain.debianArch} Python ${version} at ${executable} does not run under ${toolchain.qemu}`,
+    fix: `check that qemu-user is installed (apt-get install qemu-user) and run \`${toolchain.qemu} -L ${root} ${executable} -V\``,
+  });
 
 /** The target's sysconfig data, under the name its own interpreter imports (`_sysconfigdata__linux_aarch64-linux-gnu`). */
 async function sysconfigdataFile(sysroot: string, version: string, triple: string): Promise<string> {

@@ -14,10 +14,12 @@ import type { CommandRunner } from '../process/runner.js';
 import { venvLayout } from '../stages/venv.js';
 import { compareVersions } from '../versions.js';
 import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
-import { crossToolchain, crossWheelBuilder, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
+import { compileAndRunCompiler } from './compile-and-run.js';
+import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import { systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
+import { detectProject } from '../project/detect.js';
 import { cargoBundledGmp } from '../project/cargo-features.js';
 import { cargoFeatureArgs, cargoLinkerVariable } from '../stages/backends.js';
 
@@ -58,7 +60,7 @@ export const linux: PlatformModule = {
 
   async findInterpreters(context, versions) {
     const cross = crossToolchain(context);
-    return cross ? foreignInterpreters(context, cross, versions) : NATIVE.findInterpreters(context, versions);
+    return cross ? foreignInterpreters(context, cross, versions, detectProject(context.config).backend) : NATIVE.findInterpreters(context, versions);
   },
 
   async wheelBuilder(context, interpreter) {
@@ -95,6 +97,7 @@ export const linux: PlatformModule = {
           // cargo links a cross target with the cross gcc, not the host's cc.
           ...(cross ? { [cargoLinkerVariable(context.platform.target)]: cross.compiler.command } : {}),
         },
+        ...(cross ? { cargoEnv: await emulatedCompilerEnv(context, cross, cross.compiler.command, ['-L', lib], lib) } : {}),
       };
     }
     await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]), {
@@ -216,9 +219,20 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
   return {
     ...provision,
     env: { ...provision.env, ...zigEnv(toolchain, deps, context.env) },
+    ...(cross ? { cargoEnv: await emulatedCompilerEnv(context, cross, toolchain.cc, [], deps.lib) } : {}),
     compatibility: target.policy,
     cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: target.cargoTarget },
   };
+}
+
+/**
+ * CC for the build scripts of a cross build (gmp-mpfr-sys's use-system-libs
+ * compiles a program against the target's GMP and runs it): programs it links
+ * run under qemu-user, finding the GMP family in `libDir`.
+ */
+async function emulatedCompilerEnv(context: CellContext, cross: CrossToolchain, compiler: string, linkArgs: string[], libDir: string): Promise<Record<string, string>> {
+  const emulator = [cross.qemu, '-L', cross.libcRoot, '-E', `LD_LIBRARY_PATH=${libDir}`];
+  return { CC: await compileAndRunCompiler(context.workDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }) };
 }
 
 /** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { probe, type Interpreter } from '../stages/interpreters.js';
 import { UserError } from '../errors.js';
 import type { CellContext } from './types.js';
+import { compileAndRunCompiler } from './compile-and-run.js';
+import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
 import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
 
@@ -77,75 +79,29 @@ export async function ensureWinePrefix(context: CellContext, triple: string): Pr
 }
 
 /**
- * The C compiler that build scripts get for a cross build to Windows: MinGW's
- * gcc, except that a program it links (say `-o check.exe`) is kept as
- * `check.exe.pe.exe` and `check.exe` becomes a script that runs it under wine.
- * gmp-mpfr-sys's use-system-libs compiles such a program against the GMP it
- * is given and runs it to learn GMP's configuration (limb size, version);
- * run natively, the host's gcc would report the host's GMP, whose `long`
- * differs from Windows's. Configured through the environment only.
- */
-const COMPILE_AND_RUN_UNDER_WINE = `#!/bin/sh
-set -eu
-out=
-link=1
-previous=
-for arg in "$@"; do
-  if [ "$previous" = -o ]; then out=$arg; fi
-  case $arg in -c | -S | -E | -shared) link=0 ;; esac
-  previous=$arg
-done
-if [ "$link" = 1 ]; then
-  # A cross gcc ignores LIBRARY_PATH.
-  "$NATIVE_MATRIX_MINGW_GCC" "$@" -L "$NATIVE_MATRIX_MINGW_LIBDIR"
-else
-  "$NATIVE_MATRIX_MINGW_GCC" "$@"
-fi
-if [ "$link" = 1 ] && [ -n "$out" ]; then
-  mv -f -- "$out" "$out.pe.exe"
-  printf '#!/bin/sh\\nexec wine "$0.pe.exe" "$@"\\n' > "$out"
-  chmod +x -- "$out"
-fi
-`;
-
-/**
  * Variables that let a cross build's build scripts compile and run Windows
- * test programs: the wrapper above as CC, wine in `prefix`, and `dllDirs` (the
+ * test programs: MinGW's gcc in a compile-and-run wrapper as CC, wine in `prefix`, and `dllDirs` (the
  * GMP family's DLLs) on wine's DLL path for those runs only; `libDir` (their
  * import libraries) is searched when linking.
  */
 export async function compileAndRunEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
   const prefix = await ensureWinePrefix(context, triple);
-  const wrapper = path.join(context.workDir, 'bin', `${triple}-gcc-wine`);
-  await mkdir(path.dirname(wrapper), { recursive: true });
-  await writeFile(wrapper, COMPILE_AND_RUN_UNDER_WINE);
-  await chmod(wrapper, 0o755);
-  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper, NATIVE_MATRIX_MINGW_GCC: `${triple}-gcc`, NATIVE_MATRIX_MINGW_LIBDIR: libDir };
+  // wine runs the program by its own name, which must end in .exe.
+  const wrapper = await compileAndRunCompiler(context.workDir, { name: `${triple}-gcc-wine`, compiler: `${triple}-gcc`, linkArgs: ['-L', libDir], emulator: ['wine'], suffix: '.pe.exe' });
+  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper };
 }
 
-/** Where the Windows CPythons for wine are found: `<root>/windows-<arch>-<version>/python.exe`. */
-export const WINDOWS_PYTHONS_VARIABLE = 'NATIVE_MATRIX_WINDOWS_PYTHONS';
-
-/**
- * The cell's Windows CPythons for a build on this Linux host. maturin is told
- * each version by name (it knows Windows CPython's configuration itself); a
- * version that this host has a real Windows CPython for (python-build-standalone,
- * as scripts/install-deps.sh extracts it) runs under wine in the cell's
- * prefix for the smoke test. The others are built for, reported, and left to
- * the workflow's import on a Windows runner.
- */
 export async function wineInterpreters(context: CellContext, triple: string, versions: readonly string[]): Promise<Interpreter[]> {
-  const root = context.env[WINDOWS_PYTHONS_VARIABLE];
   const { platform } = context;
-  const where = (version: string) => (root ? path.join(root, `windows-${platform.arch}-${version}`, 'python.exe') : undefined);
-  const runnable = (version: string) => !version.endsWith('t') && where(version) !== undefined && existsSync(where(version)!);
+  const where = (version: string) => embeddedPython(context.env, platform.id, version);
+  const runnable = (version: string) => where(version) !== undefined;
   const missing = versions.filter((version) => !runnable(version));
   const reason = 'no Windows CPython of this version to run under wine here';
   if (missing.length > 0) {
     context.reporter.warning({
       key: `platform ${platform.id}`,
       message: `Python ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} built for but not smoke-tested on this machine (${reason})`,
-      fix: `put a Windows CPython at ${WINDOWS_PYTHONS_VARIABLE}/windows-${platform.arch}-<version>/python.exe (scripts/install-deps.sh extracts 3.14 into .cache/python), or let the workflow import the wheels on a Windows runner (windows.build-on: linux does)`,
+      fix: `${embeddedPythonHint(platform.id)}, or let the workflow import the wheels on a Windows runner (windows.build-on: linux does)`,
     });
   }
   const interpreters: Interpreter[] = [];

@@ -25,6 +25,7 @@ export const gmpMpfrSysCache = (cacheDir: string) => path.join(cacheDir, 'gmp-mp
 export function cargoEnv(context: CellContext, gmp: GmpProvision): Record<string, string> {
   return {
     ...gmp.env,
+    ...gmp.cargoEnv,
     // gmp-mpfr-sys caches the GMP it builds from source here (keyed by its
     // version, target, compiler and flags), so rebuilding a cell reuses it.
     GMP_MPFR_SYS_CACHE: gmpMpfrSysCache(context.cacheDir),

@@ -16,7 +16,7 @@ export const fixture = (name: string) => path.join(ROOT, 'test/fixtures', name);
 /**
  * The CPythons scripts/install-deps.sh extracts into .cache/python, as
  * scripts/embedded-pythons.sh makes them findable for `npm test`: Linux ones
- * at the end of PATH, Windows ones for wine.
+ * at the end of PATH, and every platform's under NATIVE_MATRIX_PYTHONS.
  */
 export function embeddedPythonsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const root = path.join(ROOT, '.cache/python');
@@ -24,7 +24,7 @@ export function embeddedPythonsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS
   const pathDirs = (env.PATH ?? '').split(path.delimiter);
   return {
     PATH: [...pathDirs, ...linux.filter((dir) => !pathDirs.includes(dir))].join(path.delimiter),
-    NATIVE_MATRIX_WINDOWS_PYTHONS: env.NATIVE_MATRIX_WINDOWS_PYTHONS ?? root,
+    NATIVE_MATRIX_PYTHONS: env.NATIVE_MATRIX_PYTHONS ?? root,
   };
 }
 

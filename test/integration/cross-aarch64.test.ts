@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/stages/manifest.js';
-import { buildFixture, fixture } from '../helpers/engine.js';
+import { buildFixture, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =
   '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -77,6 +77,45 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
 
     rmSync(path.join(site, 'gmpcext.libs'), { recursive: true });
     const broken = python('import gmpcext');
+    expect(broken.status).not.toBe(0);
+    expect(broken.stderr).toMatch(/ImportError: libgmp-[0-9a-f]{8}\.so\.10[^:]*: cannot open shared object file/);
+  });
+});
+
+describe('linux-aarch64 maturin wheels cross-built on x86_64 with zig, smoke-tested under qemu-aarch64', () => {
+  it("builds qsym-like's abi3 wheel for manylinux_2_17_aarch64; Debian's arm64 CPython 3.11 and python-build-standalone's 3.14 import it with only the libgmp it carries", async () => {
+    expect(spawnSync('dpkg-query', ['-W', '-f=${Status}', 'libgmp10:arm64'], { encoding: 'utf8' }).stdout, 'remove libgmp10:arm64 for an honest test').not.toContain('install ok installed');
+    const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-aarch64-3.14', 'bin', 'python3.14');
+    const { manifests, outRoot, log } = await buildFixture('qsym-like', { configPath: path.join(fixture('qsym-like'), 'native-matrix.aarch64.yml') });
+    const [manifest] = manifests;
+    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64-abi3', target: 'aarch64-unknown-linux-gnu', python: ['3.11', '3.14'] }, gmp: { source: 'build' } });
+    // gmp-mpfr-sys's use-system-libs ran its check program under qemu (the build would have failed otherwise).
+    expect(log.some((line) => line.includes('Compilers: zig for glibc 2.17 (aarch64-linux-gnu.2.17)'))).toBe(true);
+    const [wheel] = manifest!.files;
+    expect(wheel!.name).toBe('qsymlike-0.1.0-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl');
+    expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
+    expect(wheel!.smokePassed).toEqual(['3.11', '3.14']);
+    expect(wheel!.smoke.map((s) => s.interpreter?.split('.').slice(0, 2).join('.'))).toEqual(['3.11', '3.14']);
+    const file = path.join(outRoot, 'linux-aarch64-abi3', wheel!.name);
+    expect(await sha256File(file)).toBe(wheel!.sha256);
+
+    // Our own import in the embedded 3.14, outside the engine: the wheel
+    // unpacked on sys.path, qemu's loader given only the cross C library.
+    const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
+    expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
+    const [extension] = readdirSync(path.join(site, 'qsymlike')).filter((name) => name.endsWith('.so'));
+    expect(spawnSync('readelf', ['-h', path.join(site, 'qsymlike', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
+    const python = (code: string) =>
+      spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', python314, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
+        encoding: 'utf8',
+        cwd: site,
+        env: { PATH: '/usr/bin:/bin' },
+      });
+    const run = python('import qsymlike, platform; print(platform.machine(), qsymlike.factorial(30))');
+    expect(run.stdout.trim(), run.stderr).toBe('aarch64 265252859812191058636308480000000');
+
+    rmSync(path.join(site, 'qsymlike.libs'), { recursive: true });
+    const broken = python('import qsymlike');
     expect(broken.status).not.toBe(0);
     expect(broken.stderr).toMatch(/ImportError: libgmp-[0-9a-f]{8}\.so\.10[^:]*: cannot open shared object file/);
   });

@@ -72,7 +72,7 @@ function freshWinePrefix(): string {
 
 describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Windows CPython under wine', () => {
   it('builds qsym-like for windows-x86_64: a win_amd64 abi3 wheel with its name-mangled libgmp DLL, smoke-passed in Windows CPython 3.14; it computes with GMP, and fails naming the DLL without it', async () => {
-    const windowsPythons = embeddedPythonsEnv().NATIVE_MATRIX_WINDOWS_PYTHONS!;
+    const windowsPythons = embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!;
     const python = path.join(windowsPythons, 'windows-x86_64-3.14', 'python.exe');
     expect(existsSync(python), `no Windows CPython 3.14 at ${python}: run scripts/install-deps.sh`).toBe(true);
 

@@ -292,7 +292,7 @@ describe('foreign CPython from the apt sources', () => {
   it('unpacks the runtime closure and the headers into a cached sysroot with a merged /usr, and runs the interpreter under qemu', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const runner = debianRunner();
-    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
+    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
     const sysroot = python!.foreign!.sysroot;
     expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } } });
     const lines = runner.lines();
@@ -319,7 +319,7 @@ describe('foreign CPython from the apt sources', () => {
 
     // Same package versions: the cache is used, nothing downloaded again.
     const again = debianRunner();
-    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
+    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
     expect(cached!.foreign!.sysroot).toBe(sysroot);
     expect(again.commands.filter((c) => c.file === 'dpkg-deb')).toEqual([]);
 
@@ -327,7 +327,7 @@ describe('foreign CPython from the apt sources', () => {
     debian.zlibVersion = 2;
     try {
       const updated = debianRunner();
-      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']);
+      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
       expect(fresh!.foreign!.sysroot).not.toBe(sysroot);
       expect(updated.commands.filter((c) => c.file === 'dpkg-deb')).toHaveLength(11);
     } finally {
@@ -338,7 +338,7 @@ describe('foreign CPython from the apt sources', () => {
   it('refuses a package list whose files apt cannot all name with a digest, and a download that differs from the list', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const unlisted = debian.runner((record) => (record.args.includes('--print-uris') ? { stdout: '' } : undefined));
-    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^arm64 python3\.11: apt listed 0 package files with a SHA256 for the 11 packages gcc-12-base:arm64, .*; run `apt-get update`/);
 
     const changed = debian.runner((record) => {
@@ -347,7 +347,7 @@ describe('foreign CPython from the apt sources', () => {
       writeFileSync(path.join(record.cwd!, 'libc6_1_arm64.deb'), 'not what was listed');
       return {};
     });
-    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11']).catch((e: unknown) => e);
+    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
     expect((mismatch as Error).message).toMatch(/^arm64 python3\.11: apt downloaded libc6_1_arm64\.deb with sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it listed; run `apt-get update`/);
     // Nothing half-made is kept.
     expect(existsSync(path.join(cacheDir, 'sysroots')) ? readdirSync(path.join(cacheDir, 'sysroots')) : []).toEqual([]);
@@ -355,22 +355,45 @@ describe('foreign CPython from the apt sources', () => {
 
   it('says when there is no apt, how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
     const noApt = new FakeRunner(({ file }) => (file === 'apt-cache' ? { exitCode: 127 } : undefined));
-    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11']).catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
+    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, and it has no apt",
     );
 
     const noArch = new FakeRunner(({ file }) => (file === 'dpkg' ? { stdout: 'i386\n' } : undefined));
-    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11']).catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CannotBuildHereError);
     expect((error as Error).message).toBe(
       'platform linux-aarch64: cannot be built on this machine: linux-aarch64 wheels are cross-built against this system\'s arm64 CPython packages, and dpkg has no arm64 architecture: run `sudo dpkg --add-architecture arm64 && sudo apt-get update` (Ubuntu also needs its ports mirror for arm64 in the apt sources); build it on its runner (ubuntu-24.04-arm)',
     );
 
-    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t']).catch((e: unknown) => e);
+    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], 'setuptools').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(CannotBuildHereError);
     expect((missing as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12, 3.13t; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)",
     );
+  });
+});
+
+describe('foreign CPython for a maturin wheel', () => {
+  it("takes an embedded interpreter, else apt's, else builds for the version and warns that it is not smoke-tested here", async () => {
+    const pythons = mkdtempSync(path.join(tmpdir(), 'nm-pythons-'));
+    const embedded = path.join(pythons, 'linux-aarch64-3.14', 'bin', 'python3.14');
+    mkdirSync(path.dirname(embedded), { recursive: true });
+    writeFileSync(embedded, '');
+    const runner = debian.runner((record) => (record.file === 'qemu-aarch64' && record.args.includes(embedded) ? { stdout: '3.14.6 cpython 0\n' } : undefined));
+    const warnings: { message: string; fix?: string }[] = [];
+    const cell = { ...context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { NATIVE_MATRIX_PYTHONS: pythons }), reporter: { ...silent, warning: (w: { message: string; fix?: string }) => warnings.push(w) } };
+    const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], 'maturin');
+    // No native twin is needed: maturin is told the version by name.
+    expect(py311).toMatchObject({ version: '3.11', fullVersion: '3.11.2', foreign: { buildAs: 'python3.11' } });
+    expect(py311!.foreign!.native).toBeUndefined();
+    expect(py311!.untested).toBeUndefined();
+    expect(py312).toMatchObject({ version: '3.12', executable: 'python3.12', untested: 'no CPython of this version and arch to run under qemu-user here', foreign: { buildAs: 'python3.12' } });
+    // python-build-standalone runs against the cross toolchain's C library.
+    expect(py314).toMatchObject({ version: '3.14', executable: embedded, fullVersion: '3.14.6', foreign: { launcher: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'], buildAs: 'python3.14' } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toBe('Python 3.12 is built for but not smoke-tested on this machine (no CPython of this version and arch to run under qemu-user here)');
+    expect(warnings[0]!.fix).toContain('$NATIVE_MATRIX_PYTHONS/linux-aarch64-<version>/');
   });
 });
 
