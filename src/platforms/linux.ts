@@ -218,7 +218,10 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
   context.reporter.info(`Compilers: zig for glibc ${target.version} (${target.zigTarget}), GMP from ${deps.lib}`);
   return {
     ...provision,
-    env: { ...provision.env, ...zigEnv(toolchain, deps, context.env) },
+    env: { ...provision.env, ...zigEnv(toolchain) },
+    // maturin --zig and cargo-zigbuild link with their own zig wrappers: they
+    // find the GMP family through rustc's search path.
+    rustLinkDirs: [deps.lib],
     ...(cross ? { cargoEnv: await emulatedCompilerEnv(context, cross, toolchain.cc, [], deps.lib) } : {}),
     compatibility: target.policy,
     cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: target.cargoTarget },
@@ -228,11 +231,17 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
 /**
  * CC for the build scripts of a cross build (gmp-mpfr-sys's use-system-libs
  * compiles a program against the target's GMP and runs it): programs it links
- * run under qemu-user, finding the GMP family in `libDir`.
+ * run under qemu-user, finding the GMP family in `libDir`. The host's own
+ * compilers stay HOST_CC and HOST_CXX.
  */
 async function emulatedCompilerEnv(context: CellContext, cross: CrossToolchain, compiler: string, linkArgs: string[], libDir: string): Promise<Record<string, string>> {
   const emulator = [cross.qemu, '-L', cross.libcRoot, '-E', `LD_LIBRARY_PATH=${libDir}`];
-  return { CC: await compileAndRunCompiler(context.workDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }) };
+  return {
+    CC: await compileAndRunCompiler(context.workDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }),
+    // Build scripts' own C code (cc-rs for the host) must not fall back to CC, the target's.
+    HOST_CC: context.env.HOST_CC ?? 'cc',
+    HOST_CXX: context.env.HOST_CXX ?? 'c++',
+  };
 }
 
 /** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */

@@ -59,6 +59,8 @@ export interface GmpProvision {
   readonly cacheHit?: boolean;
   /** The platform tag the toolchain builds for, when it targets other than the host (`manylinux_2_17_x86_64`). */
   readonly compatibility?: string;
+  /** Directories rustc's linker must search for the GMP family (zig searches no system directory); added to the rustflags cargo uses. */
+  readonly rustLinkDirs?: readonly string[];
   /** Variables for cargo and maturin builds only, over `env`: the C compiler that build scripts compile and run test programs with. */
   readonly cargoEnv?: Readonly<Record<string, string>>;
   /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */

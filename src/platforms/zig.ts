@@ -63,7 +63,7 @@ export async function zigToolchain(context: CellContext, tools: ToolEnv, target:
 }
 
 /** Variables that make compilers, build backends, cargo and maturin use the toolchain. */
-export function zigEnv(toolchain: ZigToolchain, deps: DepsDirs | undefined, env: NodeJS.ProcessEnv): Record<string, string> {
+export function zigEnv(toolchain: ZigToolchain): Record<string, string> {
   return {
     CC: toolchain.cc,
     CXX: toolchain.cxx,
@@ -72,9 +72,6 @@ export function zigEnv(toolchain: ZigToolchain, deps: DepsDirs | undefined, env:
     // setuptools links extensions with LDSHARED, not CC.
     LDSHARED: `${toolchain.cc} -shared`,
     LDCXXSHARED: `${toolchain.cxx} -shared`,
-    // maturin --zig and cargo-zigbuild link with their own zig wrappers: they
-    // find the GMP family through rustc's search path.
-    ...(deps ? { RUSTFLAGS: [env.RUSTFLAGS, `-L native=${deps.lib}`].filter(Boolean).join(' ') } : {}),
     CARGO_ZIGBUILD_ZIG_PATH: toolchain.zig,
   };
 }

@@ -6,6 +6,7 @@ import type { CellContext, GmpProvision, PlatformModule } from '../platforms/typ
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
 import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build.js';
+import { rustLinkDirsEnv } from '../project/cargo-rustflags.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -36,6 +37,17 @@ export function cargoEnv(context: CellContext, gmp: GmpProvision): Record<string
 export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'gmp'>): Record<string, string> {
   // Lets an older PyO3 build for a Python newer than it knows.
   return { ...cargoEnv(context, gmp), PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1' };
+}
+
+/**
+ * The environment of a cargo or maturin step: ours with the user's
+ * build.environment on top, and GMP's link directories added to whichever
+ * rustflags cargo will use (so neither the project's nor the user's are lost).
+ */
+export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+  const env = withUserEnvironment(context, ours);
+  const linkDirs = await rustLinkDirsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: { ...context.env, ...env }, dirs: gmp.rustLinkDirs ?? [] });
+  return { ...env, ...linkDirs };
 }
 
 /** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
@@ -82,7 +94,8 @@ async function wheelsIn(dir: string): Promise<string[]> {
  * when it has; harmless where rustup is absent: cargo then says what is missing).
  */
 export async function addRustTarget(context: CellContext, env: Readonly<Record<string, string>>): Promise<void> {
-  await context.runner.run('rustup', ['target', 'add', context.platform.target], { env, allowFailure: true, quiet: true, purpose: 'rustup target add' });
+  // In the project's directory: its rust-toolchain.toml names the toolchain that gets the target.
+  await context.runner.run('rustup', ['target', 'add', context.platform.target], { cwd: context.config.project.dir, env, allowFailure: true, quiet: true, purpose: 'rustup target add' });
 }
 
 /** Builds unrepaired wheels into a scratch directory and returns their paths. */
@@ -90,7 +103,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, module, tools, interpreters, abi3, project } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   // The user's build.environment on top of ours, for every step of the build.
-  const env = withUserEnvironment(context, buildEnv(inputs));
+  const env = project.backend === 'maturin' ? await cargoStepEnv(context, inputs.gmp, buildEnv(inputs)) : withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
     await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
@@ -106,7 +119,8 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
       // there: objects of another compiler or glibc target, or another
       // arch's. Each build gets a scratch build directory instead.
       const setuptoolsConfig = path.join(await mkdtemp(path.join(context.workDir, 'setuptools-')), 'setup.cfg');
-      await writeFile(setuptoolsConfig, `[build]\nbuild_base = ${path.join(path.dirname(setuptoolsConfig), 'build')}\n`);
+      // setuptools reads it with ConfigParser's interpolation: a % in the path (TMPDIR) is written %%.
+      await writeFile(setuptoolsConfig, `[build]\nbuild_base = ${path.join(path.dirname(setuptoolsConfig), 'build').replace(/%/g, '%%')}\n`);
       await context.runner.run(
         builder.python,
         [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import { readToml, table } from '../project/files.js';
-import { addRustTarget, cargoEnv, cargoFeatureArgs } from './backends.js';
+import { addRustTarget, cargoEnv, cargoFeatureArgs, cargoStepEnv } from './backends.js';
 import { buildSettings, withUserEnvironment } from './user-build.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
@@ -106,7 +106,9 @@ interface CargoMetadata {
 async function buildWithCargo(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<{ program: string; version?: string }> {
   const { config, runner, platform } = context;
   const manifestPath = path.join(config.project.dir, 'Cargo.toml');
-  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { quiet: true, purpose: 'cargo metadata' });
+  // In the project's directory, as its user runs cargo: its .cargo/config.toml and rust-toolchain.toml apply.
+  const cwd = config.project.dir;
+  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { cwd, quiet: true, purpose: 'cargo metadata' });
   const { target_directory: targetDir, packages } = JSON.parse(metadata.stdout) as CargoMetadata;
   const binaryPackage = config.project.binary?.package;
   const version = binaryPackage === undefined ? undefined : packages.find((p) => p.name === binaryPackage)?.version;
@@ -124,7 +126,7 @@ async function buildWithCargo(context: CellContext, module: PlatformModule, gmp:
   await runner.run(
     cargo.file,
     [cargo.subcommand, '--release', '--manifest-path', manifestPath, '--target', cargo.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
-    { env: withUserEnvironment(context, cargoEnv(context, gmp)), purpose: `cargo ${cargo.subcommand}` },
+    { cwd, env: await cargoStepEnv(context, gmp, cargoEnv(context, gmp)), purpose: `cargo ${cargo.subcommand}` },
   );
   return { program: path.join(targetDir, platform.target, 'release', module.programFile(name)), ...(version ? { version } : {}) };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { parseWheelName, wheelFits } from './wheel-name.js';
 import path from 'node:path';
 import type { CellContext, PlatformModule } from '../platforms/types.js';
@@ -155,10 +155,12 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
   const launcher = interpreter.foreign?.launcher ?? [];
   const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python] }, platform.windows);
   const binDir = path.dirname(python);
+  // A foreign interpreter cannot run by itself: `python` and `python3` on PATH run it under its emulator.
+  const emulatedBin = launcher.length > 0 ? await emulatedPythonCommands(path.join(path.dirname(venv), 'emulated-bin'), [...launcher, python]) : undefined;
   const userEnv = userEnvironment(context);
   const result = await context.runner.run(line, [], {
     cwd: dir,
-    env: { ...userEnv, PATH: [binDir, context.env.PATH].filter(Boolean).join(path.delimiter), VIRTUAL_ENV: venv, PYTHONPATH: undefined, PYTHONHOME: undefined },
+    env: { ...userEnv, PATH: [emulatedBin, binDir, context.env.PATH].filter(Boolean).join(path.delimiter), VIRTUAL_ENV: venv, PYTHONPATH: undefined, PYTHONHOME: undefined },
     userShellCommand: true,
     allowFailure: true,
     purpose: 'test.command',
@@ -168,4 +170,15 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
     seconds: (performance.now() - started) / 1000,
     ...(result.exitCode === 0 ? {} : { output: `exit code ${result.exitCode}:\n${result.all.slice(-OUTPUT_TAIL)}` }),
   };
+}
+
+/** `python` and `python3` scripts in `dir` that run `command` (an emulator, its options and the interpreter) with their arguments. */
+async function emulatedPythonCommands(dir: string, command: readonly string[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const quoted = command.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  for (const name of ['python', 'python3']) {
+    await writeFile(path.join(dir, name), `#!/bin/sh\nexec ${quoted} "$@"\n`);
+    await chmod(path.join(dir, name), 0o755);
+  }
+  return dir;
 }

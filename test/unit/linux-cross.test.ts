@@ -473,6 +473,30 @@ describe('building and smoke-testing for a foreign interpreter', () => {
   });
 });
 
+describe('test.command for a foreign interpreter', () => {
+  it('finds `python` and `python3` on PATH running the environment\'s interpreter under the emulator', async () => {
+    const sysroot = '/sysroot';
+    const interpreter: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot } };
+    const runner = new FakeRunner();
+    const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\ntest:\n  command: python -m unittest\n', 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
+    const ctx = { ...context(runner, '/cache'), config };
+    const tools = { python: '/t/bin/python', pipRunner: '/t/pip-runner.py', dir: '/t', bin: (name: string) => `/t/bin/${name}`, tools: [] } as unknown as Parameters<typeof smokeWheel>[0]['tools'];
+    const wheelDir = mkdtempSync(path.join(tmpdir(), 'nm-out-'));
+    writeFileSync(path.join(wheelDir, 'gmpcext-0.1.0-cp311-cp311-manylinux_2_17_aarch64.whl'), '');
+    const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter, wheelDir, distribution: 'gmpcext', importName: 'gmpcext' });
+    expect(result.test).toMatchObject({ passed: true });
+    const test = runner.commands.at(-1)!;
+    expect(test.file).toBe('python -m unittest');
+    const venv = runner.commands[0]!.args.at(-1)!;
+    const [first, second] = String(test.env!.PATH).split(path.delimiter);
+    expect(second).toBe(path.join(venv, 'bin'));
+    for (const name of ['python', 'python3']) {
+      expect(readFileSync(path.join(first!, name), 'utf8')).toBe(`#!/bin/sh\nexec 'qemu-aarch64' '-L' '/sysroot' '${venv}/bin/python' "$@"\n`);
+      expect(lstatSync(path.join(first!, name)).mode & 0o111).toBe(0o111);
+    }
+  });
+});
+
 describe('native-matrix run on an x86_64 host', () => {
   // What is foreign depends on the host: this is the x86_64 Linux view.
   it.runIf(process.platform === 'linux' && process.arch === 'x64')('skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, keeping an earlier run\'s output; build fails with the reason', async () => {

@@ -109,11 +109,10 @@ describe('zig', () => {
     expect(listed).toEqual({ headers: ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h'], libraries: ['/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so'] });
   });
 
-  it('sets the compilers, setuptools\' linkers, rustc\'s search path (kept with the user\'s RUSTFLAGS) and the zig for cargo-zigbuild', () => {
+  it('sets the compilers, setuptools\' linkers and the zig for cargo-zigbuild', () => {
     const toolchain = { zig: '/t/zig', cc: '/z/cc', cxx: '/z/c++', ar: '/z/ar', ranlib: '/z/ranlib' };
-    expect(zigEnv(toolchain, { include: '/d/include', lib: '/d/lib' }, { RUSTFLAGS: '-C debuginfo=1' })).toEqual({
-      CC: '/z/cc', CXX: '/z/c++', AR: '/z/ar', RANLIB: '/z/ranlib', LDSHARED: '/z/cc -shared', LDCXXSHARED: '/z/c++ -shared',
-      RUSTFLAGS: '-C debuginfo=1 -L native=/d/lib', CARGO_ZIGBUILD_ZIG_PATH: '/t/zig',
+    expect(zigEnv(toolchain)).toEqual({
+      CC: '/z/cc', CXX: '/z/c++', AR: '/z/ar', RANLIB: '/z/ranlib', LDSHARED: '/z/cc -shared', LDCXXSHARED: '/z/c++ -shared', CARGO_ZIGBUILD_ZIG_PATH: '/t/zig',
     });
   });
 });

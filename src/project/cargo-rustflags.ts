@@ -1,0 +1,93 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { CommandRunner } from '../process/runner.js';
+import { readToml, table, type Table } from './files.js';
+
+// How to give rustc extra flags (the GMP family's link directory, which zig
+// does not search otherwise) without taking the project's own away. cargo
+// takes the first of: CARGO_ENCODED_RUSTFLAGS, RUSTFLAGS, the target's
+// rustflags (target.<triple> and every matching target.'cfg(…)' joined),
+// build.rustflags. A variable higher up replaces the ones below, while a
+// config variable (CARGO_TARGET_<TRIPLE>_RUSTFLAGS, CARGO_BUILD_RUSTFLAGS)
+// joins the same key of the config files. So the flags go to whichever of
+// these cargo would use.
+
+/** The cargo config files that apply in `dir`: `.cargo/config[.toml]` in it and its ancestors, then cargo's home. */
+export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv): string[] {
+  const files: string[] = [];
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    files.push(path.join(current, '.cargo', 'config.toml'), path.join(current, '.cargo', 'config'));
+    if (path.dirname(current) === current) break;
+  }
+  const home = env.CARGO_HOME || path.join(homedir(), '.cargo');
+  files.push(path.join(home, 'config.toml'), path.join(home, 'config'));
+  return [...new Set(files)];
+}
+
+/** Evaluates a `cfg(…)` key against `rustc --print cfg` lines (`unix`, `target_os="linux"`); false when it does not parse. */
+export function cfgMatches(key: string, cfg: ReadonlySet<string>): boolean {
+  const inner = /^cfg\((.*)\)$/s.exec(key.trim())?.[1];
+  if (inner === undefined) return false;
+  const tokens = [...inner.matchAll(/\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*"|[(),=])/g)].map((m) => m[1]!);
+  let at = 0;
+  const predicate = (): boolean => {
+    const name = tokens[at++];
+    if (name === undefined || !/^[A-Za-z_]/.test(name)) throw new SyntaxError(key);
+    if (name === 'all' || name === 'any' || name === 'not') {
+      if (tokens[at++] !== '(') throw new SyntaxError(key);
+      const values: boolean[] = [];
+      while (tokens[at] !== ')') {
+        values.push(predicate());
+        if (tokens[at] === ',') at++;
+        else if (tokens[at] !== ')') throw new SyntaxError(key);
+      }
+      at++;
+      if (name === 'not') return !values[0];
+      return name === 'all' ? values.every(Boolean) : values.some(Boolean);
+    }
+    if (tokens[at] !== '=') return cfg.has(name);
+    at++;
+    return cfg.has(`${name}=${tokens[at++]}`);
+  };
+  try {
+    const value = predicate();
+    return at === tokens.length && value;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the config files give the target rustflags (which then win over build.rustflags). */
+export function targetHasRustflags(configs: readonly Table[], target: string, cfg: ReadonlySet<string>): boolean {
+  return configs.some((config) =>
+    Object.entries(table(config.target)).some(([key, value]) => table(value).rustflags !== undefined && (key === target || (key.startsWith('cfg(') && cfgMatches(key, cfg)))),
+  );
+}
+
+export interface LinkDirsInputs {
+  readonly runner: CommandRunner;
+  readonly projectDir: string;
+  readonly target: string;
+  /** The environment the cargo or maturin step runs with: the machine's, ours and the user's build.environment. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly dirs: readonly string[];
+}
+
+/** The variables that add `-L native=<dir>` for `dirs` to the rustflags cargo would use. */
+export async function rustLinkDirsEnv({ runner, projectDir, target, env, dirs }: LinkDirsInputs): Promise<Record<string, string>> {
+  if (dirs.length === 0) return {};
+  const flags = dirs.map((dir) => `-L native=${dir}`);
+  const join = (current: string | undefined) => [current, ...flags].filter(Boolean).join(' ');
+  if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) {
+    return { CARGO_ENCODED_RUSTFLAGS: [env.CARGO_ENCODED_RUSTFLAGS, ...dirs.flatMap((dir) => ['-L', `native=${dir}`])].filter(Boolean).join('\x1f') };
+  }
+  if (env.RUSTFLAGS !== undefined) return { RUSTFLAGS: join(env.RUSTFLAGS) };
+  const configs = cargoConfigFiles(projectDir, env).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
+  const targetVariable = `CARGO_TARGET_${target.toUpperCase().replace(/[-.]/g, '_')}_RUSTFLAGS`;
+  let useTarget = env[targetVariable] !== undefined;
+  if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => table(value).rustflags !== undefined))) {
+    const { stdout } = await runner.run('rustc', ['--print', 'cfg', '--target', target], { env, quiet: true, purpose: 'rustc --print cfg' });
+    useTarget = targetHasRustflags(configs, target, new Set(stdout.split('\n').map((line) => line.trim()).filter(Boolean)));
+  }
+  return useTarget ? { [targetVariable]: join(env[targetVariable]) } : { CARGO_BUILD_RUSTFLAGS: join(env.CARGO_BUILD_RUSTFLAGS) };
+}
