@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # the aarch64 cross gcc with its libc headers and start files (only a
 # Recommends of gcc-aarch64-linux-gnu, which --no-install-recommends drops)
 # and qemu-user: linux-aarch64 cross-builds; pkg-config: gmp-mpfr-sys's
-# use-system-libs for MinGW; binutils: readelf for the ELF checks.
-packages=(shellcheck jq pkg-config binutils libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+# use-system-libs for MinGW; binutils: readelf for the ELF checks;
+# debootstrap and Debian's keyring: an older glibc userland for the imports.
+packages=(shellcheck jq pkg-config binutils libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debootstrap debian-archive-keyring)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -89,6 +90,17 @@ if [[ $(uname -m) == x86_64 ]]; then
   embedded_python 3.14 linux amd64 linux-x86_64
   embedded_python 3.14 windows amd64 windows-x86_64
   embedded_python 3.14 linux arm64 linux-aarch64
+fi
+
+# An older glibc userland: Debian 11 (glibc 2.31, Python 3.9), the oldest
+# release Debian's mirror still serves. The manylinux tests import wheels in
+# its Python (and python-build-standalone's) through its own dynamic loader,
+# so that its glibc, not the host's, is the one they link against.
+old_userland=.cache/debian-bullseye
+if [[ ! -e $old_userland/.complete ]]; then
+  "${sudo[@]}" rm -rf "$old_userland"
+  "${sudo[@]}" debootstrap --variant=minbase --include=python3 bullseye "$old_userland" http://deb.debian.org/debian
+  "${sudo[@]}" touch "$old_userland/.complete"
 fi
 
 # A local PyPI-compatible index and twine for the whole-workflow runs: the

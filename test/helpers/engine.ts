@@ -159,3 +159,20 @@ export function machineEnv(): Record<string, string> {
   const names = ['HOME', 'PYENV_ROOT', 'XDG_CACHE_HOME', 'NATIVE_MATRIX_CACHE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'PIP_CERT', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 }
+
+/** Debian 11's root file system (glibc 2.31), as scripts/install-deps.sh makes it. */
+export const OLD_USERLAND = path.join(ROOT, '.cache/debian-bullseye');
+
+/**
+ * Runs `python` (Debian 11's own, or another that needs no newer glibc) with
+ * Debian 11's dynamic loader and libraries, so that everything it loads links
+ * against glibc 2.31 instead of the host's.
+ */
+export function runWithOldGlibc(python: string, args: readonly string[], cwd: string) {
+  const libDirs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((dir) => path.join(OLD_USERLAND, dir));
+  const loader = path.join(OLD_USERLAND, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
+  return spawnSync(loader, ['--library-path', libDirs.join(':'), python, ...args], { encoding: 'utf8', cwd, env: { PATH: '/usr/bin:/bin' } });
+}
+
+/** Python code that prints the glibc version the process runs with. */
+export const PRINT_GLIBC = "import ctypes; v = ctypes.CDLL('libc.so.6').gnu_get_libc_version; v.restype = ctypes.c_char_p; print('glibc', v().decode())";

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/stages/manifest.js';
-import { buildFixture, elfFilesUnder, fixture, newestGlibc } from '../helpers/engine.js';
+import { buildFixture, elfFilesUnder, embeddedPythonsEnv, fixture, newestGlibc, runWithOldGlibc } from '../helpers/engine.js';
 
 /** A config file for a fixture, written from lines. */
 function config(lines: readonly string[]): string {
@@ -31,6 +31,14 @@ describe('linux.manylinux', () => {
     });
     expect(passing.manifests[0]).toMatchObject({ ok: true, compatibility: 'manylinux_2_34_x86_64' });
     expect(passing.manifests[0]!.files[0]!.name).toBe('newerglibc-0.1.0-cp312-cp312-manylinux_2_34_x86_64.whl');
+    // The older userland the other wheels import in is honest: Debian 11's glibc 2.31 refuses this one.
+    const site = mkdtempSync(path.join(tmpdir(), 'newer-glibc-site-'));
+    expect(spawnSync('unzip', ['-q', path.join(passing.outRoot, 'linux-x86_64', passing.manifests[0]!.files[0]!.name), '-d', site]).status).toBe(0);
+    const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-x86_64-3.14', 'bin', 'python3.14');
+    const extension = path.join(site, 'newerglibc', '_newerglibc.cpython-312-x86_64-linux-gnu.so');
+    const old = runWithOldGlibc(python314, ['-I', '-c', `import ctypes; ctypes.CDLL(${JSON.stringify(extension)})`], site);
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toMatch(/version `GLIBC_2\.34' not found/);
   });
 
   it('"2_28" tags pyo3-plain manylinux_2_28; "host" builds with the host toolchain as before', async () => {

@@ -9,7 +9,7 @@ import { findInterpreters } from '../../src/stages/interpreters.js';
 import { ensureToolEnv, type ToolEnv } from '../../src/stages/tools.js';
 import { ExecaRunner } from '../../src/process/runner.js';
 import { twineCheck } from '../helpers/python.js';
-import { buildFixture, elfFilesUnder, newestGlibc, quietLog, ROOT, SmokeMaskingRunner } from '../helpers/engine.js';
+import { buildFixture, elfFilesUnder, embeddedPythonsEnv, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, ROOT, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
 // 3.14 is the Linux CPython that scripts/install-deps.sh extracts (python-build-standalone, without ensurepip).
@@ -39,6 +39,13 @@ function wheelGlibc(wheel: string): string | undefined {
   return elfFilesUnder(dir).map(newestGlibc).filter((v): v is string => !!v).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1);
 }
 
+/** The wheel unpacked into a fresh directory, to put on sys.path. */
+function unpacked(wheel: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wheel-site-'));
+  expect(spawnSync('unzip', ['-q', wheel, '-d', dir]).status).toBe(0);
+  return dir;
+}
+
 function wheelMembers(wheel: string): string[] {
   const result = spawnSync('unzip', ['-Z1', wheel], { encoding: 'utf8' });
   expect(result.status, result.stderr).toBe(0);
@@ -66,6 +73,12 @@ describe('real wheel builds on Linux x86_64', () => {
     expect(wheelGlibc(file)).toMatch(/^2\.(1[0-7]|[0-9])$/);
     expect(wheelMembers(file)).toContainEqual(expect.stringMatching(/^qsymlike\.libs\/libgmp-[0-9a-f]{8}\.so\.10/));
     expect(manifest!.timings).toMatchObject({ provision: expect.any(Number), build: expect.any(Number), repair: expect.any(Number), metadata: expect.any(Number), smoke: expect.any(Number) });
+    // On an older distribution: python-build-standalone's 3.14 run by Debian
+    // 11's loader and libraries (glibc 2.31) imports the wheel and computes with its GMP.
+    const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-x86_64-3.14', 'bin', 'python3.14');
+    const site = unpacked(file);
+    const old = runWithOldGlibc(python314, ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${PRINT_GLIBC}; import qsymlike; print(qsymlike.factorial(20))`], site);
+    expect(old.stdout.trim().split('\n'), old.stderr).toEqual(['glibc 2.31', '2432902008176640000']);
     // The build checked the metadata (twine check --strict); so does an independent twine.
     const check = twineCheck([file]);
     expect(check.status, check.stdout + check.stderr).toBe(0);
@@ -92,6 +105,11 @@ describe('real wheel builds on Linux x86_64', () => {
       expect(auditwheelShow(wheel)).toContain('"manylinux_2_17_x86_64"');
       expect(wheelGlibc(wheel)).toMatch(/^2\.(1[0-7]|[0-9])$/);
     }
+    // On an older distribution: Debian 11's own Python 3.9 (glibc 2.31) imports the cp39 wheel.
+    const cp39 = manifest!.files.find((f) => f.pythonTag === 'cp39')!;
+    const site = unpacked(path.join(outRoot, 'linux-x86_64', cp39.name));
+    const old = runWithOldGlibc(path.join(OLD_USERLAND, 'usr/bin/python3.9'), ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${PRINT_GLIBC}; import gmpcext; print(sys.version_info[:2], gmpcext.factorial(25))`], site);
+    expect(old.stdout.trim().split('\n'), old.stderr).toEqual(['glibc 2.31', '(3, 9) 15511210043330985984000000']);
   });
 
   it('pyo3-plain (no GMP, requires-python >=3.10): manylinux_2_17 wheels for 3.10 and 3.13 that bundle nothing', async () => {
