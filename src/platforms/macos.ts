@@ -208,7 +208,7 @@ export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, whe
   const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, platform['wheel-tag']));
   if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${platform['wheel-tag']} tag`);
   if (problems.length > 0) {
-    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: 'check that delocate found the libraries, and that they were built for the deployment target' });
+    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: `check that delocate found the libraries, and that they were built for ${arch} and the deployment target` });
   }
   return { bundled: report.bundled, platformTags: report.platformTags };
 }
