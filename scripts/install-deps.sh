@@ -39,12 +39,16 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-for tool in cargo go python3; do
+for tool in cargo rustup go python3; do
   if ! command -v "$tool" >/dev/null; then
-    echo "error: $tool not found; install it (Rust for cargo, Go for the actionlint build, CPython 3.10+) and run this again" >&2
+    echo "error: $tool not found; install it (Rust with rustup for cargo, Go for the actionlint build, CPython 3.10+) and run this again" >&2
     exit 1
   fi
 done
+
+# rustup's standard library for the Apple targets: the macOS test cross-builds
+# with maturin --zig for them (the engine adds a cell's own target itself).
+rustup target add aarch64-apple-darwin x86_64-apple-darwin
 
 # nektos/act, for the whole-workflow runs, built from the Go module proxy.
 if [[ ! -x .cache/bin/act ]]; then

@@ -185,7 +185,7 @@ export const macos: PlatformModule = {
 /**
  * Proves a repaired macOS wheel self-contained (every LC_LOAD_DYLIB inside
  * the wheel or a system library), built for no newer macOS than the target,
- * and tagged for the catalog's platform.
+ * every Mach-O file holding the platform's arch, and tagged for the platform.
  */
 export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, wheel: string, platform: Platform, target: string): Promise<WheelCheck> {
   const report = (await runPythonHelper(runner, tools.python, 'check_macos_wheel', [wheel])) as {
@@ -193,15 +193,22 @@ export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, whe
     bundled: string[];
     violations: { file: string; needed: string }[];
     minos: Record<string, string | null>;
+    archs: Record<string, string[]>;
   };
   const problems = report.violations.map((v) => `${v.file} needs ${v.needed}, which is neither in the wheel nor a system library`);
   for (const [file, minos] of Object.entries(report.minos)) {
     if (minos && compareVersions(minos, target) > 0) problems.push(`${file} requires macOS ${minos}, newer than the deployment target ${target}`);
   }
+  // delocate's --require-archs looks only at the libraries it copies in; a
+  // wheel with none (or a mistagged extension) is checked here.
+  const arch = appleArch(platform);
+  for (const [file, archs] of Object.entries(report.archs)) {
+    if (!archs.includes(arch)) problems.push(`${file} is built for ${archs.join(', ')}, not ${arch}`);
+  }
   const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, platform['wheel-tag']));
   if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${platform['wheel-tag']} tag`);
   if (problems.length > 0) {
-    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: 'check that delocate found the libraries, and that they were built for the deployment target' });
+    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: `check that delocate found the libraries, and that they were built for ${arch} and the deployment target` });
   }
   return { bundled: report.bundled, platformTags: report.platformTags };
 }

@@ -8,7 +8,8 @@ import { maturinArgs } from '../../src/stages/backends.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
+import { checkMacosWheel, delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
+import { UserError } from '../../src/errors.js';
 import type { CellContext, Host } from '../../src/platforms/types.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
@@ -162,5 +163,17 @@ describe('macOS builds and repair', () => {
       `codesign --force --sign - ${program}`,
     ]);
     expect(parseOtoolLibraries(`${program}:\n\t/usr/lib/libSystem.B.dylib (compatibility version 1.0.0, current version 1.0.0)\n`)).toEqual(['/usr/lib/libSystem.B.dylib']);
+  });
+
+  it("requires the cell's arch in every Mach-O file of the wheel (universal2 files hold it too)", async () => {
+    const tools = { python: '/tools/bin/python' } as never;
+    const report = (archs: Record<string, string[]>) =>
+      new FakeRunner(() => ({ stdout: JSON.stringify({ platformTags: ['macosx_11_0_arm64'], bundled: [], violations: [], minos: {}, archs }) }));
+    const fat = report({ 'demo/_demo.abi3.so': ['arm64', 'x86_64'] });
+    expect(await checkMacosWheel(fat, tools, 'demo.whl', arm64, '11.0')).toEqual({ bundled: [], platformTags: ['macosx_11_0_arm64'] });
+    const wrong = report({ 'demo/_demo.abi3.so': ['arm64'], 'demo/.dylibs/libgmp.10.dylib': ['x86_64'] });
+    const error = await checkMacosWheel(wrong, tools, 'demo.whl', arm64, '11.0').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain('demo.whl is not self-contained: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64; check that delocate found the libraries, and that they were built for arm64 and the deployment target');
   });
 });
