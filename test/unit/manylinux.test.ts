@@ -104,9 +104,11 @@ describe('the glibc symbol check', () => {
 });
 
 describe('zig', () => {
-  it('picks the GMP family\'s headers and libraries from dpkg -L', () => {
-    const listed = developmentFiles(['/.', '/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h', '/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/x86_64-linux-gnu/pkgconfig/gmp.pc', '/usr/share/doc/libgmp-dev/copyright'].join('\n'));
-    expect(listed).toEqual({ headers: ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h'], libraries: ['/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so'] });
+  it('picks the GMP family\'s headers and shared libraries from dpkg -L, not the static archives that would shadow a bundled libgmp.a', () => {
+    const listed = developmentFiles(
+      ['/.', '/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h', '/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/libmpc.a', '/usr/lib/libmpc.so', '/usr/lib/x86_64-linux-gnu/pkgconfig/gmp.pc', '/usr/share/doc/libgmp-dev/copyright'].join('\n'),
+    );
+    expect(listed).toEqual({ headers: ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h'], libraries: ['/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/libmpc.so'] });
   });
 
   it('sets the compilers, setuptools\' linkers and the zig for cargo-zigbuild', () => {
