@@ -59,8 +59,22 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
 /** The record of a cached directory: the sha256 of every file (and the target of every link) in it. */
 export const TREE_RECORD = '.native-matrix-complete';
 
+/**
+ * What this machine last proved the directory to be: the record's own sha256
+ * and every file's size, times and inode. Writing a file, or restoring the
+ * directory from a cache archive, changes its change time (which no program
+ * can set back), so while none of them changed the sha256 of every file
+ * (half a gigabyte of tools with zig) need not be computed again.
+ */
+export const TREE_VERIFIED = '.native-matrix-verified';
+
 interface TreeRecord {
   readonly schema: 1;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+interface TreeVerified {
+  readonly record: string;
   readonly files: Readonly<Record<string, string>>;
 }
 
@@ -71,50 +85,98 @@ async function sha256Of(file: string): Promise<string> {
 }
 
 /**
- * `relative path → sha256` of every file under `dir` (links by their target,
- * never followed), the record itself left out, and `__pycache__`: Python
- * writes byte code there as it runs the tools and the sysroot's interpreter,
- * and checks it against its source itself.
+ * `relative path → describe(file)` for every file under `dir` (links by their
+ * target, never followed), the records themselves left out, and
+ * `__pycache__`: Python writes byte code there as it runs the tools and the
+ * sysroot's interpreter, and checks it against its source itself.
  */
-export async function treeDigests(dir: string): Promise<Record<string, string>> {
-  const digests: Record<string, string> = {};
+async function walkTree(dir: string, describe: (file: string) => Promise<string>): Promise<Record<string, string>> {
+  const pending: { name: string; full: string; kind: 'link' | 'file' | 'special' }[] = [];
   const walk = async (relative: string): Promise<void> => {
     for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
       const name = relative ? `${relative}/${entry.name}` : entry.name;
-      const full = path.join(dir, name);
-      if (name === TREE_RECORD || entry.name === '__pycache__') continue;
-      if (entry.isSymbolicLink()) digests[name] = `link:${await readlink(full)}`;
-      else if (entry.isDirectory()) await walk(name);
-      else if (entry.isFile()) digests[name] = await sha256Of(full);
-      else digests[name] = `special:${(await lstat(full)).mode}`;
+      if (name === TREE_RECORD || name === TREE_VERIFIED || entry.name === '__pycache__') continue;
+      if (entry.isDirectory()) await walk(name);
+      else pending.push({ name, full: path.join(dir, name), kind: entry.isSymbolicLink() ? 'link' : entry.isFile() ? 'file' : 'special' });
     }
   };
   await walk('');
-  return Object.fromEntries(Object.entries(digests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Tens of thousands of files (zig's library): described a bounded number at a time, not one by one.
+  const found: Record<string, string> = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const { name, full, kind } = pending[next++]!;
+      found[name] = kind === 'link' ? `link:${await readlink(full)}` : kind === 'file' ? await describe(full) : `special:${(await lstat(full)).mode}`;
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  return Object.fromEntries(Object.entries(found).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** `relative path → sha256` of every file under `dir`. */
+export const treeDigests = (dir: string): Promise<Record<string, string>> => walkTree(dir, sha256Of);
+
+/** `relative path → size, modification and change times, inode` of every file under `dir`. */
+async function treeStats(dir: string): Promise<Record<string, string>> {
+  return walkTree(dir, async (file) => {
+    const stat = await lstat(file, { bigint: true });
+    return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+  });
+}
+
+const sha256Text = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Writes what was proved; `stats` are taken before the files were hashed, so a file written meanwhile is hashed again next time. */
+async function writeVerified(dir: string, recordText: string, stats: Record<string, string>): Promise<void> {
+  const verified: TreeVerified = { record: sha256Text(recordText), files: stats };
+  // Only a shortcut: a directory it cannot be written to is hashed each time.
+  await writeFile(path.join(dir, TREE_VERIFIED), `${JSON.stringify(verified)}\n`).catch(() => undefined);
+}
+
+/** Whether nothing under `dir` was written or restored since this machine last proved it against `recordText`. */
+async function unchangedSinceVerified(dir: string, recordText: string): Promise<boolean> {
+  let verified: TreeVerified;
+  try {
+    verified = JSON.parse(await readFile(path.join(dir, TREE_VERIFIED), 'utf8')) as TreeVerified;
+  } catch {
+    return false;
+  }
+  if (verified?.record !== sha256Text(recordText) || typeof verified.files !== 'object' || verified.files === null) return false;
+  return stableStringify(await treeStats(dir)) === stableStringify(verified.files);
 }
 
 /** Records the sha256 of every file under `dir`, marking it complete and trusted. */
 export async function recordTree(dir: string): Promise<void> {
+  const stats = await treeStats(dir);
   const record: TreeRecord = { schema: 1, files: await treeDigests(dir) };
-  await writeFile(path.join(dir, TREE_RECORD), `${JSON.stringify(record)}\n`);
+  const text = `${JSON.stringify(record)}\n`;
+  await writeFile(path.join(dir, TREE_RECORD), text);
+  await writeVerified(dir, text, stats);
 }
 
 /** Why `dir` is not what its record says (no record, a file changed, added or removed), or undefined when it is. */
 export async function checkTree(dir: string): Promise<string | undefined> {
+  let text: string;
   let record: TreeRecord;
   try {
-    record = JSON.parse(await readFile(path.join(dir, TREE_RECORD), 'utf8')) as TreeRecord;
+    text = await readFile(path.join(dir, TREE_RECORD), 'utf8');
+    record = JSON.parse(text) as TreeRecord;
   } catch {
     return 'no record of its files (incomplete, or written by an older native-matrix)';
   }
   if (record?.schema !== 1 || typeof record.files !== 'object' || record.files === null) return 'its record is not readable';
+  if (await unchangedSinceVerified(dir, text)) return undefined;
+  const stats = await treeStats(dir);
   const actual = await treeDigests(dir);
   const changed = Object.keys(actual).filter((name) => name in record.files && record.files[name] !== actual[name]);
   const added = Object.keys(actual).filter((name) => !(name in record.files));
   const removed = Object.keys(record.files).filter((name) => !(name in actual));
   const describe = (label: string, names: string[]) => (names.length > 0 ? [`${label} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`] : []);
   const problems = [...describe('changed:', changed), ...describe('added:', added), ...describe('removed:', removed)];
-  return problems.length > 0 ? `not what was recorded when it was built (${problems.join('; ')})` : undefined;
+  if (problems.length > 0) return `not what was recorded when it was built (${problems.join('; ')})`;
+  await writeVerified(dir, text, stats);
+  return undefined;
 }
 
 /**

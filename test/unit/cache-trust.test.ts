@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isReleaseRun, restoreKeysFor } from '../../src/github/cache.js';
-import { cachedDirectory, cacheKey, checkTree, discardUnrecorded, recordTree, TREE_RECORD } from '../../src/stages/cache.js';
+import { cachedDirectory, cacheKey, checkTree, discardUnrecorded, recordTree, TREE_RECORD, TREE_VERIFIED } from '../../src/stages/cache.js';
 import { interpreterVersions } from '../../src/stages/interpreters.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
@@ -66,6 +66,27 @@ describe('cached directories', () => {
     expect(readFileSync(path.join(dir, 'lib', 'libgmp.so.10.5.0'), 'utf8')).toBe('the real library');
     expect(existsSync(path.join(dir, 'lib', 'libevil.so'))).toBe(false);
     expect(await checkTree(dir)).toBeUndefined();
+  });
+
+  it('skip hashing an entry nothing wrote to since it was proved, and hash it again after any write, even one that keeps size and times', async () => {
+    const dir = path.join(scratch(), 'gmp');
+    await cachedDirectory(dir, fillLibrary);
+    const verified = JSON.parse(readFileSync(path.join(dir, TREE_VERIFIED), 'utf8')) as { files: Record<string, string> };
+    expect(Object.keys(verified.files)).toEqual(['include/gmp.h', 'lib/libgmp.so.10', 'lib/libgmp.so.10.5.0']);
+    const record = JSON.parse(readFileSync(path.join(dir, TREE_RECORD), 'utf8')) as { schema: 1; files: Record<string, string> };
+    expect(await checkTree(dir)).toBeUndefined();
+    // The same size and modification time, other bytes: the change time gives it away.
+    const library = path.join(dir, 'lib', 'libgmp.so.10.5.0');
+    const before = statSync(library);
+    writeFileSync(library, 'the evil library'.slice(0, 'the real library'.length));
+    utimesSync(library, before.atime, before.mtime);
+    expect(statSync(library).size).toBe(before.size);
+    expect(await checkTree(dir)).toBe('not what was recorded when it was built (changed: lib/libgmp.so.10.5.0)');
+    // A stamp that belongs to another record is not trusted either.
+    writeFileSync(library, 'the real library');
+    await recordTree(dir);
+    writeFileSync(path.join(dir, TREE_RECORD), JSON.stringify({ ...record, files: { ...record.files, 'include/gmp.h': '0'.repeat(64) } }));
+    expect(await checkTree(dir)).toBe('not what was recorded when it was built (changed: include/gmp.h)');
   });
 
   it('never trust an entry without a record (an interrupted fill, an older native-matrix, or a record that is not one)', async () => {
