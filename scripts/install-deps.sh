@@ -100,11 +100,20 @@ fi
 # release Debian's mirror still serves. The manylinux tests import wheels in
 # its Python (and python-build-standalone's) through its own dynamic loader,
 # so that its glibc, not the host's, is the one they link against.
+# When Debian moves the release to its archive, the second mirror has it.
 old_userland=.cache/debian-bullseye
 if [[ ! -e $old_userland/.complete ]]; then
-  "${sudo[@]}" rm -rf "$old_userland"
-  "${sudo[@]}" debootstrap --variant=minbase --include=python3 bullseye "$old_userland" http://deb.debian.org/debian
-  "${sudo[@]}" touch "$old_userland/.complete"
+  for mirror in http://deb.debian.org/debian http://archive.debian.org/debian; do
+    "${sudo[@]}" rm -rf "$old_userland"
+    if "${sudo[@]}" debootstrap --variant=minbase --include=python3 bullseye "$old_userland" "$mirror"; then
+      "${sudo[@]}" touch "$old_userland/.complete"
+      break
+    fi
+  done
+  if [[ ! -e $old_userland/.complete ]]; then
+    echo "error: debootstrap of Debian 11 failed from every mirror; see its output above" >&2
+    exit 1
+  fi
 fi
 
 # A local PyPI-compatible index and twine for the whole-workflow runs: the

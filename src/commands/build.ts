@@ -229,6 +229,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     },
     ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
+    ...(interpreters.some((i) => i.untested) ? { notSmokeTested: interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })) } : {}),
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     sourceDateEpoch: sourceDate.epoch,

@@ -1,5 +1,6 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cachedDirectory, cacheKey } from '../stages/cache.js';
 
 /**
  * A C compiler for build scripts of a cross build that compile a test program
@@ -9,11 +10,11 @@ import path from 'node:path';
  * target, the program cannot run here. So the wrapper compiles with the
  * target's compiler and, when it links a program (`-o check.exe`), keeps it
  * as `check.exe<suffix>` and makes `check.exe` a script that runs it under
- * the emulator (wine, qemu-user). Compiles and shared libraries are left as
- * they are.
+ * the emulator (wine, qemu-user). Compiles, shared libraries, and outputs
+ * that are not a fresh ELF or PE file (`-o /dev/null`) are left as they are.
  */
 export interface CompileAndRun {
-  /** The wrapper's file name, under the cell's scratch `bin/`. */
+  /** The wrapper's file name. */
   readonly name: string;
   /** The target's compiler and arguments every link gets (cross gccs ignore LIBRARY_PATH). */
   readonly compiler: string;
@@ -37,7 +38,11 @@ link=1
 previous=
 for arg in "$@"; do
   if [ "$previous" = -o ]; then out=$arg; fi
-  case $arg in -c | -S | -E | -M | -MM | -shared) link=0 ;; esac
+  case $arg in
+    -c | -S | -E | -M | -MM | -shared) link=0 ;;
+    -o?*) out=\${arg#-o} ;;
+    @*) link=0 ;; # a response file could name anything: not followed, the program is left as it is
+  esac
   previous=$arg
 done
 if [ "$link" = 1 ]; then
@@ -45,19 +50,31 @@ if [ "$link" = 1 ]; then
 else
   ${quote(compiler)} "$@"
 fi
-if [ "$link" = 1 ] && [ -n "$out" ]; then
-  mv -f -- "$out" "$out"${quote(suffix)}
-  printf '#!/bin/sh\\n%s\\n' ${quote(runLine)} > "$out"
-  chmod +x -- "$out"
+# Only a program just written: a regular file that starts as ELF (7f 45 4c 46) or PE (4d 5a) does.
+if [ "$link" = 1 ] && [ -n "$out" ] && [ -f "$out" ] && [ ! -L "$out" ]; then
+  magic=$(od -An -tx1 -N4 -- "$out" | tr -d ' \\n')
+  case $magic in
+    7f454c46 | 4d5a*)
+      mv -f -- "$out" "$out"${quote(suffix)}
+      printf '#!/bin/sh\\n%s\\n' ${quote(runLine)} > "$out"
+      chmod +x -- "$out"
+      ;;
+  esac
 fi
 `;
 }
 
-/** Writes the wrapper into `workDir/bin` and returns its path. */
-export async function compileAndRunCompiler(workDir: string, spec: CompileAndRun): Promise<string> {
-  const wrapper = path.join(workDir, 'bin', spec.name);
-  await mkdir(path.dirname(wrapper), { recursive: true });
-  await writeFile(wrapper, compileAndRunScript(spec));
-  await chmod(wrapper, 0o755);
-  return wrapper;
+/**
+ * The wrapper as CC, with the host's compilers as HOST_CC and HOST_CXX (cc-rs
+ * compiles build scripts' own C code with them, not with the target's CC).
+ * It lives in the cache under a key of its text: gmp-mpfr-sys keys its GMP
+ * cache, and cc-rs its reruns, by CC's path, which must not change per run.
+ */
+export async function compileAndRunEnv(cacheDir: string, spec: CompileAndRun, env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const script = compileAndRunScript(spec);
+  const { dir } = await cachedDirectory(path.join(cacheDir, 'compile-and-run', cacheKey({ script })), async (target) => {
+    await writeFile(path.join(target, spec.name), script);
+    await chmod(path.join(target, spec.name), 0o755);
+  });
+  return { CC: path.join(dir, spec.name), HOST_CC: env.HOST_CC ?? 'cc', HOST_CXX: env.HOST_CXX ?? 'c++' };
 }

@@ -11,7 +11,8 @@ export const EMBEDDED_PYTHONS_VARIABLE = 'NATIVE_MATRIX_PYTHONS';
 
 /** The interpreter of `version` for `platformId` under the embedded-Pythons root, when there is one. */
 export function embeddedPython(env: NodeJS.ProcessEnv, platformId: string, version: string): string | undefined {
-  const root = env[EMBEDDED_PYTHONS_VARIABLE];
+  // The Windows-only name this variable had before, still honoured.
+  const root = env[EMBEDDED_PYTHONS_VARIABLE] ?? (platformId.startsWith('windows-') ? env.NATIVE_MATRIX_WINDOWS_PYTHONS : undefined);
   if (!root || version.endsWith('t')) return undefined;
   const dir = path.join(root, `${platformId}-${version}`);
   const executable = platformId.startsWith('windows-') ? path.join(dir, 'python.exe') : path.join(dir, 'bin', `python${version}`);

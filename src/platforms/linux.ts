@@ -14,11 +14,11 @@ import type { CommandRunner } from '../process/runner.js';
 import { venvLayout } from '../stages/venv.js';
 import { compareVersions } from '../versions.js';
 import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
-import { compileAndRunCompiler } from './compile-and-run.js';
+import { compileAndRunEnv } from './compile-and-run.js';
 import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
-import { systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
+import { sharedLibrariesOf, systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 import { detectProject } from '../project/detect.js';
 import { cargoLinkerVariable } from '../stages/backends.js';
 
@@ -218,8 +218,8 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
     ...provision,
     env: { ...provision.env, ...zigEnv(toolchain) },
     // maturin --zig and cargo-zigbuild link with their own zig wrappers: they
-    // find the GMP family through rustc's search path.
-    rustLinkDirs: [deps.lib],
+    // find the GMP family through rustc's search path (its shared libraries only).
+    rustLinkDirs: [provision.source === 'build' ? await sharedLibrariesOf(context, deps.lib) : deps.lib],
     ...(cross ? { cargoEnv: await emulatedCompilerEnv(context, cross, toolchain.cc, [], deps.lib) } : {}),
     compatibility: target.policy,
     cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: target.cargoTarget },
@@ -229,17 +229,11 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
 /**
  * CC for the build scripts of a cross build (gmp-mpfr-sys's use-system-libs
  * compiles a program against the target's GMP and runs it): programs it links
- * run under qemu-user, finding the GMP family in `libDir`. The host's own
- * compilers stay HOST_CC and HOST_CXX.
+ * run under qemu-user, finding the GMP family in `libDir`.
  */
 async function emulatedCompilerEnv(context: CellContext, cross: CrossToolchain, compiler: string, linkArgs: string[], libDir: string): Promise<Record<string, string>> {
   const emulator = [cross.qemu, '-L', cross.libcRoot, '-E', `LD_LIBRARY_PATH=${libDir}`];
-  return {
-    CC: await compileAndRunCompiler(context.workDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }),
-    // Build scripts' own C code (cc-rs for the host) must not fall back to CC, the target's.
-    HOST_CC: context.env.HOST_CC ?? 'cc',
-    HOST_CXX: context.env.HOST_CXX ?? 'c++',
-  };
+  return compileAndRunEnv(context.cacheDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }, context.env);
 }
 
 /** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */

@@ -5,7 +5,7 @@ import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { probe, type Interpreter } from '../stages/interpreters.js';
 import { UserError } from '../errors.js';
 import type { CellContext } from './types.js';
-import { compileAndRunCompiler } from './compile-and-run.js';
+import { compileAndRunEnv as compileAndRunCompilerEnv } from './compile-and-run.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
 import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
@@ -87,8 +87,8 @@ export async function ensureWinePrefix(context: CellContext, triple: string): Pr
 export async function compileAndRunEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
   const prefix = await ensureWinePrefix(context, triple);
   // wine runs the program by its own name, which must end in .exe.
-  const wrapper = await compileAndRunCompiler(context.workDir, { name: `${triple}-gcc-wine`, compiler: `${triple}-gcc`, linkArgs: ['-L', libDir], emulator: ['wine'], suffix: '.pe.exe' });
-  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), CC: wrapper };
+  const compilers = await compileAndRunCompilerEnv(context.cacheDir, { name: `${triple}-gcc-wine`, compiler: `${triple}-gcc`, linkArgs: ['-L', libDir], emulator: ['wine'], suffix: '.pe.exe' }, context.env);
+  return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), ...compilers };
 }
 
 export async function wineInterpreters(context: CellContext, triple: string, versions: readonly string[]): Promise<Interpreter[]> {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { cachedDirectory, cacheKey } from '../stages/cache.js';
@@ -120,4 +120,18 @@ export async function systemDepsDirs(context: CellContext, packages: readonly st
     }
   });
   return { include: path.join(dir, 'include'), lib: path.join(dir, 'lib') };
+}
+
+/**
+ * A directory with links to the shared libraries of `libDir` only (a GMP built
+ * from source, whose prefix also holds libgmp.a), for rustc's search path:
+ * there, before a build script's own directory, a static libgmp.a would take
+ * the place of the one gmp-mpfr-sys builds from its bundled sources.
+ */
+export async function sharedLibrariesOf(context: CellContext, libDir: string): Promise<string> {
+  const libraries = (await readdir(libDir)).filter((name) => /^lib[^/]+\.so(\.\d+)*$/.test(name)).sort();
+  const { dir } = await cachedDirectory(path.join(context.cacheDir, 'zig-shared', cacheKey({ libDir, libraries })), async (target) => {
+    for (const name of libraries) await symlink(path.join(libDir, name), path.join(target, name));
+  });
+  return dir;
 }

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { UserError } from '../errors.js';
 import type { CommandRunner } from '../process/runner.js';
 import { readToml, table, type Table } from './files.js';
 
@@ -12,16 +14,23 @@ import { readToml, table, type Table } from './files.js';
 // joins the same key of the config files. So the flags go to whichever of
 // these cargo would use.
 
-/** The cargo config files that apply in `dir`: `.cargo/config[.toml]` in it and its ancestors, then cargo's home. */
+/**
+ * The cargo config files that apply in `dir`, the strongest first:
+ * `.cargo/config` (or, without it, `.cargo/config.toml`, as cargo chooses) in
+ * it and each of its ancestors, then cargo's home.
+ */
 export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv): string[] {
-  const files: string[] = [];
+  const dirs: string[] = [];
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    files.push(path.join(current, '.cargo', 'config.toml'), path.join(current, '.cargo', 'config'));
+    dirs.push(path.join(current, '.cargo'));
     if (path.dirname(current) === current) break;
   }
-  const home = env.CARGO_HOME || path.join(homedir(), '.cargo');
-  files.push(path.join(home, 'config.toml'), path.join(home, 'config'));
-  return [...new Set(files)];
+  dirs.push(env.CARGO_HOME || path.join(homedir(), '.cargo'));
+  return [...new Set(dirs)].flatMap((configDir) => {
+    const plain = path.join(configDir, 'config');
+    const toml = path.join(configDir, 'config.toml');
+    return existsSync(plain) ? [plain] : existsSync(toml) ? [toml] : [];
+  });
 }
 
 /** Evaluates a `cfg(…)` key against `rustc --print cfg` lines (`unix`, `target_os="linux"`); false when it does not parse. */
@@ -57,11 +66,28 @@ export function cfgMatches(key: string, cfg: ReadonlySet<string>): boolean {
   }
 }
 
+/** A rustflags value that cargo counts as given: a non-empty list or string. */
+const given = (value: unknown) => (Array.isArray(value) || typeof value === 'string') && value.length > 0;
+
 /** Whether the config files give the target rustflags (which then win over build.rustflags). */
 export function targetHasRustflags(configs: readonly Table[], target: string, cfg: ReadonlySet<string>): boolean {
   return configs.some((config) =>
-    Object.entries(table(config.target)).some(([key, value]) => table(value).rustflags !== undefined && (key === target || (key.startsWith('cfg(') && cfgMatches(key, cfg)))),
+    Object.entries(table(config.target)).some(([key, value]) => given(table(value).rustflags) && (key === target || (key.startsWith('cfg(') && cfgMatches(key, cfg)))),
   );
+}
+
+/**
+ * The value of a rustflags key written as a string in the strongest config
+ * file that sets it: an environment variable replaces such a value (only
+ * lists are joined), so it must carry it along.
+ */
+function stringValue(configs: readonly Table[], lookup: (config: Table) => unknown): string | undefined {
+  for (const config of configs) {
+    const value = lookup(config);
+    if (value === undefined) continue;
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
 }
 
 export interface LinkDirsInputs {
@@ -76,6 +102,10 @@ export interface LinkDirsInputs {
 /** The variables that add `-L native=<dir>` for `dirs` to the rustflags cargo would use. */
 export async function rustLinkDirsEnv({ runner, projectDir, target, env, dirs }: LinkDirsInputs): Promise<Record<string, string>> {
   if (dirs.length === 0) return {};
+  const spaced = dirs.find((dir) => /\s/.test(dir));
+  if (spaced) {
+    throw new UserError({ key: 'cache', message: `${spaced} has white space in its path, which cargo's rustflags variables cannot carry`, fix: 'set NATIVE_MATRIX_CACHE (or XDG_CACHE_HOME) to a directory whose path has no spaces' });
+  }
   const flags = dirs.map((dir) => `-L native=${dir}`);
   const join = (current: string | undefined) => [current, ...flags].filter(Boolean).join(' ');
   if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) {
@@ -85,9 +115,11 @@ export async function rustLinkDirsEnv({ runner, projectDir, target, env, dirs }:
   const configs = cargoConfigFiles(projectDir, env).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
   const targetVariable = `CARGO_TARGET_${target.toUpperCase().replace(/[-.]/g, '_')}_RUSTFLAGS`;
   let useTarget = env[targetVariable] !== undefined;
-  if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => table(value).rustflags !== undefined))) {
-    const { stdout } = await runner.run('rustc', ['--print', 'cfg', '--target', target], { env, quiet: true, purpose: 'rustc --print cfg' });
+  if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => given(table(value).rustflags)))) {
+    // In the project's directory: its rust-toolchain.toml names the rustc.
+    const { stdout } = await runner.run(env.RUSTC ?? 'rustc', ['--print', 'cfg', '--target', target], { cwd: projectDir, env, quiet: true, purpose: 'rustc --print cfg' });
     useTarget = targetHasRustflags(configs, target, new Set(stdout.split('\n').map((line) => line.trim()).filter(Boolean)));
   }
-  return useTarget ? { [targetVariable]: join(env[targetVariable]) } : { CARGO_BUILD_RUSTFLAGS: join(env.CARGO_BUILD_RUSTFLAGS) };
+  if (useTarget) return { [targetVariable]: join(env[targetVariable] ?? stringValue(configs, (config) => table(table(config.target)[target]).rustflags)) };
+  return { CARGO_BUILD_RUSTFLAGS: join(env.CARGO_BUILD_RUSTFLAGS ?? stringValue(configs, (config) => table(config.build).rustflags)) };
 }

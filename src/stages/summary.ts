@@ -13,12 +13,13 @@ export function buildMarkdown(manifests: readonly Manifest[]): string {
     for (const file of manifest.files) {
       const cells = versions.map((version) => {
         const result = file.smoke.find((s) => (s.python ?? 'binary') === version);
-        if (!result) return '—';
+        if (!result) return manifest.notSmokeTested?.some((n) => n.python === version) ? '⚠️ not run here' : '—';
         const tests = result.test ? ` · tests ${result.test.passed ? '✅' : '❌'} ${result.test.seconds.toFixed(1)} s` : '';
         return `${result.passed ? '✅' : '❌'} ${result.seconds.toFixed(1)} s${tests}`;
       });
       lines.push(`| \`${file.name}\` | ${size(file.size)} | \`${file.sha256.slice(0, 16)}…\` | ${file.bundled.join(', ') || '—'} | ${cells.join(' | ')} |`);
     }
+    for (const { python, reason } of manifest.notSmokeTested ?? []) lines.push('', `⚠️ Python ${python}: built for, not smoke-tested on this machine (${reason}).`);
     lines.push('', `| stage | ${Object.keys(manifest.timings).join(' | ')} |`, `| --- | ${Object.keys(manifest.timings).map(() => '---:').join(' | ')} |`);
     lines.push(`| seconds | ${Object.values(manifest.timings).map((s) => s.toFixed(1)).join(' | ')} |`, '');
   }

@@ -171,6 +171,7 @@ export const OLD_USERLAND = path.join(ROOT, '.cache/debian-bullseye');
 export function runWithOldGlibc(python: string, args: readonly string[], cwd: string) {
   const libDirs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((dir) => path.join(OLD_USERLAND, dir));
   const loader = path.join(OLD_USERLAND, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
+  if (!existsSync(loader)) throw new Error(`no Debian 11 userland at ${OLD_USERLAND}: run scripts/install-deps.sh`);
   return spawnSync(loader, ['--library-path', libDirs.join(':'), python, ...args], { encoding: 'utf8', cwd, env: { PATH: '/usr/bin:/bin' } });
 }
 

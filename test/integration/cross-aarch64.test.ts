@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/stages/manifest.js';
-import { buildFixture, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
+import { buildFixture, CARGO_TARGET_DIR, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =
   '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -83,19 +83,26 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
 });
 
 describe('linux-aarch64 maturin wheels cross-built on x86_64 with zig, smoke-tested under qemu-aarch64', () => {
-  it("builds qsym-like's abi3 wheel for manylinux_2_17_aarch64; Debian's arm64 CPython 3.11 and python-build-standalone's 3.14 import it with only the libgmp it carries", async () => {
+  it("builds qsym-like's abi3 wheel for manylinux_2_17_aarch64; Debian's arm64 CPython (3.11 on Debian 12) and python-build-standalone's 3.14 import it with only the libgmp it carries", async () => {
     expect(spawnSync('dpkg-query', ['-W', '-f=${Status}', 'libgmp10:arm64'], { encoding: 'utf8' }).stdout, 'remove libgmp10:arm64 for an honest test').not.toContain('install ok installed');
     const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-aarch64-3.14', 'bin', 'python3.14');
-    const { manifests, outRoot, log } = await buildFixture('qsym-like', { configPath: path.join(fixture('qsym-like'), 'native-matrix.aarch64.yml') });
+    // Debian's arm64 CPython: 3.11 on Debian 12, 3.12 on Ubuntu 24.04 (the repository's own CI).
+    const debian = ['3.11', '3.12', '3.13'].find((v) => /Candidate: \d/.test(spawnSync('apt-cache', ['policy', `python${v}-minimal:arm64`], { encoding: 'utf8' }).stdout));
+    expect(debian, 'no arm64 CPython in the apt sources: run scripts/install-deps.sh').toBeDefined();
+    const pythons = [debian!, '3.14'];
+    const { manifests, outRoot, log } = await buildFixture('qsym-like', { configPath: path.join(fixture('qsym-like'), 'native-matrix.aarch64.yml'), python: pythons });
     const [manifest] = manifests;
-    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64-abi3', target: 'aarch64-unknown-linux-gnu', python: ['3.11', '3.14'] }, gmp: { source: 'build' } });
-    // gmp-mpfr-sys's use-system-libs ran its check program under qemu (the build would have failed otherwise).
+    expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64-abi3', target: 'aarch64-unknown-linux-gnu', python: pythons }, gmp: { source: 'build' } });
     expect(log.some((line) => line.includes('Compilers: zig for glibc 2.17 (aarch64-linux-gnu.2.17)'))).toBe(true);
+    // gmp-mpfr-sys's use-system-libs ran its check program, an aarch64 one, under qemu: the wrapper kept it beside its launcher.
+    const checks = readdirSync(CARGO_TARGET_DIR, { recursive: true, encoding: 'utf8' }).filter((name) => name.startsWith('aarch64-unknown-linux-gnu/') && name.endsWith('system_libs/system_gmp.exe.elf'));
+    expect(checks.length).toBeGreaterThan(0);
+    expect(spawnSync('readelf', ['-h', path.join(CARGO_TARGET_DIR, checks[0]!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
     const [wheel] = manifest!.files;
     expect(wheel!.name).toBe('qsymlike-0.1.0-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl');
     expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10/)]);
-    expect(wheel!.smokePassed).toEqual(['3.11', '3.14']);
-    expect(wheel!.smoke.map((s) => s.interpreter?.split('.').slice(0, 2).join('.'))).toEqual(['3.11', '3.14']);
+    expect(wheel!.smokePassed).toEqual(pythons);
+    expect(wheel!.smoke.map((s) => s.interpreter?.split('.').slice(0, 2).join('.'))).toEqual(pythons);
     const file = path.join(outRoot, 'linux-aarch64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
 

@@ -79,6 +79,9 @@ describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Wi
     const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'windows-x86_64' });
     const [manifest] = manifests;
     expect(manifest).toMatchObject({ ok: true, cell: { id: 'windows-x86_64-abi3', target: 'x86_64-pc-windows-gnu', abi3: true }, gmp: { source: 'build', version: '6.3.0' } });
+    // The versions without a Windows CPython here are built for, and the manifest says they were not run.
+    expect(manifest!.notSmokeTested?.map((n) => n.python)).toEqual(['3.10', '3.11', '3.12', '3.13']);
+    expect(manifest!.notSmokeTested?.[0]?.reason).toBe('no Windows CPython of this version to run under wine here');
     const [wheel] = manifest!.files;
     expect(wheel).toMatchObject({ name: 'qsymlike-0.1.0-cp310-abi3-win_amd64.whl', kind: 'wheel', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.14'] });
     // delvewheel's mangled name: two packages' libgmp-10.dll never collide in one process.

@@ -41,6 +41,24 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
     expect((await linkDirs('[target.\'cfg(all(unix, target_arch = "x86_64"))\']\nrustflags = ["--cfg", "fast"]\n')).result).toEqual({ CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib' });
   });
 
+  it('carries a rustflags string of the config along, which the variable would replace (cargo joins only lists)', async () => {
+    expect((await linkDirs('[build]\nrustflags = "--cfg mine"\n')).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '--cfg mine -L native=/deps/lib' });
+    expect((await linkDirs(`[target.${TARGET}]\nrustflags = "-C target-cpu=native"\n`)).result).toEqual({ CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-C target-cpu=native -L native=/deps/lib' });
+    // An empty target list counts as none, as for cargo: build.rustflags apply.
+    expect((await linkDirs(`[target.${TARGET}]\nrustflags = []\n[build]\nrustflags = ["--cfg", "mine"]\n`)).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib' });
+  });
+
+  it('reads .cargo/config rather than .cargo/config.toml when both exist, as cargo does', async () => {
+    const { dir, env } = project('[build]\nrustflags = "--cfg from-toml"\n');
+    writeFileSync(path.join(path.dirname(path.dirname(dir)), '.cargo', 'config'), '[build]\nrustflags = "--cfg from-plain"\n');
+    expect(await rustLinkDirsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env, dirs: ['/deps/lib'] })).toEqual({ CARGO_BUILD_RUSTFLAGS: '--cfg from-plain -L native=/deps/lib' });
+  });
+
+  it('refuses a directory with white space, which the variables cannot carry', async () => {
+    const { dir, env } = project();
+    await expect(rustLinkDirsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env, dirs: ['/my cache/lib'] })).rejects.toThrow(/\/my cache\/lib has white space in its path.*NATIVE_MATRIX_CACHE/);
+  });
+
   it('adds to RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS when set, as cargo then reads nothing else', async () => {
     expect((await linkDirs('[build]\nrustflags = ["--cfg", "ignored"]\n', { RUSTFLAGS: '-C debuginfo=1' })).result).toEqual({ RUSTFLAGS: '-C debuginfo=1 -L native=/deps/lib' });
     expect((await linkDirs(undefined, { CARGO_ENCODED_RUSTFLAGS: '-C\x1fdebuginfo=1' })).result).toEqual({ CARGO_ENCODED_RUSTFLAGS: '-C\x1fdebuginfo=1\x1f-L\x1fnative=/deps/lib' });

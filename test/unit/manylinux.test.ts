@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { checkGlibcSymbols, glibcError, glibcTarget, oldestVersions, parseDynamicSymbols } from '../../src/platforms/glibc.js';
 import { linux } from '../../src/platforms/linux.js';
-import { developmentFiles, zigEnv } from '../../src/platforms/zig.js';
+import { developmentFiles, sharedLibrariesOf, zigEnv } from '../../src/platforms/zig.js';
 import { platformTagFor } from '../../src/plan/render.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
@@ -116,6 +116,19 @@ describe('zig', () => {
     expect(zigEnv(toolchain)).toEqual({
       CC: '/z/cc', CXX: '/z/c++', AR: '/z/ar', RANLIB: '/z/ranlib', LDSHARED: '/z/cc -shared', LDCXXSHARED: '/z/c++ -shared', CARGO_ZIGBUILD_ZIG_PATH: '/t/zig',
     });
+  });
+});
+
+describe('rustc\'s view of a GMP built from source', () => {
+  it('links its shared libraries only, so that its libgmp.a cannot take the place of a bundled one', async () => {
+    const lib = mkdtempSync(path.join(tmpdir(), 'gmp-prefix-lib-'));
+    for (const name of ['libgmp.a', 'libgmp.la', 'libgmp.so', 'libgmp.so.10', 'libgmp.so.10.5.0', 'libgmpxx.so.4']) writeFileSync(path.join(lib, name), name);
+    mkdirSync(path.join(lib, 'pkgconfig'));
+    const context = { cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) } as unknown as Parameters<typeof sharedLibrariesOf>[0];
+    const view = await sharedLibrariesOf(context, lib);
+    expect(readdirSync(view).filter((name) => !name.startsWith('.')).sort()).toEqual(['libgmp.so', 'libgmp.so.10', 'libgmp.so.10.5.0', 'libgmpxx.so.4']);
+    expect(readlinkSync(path.join(view, 'libgmp.so.10'))).toBe(path.join(lib, 'libgmp.so.10'));
+    expect(await sharedLibrariesOf(context, lib)).toBe(view);
   });
 });
 
