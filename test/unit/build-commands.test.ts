@@ -23,8 +23,8 @@ const catalog = loadCatalog();
 const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
-  const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/work/tmp', env: {}, sourceDateEpoch: 315532800 };
+  const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
+  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
 }
 
 describe('maturin command line', () => {
@@ -34,7 +34,7 @@ describe('maturin command line', () => {
     const ctx = context('project:\n  path: crates/py\n  features: [abi3]\n  default-features: false\n');
     expect(maturinArgs({ module: linux, context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
       '-m', 'maturin', 'build', '--release',
-      '--manifest-path', '/work/project/crates/py/Cargo.toml',
+      '--manifest-path', '/srv/project/crates/py/Cargo.toml',
       '--target', 'x86_64-unknown-linux-gnu',
       '--out', '/out',
       '--interpreter', '/py/3.10/bin/python3.10',

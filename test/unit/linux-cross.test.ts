@@ -138,7 +138,7 @@ const debian = new FakeDebian();
 const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}): CellContext {
-  const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\n', 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
+  const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\n', 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
   return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
 }
 
@@ -446,7 +446,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     expect(path.basename(wheel!)).toBe('gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl');
     const build = runner.commands.at(-1)!;
     expect(build.file).toBe(path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'));
-    expect(build.args).toEqual([tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', expect.stringContaining(`${ctx.workDir}/wheels-`), '/work/project']);
+    expect(build.args).toEqual([tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', expect.stringContaining(`${ctx.workDir}/wheels-`), '/srv/project']);
     expect(build.env).toMatchObject({ CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
 
     // maturin (with zig) cross-builds for the foreign interpreter, named by its version.
@@ -478,7 +478,7 @@ describe('test.command for a foreign interpreter', () => {
     const sysroot = '/sysroot';
     const interpreter: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot } };
     const runner = new FakeRunner();
-    const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\ntest:\n  command: python -m unittest\n', 'native-matrix.yml', '/work/project/native-matrix.yml'), { catalog });
+    const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\ntest:\n  command: python -m unittest\n', 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
     const ctx = { ...context(runner, '/cache'), config };
     const tools = { python: '/t/bin/python', pipRunner: '/t/pip-runner.py', dir: '/t', bin: (name: string) => `/t/bin/${name}`, tools: [] } as unknown as Parameters<typeof smokeWheel>[0]['tools'];
     const wheelDir = mkdtempSync(path.join(tmpdir(), 'nm-out-'));
