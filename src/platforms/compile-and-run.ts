@@ -1,5 +1,6 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { posixQuote } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from '../stages/cache.js';
 
 /**
@@ -25,12 +26,11 @@ export interface CompileAndRun {
   readonly suffix: string;
 }
 
-const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The wrapper script's text. */
 export function compileAndRunScript({ compiler, linkArgs, emulator, suffix }: Omit<CompileAndRun, 'name'>): string {
   // The run script is written by printf from a %s argument, so no quoting level is lost.
-  const runLine = `exec ${emulator.map(quote).join(' ')} "$0${suffix}" "$@"`;
+  const runLine = `exec ${emulator.map(posixQuote).join(' ')} "$0${suffix}" "$@"`;
   return `#!/bin/sh
 set -eu
 out=
@@ -46,17 +46,17 @@ for arg in "$@"; do
   previous=$arg
 done
 if [ "$link" = 1 ]; then
-  ${quote(compiler)} "$@"${linkArgs.map((arg) => ` ${quote(arg)}`).join('')}
+  ${posixQuote(compiler)} "$@"${linkArgs.map((arg) => ` ${posixQuote(arg)}`).join('')}
 else
-  ${quote(compiler)} "$@"
+  ${posixQuote(compiler)} "$@"
 fi
 # Only a program just written: a regular file that starts as ELF (7f 45 4c 46) or PE (4d 5a) does.
 if [ "$link" = 1 ] && [ -n "$out" ] && [ -f "$out" ] && [ ! -L "$out" ]; then
   magic=$(od -An -tx1 -N4 -- "$out" | tr -d ' \\n')
   case $magic in
     7f454c46 | 4d5a*)
-      mv -f -- "$out" "$out"${quote(suffix)}
-      printf '#!/bin/sh\\n%s\\n' ${quote(runLine)} > "$out"
+      mv -f -- "$out" "$out"${posixQuote(suffix)}
+      printf '#!/bin/sh\\n%s\\n' ${posixQuote(runLine)} > "$out"
       chmod +x -- "$out"
       ;;
   esac

@@ -13,7 +13,7 @@ import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
-import { compileAndRunEnv, wineEnv, wineInterpreters } from './wine.js';
+import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
@@ -264,7 +264,7 @@ export const windows: PlatformModule = {
         // pkgconf leaves out -L for directories in LIBRARY_PATH, as the compiler's own; gmp-mpfr-sys needs it.
         PKG_CONFIG_ALLOW_SYSTEM_LIBS: '1',
         // ...and compiles and runs a program against it to learn its configuration.
-        ...(await compileAndRunEnv(context, triple, path.join(build.prefix, 'lib'), libDirs)),
+        ...(await wineBuildScriptEnv(context, triple, path.join(build.prefix, 'lib'), libDirs)),
       },
     };
   },

@@ -5,7 +5,7 @@ import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { probe, type Interpreter } from '../stages/interpreters.js';
 import { UserError } from '../errors.js';
 import type { CellContext } from './types.js';
-import { compileAndRunEnv as compileAndRunCompilerEnv } from './compile-and-run.js';
+import { compileAndRunEnv } from './compile-and-run.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';
 import BCRYPTPRIMITIVES_SHIM_DEF from './bcryptprimitives-shim.def';
@@ -84,10 +84,10 @@ export async function ensureWinePrefix(context: CellContext, triple: string): Pr
  * GMP family's DLLs) on wine's DLL path for those runs only; `libDir` (their
  * import libraries) is searched when linking.
  */
-export async function compileAndRunEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
+export async function wineBuildScriptEnv(context: CellContext, triple: string, libDir: string, dllDirs: readonly string[]): Promise<Record<string, string>> {
   const prefix = await ensureWinePrefix(context, triple);
   // wine runs the program by its own name, which must end in .exe.
-  const compilers = await compileAndRunCompilerEnv(context.cacheDir, { name: `${triple}-gcc-wine`, compiler: `${triple}-gcc`, linkArgs: ['-L', libDir], emulator: ['wine'], suffix: '.pe.exe' }, context.env);
+  const compilers = await compileAndRunEnv(context.cacheDir, { name: `${triple}-gcc-wine`, compiler: `${triple}-gcc`, linkArgs: ['-L', libDir], emulator: ['wine'], suffix: '.pe.exe' }, context.env);
   return { ...wineEnv(prefix), WINEPATH: dllDirs.map(windowsPathOf).join(';'), ...compilers };
 }
 

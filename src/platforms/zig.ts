@@ -1,6 +1,7 @@
 import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { posixQuote } from '../process/runner.js';
 import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import type { ToolEnv } from '../stages/tools.js';
 import type { GlibcTarget } from './glibc.js';
@@ -28,7 +29,6 @@ export interface DepsDirs {
   readonly lib: string;
 }
 
-const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** The zig binary of the ziglang package in the tool environment. */
 async function zigPath(context: CellContext, tools: ToolEnv): Promise<string> {
@@ -55,7 +55,7 @@ export async function zigToolchain(context: CellContext, tools: ToolEnv, target:
     await mkdir(target, { recursive: true });
     for (const [name, args] of Object.entries(scripts)) {
       const file = path.join(target, name);
-      await writeFile(file, `#!/bin/sh\nexec ${[zig, ...args].map(quote).join(' ')} "$@"\n`);
+      await writeFile(file, `#!/bin/sh\nexec ${[zig, ...args].map(posixQuote).join(' ')} "$@"\n`);
       await chmod(file, 0o755);
     }
   });

@@ -47,9 +47,12 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
 }
 
+/** A word in single quotes for a POSIX shell, whatever it holds. */
+export const posixQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+
 /** Quotes an argument for display in logs (never executed). */
 export function displayArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : posixQuote(arg);
 }
 
 export function displayCommand(file: string, args: readonly string[]): string {

@@ -10,6 +10,7 @@ import { installerFor } from './installer.js';
 import { settingsFor } from '../config/settings.js';
 import { fillPlaceholders, userEnvironment } from './user-build.js';
 import { UserError } from '../errors.js';
+import { posixQuote } from '../process/runner.js';
 
 const OUTPUT_TAIL = 4000;
 
@@ -175,7 +176,7 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
 /** `python` and `python3` scripts in `dir` that run `command` (an emulator, its options and the interpreter) with their arguments. */
 async function emulatedPythonCommands(dir: string, command: readonly string[]): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const quoted = command.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = command.map(posixQuote).join(' ');
   for (const name of ['python', 'python3']) {
     await writeFile(path.join(dir, name), `#!/bin/sh\nexec ${quoted} "$@"\n`);
     await chmod(path.join(dir, name), 0o755);

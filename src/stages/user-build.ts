@@ -3,7 +3,7 @@ import { settingsFor } from '../config/settings.js';
 import type { BuildSettings } from '../config/types.js';
 import type { CellContext } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
-import { withoutRunnerSecrets } from '../process/runner.js';
+import { posixQuote, withoutRunnerSecrets } from '../process/runner.js';
 
 // The user's own build settings (config `build`, after `overrides`): their
 // variables, their before-build commands and their backend arguments, all
@@ -49,7 +49,7 @@ export function fillPlaceholders(command: string, values: Readonly<Record<string
 
 function quoteForShell(value: string, windows: boolean): string {
   if (/^[\w@%+=:,./\\-]+$/.test(value)) return value;
-  return windows ? `"${value.replace(/"/g, '""')}"` : `'${value.replace(/'/g, `'\\''`)}'`;
+  return windows ? `"${value.replace(/"/g, '""')}"` : posixQuote(value);
 }
 
 /**

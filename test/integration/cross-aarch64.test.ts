@@ -13,6 +13,25 @@ const FACTORIAL_100 =
 const qemu = (program: string, args: string[]) =>
   spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', program, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
 
+/**
+ * A wheel unpacked into a fresh directory, checked to hold an aarch64
+ * extension of `pkg`, and a runner of Python code with it first on sys.path,
+ * in an arm64 `interpreter` under qemu with `root` as its loader's prefix.
+ */
+function unpackedForQemu(wheel: string, pkg: string, root: string, interpreter: string) {
+  const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
+  expect(spawnSync('unzip', ['-q', wheel, '-d', site]).status).toBe(0);
+  const [extension] = readdirSync(path.join(site, pkg)).filter((name) => name.endsWith('.so'));
+  expect(spawnSync('readelf', ['-h', path.join(site, pkg, extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
+  const python = (code: string) =>
+    spawnSync('qemu-aarch64', ['-L', root, interpreter, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
+      encoding: 'utf8',
+      cwd: site,
+      env: { PATH: '/usr/bin:/bin' },
+    });
+  return { site, python };
+}
+
 describe('linux-aarch64 binaries cross-built on x86_64, run under qemu-aarch64', () => {
   it('packages an aarch64 gmp-cli with its libgmp; it prints 100! and fails without the bundled library', async () => {
     const { manifests, outRoot } = await buildFixture('gmp-cli', { configPath: path.join(fixture('gmp-cli'), 'native-matrix.aarch64.yml') });
@@ -63,16 +82,7 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
     const root = log.map((line) => new RegExp(`^arm64 Python ${version!.replace('.', '\\.')}: \\d+ Debian packages .* in (\\S+)$`).exec(line)?.[1]).find(Boolean)!;
     expect(root).toBeDefined();
     expect(realpathSync(path.join(root, 'lib/ld-linux-aarch64.so.1')).startsWith(`${realpathSync(root)}/`)).toBe(true);
-    const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
-    expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
-    const [extension] = readdirSync(path.join(site, 'gmpcext')).filter((name) => name.endsWith('.so'));
-    expect(spawnSync('readelf', ['-h', path.join(site, 'gmpcext', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
-    const python = (code: string) =>
-      spawnSync('qemu-aarch64', ['-L', root, path.join(root, `usr/bin/python${version}`), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
-        encoding: 'utf8',
-        cwd: site,
-        env: { PATH: '/usr/bin:/bin' },
-      });
+    const { site, python } = unpackedForQemu(file, 'gmpcext', root, path.join(root, `usr/bin/python${version}`));
     const run = python('import gmpcext, platform; print(platform.machine(), gmpcext.factorial(30))');
     expect(run.stdout.trim(), run.stderr).toBe('aarch64 265252859812191058636308480000000');
 
@@ -111,16 +121,7 @@ describe('linux-aarch64 maturin wheels cross-built on x86_64 with zig, smoke-tes
 
     // Our own import in the embedded 3.14, outside the engine: the wheel
     // unpacked on sys.path, qemu's loader given only the cross C library.
-    const site = mkdtempSync(path.join(tmpdir(), 'aarch64-site-'));
-    expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
-    const [extension] = readdirSync(path.join(site, 'qsymlike')).filter((name) => name.endsWith('.so'));
-    expect(spawnSync('readelf', ['-h', path.join(site, 'qsymlike', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
-    const python = (code: string) =>
-      spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', python314, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${code}`], {
-        encoding: 'utf8',
-        cwd: site,
-        env: { PATH: '/usr/bin:/bin' },
-      });
+    const { site, python } = unpackedForQemu(file, 'qsymlike', '/usr/aarch64-linux-gnu', python314);
     const run = python('import qsymlike, platform; print(platform.machine(), qsymlike.factorial(30))');
     expect(run.stdout.trim(), run.stderr).toBe('aarch64 265252859812191058636308480000000');
 
