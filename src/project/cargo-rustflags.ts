@@ -6,29 +6,39 @@ import type { CommandRunner } from '../process/runner.js';
 import { readToml, table, type Table } from './files.js';
 
 // How to give rustc extra flags (the GMP family's link directory, which zig
-// does not search otherwise) without taking the project's own away. cargo
-// takes the first of: CARGO_ENCODED_RUSTFLAGS, RUSTFLAGS, the target's
-// rustflags (target.<triple> and every matching target.'cfg(…)' joined),
-// build.rustflags. A variable higher up replaces the ones below, while a
-// config variable (CARGO_TARGET_<TRIPLE>_RUSTFLAGS, CARGO_BUILD_RUSTFLAGS)
-// joins the same key of the config files. So the flags go to whichever of
-// these cargo would use.
+// does not search otherwise; the remapping of build paths) without taking
+// the project's own away. cargo takes the first of: CARGO_ENCODED_RUSTFLAGS,
+// RUSTFLAGS, the target's rustflags (target.<triple> and every matching
+// target.'cfg(…)' joined), build.rustflags. A variable higher up replaces
+// the ones below, while a config variable (CARGO_TARGET_<TRIPLE>_RUSTFLAGS,
+// CARGO_BUILD_RUSTFLAGS) joins the same key of the config files. So the
+// flags go to whichever of these cargo would use, before the project's own:
+// where rustc lets the last of two flags win (--remap-path-prefix), the
+// project's wins.
+
+/** cargo's home as cargo finds it: CARGO_HOME, else `.cargo` in the user's home (USERPROFILE on Windows). */
+export function cargoHome(env: NodeJS.ProcessEnv, windows = process.platform === 'win32'): string {
+  const paths = windows ? path.win32 : path.posix;
+  if (env.CARGO_HOME) return paths.resolve(env.CARGO_HOME);
+  return paths.join((windows ? env.USERPROFILE : env.HOME) || homedir(), '.cargo');
+}
 
 /**
  * The cargo config files that apply in `dir`, the strongest first:
  * `.cargo/config` (or, without it, `.cargo/config.toml`, as cargo chooses) in
  * it and each of its ancestors, then cargo's home.
  */
-export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv): string[] {
+export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv, windows = process.platform === 'win32'): string[] {
+  const paths = windows ? path.win32 : path.posix;
   const dirs: string[] = [];
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    dirs.push(path.join(current, '.cargo'));
-    if (path.dirname(current) === current) break;
+  for (let current = paths.resolve(dir); ; current = paths.dirname(current)) {
+    dirs.push(paths.join(current, '.cargo'));
+    if (paths.dirname(current) === current) break;
   }
-  dirs.push(env.CARGO_HOME || path.join(homedir(), '.cargo'));
+  dirs.push(cargoHome(env, windows));
   return [...new Set(dirs)].flatMap((configDir) => {
-    const plain = path.join(configDir, 'config');
-    const toml = path.join(configDir, 'config.toml');
+    const plain = paths.join(configDir, 'config');
+    const toml = paths.join(configDir, 'config.toml');
     return existsSync(plain) ? [plain] : existsSync(toml) ? [toml] : [];
   });
 }
@@ -90,29 +100,36 @@ function stringValue(configs: readonly Table[], lookup: (config: Table) => unkno
   return undefined;
 }
 
-export interface LinkDirsInputs {
+export interface ExtraRustflagsInputs {
   readonly runner: CommandRunner;
   readonly projectDir: string;
   readonly target: string;
   /** The environment the cargo or maturin step runs with: the machine's, ours and the user's build.environment. */
   readonly env: NodeJS.ProcessEnv;
-  readonly dirs: readonly string[];
+  /** rustc's arguments to add, none holding white space (cargo splits the string forms at it). */
+  readonly args: readonly string[];
+  /** Whether the build runs on Windows (cargo's home and config paths). */
+  readonly windows?: boolean;
 }
 
-/** The variables that add `-L native=<dir>` for `dirs` to the rustflags cargo would use. */
-export async function rustLinkDirsEnv({ runner, projectDir, target, env, dirs }: LinkDirsInputs): Promise<Record<string, string>> {
-  if (dirs.length === 0) return {};
+/** rustc's arguments that add `dirs` to its native library search path. */
+export function rustLinkDirArgs(dirs: readonly string[]): string[] {
   const spaced = dirs.find((dir) => /\s/.test(dir));
   if (spaced) {
     throw new UserError({ key: 'cache', message: `${spaced} has white space in its path, which cargo's rustflags variables cannot carry`, fix: 'set NATIVE_MATRIX_CACHE (or XDG_CACHE_HOME) to a directory whose path has no spaces' });
   }
-  const flags = dirs.map((dir) => `-L native=${dir}`);
-  const join = (current: string | undefined) => [current, ...flags].filter(Boolean).join(' ');
-  if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) {
-    return { CARGO_ENCODED_RUSTFLAGS: [env.CARGO_ENCODED_RUSTFLAGS, ...dirs.flatMap((dir) => ['-L', `native=${dir}`])].filter(Boolean).join('\x1f') };
-  }
+  return dirs.flatMap((dir) => ['-L', `native=${dir}`]);
+}
+
+/** The variables that add `args` to the rustflags cargo would use. */
+export async function extraRustflagsEnv({ runner, projectDir, target, env, args, windows }: ExtraRustflagsInputs): Promise<Record<string, string>> {
+  if (args.length === 0) return {};
+  const spaced = args.find((arg) => /\s/.test(arg));
+  if (spaced) throw new Error(`rustflags cannot carry an argument with white space: ${spaced}`);
+  const join = (current: string | undefined) => [...args, current].filter(Boolean).join(' ');
+  if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) return { CARGO_ENCODED_RUSTFLAGS: [...args, env.CARGO_ENCODED_RUSTFLAGS].filter(Boolean).join('\x1f') };
   if (env.RUSTFLAGS !== undefined) return { RUSTFLAGS: join(env.RUSTFLAGS) };
-  const configs = cargoConfigFiles(projectDir, env).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
+  const configs = cargoConfigFiles(projectDir, env, windows).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
   const targetVariable = `CARGO_TARGET_${target.toUpperCase().replace(/[-.]/g, '_')}_RUSTFLAGS`;
   let useTarget = env[targetVariable] !== undefined;
   if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => given(table(value).rustflags)))) {

@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
+import { UserError } from '../errors.js';
 
 /** The two modes an archived file may have: whether anyone may execute it decides, not the umask. */
 const fileMode = (mode: number) => (mode & 0o111 ? 0o755 : 0o644);
@@ -75,10 +76,39 @@ export async function tarDirectory(dir: string, top: string, tarPath: string, ep
   const relative = await listFiles(path.join(dir, top));
   for (const file of relative) {
     const full = path.join(dir, top, file);
-    await chmod(full, fileMode((await stat(full)).mode));
+    // A link is archived as a link: its mode is not its own.
+    const info = await lstat(full);
+    if (!info.isSymbolicLink()) await chmod(full, fileMode(info.mode));
   }
   const files = relative.map((file) => `${top}/${file.split(path.sep).join('/')}`);
   await tar.create({ gzip: true, file: tarPath, cwd: dir, portable: true, mtime: new Date(epochSeconds * 1000), noDirRecurse: true }, files);
+}
+
+/**
+ * Re-packs a source distribution made by its backend as `tarDirectory` packs
+ * binaries: setuptools' sdist keeps each file's time of checkout, the owner's
+ * name and the time of packing in the gzip header, so two runs of one commit
+ * (a re-run release, another runner) would upload other bytes under the same
+ * name, which PyPI and a published release refuse. The content and the one
+ * top directory (`NAME-VERSION/`, as the sdist format requires) stay as built.
+ */
+export async function repackSdist(sdist: string, target: string, epochSeconds: number, scratch: string): Promise<void> {
+  const name = path.basename(sdist);
+  const stem = name.replace(/\.tar\.gz$/, '');
+  // strict: an entry node-tar would skip (a link out of the tree, a device)
+  // fails the build instead of leaving the published sdist short of it.
+  await tar.extract({ file: sdist, cwd: scratch, strict: true }).catch((error: Error) => {
+    throw new UserError({ key: 'publish.sdist', message: `${name}, as the build backend made it, cannot be published the same way twice: ${error.message}`, fix: 'keep links in the sdist relative and inside the project, and leave devices and absolute paths out of it' });
+  });
+  const top = await readdir(scratch, { withFileTypes: true });
+  if (top.length !== 1 || !top[0]!.isDirectory() || top[0]!.name !== stem) {
+    throw new UserError({
+      key: 'publish.sdist',
+      message: `${name} holds ${top.map((e) => e.name).join(', ') || 'nothing'} at its top, not the one directory ${stem}/ its name calls for`,
+      fix: 'build the sdist with a backend that follows the source distribution format (maturin ≥ 1, setuptools ≥ 69.3)',
+    });
+  }
+  await tarDirectory(scratch, stem, target, epochSeconds);
 }
 
 /** Unpacks a .tar.gz into `dir`. */

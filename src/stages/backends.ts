@@ -6,7 +6,8 @@ import type { CellContext, GmpProvision, PlatformModule } from '../platforms/typ
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
 import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build.js';
-import { rustLinkDirsEnv } from '../project/cargo-rustflags.js';
+import { extraRustflagsEnv, rustLinkDirArgs } from '../project/cargo-rustflags.js';
+import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from './build-paths.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -41,13 +42,27 @@ export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'g
 
 /**
  * The environment of a cargo or maturin step: ours with the user's
- * build.environment on top, and GMP's link directories added to whichever
- * rustflags cargo will use (so neither the project's nor the user's are lost).
+ * build.environment on top, and GMP's link directories and the remapping of
+ * cargo's home added to whichever rustflags cargo will use (so neither the
+ * project's nor the user's are lost).
  */
 export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>): Promise<Record<string, string>> {
   const env = withUserEnvironment(context, ours);
-  const linkDirs = await rustLinkDirsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: { ...context.env, ...env }, dirs: gmp.rustLinkDirs ?? [] });
-  return { ...env, ...linkDirs };
+  const stepEnv = { ...context.env, ...env };
+  const windows = context.host.os === 'windows';
+  const args = [...rustPathRemapArgs(stepEnv, windows), ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
+  const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, windows });
+  return { ...env, ...rustflags };
+}
+
+/**
+ * The environment of a PEP 517 wheel build for one interpreter: `env` (ours
+ * with the user's build.environment on top) with the paths of this machine
+ * kept out of what it compiles.
+ */
+export function pep517StepEnv(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter): Record<string, string | undefined> {
+  const maps = cPathMaps({ projectDir: context.config.project.dir, cacheDir: context.cacheDir, interpreter });
+  return { ...env, ...cPathMapFlags({ CPPFLAGS: context.env.CPPFLAGS, ...env }, maps) };
 }
 
 /** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
@@ -124,7 +139,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
       await context.runner.run(
         builder.python,
         [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],
-        { cwd: context.config.project.dir, env: { ...env, ...builder.env, DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
+        { cwd: context.config.project.dir, env: { ...pep517StepEnv(context, { ...env, ...builder.env }, interpreter), DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
     }
   }

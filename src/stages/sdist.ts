@@ -1,8 +1,9 @@
-import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { ProjectFacts } from '../project/detect.js';
+import { repackSdist } from './archive.js';
 import { buildEnv } from './backends.js';
 import { withUserEnvironment } from './user-build.js';
 import { parseDistributionName, SDIST_SUFFIX } from './dist-name.js';
@@ -16,7 +17,8 @@ export const sdistTools = (project: ProjectFacts): ToolName[] => [project.backen
  * Builds the source distribution with the project's own backend: `maturin
  * sdist` (which takes in the workspace crates the package needs), or the
  * PEP 517 `build_sdist` of any other backend through `python -m build`.
- * Returns `outDir/NAME-VERSION.tar.gz`.
+ * Returns `outDir/NAME-VERSION.tar.gz`, re-packed to be the same bytes for
+ * every build of one commit.
  */
 export async function buildSdist(context: CellContext, project: ProjectFacts, tools: ToolEnv, outDir: string): Promise<string> {
   const { runner, config } = context;
@@ -38,7 +40,7 @@ export async function buildSdist(context: CellContext, project: ProjectFacts, to
     throw new UserError({ key: 'publish.sdist', message: `${name} is not named NAME-VERSION${SDIST_SUFFIX}`, fix: 'use a backend that names sdists as PEP 625 asks (maturin ≥ 1, setuptools ≥ 69.3)' });
   }
   const target = path.join(outDir, name);
-  await copyFile(path.join(scratch, name), target);
+  await repackSdist(path.join(scratch, name), target, context.sourceDateEpoch, await mkdtemp(path.join(context.workDir, 'sdist-repack-')));
   return target;
 }
 

@@ -80,11 +80,11 @@ beforeAll(async () => {
   // A throwaway project: the gmp-cext fixture with the release workflow.
   repo = mkdtempSync(path.join(tmpdir(), 'native-matrix-act-repo-'));
   cpSync(fixture('gmp-cext'), repo, { recursive: true, filter: (source) => !/(build|\.egg-info|__pycache__)$/.test(source) });
-  // replace: act gives each run a new workspace directory, and the second
-  // tag run's wheel and sdist come out with other bytes than the first's (not
-  // yet pinned down: a build path or file times), which a published release
-  // otherwise refuses.
-  writeFileSync(path.join(repo, 'native-matrix.yml'), 'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\npublish:\n  release: both\n  pypi: true\n  replace: true\n');
+  // No publish.replace: act gives each run a new workspace directory, and
+  // the second tag run must still make the same bytes as the first (the
+  // build path kept out of the extension, the sdist re-packed), or the
+  // published release refuses them.
+  writeFileSync(path.join(repo, 'native-matrix.yml'), 'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\npublish:\n  release: both\n  pypi: true\n');
   mkdirSync(path.join(repo, '.github/workflows'), { recursive: true });
   cpSync(path.join(ROOT, 'workflows/release.yml'), path.join(repo, '.github/workflows/release.yml'));
   spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
@@ -178,7 +178,8 @@ describe('workflows/release.yml run whole with act', () => {
 
   it('on the same tag again: one release with the same files, and nothing new uploaded to the index', async () => {
     const before = indexFiles();
-    const assetsBefore = github.releases[0]!.assets.map((a) => a.name).sort();
+    // Names and bytes: the run builds in another workspace directory, without publish.replace.
+    const assetsBefore = github.releases[0]!.assets.map((a) => [a.name, a.content.toString('base64')]).sort();
     const run = await act('push', { ref: 'refs/tags/v1.0.0' }, 'run-tag-again');
     expect(run.status, run.log.slice(-6000)).toBe(0);
     expect(run.log).toMatch(/\[release\/upload to PyPI\s*\] 🏁  Job succeeded/);
@@ -186,7 +187,7 @@ describe('workflows/release.yml run whole with act', () => {
     expect(run.log).toContain('Skipping gmpcext-0.1.0.tar.gz: the index already has it');
     expect(run.log).toContain(`Skipping ${WHEEL}: the index already has it`);
     expect(github.releases).toHaveLength(1);
-    expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(assetsBefore);
+    expect(github.releases[0]!.assets.map((a) => [a.name, a.content.toString('base64')]).sort()).toEqual(assetsBefore);
   });
 
   it('on a workflow_dispatch that does not ask to publish: builds and creates no release, uploads nothing', async () => {

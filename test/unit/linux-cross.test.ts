@@ -447,7 +447,8 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     const build = runner.commands.at(-1)!;
     expect(build.file).toBe(path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'));
     expect(build.args).toEqual([tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', expect.stringContaining(`${ctx.workDir}/wheels-`), '/srv/project']);
-    expect(build.env).toMatchObject({ CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
+    // The project and the cache (the sysroot's Python headers) mapped before GMP's flags; the native twin's prefix is not the target's.
+    expect(build.env).toMatchObject({ CPPFLAGS: `-ffile-prefix-map=/srv/project=. -ffile-prefix-map=${ctx.cacheDir}=/native-matrix -I/gmp/include`, LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
 
     // maturin (with zig) cross-builds for the foreign interpreter, named by its version.
     await buildWheels({ context: ctx, module: linux, project: { backend: 'maturin', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false }).catch(() => undefined);

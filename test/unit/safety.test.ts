@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, stableStringify } from '../../src/stages/cache.js';
 import { UserError } from '../../src/errors.js';
 import { ExecaRunner, withoutRunnerSecrets, withVariables } from '../../src/process/runner.js';
-import { tarDirectory, zipDirectory } from '../../src/stages/archive.js';
+import { repackSdist, tarDirectory, zipDirectory } from '../../src/stages/archive.js';
 import { sourceDateEpoch } from '../../src/stages/source-date.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { gatherCells } from '../../src/publish/gather.js';
@@ -139,5 +139,68 @@ describe('binary archives', () => {
       if (savedTz === undefined) delete process.env.TZ;
       else process.env.TZ = savedTz;
     }
+  });
+});
+
+describe('source distributions', () => {
+  const EPOCH = 1714979290; // 2024-05-06 07:08:10 UTC
+
+  /** An sdist as setuptools packs it: each file's own time, the packer's owner names, gzip dated now. */
+  function backendSdist(fileTime: string, owner: string): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdist-'));
+    mkdirSync(path.join(dir, 'pkg-1.0', 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'pkg-1.0', 'PKG-INFO'), 'Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n');
+    writeFileSync(path.join(dir, 'pkg-1.0', 'src', 'pkg.c'), 'int x;\n');
+    mkdirSync(path.join(dir, 'backend'));
+    const tarred = spawnSync('tar', ['-czf', 'backend/pkg-1.0.tar.gz', `--mtime=${fileTime}`, `--owner=${owner}`, `--group=${owner}`, 'pkg-1.0'], { cwd: dir, encoding: 'utf8' });
+    expect(tarred.status, tarred.stderr).toBe(0);
+    return path.join(dir, 'backend', 'pkg-1.0.tar.gz');
+  }
+
+  it('are re-packed to the same bytes whatever the file times, owners and packing time; the content and top directory stay', async () => {
+    const first = backendSdist('2026-01-01 10:00', 'runner');
+    const second = backendSdist('2026-02-02 11:00', 'root');
+    expect(readFileSync(first).equals(readFileSync(second))).toBe(false);
+    const a = path.join(path.dirname(first), 'pkg-1.0.tar.gz');
+    const b = path.join(path.dirname(second), 'pkg-1.0.tar.gz');
+    await repackSdist(first, a, EPOCH, mkdtempSync(path.join(tmpdir(), 'repack-')));
+    await repackSdist(second, b, EPOCH, mkdtempSync(path.join(tmpdir(), 'repack-')));
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const listing = spawnSync('tar', ['--utc', '--full-time', '--numeric-owner', '-tvzf', a], { encoding: 'utf8' });
+    expect(listing.status, listing.stderr).toBe(0);
+    const lines = listing.stdout.trim().split('\n');
+    expect(lines.map((line) => line.split(/\s+/).at(-1))).toEqual(['pkg-1.0/PKG-INFO', 'pkg-1.0/src/pkg.c']);
+    for (const line of lines) expect(line).toMatch(/^-rw-r--r-- 0\/0 +\d+ 2024-05-06 07:08:10 pkg-1\.0\//);
+    const content = spawnSync('tar', ['-xzOf', a, 'pkg-1.0/src/pkg.c'], { encoding: 'utf8' });
+    expect(content.stdout).toBe('int x;\n');
+  });
+
+  it('must hold the one NAME-VERSION directory its name calls for, and nothing the re-pack would drop', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdist-'));
+    writeFileSync(path.join(dir, 'setup.py'), '');
+    expect(spawnSync('tar', ['-czf', 'pkg-1.0.tar.gz', 'setup.py'], { cwd: dir }).status).toBe(0);
+    const repack = (file: string) => repackSdist(path.join(dir, file), path.join(dir, 'out.tar.gz'), EPOCH, mkdtempSync(path.join(tmpdir(), 'repack-')));
+    await expect(repack('pkg-1.0.tar.gz')).rejects.toThrow(/pkg-1\.0\.tar\.gz holds setup\.py at its top, not the one directory pkg-1\.0\/ its name calls for/);
+    mkdirSync(path.join(dir, 'other-2.0'));
+    writeFileSync(path.join(dir, 'other-2.0', 'PKG-INFO'), '');
+    expect(spawnSync('tar', ['-czf', 'pkg-2.0.tar.gz', 'other-2.0'], { cwd: dir }).status).toBe(0);
+    await expect(repack('pkg-2.0.tar.gz')).rejects.toThrow(/holds other-2\.0 at its top, not the one directory pkg-2\.0\//);
+    // A link out of the tree, which extraction would skip.
+    symlinkSync('/etc/passwd', path.join(dir, 'other-2.0', 'escape'));
+    expect(spawnSync('tar', ['-czf', 'other-2.0.tar.gz', 'other-2.0/PKG-INFO', 'other-2.0/../other-2.0/escape'], { cwd: dir }).status).toBe(0);
+    await expect(repack('other-2.0.tar.gz')).rejects.toThrow(/other-2\.0\/\.\.\/other-2\.0\/escape|path/i);
+  });
+
+  it('keep a link inside the tree as a link', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdist-'));
+    mkdirSync(path.join(dir, 'pkg-1.0'));
+    writeFileSync(path.join(dir, 'pkg-1.0', 'README.md'), 'hello');
+    symlinkSync('README.md', path.join(dir, 'pkg-1.0', 'README'));
+    expect(spawnSync('tar', ['-czf', 'pkg-1.0.tar.gz', 'pkg-1.0'], { cwd: dir }).status).toBe(0);
+    const out = path.join(dir, 'out.tar.gz');
+    await repackSdist(path.join(dir, 'pkg-1.0.tar.gz'), out, EPOCH, mkdtempSync(path.join(tmpdir(), 'repack-')));
+    const listing = spawnSync('tar', ['-tvzf', out], { encoding: 'utf8' }).stdout;
+    expect(listing).toMatch(/^l.* pkg-1\.0\/README -> README\.md$/m);
+    expect(listing).toMatch(/^-rw-r--r-- .* pkg-1\.0\/README\.md$/m);
   });
 });

@@ -19,7 +19,7 @@ const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
+  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, USERPROFILE: 'C:\\Users\\runneradmin', NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
 }
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
@@ -71,6 +71,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}`,
       GMP_MPFR_SYS_CACHE: expect.stringMatching(/gmp-mpfr-sys$/),
       PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
+      // Registry sources named as /cargo/… in panic locations, whoever built it.
+      CARGO_BUILD_RUSTFLAGS: '--remap-path-prefix=C:\\Users\\runneradmin\\.cargo=/cargo',
     });
     expect(maturinArgs({ module: windows, context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
   });
