@@ -19,7 +19,7 @@ async function listFiles(dir: string, base = dir): Promise<string[]> {
  * A zip entry's DOS time is read from a Date's local-time fields: shift the
  * instant so that they show UTC, and the archive is the same in every time zone.
  */
-function dosTime(epochSeconds: number): Date {
+export function dosTime(epochSeconds: number): Date {
   const instant = new Date(epochSeconds * 1000);
   return new Date(instant.getTime() + instant.getTimezoneOffset() * 60_000);
 }

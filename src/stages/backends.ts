@@ -8,6 +8,7 @@ import type { ToolEnv } from './tools.js';
 import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build.js';
 import { extraRustflagsEnv, rustLinkDirArgs } from '../project/cargo-rustflags.js';
 import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from './build-paths.js';
+import { normalizeSbomPaths } from './wheel-sbom.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -145,5 +146,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   }
   const wheels = await wheelsIn(outDir);
   if (wheels.length === 0) throw new Error(`the ${project.backend} build produced no wheel`);
+  // maturin's SBOM names the checkout's crates by absolute path.
+  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.host.os === 'windows');
   return wheels;
 }

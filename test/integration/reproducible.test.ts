@@ -47,20 +47,19 @@ function holds(file: string, needle: string): boolean {
  * checkouts at other paths, with other file times, so that make, setuptools
  * and cargo compile the project again in each (cargo reuses the compiled
  * dependencies of the shared target directory, to keep the test cheap), and
- * returns both cells' manifests and output directories, and the checkouts.
+ * returns both cells' manifests and output directories, and the checkouts
+ * (the second named `secondName`).
  */
 async function buildTwice(
   name: string,
   options: Parameters<typeof buildFixture>[1],
-  { samePath = false } = {},
+  { secondName = name } = {},
 ): Promise<{ manifests: [Manifest, Manifest]; dirs: [string, string]; sources: [string, string] }> {
   const first = checkout(name);
-  const second = samePath ? first : path.join(mkdtempSync(path.join(tmpdir(), 'native-matrix-repro-elsewhere-')), 'another', 'checkout', name);
-  if (!samePath) git(path.dirname(first), 'clone', '--quiet', first, second);
+  const second = path.join(mkdtempSync(path.join(tmpdir(), 'native-matrix-repro-elsewhere-')), 'another', 'checkout', secondName);
+  git(path.dirname(first), 'clone', '--quiet', first, second);
   const runs: { manifest: Manifest; dir: string }[] = [];
   for (const source of [first, second]) {
-    // At the same path: cleaned of everything the first build left.
-    git(source, 'clean', '-fdxq');
     const now = new Date();
     for (const file of git(source, 'ls-files', '-z').split('\0').filter(Boolean)) utimesSync(path.join(source, file), now, now);
     const { manifests, outRoot } = await buildFixture(name, { ...options, workingDirectory: source, env: { SOURCE_DATE_EPOCH: undefined } });
@@ -89,7 +88,7 @@ async function expectIdentical([first, second]: [Manifest, Manifest], dirs: [str
   }
 }
 
-describe('two builds of one commit, in fresh checkouts (at other paths, but for maturin), give the same bytes', () => {
+describe('two builds of one commit, in two checkouts at other paths, give the same bytes', () => {
   it('setuptools: the repaired wheel (auditwheel, RECORD, zip times) is byte-identical, every member dated by the commit, no checkout path inside', async () => {
     const { manifests, dirs, sources } = await buildTwice('gmp-cext', { platform: 'linux-x86_64', python: ['3.12'] });
     await expectIdentical(manifests, dirs);
@@ -105,12 +104,9 @@ describe('two builds of one commit, in fresh checkouts (at other paths, but for 
     }
   });
 
-  // From one checkout path, as every GitHub-hosted run of a repository has
-  // (/home/runner/work/<repo>/<repo>): maturin's Rust SBOM names the
-  // project's own crates by their absolute path (cargo-cyclonedx's
-  // path+file:// bom-refs), so another path gives another SBOM.
-  it("maturin, from the same path: the repaired wheel is byte-identical, every member dated by the commit; dependencies' sources are named under /cargo, not cargo's home", async () => {
-    const { manifests, dirs, sources } = await buildTwice('pyo3-plain', { platform: 'linux-x86_64', python: ['3.13'] }, { samePath: true });
+  it("maturin: the repaired wheel is byte-identical, every member dated by the commit; dependencies' sources are named under /cargo, not cargo's home; the SBOM names the checkout as file://.", async () => {
+    // The second checkout named like the crate: cargo then leaves the name out of its package id.
+    const { manifests, dirs, sources } = await buildTwice('pyo3-plain', { platform: 'linux-x86_64', python: ['3.13'] }, { secondName: 'plainclient' });
     await expectIdentical(manifests, dirs);
     const [wheel] = manifests[0].files;
     expect(new Set(zipDates(path.join(dirs[0], wheel!.name)))).toEqual(new Set(['20240506.070810']));
@@ -120,6 +116,10 @@ describe('two builds of one commit, in fresh checkouts (at other paths, but for 
       expect(holds(extension, cargoHome), `${extension} names ${cargoHome}`).toBe(false);
       for (const source of sources) expect(holds(extension, source), `${extension} names ${source}`).toBe(false);
     }
+    const sbom = spawnSync('unzip', ['-p', path.join(dirs[0], wheel!.name), 'plainclient-0.1.0.dist-info/sboms/plainclient.cyclonedx.json'], { encoding: 'utf8' });
+    expect(sbom.status, sbom.stderr).toBe(0);
+    expect(sbom.stdout).toContain('"path+file://.#plainclient@0.1.0"');
+    for (const source of sources) expect(sbom.stdout).not.toContain(source);
   });
 
   it('binary: the .tar.gz is byte-identical, every entry dated by the commit, owned by 0:0, mode 644 or 755', async () => {

@@ -47,7 +47,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       // Pretend maturin wrote its wheel.
       if (args.includes('maturin')) {
         const out = args[args.indexOf('--out') + 1]!;
-        writeFileSync(`${out}/demo-0.1.0-cp310-abi3-win_amd64.whl`, '');
+        // An empty zip: the end-of-central-directory record alone.
+        writeFileSync(`${out}/demo-0.1.0-cp310-abi3-win_amd64.whl`, Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]));
       }
       return undefined;
     });

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, realpathSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { dosTime } from './archive.js';
+
+// maturin writes a CycloneDX SBOM of the Rust dependency tree into the wheel
+// (.dist-info/sboms/, PEP 770), made by cargo-cyclonedx, which names the
+// project's own crates by cargo's package id: `path+file:///<absolute
+// path>#name@version` (CycloneDX/cyclonedx-rust-cargo#556). The same commit
+// built in another checkout directory would then give another wheel. The
+// working directory is written as `file://.` instead; a bom-ref only has to
+// be unique within its SBOM.
+
+/**
+ * A directory as a file URL the way cargo writes it (rust-url's
+ * `Url::from_file_path`): only controls, space, `"#<>?\`{}%` and non-ASCII
+ * percent-encoded; on Windows `file:///C:/…` with the drive in capitals.
+ */
+export function cargoFileUrl(dir: string, windows = process.platform === 'win32'): string {
+  let urlPath = windows ? `/${dir.replace(/\\/g, '/').replace(/^([a-z]):/, (_m, drive: string) => `${drive.toUpperCase()}:`)}` : dir;
+  urlPath = urlPath.replace(/\/+$/, '');
+  const plain = (char: string) => char >= '!' && char <= '~' && !' "#<>?`{}%'.includes(char);
+  const encoded = [...urlPath].map((char) => (plain(char) ? char : [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')));
+  return `file://${encoded.join('')}`;
+}
+
+/** The checkout's file URLs: as given, and (off Windows, where maturin canonicalises its manifest path) its real path. */
+function checkoutUrls(checkout: string, windows: boolean): string[] {
+  const dirs = [checkout];
+  if (!windows) {
+    try {
+      dirs.push(realpathSync(checkout));
+    } catch {
+      // A checkout that is not there has nothing to rewrite.
+    }
+  }
+  return [...new Set(dirs.map((dir) => cargoFileUrl(dir, windows)))];
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * `file://<checkout>` written as `file://.` in an SBOM's text. A crate named
+ * like its directory has a package id without its name
+ * (`path+file:///…/demo#0.1.0`): at the checkout itself the name is put in,
+ * so that the id does not depend on what the checkout directory is called.
+ */
+export function rewriteCheckoutUrls(text: string, checkout: string, windows = process.platform === 'win32'): string {
+  const name = (windows ? path.win32 : path.posix).basename(checkout);
+  let result = text;
+  for (const url of checkoutUrls(checkout, windows)) {
+    const prefix = escapeRegExp(url);
+    result = result
+      // `#0.1.0`: a version alone (it starts with a digit; a name cannot).
+      .replace(new RegExp(`${prefix}#(?=\\d)`, 'g'), `file://.#${name}@`)
+      // The checkout itself, not a longer directory that starts with its name; `)` ends the pre-1.77 form `demo 0.1.0 (path+file:///…)`.
+      .replace(new RegExp(`${prefix}(?=[/#"?)])`, 'g'), 'file://.');
+  }
+  return result;
+}
+
+interface Entry {
+  readonly name: string;
+  readonly data: Buffer;
+  readonly mode: number;
+  readonly compress: boolean;
+}
+
+/** The wheel's entries in order, with the data of those `wanted` (the others' left empty). */
+async function readEntries(wheel: string, wanted: (name: string) => boolean): Promise<Entry[]> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(wheel, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
+  const entries: Entry[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const base = { name: entry.fileName, mode: (entry.externalFileAttributes >>> 16) & 0o177777, compress: entry.compressionMethod !== 0 };
+        if (!wanted(entry.fileName) || entry.fileName.endsWith('/')) {
+          entries.push({ ...base, data: Buffer.alloc(0) });
+          return zip.readEntry();
+        }
+        zip.openReadStream(entry, (error, stream) => {
+          if (error) return reject(error);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            entries.push({ ...base, data: Buffer.concat(chunks) });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', resolve);
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+  return entries;
+}
+
+/** Writes the entries as a zip, each dated `epochSeconds` (as maturin dated them), in the same order and modes. */
+async function writeEntries(entries: readonly Entry[], file: string, epochSeconds: number): Promise<void> {
+  const zip = new yazl.ZipFile();
+  const mtime = dosTime(epochSeconds);
+  for (const entry of entries) {
+    const options = { mtime, ...(entry.mode ? { mode: entry.mode } : {}), forceDosTimestamp: true };
+    if (entry.name.endsWith('/')) zip.addEmptyDirectory(entry.name, options);
+    else zip.addBuffer(entry.data, entry.name, { ...options, compress: entry.compress });
+  }
+  zip.end();
+  await new Promise<void>((resolve, reject) => {
+    zip.outputStream.on('error', reject).pipe(createWriteStream(file)).on('close', resolve).on('error', reject);
+  });
+}
+
+/** A RECORD line's hash: sha256, urlsafe base64 without padding (the wheel spec's form). */
+const recordHash = (data: Buffer) => `sha256=${createHash('sha256').update(data).digest('base64url')}`;
+
+const SBOM = /^[^/]+\.dist-info\/sboms\/[^/]+$/;
+const RECORD = /^[^/]+\.dist-info\/RECORD$/;
+
+/**
+ * Rewrites `file://<checkout>` in the wheel's SBOMs as `file://.` and their
+ * RECORD lines to match, in place; the other entries keep their content,
+ * order and modes, every entry dated `epochSeconds`. Returns whether
+ * anything changed (a wheel without such an SBOM is not rewritten).
+ */
+export async function normalizeSbomPaths(wheel: string, checkout: string, epochSeconds: number, windows = process.platform === 'win32'): Promise<boolean> {
+  const changed = new Map<string, Buffer>();
+  for (const entry of await readEntries(wheel, (name) => SBOM.test(name))) {
+    if (!SBOM.test(entry.name)) continue;
+    const text = entry.data.toString('utf8');
+    const rewritten = rewriteCheckoutUrls(text, checkout, windows);
+    if (rewritten !== text) changed.set(entry.name, Buffer.from(rewritten, 'utf8'));
+  }
+  if (changed.size === 0) return false;
+  const entries = await readEntries(wheel, () => true);
+  const updated = entries.map((entry) => {
+    const data = changed.get(entry.name);
+    if (data) return { ...entry, data };
+    if (!RECORD.test(entry.name)) return entry;
+    // maturin writes RECORD unquoted (`name,sha256=…,size`); a name with a comma or quote would be quoted, and is none of the SBOMs'.
+    const lines = entry.data.toString('utf8').split('\n').map((line) => {
+      const name = line.slice(0, line.indexOf(','));
+      const content = changed.get(name);
+      return content ? `${name},${recordHash(content)},${content.length}` : line;
+    });
+    return { ...entry, data: Buffer.from(lines.join('\n'), 'utf8') };
+  });
+  const scratch = `${wheel}.sbom-tmp`;
+  try {
+    await writeEntries(updated, scratch, epochSeconds);
+    await rename(scratch, wheel);
+  } finally {
+    await rm(scratch, { force: true });
+  }
+  return true;
+}
