@@ -23,7 +23,7 @@ Common options:
 `),0;let{command:e,values:t}=r;if(t.help)return process.stdout.write(`${c}
 `),0;let a=new i,f=P.resolve(String(t["working-directory"]??".")),g=t.config,d=s(n=>typeof t[n]=="string"?h(t[n]):void 0,"list");if(e==="plan"){let n=await b({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:w()},a);return process.stdout.write(t.json?`${v(n.cells)}
 `:`${x(n.cells,y(),n.publish,n.config.linux)}
-`),0}let{runCliCommand:$}=await import("./chunks/cli-cli-commands-GC7WSIKI.js");return $(e,t,{workingDirectory:f,configPath:g,reporter:a})}s(O,"main");O(process.argv.slice(2)).then(o=>{process.exitCode=o},o=>{let r=u(o);r.usage?process.stderr.write(`native-matrix: ${r.problems[0].message}
+`),0}let{runCliCommand:$}=await import("./chunks/cli-cli-commands-6JCHKQXW.js");return $(e,t,{workingDirectory:f,configPath:g,reporter:a})}s(O,"main");O(process.argv.slice(2)).then(o=>{process.exitCode=o},o=>{let r=u(o);r.usage?process.stderr.write(`native-matrix: ${r.problems[0].message}
 
 ${c}
 `):new i().failure(r),process.exitCode=r.exitCode});

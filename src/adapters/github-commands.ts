@@ -1,5 +1,4 @@
 import * as core from '@actions/core';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import sourcesData from '../../matrix/sources.yml';
 import toolsData from '../../matrix/tools.yml';
@@ -17,6 +16,8 @@ import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
 import { platformModule } from '../platforms/index.js';
+import { currentHost } from '../platforms/types.js';
+import { cargoHome } from '../project/cargo-rustflags.js';
 import { ExecaRunner } from '../process/runner.js';
 import { interpreterVersions } from '../stages/interpreters.js';
 import type { ActionInputs } from '../options.js';
@@ -47,8 +48,8 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // GMP settings, the pinned sources and tools, the cell's interpreters.
   // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
   // the tool environments) and cargo's downloaded crates.
-  const cargoHome = process.env.CARGO_HOME ?? path.join(homedir(), '.cargo');
-  const cachePaths = [cacheRoot(), path.join(cargoHome, 'registry', 'index'), path.join(cargoHome, 'registry', 'cache'), path.join(cargoHome, 'git', 'db')];
+  const cargo = cargoHome(process.env, currentHost().os === 'windows');
+  const cachePaths = [cacheRoot(), path.join(cargo, 'registry', 'index'), path.join(cargo, 'registry', 'cache'), path.join(cargo, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
   const platform = loadCatalog().platforms.get(cell.platform);
   const interpreters = await interpreterVersions(cellPythons(cell), { runner: new ExecaRunner(), windows: platform ? platformModule(platform).windows : false });

@@ -17,7 +17,7 @@ import { readToml, table, type Table } from './files.js';
 // project's wins.
 
 /** cargo's home as cargo finds it: CARGO_HOME, else `.cargo` in the user's home (USERPROFILE on Windows). */
-export function cargoHome(env: NodeJS.ProcessEnv, windows = process.platform === 'win32'): string {
+export function cargoHome(env: NodeJS.ProcessEnv, windows: boolean): string {
   const paths = windows ? path.win32 : path.posix;
   if (env.CARGO_HOME) return paths.resolve(env.CARGO_HOME);
   return paths.join((windows ? env.USERPROFILE : env.HOME) || homedir(), '.cargo');
@@ -28,7 +28,7 @@ export function cargoHome(env: NodeJS.ProcessEnv, windows = process.platform ===
  * `.cargo/config` (or, without it, `.cargo/config.toml`, as cargo chooses) in
  * it and each of its ancestors, then cargo's home.
  */
-export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv, windows = process.platform === 'win32'): string[] {
+export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv, windows: boolean): string[] {
   const paths = windows ? path.win32 : path.posix;
   const dirs: string[] = [];
   for (let current = paths.resolve(dir); ; current = paths.dirname(current)) {
@@ -109,7 +109,7 @@ export interface ExtraRustflagsInputs {
   /** rustc's arguments to add, none holding white space (cargo splits the string forms at it). */
   readonly args: readonly string[];
   /** Whether the build runs on Windows (cargo's home and config paths). */
-  readonly windows?: boolean;
+  readonly windows: boolean;
 }
 
 /** rustc's arguments that add `dirs` to its native library search path. */

@@ -24,46 +24,88 @@ export function dosTime(epochSeconds: number): Date {
   return new Date(instant.getTime() + instant.getTimezoneOffset() * 60_000);
 }
 
+/** A zip entry held in memory: its name, content, unix mode (0 when it has none) and whether it is compressed. */
+export interface ZipEntry {
+  readonly name: string;
+  readonly data: Buffer;
+  readonly mode: number;
+  readonly compress: boolean;
+}
+
+/**
+ * Writes `entries` as a zip in their order, reproducibly: every time
+ * `epochSeconds` (SOURCE_DATE_EPOCH), no extra fields.
+ */
+export async function writeZip(entries: readonly ZipEntry[], zipPath: string, epochSeconds: number): Promise<void> {
+  const zip = new yazl.ZipFile();
+  const mtime = dosTime(epochSeconds);
+  for (const entry of entries) {
+    const options = { mtime, ...(entry.mode ? { mode: entry.mode } : {}), forceDosTimestamp: true };
+    if (entry.name.endsWith('/')) zip.addEmptyDirectory(entry.name, options);
+    else zip.addBuffer(entry.data, entry.name, { ...options, compress: entry.compress });
+  }
+  zip.end();
+  await new Promise<void>((resolve, reject) => {
+    zip.outputStream.on('error', reject).pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
+  });
+}
+
+/** A zip's entries in order, with the content of those `wanted` (the others' left empty). */
+export async function readZip(zipPath: string, wanted: (name: string) => boolean = () => true): Promise<ZipEntry[]> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipPath, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
+  const entries: ZipEntry[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const base = { name: entry.fileName, mode: (entry.externalFileAttributes >>> 16) & 0o177777, compress: entry.compressionMethod !== 0 };
+        if (!wanted(entry.fileName) || entry.fileName.endsWith('/')) {
+          entries.push({ ...base, data: Buffer.alloc(0) });
+          return zip.readEntry();
+        }
+        zip.openReadStream(entry, (error, stream) => {
+          if (error) return reject(error);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            entries.push({ ...base, data: Buffer.concat(chunks) });
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', resolve);
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+  return entries;
+}
+
 /**
  * Zips `dir/top` as `top/…` into `zipPath`, reproducibly: sorted entries,
  * every time `epochSeconds` (SOURCE_DATE_EPOCH), modes 644 or 755, no extra fields.
  */
 export async function zipDirectory(dir: string, top: string, zipPath: string, epochSeconds: number): Promise<void> {
-  const zip = new yazl.ZipFile();
-  const mtime = dosTime(epochSeconds);
+  const entries: ZipEntry[] = [];
   for (const file of await listFiles(path.join(dir, top))) {
     const full = path.join(dir, top, file);
     const mode = (await stat(full)).mode;
-    zip.addBuffer(await readFile(full), `${top}/${file.split(path.sep).join('/')}`, { mtime, mode: 0o100000 | fileMode(mode), forceDosTimestamp: true });
+    entries.push({ name: `${top}/${file.split(path.sep).join('/')}`, data: await readFile(full), mode: 0o100000 | fileMode(mode), compress: true });
   }
-  zip.end();
-  await new Promise<void>((resolve, reject) => {
-    zip.outputStream.pipe(createWriteStream(zipPath)).on('close', resolve).on('error', reject);
-  });
+  await writeZip(entries, zipPath, epochSeconds);
 }
 
 /** Unzips every entry of `zipPath` under `dir`, refusing paths that would leave it. */
 export async function unzipTo(zipPath: string, dir: string): Promise<void> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipPath, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      const target = path.resolve(dir, entry.fileName);
-      if (!target.startsWith(path.resolve(dir) + path.sep)) return reject(new Error(`unsafe path in archive: ${entry.fileName}`));
-      if (entry.fileName.endsWith('/')) return zip.readEntry();
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          void mkdir(path.dirname(target), { recursive: true })
-            .then(() => writeFile(target, Buffer.concat(chunks), { mode: (entry.externalFileAttributes >>> 16) & 0o777 || 0o644 }))
-            .then(() => zip.readEntry(), reject);
-        });
-      });
-    });
-    zip.on('end', resolve);
-    zip.readEntry();
-  });
+  for (const entry of await readZip(zipPath)) {
+    const target = path.resolve(dir, entry.name);
+    if (!target.startsWith(path.resolve(dir) + path.sep)) throw new Error(`unsafe path in archive: ${entry.name}`);
+    if (entry.name.endsWith('/')) continue;
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, entry.data, { mode: entry.mode & 0o777 || 0o644 });
+  }
 }
 
 /**

@@ -20,7 +20,7 @@ const spaced = (value: string) => /\s/.test(value);
  * members are named relative to the workspace, and the standard library as
  * `/rustc/<commit>`, already.
  */
-export function rustPathRemapArgs(env: NodeJS.ProcessEnv, windows?: boolean): string[] {
+export function rustPathRemapArgs(env: NodeJS.ProcessEnv, windows: boolean): string[] {
   const home = cargoHome(env, windows);
   return spaced(home) ? [] : [`--remap-path-prefix=${home}=/cargo`];
 }
@@ -40,7 +40,7 @@ export interface CBuildPaths {
 const SYSTEM_PREFIXES = new Set(['/', '/usr', '/usr/local']);
 
 /** A path and, when a link leads elsewhere, where it really is (compilers record the real working directory). */
-function withRealPath(dir: string): string[] {
+export function withRealPath(dir: string): string[] {
   try {
     const real = realpathSync(dir);
     return real === dir ? [dir] : [dir, real];

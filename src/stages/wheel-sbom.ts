@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, realpathSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import yauzl from 'yauzl';
-import yazl from 'yazl';
-import { dosTime } from './archive.js';
+import { readZip, writeZip } from './archive.js';
+import { withRealPath } from './build-paths.js';
 
 // maturin writes a CycloneDX SBOM of the Rust dependency tree into the wheel
 // (.dist-info/sboms/, PEP 770), made by cargo-cyclonedx, which names the
@@ -19,7 +17,7 @@ import { dosTime } from './archive.js';
  * `Url::from_file_path`): only controls, space, `"#<>?\`{}%` and non-ASCII
  * percent-encoded; on Windows `file:///C:/…` with the drive in capitals.
  */
-export function cargoFileUrl(dir: string, windows = process.platform === 'win32'): string {
+export function cargoFileUrl(dir: string, windows: boolean): string {
   let urlPath = windows ? `/${dir.replace(/\\/g, '/').replace(/^([a-z]):/, (_m, drive: string) => `${drive.toUpperCase()}:`)}` : dir;
   urlPath = urlPath.replace(/\/+$/, '');
   const plain = (char: string) => char >= '!' && char <= '~' && !' "#<>?`{}%'.includes(char);
@@ -28,17 +26,7 @@ export function cargoFileUrl(dir: string, windows = process.platform === 'win32'
 }
 
 /** The checkout's file URLs: as given, and (off Windows, where maturin canonicalises its manifest path) its real path. */
-function checkoutUrls(checkout: string, windows: boolean): string[] {
-  const dirs = [checkout];
-  if (!windows) {
-    try {
-      dirs.push(realpathSync(checkout));
-    } catch {
-      // A checkout that is not there has nothing to rewrite.
-    }
-  }
-  return [...new Set(dirs.map((dir) => cargoFileUrl(dir, windows)))];
-}
+const checkoutUrls = (checkout: string, windows: boolean): string[] => [...new Set((windows ? [checkout] : withRealPath(checkout)).map((dir) => cargoFileUrl(dir, windows)))];
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -48,7 +36,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * (`path+file:///…/demo#0.1.0`): at the checkout itself the name is put in,
  * so that the id does not depend on what the checkout directory is called.
  */
-export function rewriteCheckoutUrls(text: string, checkout: string, windows = process.platform === 'win32'): string {
+export function rewriteCheckoutUrls(text: string, checkout: string, windows: boolean): string {
   const name = (windows ? path.win32 : path.posix).basename(checkout);
   let result = text;
   for (const url of checkoutUrls(checkout, windows)) {
@@ -60,61 +48,6 @@ export function rewriteCheckoutUrls(text: string, checkout: string, windows = pr
       .replace(new RegExp(`${prefix}(?=[/#"?)])`, 'g'), 'file://.');
   }
   return result;
-}
-
-interface Entry {
-  readonly name: string;
-  readonly data: Buffer;
-  readonly mode: number;
-  readonly compress: boolean;
-}
-
-/** The wheel's entries in order, with the data of those `wanted` (the others' left empty). */
-async function readEntries(wheel: string, wanted: (name: string) => boolean): Promise<Entry[]> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(wheel, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
-  const entries: Entry[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry: yauzl.Entry) => {
-        const base = { name: entry.fileName, mode: (entry.externalFileAttributes >>> 16) & 0o177777, compress: entry.compressionMethod !== 0 };
-        if (!wanted(entry.fileName) || entry.fileName.endsWith('/')) {
-          entries.push({ ...base, data: Buffer.alloc(0) });
-          return zip.readEntry();
-        }
-        zip.openReadStream(entry, (error, stream) => {
-          if (error) return reject(error);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('error', reject);
-          stream.on('end', () => {
-            entries.push({ ...base, data: Buffer.concat(chunks) });
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', resolve);
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  } finally {
-    zip.close();
-  }
-  return entries;
-}
-
-/** Writes the entries as a zip, each dated `epochSeconds` (as maturin dated them), in the same order and modes. */
-async function writeEntries(entries: readonly Entry[], file: string, epochSeconds: number): Promise<void> {
-  const zip = new yazl.ZipFile();
-  const mtime = dosTime(epochSeconds);
-  for (const entry of entries) {
-    const options = { mtime, ...(entry.mode ? { mode: entry.mode } : {}), forceDosTimestamp: true };
-    if (entry.name.endsWith('/')) zip.addEmptyDirectory(entry.name, options);
-    else zip.addBuffer(entry.data, entry.name, { ...options, compress: entry.compress });
-  }
-  zip.end();
-  await new Promise<void>((resolve, reject) => {
-    zip.outputStream.on('error', reject).pipe(createWriteStream(file)).on('close', resolve).on('error', reject);
-  });
 }
 
 /** A RECORD line's hash: sha256, urlsafe base64 without padding (the wheel spec's form). */
@@ -129,16 +62,16 @@ const RECORD = /^[^/]+\.dist-info\/RECORD$/;
  * order and modes, every entry dated `epochSeconds`. Returns whether
  * anything changed (a wheel without such an SBOM is not rewritten).
  */
-export async function normalizeSbomPaths(wheel: string, checkout: string, epochSeconds: number, windows = process.platform === 'win32'): Promise<boolean> {
+export async function normalizeSbomPaths(wheel: string, checkout: string, epochSeconds: number, windows: boolean): Promise<boolean> {
   const changed = new Map<string, Buffer>();
-  for (const entry of await readEntries(wheel, (name) => SBOM.test(name))) {
+  for (const entry of await readZip(wheel, (name) => SBOM.test(name))) {
     if (!SBOM.test(entry.name)) continue;
     const text = entry.data.toString('utf8');
     const rewritten = rewriteCheckoutUrls(text, checkout, windows);
     if (rewritten !== text) changed.set(entry.name, Buffer.from(rewritten, 'utf8'));
   }
   if (changed.size === 0) return false;
-  const entries = await readEntries(wheel, () => true);
+  const entries = await readZip(wheel);
   const updated = entries.map((entry) => {
     const data = changed.get(entry.name);
     if (data) return { ...entry, data };
@@ -153,7 +86,7 @@ export async function normalizeSbomPaths(wheel: string, checkout: string, epochS
   });
   const scratch = `${wheel}.sbom-tmp`;
   try {
-    await writeEntries(updated, scratch, epochSeconds);
+    await writeZip(updated, scratch, epochSeconds);
     await rename(scratch, wheel);
   } finally {
     await rm(scratch, { force: true });

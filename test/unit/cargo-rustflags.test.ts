@@ -23,7 +23,7 @@ const rustc = () => new FakeRunner(({ file }) => (file === 'rustc' ? { stdout: L
 const linkDirs = async (config: string | undefined, extraEnv: NodeJS.ProcessEnv = {}) => {
   const { dir, env } = project(config);
   const runner = rustc();
-  const result = await extraRustflagsEnv({ runner, projectDir: dir, target: TARGET, env: { ...env, ...extraEnv }, args: rustLinkDirArgs(['/deps/lib']) });
+  const result = await extraRustflagsEnv({ runner, projectDir: dir, target: TARGET, windows: false, env: { ...env, ...extraEnv }, args: rustLinkDirArgs(['/deps/lib']) });
   return { result, commands: runner.lines() };
 };
 
@@ -52,7 +52,7 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
   it('reads .cargo/config rather than .cargo/config.toml when both exist, as cargo does', async () => {
     const { dir, env } = project('[build]\nrustflags = "--cfg from-toml"\n');
     writeFileSync(path.join(path.dirname(path.dirname(dir)), '.cargo', 'config'), '[build]\nrustflags = "--cfg from-plain"\n');
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain' });
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain' });
   });
 
   it('refuses a directory with white space, which the variables cannot carry', () => {
@@ -67,7 +67,7 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
 
   it('adds nothing without directories', async () => {
     const { dir, env } = project();
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env, args: [] })).toEqual({});
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args: [] })).toEqual({});
   });
 });
 
@@ -82,10 +82,10 @@ describe('build paths kept out of compiled files', () => {
   it("puts the remap and the link directories before the rustflags cargo uses (rustc takes the last of two matching remaps: the project's wins)", async () => {
     const { dir, env } = project('[build]\nrustflags = "--cfg mine"\n');
     const args = [...rustPathRemapArgs(env, false), ...rustLinkDirArgs(['/deps/lib'])];
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env, args })).toEqual({
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args })).toEqual({
       CARGO_BUILD_RUSTFLAGS: `--remap-path-prefix=${env.CARGO_HOME}=/cargo -L native=/deps/lib --cfg mine`,
     });
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, env: { ...env, CARGO_ENCODED_RUSTFLAGS: '' }, args })).toEqual({
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env: { ...env, CARGO_ENCODED_RUSTFLAGS: '' }, args })).toEqual({
       CARGO_ENCODED_RUSTFLAGS: `--remap-path-prefix=${env.CARGO_HOME}=/cargo\x1f-L\x1fnative=/deps/lib`,
     });
   });
