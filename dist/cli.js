@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __nativeMatrixRequire } from 'node:module'; const require = __nativeMatrixRequire(import.meta.url);
-import{B as x,a as m,d as l,e as u,l as y,o as h,r as w,y as v,z as b}from"./chunks/cli-chunk-PBF4JCV3.js";import{a as s}from"./chunks/cli-chunk-RL3XEE75.js";import P from"node:path";import{parseArgs as F}from"node:util";var i=class{constructor(r=process.stderr){this.stream=r}stream;static{s(this,"TerminalReporter")}info(r){this.stream.write(`${r}
+import{B as x,a as m,d as l,e as u,l as y,o as h,r as w,y as v,z as b}from"./chunks/cli-chunk-FO72YA4J.js";import{a as s}from"./chunks/cli-chunk-RL3XEE75.js";import P from"node:path";import{parseArgs as F}from"node:util";var i=class{constructor(r=process.stderr){this.stream=r}stream;static{s(this,"TerminalReporter")}info(r){this.stream.write(`${r}
 `)}warning(r){this.stream.write(`warning: ${m(r)}
 `)}async group(r,e){let t=performance.now();this.stream.write(`==> ${r}
 `);try{return await e()}finally{this.stream.write(`<== ${r} (${((performance.now()-t)/1e3).toFixed(1)} s)
@@ -23,7 +23,7 @@ Common options:
 `),0;let{command:e,values:t}=r;if(t.help)return process.stdout.write(`${c}
 `),0;let a=new i,f=P.resolve(String(t["working-directory"]??".")),g=t.config,d=s(n=>typeof t[n]=="string"?h(t[n]):void 0,"list");if(e==="plan"){let n=await b({workingDirectory:f,configPath:g,narrowing:{platforms:d("platforms"),python:d("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:w()},a);return process.stdout.write(t.json?`${v(n.cells)}
 `:`${x(n.cells,y(),n.publish,n.config.linux)}
-`),0}let{runCliCommand:$}=await import("./chunks/cli-cli-commands-6JCHKQXW.js");return $(e,t,{workingDirectory:f,configPath:g,reporter:a})}s(O,"main");O(process.argv.slice(2)).then(o=>{process.exitCode=o},o=>{let r=u(o);r.usage?process.stderr.write(`native-matrix: ${r.problems[0].message}
+`),0}let{runCliCommand:$}=await import("./chunks/cli-cli-commands-FOHIYQDV.js");return $(e,t,{workingDirectory:f,configPath:g,reporter:a})}s(O,"main");O(process.argv.slice(2)).then(o=>{process.exitCode=o},o=>{let r=u(o);r.usage?process.stderr.write(`native-matrix: ${r.problems[0].message}
 
 ${c}
 `):new i().failure(r),process.exitCode=r.exitCode});

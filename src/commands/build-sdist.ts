@@ -8,7 +8,7 @@ import { parseDistributionName } from '../stages/dist-name.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
-import { checkMetadata } from '../stages/metadata.js';
+import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
 import { buildSdist, sdistTools, wheelFromSdist } from '../stages/sdist.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { chooseToolHost, ensureToolEnv } from '../stages/tools.js';
@@ -38,7 +38,8 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
   const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: module.windows });
   const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: module.windows }));
   const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
-  await stage('metadata', 'Check metadata (twine check --strict)', () => checkMetadata(context, tools, [sdist]));
+  const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
+  reportMetadataWarnings(context, metadataWarnings);
   const name = parseDistributionName(path.basename(sdist))!;
   const importName = importNameFor(context.config, name.distribution);
   const smoke = await stage('smoke', `Build a wheel from ${path.basename(sdist)} and smoke-test it in ${interpreters.map((i) => i.version).join(', ')}`, async () => {
@@ -67,5 +68,6 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
     bundled: [],
     smokePassed: smoke.filter((s) => s.passed).map((s) => s.python!),
     smoke,
+    ...warningsOf(metadataWarnings, sdist),
   };
 }

@@ -16,7 +16,7 @@ import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../s
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../stages/dist-name.js';
-import { checkMetadata } from '../stages/metadata.js';
+import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
 import { buildSdistCell } from './build-sdist.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
@@ -163,7 +163,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         }
         return results;
       });
-      await stage('metadata', 'Check metadata (twine check --strict)', () => checkMetadata(context, tools, repaired.map((r) => r.path)));
+      const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, repaired.map((r) => r.path)));
+      reportMetadataWarnings(context, metadataWarnings);
       const distribution = parseWheelName(path.basename(repaired[0]!.path)).distribution;
       const importName = importNameFor(config, distribution);
       const smoke = await stage('smoke', `Smoke-test in ${interpreters.filter((i) => !i.untested).map((i) => i.version).join(', ') || 'no interpreter here'}`, async () => {
@@ -192,6 +193,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
           bundled: check.bundled,
           smokePassed: fitting.filter((s) => s.passed).map((s) => s.python!),
           smoke: fitting,
+          ...warningsOf(metadataWarnings, wheel),
         });
       }
       const unmatched = smoke.filter((s) => !files.some((f) => f.smoke.includes(s)));

@@ -107,6 +107,12 @@ export const ConfigSchema = ZOD.strictObject({
       manylinux: ZOD.enum(MANYLINUX_CHOICES).default('2_17'),
     })
     .prefault({}),
+  metadata: ZOD
+    .strictObject({
+      // true: a metadata warning (no readme, no content type) fails the cell, as an error does.
+      strict: ZOD.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 export type RawBuildSettings = z.infer<typeof BuildSettings>;

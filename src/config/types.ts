@@ -77,6 +77,10 @@ export interface Config {
     /** The glibc Linux files are built for (`2_17`: manylinux_2_17), or `host`: the build machine's. */
     readonly manylinux: Manylinux;
   };
+  readonly metadata: {
+    /** Whether a metadata warning (which PyPI accepts: no readme) fails the cell too. */
+    readonly strict: boolean;
+  };
   /** Location of a key path in the config file, when there is one. */
   locate(keyPath: readonly (string | number)[]): SourceLocation | undefined;
 }

@@ -144,17 +144,37 @@ export interface ValidateOptions {
   readonly workingDirectory?: string;
 }
 
+/** What a value is, without any of its content: for a file that may not be a config at all (a secret, /etc/passwd). */
+function describeKind(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object' && value !== null) return 'a mapping';
+  return typeof value === 'string' ? 'text' : `a ${typeof value}`;
+}
+
+/**
+ * Some other file given as the config (a workflow, a secret, /etc/passwd):
+ * say what it is not, and echo none of its content; its keys neither, when
+ * none of them is a config's.
+ */
+function refuseOtherFiles(source: ConfigSource, data: unknown): void {
+  const isMapping = typeof data === 'object' && data !== null && !Array.isArray(data) && !(data instanceof Date);
+  const keys = isMapping ? Object.keys(data) : [];
+  const known = objectKeysAt([]);
+  // A config with typos in its keys is still a config: its keys are shown with suggestions.
+  if (isMapping && (keys.length === 0 || keys.some((key) => known.includes(key) || closest(key, known)))) return;
+  const what = isMapping ? `a mapping whose ${keys.length} top-level ${keys.length === 1 ? 'key is' : 'keys are'} none of a config's` : describeKind(data);
+  throw new UserError({
+    location: source.locate([]),
+    message: `is not a native-matrix config: its top level is ${what}, not a mapping of ${oneOf(known)}`,
+    fix: 'give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]',
+  });
+}
+
 /** Validates a config document and fills in defaults; throws UserError listing every problem. */
 export function validateConfig(source: ConfigSource, { catalog, workingDirectory }: ValidateOptions): Config {
   const data = source.data ?? {};
-  if (typeof data !== 'object' || Array.isArray(data) || data instanceof Date) {
-    // Some other file given as the config: say so, and quote no more of it than its first token.
-    throw new UserError({
-      location: source.locate([]),
-      message: `is not a native-matrix config: its top level is ${describeValue(data)}, not a mapping of keys (project, gmp, matrix, …)`,
-      fix: 'give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]',
-    });
-  }
+  refuseOtherFiles(source, data);
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) {
     const problems = new ProblemList();
@@ -308,6 +328,7 @@ function freezeConfig(
     publish: Object.freeze({ ...raw.publish }),
     windows: Object.freeze({ buildOn: raw.windows['build-on'] }),
     linux: Object.freeze({ ...raw.linux }),
+    metadata: Object.freeze({ ...raw.metadata }),
     locate: (keyPath: KeyPath) => source.locate(keyPath),
   });
 }

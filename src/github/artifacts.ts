@@ -1,9 +1,28 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../errors.js';
 
 /** Artifact names: one per cell, unique per run as upload-artifact v4+ requires. */
 export const ARTIFACT_PREFIX = 'native-matrix-';
 export const artifactName = (cellId: string) => `${ARTIFACT_PREFIX}${cellId}`;
+
+/**
+ * The artifact service's client, once the step is known to run in a job of a
+ * workflow run: outside one (a step run by hand, a container without the
+ * runner's variables) the client would fail deep inside with a stack trace.
+ */
+export async function artifactClient(what: string) {
+  const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    throw new UserError({
+      key: 'artifacts',
+      message: `${what} needs the workflow run's artifact service, and this step runs outside a GitHub Actions job (${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set)`,
+      fix: 'run the action as a step of a workflow job (as workflows/release.yml does), or from a terminal: `native-matrix build --out DIR` and `native-matrix publish --from DIR`',
+    });
+  }
+  const artifact = await import('@actions/artifact');
+  return { client: new artifact.DefaultArtifactClient(), ArtifactNotFoundError: artifact.ArtifactNotFoundError };
+}
 
 /**
  * Uploads every file of `dir` (a cell's output) as one artifact. Artifact
@@ -12,11 +31,10 @@ export const artifactName = (cellId: string) => `${ARTIFACT_PREFIX}${cellId}`;
  * upload-artifact's `overwrite: true` does: "Re-run failed jobs" works.
  */
 export async function uploadCellArtifact(name: string, dir: string): Promise<{ id?: number; size?: number }> {
-  const { DefaultArtifactClient, ArtifactNotFoundError } = await import('@actions/artifact');
+  const { client, ArtifactNotFoundError } = await artifactClient(`uploading ${name}`);
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
-  const client = new DefaultArtifactClient();
   try {
     await client.deleteArtifact(name);
   } catch (error) {
@@ -27,8 +45,7 @@ export async function uploadCellArtifact(name: string, dir: string): Promise<{ i
 
 /** Downloads every `native-matrix-*` artifact of this run into `dir/<artifact name>/`. */
 export async function downloadCellArtifacts(dir: string): Promise<string[]> {
-  const { DefaultArtifactClient } = await import('@actions/artifact');
-  const client = new DefaultArtifactClient();
+  const { client } = await artifactClient('gathering the build cells\' artifacts');
   const { artifacts } = await client.listArtifacts({ latest: true });
   const ours = artifacts.filter((artifact) => artifact.name.startsWith(ARTIFACT_PREFIX));
   for (const artifact of ours) {
@@ -42,8 +59,7 @@ export async function downloadCellArtifacts(dir: string): Promise<string[]> {
  * are unique across every attempt of a run, so a re-run job replaces its own.
  */
 export async function replaceArtifact(name: string, dir: string): Promise<void> {
-  const { DefaultArtifactClient, ArtifactNotFoundError } = await import('@actions/artifact');
-  const client = new DefaultArtifactClient();
+  const { client, ArtifactNotFoundError } = await artifactClient(`replacing ${name}`);
   try {
     await client.deleteArtifact(name);
   } catch (error) {

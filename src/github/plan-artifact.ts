@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { PLAN_ARTIFACT, PLAN_FILE } from '../plan/plan-file.js';
-import { uploadCellArtifact } from './artifacts.js';
+import { artifactClient, uploadCellArtifact } from './artifacts.js';
 
 /** Uploads `dir` (holding plan.json) as the run's plan artifact, the way a cell's directory is uploaded. */
 export async function uploadPlanArtifact(dir: string): Promise<void> {
@@ -10,8 +10,7 @@ export async function uploadPlanArtifact(dir: string): Promise<void> {
 
 /** Downloads this run's plan artifact into `dir` and returns the path of its plan.json. */
 export async function downloadPlanArtifact(dir: string): Promise<string> {
-  const { DefaultArtifactClient } = await import('@actions/artifact');
-  const client = new DefaultArtifactClient();
+  const { client } = await artifactClient(`reading the plan (artifact ${PLAN_ARTIFACT})`);
   let id: number;
   try {
     ({ artifact: { id } } = await client.getArtifact(PLAN_ARTIFACT));

@@ -45,6 +45,8 @@ export interface ManifestFile {
   /** The Python versions whose smoke test passed with this file. */
   readonly smokePassed: readonly string[];
   readonly smoke: readonly SmokeResult[];
+  /** What `twine check` warned of (PyPI accepts it; `metadata.strict: true` would have failed the cell). */
+  readonly metadataWarnings?: readonly string[];
 }
 
 /** What one build cell produced; written as manifest.json next to the files. */

@@ -29,6 +29,16 @@ requires-python = ">=3.10"
 /** A corpus of malformed configs and inputs, each with the exact message the user sees. */
 const CASES: Case[] = [
   {
+    name: 'metadata.strict not a boolean',
+    config: 'metadata:\n  strict: sometimes\n',
+    expected: 'native-matrix.yml:2: metadata.strict: expected a boolean, got the string "sometimes"; use true or false',
+  },
+  {
+    name: 'metadata misspelt',
+    config: 'metadata:\n  strikt: true\n',
+    expected: 'native-matrix.yml:2: metadata.strikt: unknown key; did you mean "strict"?',
+  },
+  {
     name: 'end-of-life Python',
     config: 'matrix:\n  platforms: [linux-x86_64]\n  python:\n    - "3.12"\n    - "3.8"\n',
     expected: 'native-matrix.yml:5: matrix.python[1]: "3.8" is end-of-life and not in the catalog; use one of 3.9 … 3.14 (free-threaded: 3.13t, 3.14t)',

@@ -90,11 +90,23 @@ describe('hostile inputs', () => {
     expectFailure(cli(['run', '--out', 'wheels.txt/sub'], dir), ['--out: wheels.txt/sub cannot be made: wheels.txt is a file; give a directory for the output (it is created when missing)']);
   });
 
-  it('another file given as the config: quoted no further than its first token', () => {
-    const dir = project(LINUX, { 'passwd': 'root:x:0:0:root:/root:/bin/bash\nsecret:x:1000:1000:SECRET-NAME:/home/secret:/bin/sh\n' });
-    const run = cli(['plan', '--config', 'passwd'], dir);
-    expectFailure(run, ['passwd:1: is not a native-matrix config: its top level is the string "root:x:0:0:root:/root:/bin/bash…", not a mapping of keys (project, gmp, matrix, …); give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]']);
-    expect(run.stderr).not.toContain('SECRET');
+  it('another file given as the config: named, said what it is not, none of its content echoed', () => {
+    const dir = project(LINUX, {
+      passwd: 'root:x:0:0:root:/root:/bin/bash\nsecret:x:1000:1000:SECRET-NAME:/home/secret:/bin/sh\n',
+      token: 'ghp_SECRETSECRETSECRET\n',
+      'compose.yml': 'services:\n  SECRET-SERVICE:\n    image: x\nSECRET-KEY: 1\n',
+    });
+    const fix = 'give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]';
+    const keys = 'project, gmp, matrix, publish, windows, build, test, overrides, linux or metadata';
+    const passwd = cli(['plan', '--config', 'passwd'], dir);
+    expectFailure(passwd, [`passwd:1: is not a native-matrix config: its top level is text, not a mapping of ${keys}; ${fix}`]);
+    const token = cli(['plan', '--config', 'token'], dir);
+    expectFailure(token, [`token:1: is not a native-matrix config: its top level is text, not a mapping of ${keys}; ${fix}`]);
+    const compose = cli(['plan', '--config', 'compose.yml'], dir);
+    expectFailure(compose, [`compose.yml:1: is not a native-matrix config: its top level is a mapping whose 2 top-level keys are none of a config's, not a mapping of ${keys}; ${fix}`]);
+    for (const run of [passwd, token, compose]) expect(run.stderr).not.toMatch(/SECRET|root|ghp_|services/);
+    // A config with a misspelt key is still a config: the key is named, with the fix.
+    expectFailure(cli(['plan'], project('matrx:\n  platforms: [linux-x86_64]\n')), ['native-matrix.yml:1: matrx: unknown key; did you mean "matrix"?']);
   });
 
   it('project.path outside the working directory: above it, absolute, or through a link', () => {
@@ -147,12 +159,20 @@ describe('hostile inputs', () => {
     }
   });
 
-  it('the action: INPUT_CONFIG naming another file echoes no more than its first token', () => {
+  it('the action: INPUT_CONFIG naming another file echoes none of it', () => {
     const dir = project(LINUX, { 'secrets.txt': 'token=abc SECRET-1\nSECRET-2\n' });
     const run = action({ command: 'plan', config: 'secrets.txt' }, dir);
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain('is not a native-matrix config: its top level is the string "token=abc…"');
-    expect(run.stdout).not.toContain('SECRET');
+    expect(run.stdout).toContain('secrets.txt:1: is not a native-matrix config: its top level is text, not a mapping of');
+    expect(run.stdout).not.toMatch(/SECRET|token=/);
+  });
+
+  it('the action: publish outside a workflow job names the missing context, with no stack trace', () => {
+    const dir = project(LINUX);
+    const run = action({ command: 'publish', tag: 'v0.1.0', 'dry-run': 'true' }, dir);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/::error title=native-matrix::artifacts: .* needs the workflow run's artifact service, and this step runs outside a GitHub Actions job \(ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set\); run the action as a step of a workflow job/);
+    expect(run.stdout + run.stderr).not.toMatch(/internal error|getRuntimeToken|%0A\s+at |\n\s+at /);
   });
 
   it('warns when native-matrix.yml makes a [tool.native-matrix] section of pyproject.toml ignored', () => {
