@@ -113,7 +113,9 @@ function readmeFix(context: CellContext, said: string): string {
   const readme = table(table(readToml(pyproject)).project).readme;
   const file = typeof readme === 'string' ? readme : typeof table(readme).file === 'string' ? String(table(readme).file) : undefined;
   if (!file) return 'fix the long_description that setup.py or setup.cfg gives so that PyPI can render it';
-  return `fix the markup of ${displayPath(path.join(context.config.project.dir, file))} (project.readme in ${displayPath(pyproject)}) so that PyPI can render it, or give its content type (readme = { file = "${file}", content-type = "text/markdown" })`;
+  // A readme named neither .md nor .rst is read as reStructuredText unless its content type says otherwise.
+  const contentType = /\.(md|markdown|rst)$/i.test(file) ? '' : `, or give its content type (readme = { file = "${file}", content-type = "text/markdown" })`;
+  return `fix the markup of ${displayPath(path.join(context.config.project.dir, file))} (project.readme in ${displayPath(pyproject)}) so that PyPI can render it${contentType}`;
 }
 
 /** PyPI refuses a file whose name and version disagree with its metadata's Name and Version. */
