@@ -20,6 +20,8 @@ const USAGE = `Usage:
   native-matrix run     [--config F] [--out DIR]
 
 Common options:
+  -v, --verbose           print every command's output as it runs (by default: one line per stage,
+                          the full output in each cell's build.log)
   --config F              config file (default: native-matrix.yml, else [tool.native-matrix] in pyproject.toml)
   --working-directory D   project root (default: the current directory)
   -h, --help              this text
@@ -27,6 +29,7 @@ Common options:
 
 const COMMON = {
   config: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
   'working-directory': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -76,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const reporter = new TerminalReporter();
+  const verbose = values.verbose === true;
+  const reporter = new TerminalReporter(process.stderr, { verbose });
   const workingDirectory = path.resolve(String(values['working-directory'] ?? '.'));
   const configPath = values.config as string | undefined;
   const list = (name: string) => (typeof values[name] === 'string' ? splitList(values[name] as string) : undefined);
@@ -97,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { runCliCommand } = await import('./adapters/cli-commands.js');
-  return runCliCommand(command, values, { workingDirectory, configPath, reporter });
+  return runCliCommand(command, values, { workingDirectory, configPath, reporter, verbose });
 }
 
 main(process.argv.slice(2)).then(

@@ -14,6 +14,8 @@ export interface ActionInputs {
   readonly python?: readonly string[];
   readonly tag?: string;
   readonly dryRun: boolean;
+  /** Stream every command's output into the log, as well as into each cell's build.log. */
+  readonly verbose: boolean;
   readonly githubToken?: string;
 }
 
@@ -32,10 +34,13 @@ export function parseActionInputs(get: (name: string) => string): ActionInputs {
     const text = optional(name);
     return text ? Object.freeze(splitList(text)) : undefined;
   };
-  const dryRun = optional('dry-run') ?? 'false';
-  if (!['true', 'false'].includes(dryRun.toLowerCase())) {
-    throw new UserError({ key: 'input dry-run', message: `"${dryRun}" is not a boolean`, fix: 'use true or false' });
-  }
+  const flag = (name: string) => {
+    const value = optional(name) ?? 'false';
+    if (!['true', 'false'].includes(value.toLowerCase())) {
+      throw new UserError({ key: `input ${name}`, message: `"${value}" is not a boolean`, fix: 'use true or false' });
+    }
+    return value.toLowerCase() === 'true';
+  };
   return Object.freeze({
     command: command as ActionCommand,
     configPath: optional('config'),
@@ -44,7 +49,8 @@ export function parseActionInputs(get: (name: string) => string): ActionInputs {
     platforms: list('platforms'),
     python: list('python'),
     tag: optional('tag'),
-    dryRun: dryRun.toLowerCase() === 'true',
+    dryRun: flag('dry-run'),
+    verbose: flag('verbose'),
     githubToken: optional('github-token'),
   });
 }

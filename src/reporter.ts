@@ -1,12 +1,51 @@
-import type { Problem } from './errors.js';
+import { formatProblem, type Problem } from './errors.js';
 
 /**
  * How the engine speaks to its user. The GitHub adapter turns this into log
- * groups and annotations; the terminal adapter into stderr lines.
+ * groups and annotations; the terminal adapter into stderr lines, quiet by
+ * default: a line per stage, the status lines and the warnings, the rest in
+ * each cell's log file.
  */
 export interface Reporter {
+  /** A detail: in the log; on a quiet terminal, not shown. */
   info(message: string): void;
+  /** A line that matters (a smoke result, a skipped cell): shown even when quiet. */
+  status(message: string): void;
   warning(problem: Problem): void;
-  /** Runs `work` as one titled, timed section of the log. */
+  /** Runs `work` as one titled, timed stage of the log (a collapsed group on GitHub). */
   group<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /** Runs `work` as a top-level part of the run (a cell): a heading and a closing line, its stages within. */
+  section<T>(title: string, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A reporter that also writes everything into a cell's log file (`write`),
+ * so that the file holds what a verbose run would have shown.
+ */
+export function teeReporter(reporter: Reporter, write: (text: string) => void): Reporter {
+  const logged = async <T>(title: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    write(`==> ${title}\n`);
+    try {
+      return await work();
+    } finally {
+      write(`<== ${title} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    }
+  };
+  return {
+    info(message) {
+      write(`${message}\n`);
+      reporter.info(message);
+    },
+    status(message) {
+      write(`${message}\n`);
+      reporter.status(message);
+    },
+    warning(problem) {
+      write(`warning: ${formatProblem(problem)}\n`);
+      reporter.warning(problem);
+    },
+    group: (title, work) => logged(title, () => reporter.group(title, work)),
+    section: (title, work) => logged(title, () => reporter.section(title, work)),
+  };
 }

@@ -4,12 +4,15 @@ import { publishCommand } from '../commands/publish.js';
 import { splitList } from '../config/selectors.js';
 import { UsageError, UserError } from '../errors.js';
 import { parseCell } from '../plan/cell.js';
+import { discard, ExecaRunner } from '../process/runner.js';
 import type { Reporter } from '../reporter.js';
 
 export interface CliContext {
   readonly workingDirectory: string;
   readonly configPath?: string;
   readonly reporter: Reporter;
+  /** Stream every command's output to the terminal as well as to the cells' logs. */
+  readonly verbose: boolean;
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -48,6 +51,7 @@ export async function runCliCommand(command: 'build' | 'publish' | 'run', values
       outRoot,
       outLabel: '--out',
       skipForeign: command === 'run',
+      runner: new ExecaRunner(context.verbose ? process.stderr : discard),
     },
     reporter,
   );
@@ -56,7 +60,7 @@ export async function runCliCommand(command: 'build' | 'publish' | 'run', values
       process.stdout.write(`${path.relative(process.cwd(), path.join(outcome.outDir, file.name))}  ${file.sha256}  smoke: ${file.smokePassed.join(' ') || 'none'}\n`);
     }
   }
-  reporter.info(`Summary: ${path.relative(process.cwd(), result.summaryPath)}`);
+  reporter.status(`Summary: ${path.relative(process.cwd(), result.summaryPath)}`);
   if (result.failed.length > 0) {
     throw new UserError(result.failed.flatMap(({ error }) => error.problems));
   }

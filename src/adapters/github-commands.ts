@@ -18,7 +18,7 @@ import { cellPythons } from '../plan/render.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost } from '../platforms/types.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import { ExecaRunner } from '../process/runner.js';
+import { discard, ExecaRunner } from '../process/runner.js';
 import { interpreterVersions } from '../stages/interpreters.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
@@ -58,7 +58,9 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
   const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));
 
-  const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false }, reporter);
+  // The runner's log is the job's (stdout, as the toolkit writes it); quiet, the output is in the cell's build.log only.
+  const runner = new ExecaRunner(inputs.verbose ? process.stdout : discard);
+  const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false, runner }, reporter);
 
   // Upload what was built even when the cell failed: nothing built is lost,
   // and publish refuses a cell whose manifest records a failure.

@@ -3,9 +3,17 @@ import path from 'node:path';
 import { describeFailure, formatProblem, type Problem } from '../errors.js';
 import type { Reporter } from '../reporter.js';
 
-/** The action's reporter: log groups, and annotations that point at file and line. */
+/**
+ * The action's reporter: one collapsed log group per stage, with its time on
+ * a line outside the group; a cell is a heading (GitHub does not nest
+ * groups); warnings and errors are annotations that point at file and line.
+ */
 export class GitHubReporter implements Reporter {
   info(message: string): void {
+    core.info(message);
+  }
+
+  status(message: string): void {
     core.info(message);
   }
 
@@ -15,13 +23,27 @@ export class GitHubReporter implements Reporter {
 
   async group<T>(title: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
-    return core.group(title, async () => {
-      try {
-        return await work();
-      } finally {
-        core.info(`${title}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      }
-    });
+    let failed = true;
+    try {
+      const result = await core.group(title, work);
+      failed = false;
+      return result;
+    } finally {
+      core.info(`${title} ${failed ? 'failed after' : 'in'} ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+  }
+
+  async section<T>(title: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    core.info(title);
+    let failed = true;
+    try {
+      const result = await work();
+      failed = false;
+      return result;
+    } finally {
+      core.info(`${title}: ${failed ? 'failed after' : 'done in'} ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
   }
 }
 

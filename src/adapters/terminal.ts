@@ -1,35 +1,125 @@
+import { createLogUpdate } from 'log-update';
 import { formatProblem, type Failure, type Problem } from '../errors.js';
 import type { Reporter } from '../reporter.js';
 
-/** The CLI's reporter: progress and warnings on stderr, so stdout stays the result. */
+export interface TerminalOptions {
+  /** Stream every command's output, as well as the engine's details. */
+  readonly verbose?: boolean;
+  /** Keep a live progress line at the bottom (default: when the stream is a terminal). */
+  readonly live?: boolean;
+}
+
+const seconds = (started: number) => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
+
+/**
+ * The CLI's reporter, on stderr so that stdout stays the result. Quiet by
+ * default: a heading per cell, one line per stage with its time, the status
+ * lines and the warnings; the details and every command's output are in the
+ * cell's log file. On a terminal, a live line shows the elapsed time and the
+ * stage that runs now. `verbose` prints everything as it comes.
+ */
 export class TerminalReporter implements Reporter {
-  constructor(private readonly stream: NodeJS.WritableStream = process.stderr) {}
+  private readonly open: string[] = [];
+  private readonly started = performance.now();
+  private readonly live?: ReturnType<typeof createLogUpdate>;
+  private timer?: NodeJS.Timeout;
+  private heading?: string;
 
-  info(message: string): void {
-    this.stream.write(`${message}\n`);
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stderr,
+    private readonly options: TerminalOptions = {},
+  ) {
+    const tty = (stream as NodeJS.WriteStream).isTTY === true;
+    if ((options.live ?? tty) && !options.verbose) this.live = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: true });
   }
 
-  warning(problem: Problem): void {
-    this.stream.write(`warning: ${formatProblem(problem)}\n`);
-  }
-
-  async group<T>(title: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    this.stream.write(`==> ${title}\n`);
-    try {
-      return await work();
-    } finally {
-      this.stream.write(`<== ${title} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  /** A permanent line, written above the live one. */
+  private print(line: string): void {
+    // A section's heading comes with its first line: a cell refused before any work shows none.
+    if (this.heading !== undefined) {
+      const heading = this.heading;
+      this.heading = undefined;
+      this.print(heading);
+    }
+    if (this.live) {
+      this.live.persist(line);
+      this.render();
+    } else {
+      this.stream.write(`${line}\n`);
     }
   }
 
+  private render(): void {
+    if (!this.live) return;
+    if (this.open.length === 0) {
+      this.live.clear();
+      return;
+    }
+    this.live(`${clock(performance.now() - this.started)} ${this.open.join(' › ')}`);
+  }
+
+  private get indent(): string {
+    return '  '.repeat(this.open.length);
+  }
+
+  info(message: string): void {
+    if (this.options.verbose) this.print(message);
+  }
+
+  status(message: string): void {
+    // Beside the stage lines of its cell.
+    this.print(this.options.verbose || this.open.length === 0 ? message : `  ${message}`);
+  }
+
+  warning(problem: Problem): void {
+    this.print(`warning: ${formatProblem(problem)}`);
+  }
+
+  section<T>(title: string, work: () => Promise<T>): Promise<T> {
+    return this.timed(title, work, true);
+  }
+
+  group<T>(title: string, work: () => Promise<T>): Promise<T> {
+    return this.timed(title, work, false);
+  }
+
+  /** A section is a heading and a closing line; a stage is one line when it ends. */
+  private async timed<T>(title: string, work: () => Promise<T>, section: boolean): Promise<T> {
+    const started = performance.now();
+    if (this.options.verbose) this.print(`==> ${title}`);
+    else if (section) this.heading = `${this.indent}${title}`;
+    this.open.push(title);
+    if (this.live && !this.timer) this.timer = setInterval(() => this.render(), 1000).unref();
+    this.render();
+    let failed = true;
+    try {
+      const result = await work();
+      failed = false;
+      return result;
+    } finally {
+      this.open.pop();
+      if (this.options.verbose) this.print(`<== ${title} (${seconds(started)})`);
+      else if (section && this.heading !== undefined) this.heading = undefined;
+      else this.print(`${this.indent}${section ? `${title}:` : title} ${failed ? 'failed after' : section ? 'done in' : 'in'} ${seconds(started)}`);
+      if (this.open.length === 0) this.stop();
+    }
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.live?.clear();
+  }
+
   error(problem: Problem): void {
-    this.stream.write(`error: ${formatProblem(problem)}\n`);
+    this.print(`error: ${formatProblem(problem)}`);
   }
 
   /** What a failed command prints last (see describeFailure). */
   failure(failure: Failure): void {
+    this.stop();
     failure.problems.forEach((problem) => this.error(problem));
-    if (failure.internal) this.stream.write(`${failure.internal}\n`);
+    if (failure.internal) this.print(failure.internal);
   }
 }

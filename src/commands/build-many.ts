@@ -107,15 +107,16 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   const failed: { cell: Cell; error: UserError }[] = [];
   // The summary shows failed cells too, from the manifests they wrote.
   const manifests: Manifest[] = [];
-  for (const cell of cells) {
+  for (const [index, cell] of cells.entries()) {
     try {
-      const outcome = await buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env, planDigest });
+      const title = cells.length > 1 ? `${cell.id} (cell ${index + 1} of ${cells.length})` : cell.id;
+      const outcome = await reporter.section(title, () => buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env, planDigest }));
       outcomes.push(outcome);
       manifests.push(outcome.manifest);
     } catch (thrown) {
       if (options.skipForeign && thrown instanceof CannotBuildHereError) {
         // The reason, and where the cell does build (its runner).
-        reporter.info(`Skipping ${cell.id}: ${thrown.reason}; ${thrown.problems[0]!.fix}`);
+        reporter.status(`Skipping ${cell.id}: ${thrown.reason}; ${thrown.problems[0]!.fix}`);
         skipped.push({ cell, reason: thrown.reason });
         continue;
       }

@@ -56,7 +56,7 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
         });
       }
       const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir, distribution: name.distribution, importName });
-      reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}), wheel built from the sdist: ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
+      reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}), wheel built from the sdist: ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
       results.push(result);
     }
     return results;

@@ -23,7 +23,9 @@ import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
-import { withVariables, type CommandRunner } from '../process/runner.js';
+import { withLog, withVariables, type CommandRunner } from '../process/runner.js';
+import { CELL_LOG_FILE, openCellLog } from '../stages/cell-log.js';
+import { teeReporter } from '../reporter.js';
 import { cargoCrossRefusal } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
@@ -56,7 +58,7 @@ export interface CellOutcome {
  * smoke test fails (nothing built is lost); the failure is then thrown.
  */
 export async function buildCell(options: BuildCellOptions): Promise<CellOutcome> {
-  const { cell, config, project, catalog, runner, reporter } = options;
+  const { cell, config, project, catalog } = options;
   const env = options.env ?? process.env;
   const platform = catalog.platforms.get(cell.platform);
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
@@ -67,15 +69,20 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
   const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
   if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
-    const refusal = await cargoCrossRefusal(runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
+    const refusal = await cargoCrossRefusal(options.runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
     if (refusal) throw new CannotBuildHereError(platform, refusal);
   }
 
   const started = performance.now();
+  const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
+  const outDir = path.join(options.outRoot, cell.id);
+  // Everything the cell runs and says goes to its log file, which ends up beside its manifest.
+  const log = await openCellLog(workDir, path.join(outDir, CELL_LOG_FILE));
+  const runner = withLog(options.runner, log);
+  const reporter = teeReporter(options.reporter, (text) => log.write(text));
   // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.
   const sourceDate = await sourceDateEpoch(runner, config.project.dir, env);
   reporter.info(`SOURCE_DATE_EPOCH=${sourceDate.epoch} (${SOURCE_DATE_ORIGINS[sourceDate.from]})`);
-  const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const context: CellContext = {
     platform,
     host,
@@ -100,7 +107,6 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   // The interpreters before anything else. A cell this host has no way to
   // provide them for is no cell here (`run` skips it) and leaves an earlier
   // run's output alone; one merely missing an interpreter fails with a manifest.
-  const outDir = path.join(options.outRoot, cell.id);
   const files: ManifestFile[] = [];
   let interpreters: Interpreter[] = [];
   let provisioned: GmpProvision | undefined;
@@ -110,6 +116,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
   } catch (error) {
     if (error instanceof CannotBuildHereError) {
+      await log.close();
       await rm(workDir, { recursive: true, force: true });
       throw error;
     }
@@ -173,7 +180,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
           if (interpreter.untested) continue;
           const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
           const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
-          reporter.info(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
+          reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
           results.push(result);
         }
         return results;
@@ -212,6 +219,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   } finally {
     // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
     if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
+    await log.keep();
     await rm(workDir, { recursive: true, force: true });
   }
 
@@ -231,6 +239,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     },
     ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
+    log: CELL_LOG_FILE,
     ...(interpreters.some((i) => i.untested) ? { notSmokeTested: interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })) } : {}),
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),

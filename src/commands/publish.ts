@@ -73,12 +73,12 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   const { owner, repo } = resolveRepository(options, env);
   const token = options.token ?? env.GITHUB_TOKEN ?? '';
   // A dry run may go without a token (and then reads nothing from GitHub); a real one may not.
-  const client = options.dryRun && !token ? undefined : createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.info(m) });
+  const client = options.dryRun && !token ? undefined : createClient({ token, baseUrl: options.apiUrl ?? env.GITHUB_API_URL, retryBaseMs: options.retryBaseMs, log: (m) => reporter.status(m) });
   const plan = await planCommand({ workingDirectory: options.workingDirectory, configPath: options.configPath, narrowing: options.narrowing, event: { inputs: {} } }, reporter);
-  if (planned) reporter.info(`Plan ${planned.digest}: ${planned.plan.cells.length} cells`);
+  if (planned) reporter.status(`Plan ${planned.digest}: ${planned.plan.cells.length} cells`);
   const gathered = await reporter.group('Verify the built cells', () => gatherCells(options.fromDir, planned?.plan.cells ?? plan.cells, planned?.digest));
   gathered.leftOut.forEach((problem) => reporter.warning(problem));
-  reporter.info(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
+  reporter.status(`${gathered.files.length} files from ${gathered.manifests.length} cells, every sha256 checked`);
   checkVersionsAgree(gathered.files);
   const pypi = { distributions: pypiFiles(gathered.files), pypi: plan.config.publish.pypi };
 
@@ -95,11 +95,11 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   };
 
   if (!client) {
-    reporter.info(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
-    files.forEach((f) => reporter.info(`  upload ${f.name} (${f.size} bytes)`));
+    reporter.status(`Dry run, no token: would publish ${files.length} assets to ${owner}/${repo} release ${tag} (the release itself not read):`);
+    files.forEach((f) => reporter.status(`  upload ${f.name} (${f.size} bytes)`));
     return { files: files.length, published: files, ...pypi };
   }
-  const publisher = new ReleasePublisher(client, (m) => reporter.info(m), options.retryBaseMs ?? 1000);
+  const publisher = new ReleasePublisher(client, (m) => reporter.status(m), options.retryBaseMs ?? 1000);
   const { publish } = plan.config;
   const release = await reporter.group(`${options.dryRun ? 'Plan' : 'Publish'} release ${tag} of ${owner}/${repo}`, () =>
     publisher
@@ -123,8 +123,8 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
       }),
   );
   release.warnings.forEach((problem) => reporter.warning(problem));
-  if (options.dryRun) release.planned.forEach((line) => reporter.info(`would ${line}`));
-  else reporter.info(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  if (options.dryRun) release.planned.forEach((line) => reporter.status(`would ${line}`));
+  else reporter.status(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
   // The release's SHA256SUMS may also list assets it kept though this run did not build them.
   const held = release.checksums;
   const published = held ? files.map((f) => (f.name === CHECKSUMS_FILE ? { name: f.name, content: held, sha256: createHash('sha256').update(held).digest('hex'), size: held.length } : f)) : files;

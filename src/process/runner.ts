@@ -1,5 +1,13 @@
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
+import { failureLines } from './failure-lines.js';
+
+/** Where a build cell's full output goes: every command line and all it printed. */
+export interface CommandLog {
+  write(text: string | Uint8Array): void;
+  /** The file, named in a failure's message. */
+  readonly path: string;
+}
 
 export interface RunOptions {
   readonly cwd?: string;
@@ -20,6 +28,8 @@ export interface RunOptions {
    * empty. Never for a command line built from anything else.
    */
   readonly userShellCommand?: boolean;
+  /** The cell's log: the command line and its output are written there too (the output unless `quiet`). */
+  readonly log?: CommandLog;
 }
 
 export interface RunResult {
@@ -59,20 +69,19 @@ export function displayCommand(file: string, args: readonly string[]): string {
   return [file, ...args].map(displayArg).join(' ');
 }
 
-const TAIL_LINES = 40;
-
-/** A failed command: names what it was for, the command line, and the end of its output. */
+/** A failed command: names what it was for, the command line, the lines of its output that say why, and where the rest is. */
 export class CommandFailed extends UserError {
   constructor(
     readonly record: CommandRecord,
     readonly result: RunResult,
     purpose: string | undefined,
+    logPath?: string,
   ) {
-    const tail = result.all.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+    const why = result.all.trim() ? failureLines(result.all).join('\n') : '';
     super({
       key: purpose ?? record.file,
-      message: `\`${displayCommand(record.file, record.args)}\` exited with code ${result.exitCode}${tail ? `; its output ended with:\n${tail}\n` : ''}`,
-      fix: 'see the output above for the cause',
+      message: `\`${displayCommand(record.file, record.args)}\` exited with code ${result.exitCode}${why ? `:\n${why}\n` : ''}`,
+      fix: logPath ? `its full output is in ${logPath}` : 'see the output above for the cause',
     });
   }
 }
@@ -92,7 +101,7 @@ export function withoutRunnerSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv 
   return Object.fromEntries(Object.entries(env).filter(([name]) => !RUNNER_SECRET.test(name)));
 }
 
-/** Runs commands with execa, echoing each command line and its output to `log`. */
+/** Runs commands with execa, echoing each command line and its output to `log` (nothing, in quiet mode) and to the command's own log. */
 export class ExecaRunner implements CommandRunner {
   constructor(
     private readonly log: NodeJS.WritableStream = process.stderr,
@@ -103,7 +112,9 @@ export class ExecaRunner implements CommandRunner {
     if (options.userShellCommand && args.length > 0) throw new Error('a user shell command is one command line, without separate arguments');
     const record: CommandRecord = { file, args, cwd: options.cwd, env: options.env };
     this.onCommand?.(record);
-    if (!options.quiet) this.log.write(`$ ${options.userShellCommand ? file : displayCommand(file, args)}\n`);
+    const line = `$ ${options.userShellCommand ? file : displayCommand(file, args)}\n`;
+    options.log?.write(line);
+    if (!options.quiet) this.log.write(line);
     const started = performance.now();
     const env = options.cleanEnv ? { ...options.env } : { ...withoutRunnerSecrets(process.env), ...options.env };
     for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
@@ -119,7 +130,12 @@ export class ExecaRunner implements CommandRunner {
       maxBuffer: 256 * 1024 * 1024,
       shell: options.userShellCommand === true,
     });
-    if (!options.quiet) subprocess.all?.on('data', (chunk: Buffer) => this.log.write(chunk));
+    if (!options.quiet) {
+      subprocess.all?.on('data', (chunk: Buffer) => {
+        this.log.write(chunk);
+        options.log?.write(chunk);
+      });
+    }
     const outcome = await subprocess;
     const result: RunResult = {
       exitCode: outcome.exitCode ?? (outcome.failed ? 127 : 0),
@@ -128,7 +144,7 @@ export class ExecaRunner implements CommandRunner {
       all: String(outcome.all ?? '') || (outcome.failed && outcome.exitCode === undefined ? String(outcome.message ?? '') : ''),
       seconds: (performance.now() - started) / 1000,
     };
-    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandFailed(record, result, options.purpose);
+    if (result.exitCode !== 0 && !options.allowFailure) throw new CommandFailed(record, result, options.purpose, options.log?.path);
     return result;
   }
 }
@@ -142,3 +158,11 @@ export function withVariables(runner: CommandRunner, variables: Readonly<Record<
     run: (file, args, options = {}) => runner.run(file, args, options.cleanEnv ? options : { ...options, env: { ...variables, ...options.env } }),
   };
 }
+
+/** A runner that writes every command and its output to `log` (a cell's log file) as well. */
+export function withLog(runner: CommandRunner, log: CommandLog): CommandRunner {
+  return { run: (file, args, options = {}) => runner.run(file, args, { log, ...options }) };
+}
+
+/** A stream that drops what it is given: the console of a quiet run. */
+export const discard = { write: () => true } as unknown as NodeJS.WritableStream;

@@ -64,7 +64,7 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
   else await tarDirectory(stageParent, stem, archive, context.sourceDateEpoch);
 
   const smoke = await smokeProgram(context, module, archive, stem, name);
-  context.reporter.info(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);
+  context.reporter.status(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);
   return {
     ...(await describeFile(archive)),
     kind: 'archive',

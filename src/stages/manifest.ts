@@ -59,6 +59,8 @@ export interface Manifest {
   /** The platform tag the cell's toolchain targeted (`manylinux_2_17_x86_64`), when not the build machine's own. */
   readonly compatibility?: string;
   readonly files: readonly ManifestFile[];
+  /** The cell's full log (every command and its output), beside the manifest. */
+  readonly log?: string;
   /** Pythons the cell built for that this machine could not run (a Windows CPython under wine it lacks), and why: on GitHub they run on the cell's own runner. */
   readonly notSmokeTested?: readonly { readonly python: string; readonly reason: string }[];
   /** Whether the cell was built and every smoke test passed. */

@@ -39,11 +39,18 @@ export class RecordingReporter implements Reporter {
     this.lines.push(message);
     if (process.env.NATIVE_MATRIX_TEST_LOG) process.stderr.write(`${message}\n`);
   }
+  status(message: string) {
+    this.info(message);
+  }
   warning(problem: Problem) {
     this.warnings.push(problem);
   }
   async group<T>(title: string, work: () => Promise<T>) {
     this.info(`==> ${title}`);
+    return work();
+  }
+  async section<T>(title: string, work: () => Promise<T>) {
+    this.info(title);
     return work();
   }
 }

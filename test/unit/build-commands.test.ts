@@ -20,7 +20,7 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
 
 const catalog = loadCatalog();
-const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });

@@ -4,7 +4,7 @@ import { UserError } from '../../src/errors.js';
 import type { Reporter } from '../../src/reporter.js';
 import { ABI3_MATURIN_PROJECT, makeProject, SETUPTOOLS_PROJECT } from '../helpers/project.js';
 
-const silent: Reporter = { info() {}, warning() {}, group: (_title, work) => work() };
+const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
 
 interface Case {
   readonly name: string;

@@ -13,7 +13,7 @@ import type { Reporter } from '../../src/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
 const catalog = loadCatalog();
-const silent: Reporter = { info() {}, warning() {}, group: (_title, work) => work() };
+const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
 
 // What Debian's cross linker says when the cross C library is missing.
 const NO_CRT = [

@@ -13,7 +13,7 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
 
 const lines: string[] = [];
-const silent: Reporter = { info: (line) => lines.push(line), warning() {}, group: (_title, work) => work() };
+const silent: Reporter = { info: (line) => lines.push(line), status: (line) => lines.push(line), warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
 
 /** `cargo metadata` of a workspace whose CLI crate depends on gmp-mpfr-sys with these features. */
 function metadata(gmpFeatures: string[]) {

@@ -23,7 +23,7 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
 const X86_64_LINUX = { os: 'linux', arch: 'x86_64' } as const;
-const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 const toolchain = toolchainFor('aarch64')!;
 
 // Real outputs of this host's apt for Debian 12 with the arm64 architecture added.

@@ -19,7 +19,7 @@ const arm64 = catalog.platforms.get('macos-arm64')!;
 const x86 = catalog.platforms.get('macos-x86_64')!;
 const MAC_ARM: Host = { os: 'macos', arch: 'aarch64' };
 const MAC_INTEL: Host = { os: 'macos', arch: 'x86_64' };
-const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 
 const OTOOL_L = (minos: string) => `/opt/homebrew/opt/gmp/lib/libgmp.dylib:
 Load command 8

@@ -15,7 +15,7 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { quietLog } from '../helpers/engine.js';
 
 const catalog = loadCatalog();
-const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/lib/python3.12/site-packages/pip/__pip-runner__.py', bin: (n: string) => `/t/bin/${n}`, uv: '/uv/bin/uv' };
 const interpreter = { version: '3.12', executable: '/py/bin/python3.12', fullVersion: '3.12.1', freeThreaded: false };
 

@@ -14,7 +14,7 @@ const catalog = loadCatalog();
 const platform = catalog.platforms.get('windows-x86_64')!;
 const RUNNER_PATH = 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64;C:\\Users\\runneradmin\\.cargo\\bin;C:\\Windows\\system32';
 const WINDOWS_HOST: Host = { os: 'windows', arch: 'x86_64' };
-const silent = { info() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe', fullVersion: '3.12.7', freeThreaded: false };
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
