@@ -9,6 +9,26 @@ export interface TerminalOptions {
   readonly live?: boolean;
 }
 
+const DEFAULT_COLUMNS = 100;
+
+/**
+ * The terminal as the live line sees it: a pseudo-terminal whose size was
+ * never set (a CI runner's, `script`'s) reports 0 columns, and a frame
+ * wrapped at 0 columns is one character per line.
+ */
+function sizedTerminal(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  return {
+    isTTY: true,
+    get columns() {
+      return stream.columns || DEFAULT_COLUMNS;
+    },
+    get rows() {
+      return stream.rows || 24;
+    },
+    write: (chunk: string) => stream.write(chunk),
+  } as unknown as NodeJS.WriteStream;
+}
+
 const seconds = (started: number) => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
 
@@ -31,7 +51,7 @@ export class TerminalReporter implements Reporter {
     private readonly options: TerminalOptions = {},
   ) {
     const tty = (stream as NodeJS.WriteStream).isTTY === true;
-    if ((options.live ?? tty) && !options.verbose) this.live = createLogUpdate(stream as NodeJS.WriteStream, { showCursor: true });
+    if ((options.live ?? tty) && !options.verbose) this.live = createLogUpdate(sizedTerminal(stream as NodeJS.WriteStream), { showCursor: true });
   }
 
   /** A permanent line, written above the live one. */
@@ -56,7 +76,9 @@ export class TerminalReporter implements Reporter {
       this.live.clear();
       return;
     }
-    this.live(`${clock(performance.now() - this.started)} ${this.open.join(' › ')}`);
+    // One line, never wrapped: the live line is rewritten in place.
+    const width = (this.stream as NodeJS.WriteStream).columns || DEFAULT_COLUMNS;
+    this.live(`${clock(performance.now() - this.started)} ${this.open.join(' › ')}`.slice(0, width - 1));
   }
 
   private get indent(): string {
