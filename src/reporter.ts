@@ -18,6 +18,22 @@ export interface Reporter {
   section<T>(title: string, work: () => Promise<T>): Promise<T>;
 }
 
+/** Runs `work` and then `end` with how it went and how long it took (`1.2 s`), whether it returned or threw. */
+export async function timed<T>(work: () => Promise<T>, end: (failed: boolean, took: string) => void): Promise<T> {
+  const started = performance.now();
+  let failed = true;
+  try {
+    const result = await work();
+    failed = false;
+    return result;
+  } finally {
+    end(failed, `${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+/** How a stage or a section ended, for its closing line. */
+export const ending = (failed: boolean, section: boolean) => (failed ? 'failed after' : section ? 'done in' : 'in');
+
 /**
  * A reporter that also writes everything into a cell's log file (`write`),
  * so that the file holds what a verbose run would have shown.

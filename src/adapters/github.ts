@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
 import { describeFailure, formatProblem, type Problem } from '../errors.js';
-import type { Reporter } from '../reporter.js';
+import { ending, timed, type Reporter } from '../reporter.js';
 
 /**
  * The action's reporter: one collapsed log group per stage, with its time on
@@ -21,29 +21,13 @@ export class GitHubReporter implements Reporter {
     core.warning(formatProblem(problem), annotationFor(problem));
   }
 
-  async group<T>(title: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    let failed = true;
-    try {
-      const result = await core.group(title, work);
-      failed = false;
-      return result;
-    } finally {
-      core.info(`${title} ${failed ? 'failed after' : 'in'} ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    }
+  group<T>(title: string, work: () => Promise<T>): Promise<T> {
+    return timed(() => core.group(title, work), (failed, took) => core.info(`${title} ${ending(failed, false)} ${took}`));
   }
 
-  async section<T>(title: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+  section<T>(title: string, work: () => Promise<T>): Promise<T> {
     core.info(title);
-    let failed = true;
-    try {
-      const result = await work();
-      failed = false;
-      return result;
-    } finally {
-      core.info(`${title}: ${failed ? 'failed after' : 'done in'} ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    }
+    return timed(work, (failed, took) => core.info(`${title}: ${ending(failed, true)} ${took}`));
   }
 }
 

@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import { formatProblem, type Failure, type Problem } from '../errors.js';
-import type { Reporter } from '../reporter.js';
+import { ending, timed, type Reporter } from '../reporter.js';
 
 export interface TerminalOptions {
   /** Stream every command's output, as well as the engine's details. */
@@ -29,7 +29,6 @@ function sizedTerminal(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   } as unknown as NodeJS.WriteStream;
 }
 
-const seconds = (started: number) => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
 
 /**
@@ -99,33 +98,27 @@ export class TerminalReporter implements Reporter {
   }
 
   section<T>(title: string, work: () => Promise<T>): Promise<T> {
-    return this.timed(title, work, true);
+    return this.run(title, work, true);
   }
 
   group<T>(title: string, work: () => Promise<T>): Promise<T> {
-    return this.timed(title, work, false);
+    return this.run(title, work, false);
   }
 
   /** A section is a heading and a closing line; a stage is one line when it ends. */
-  private async timed<T>(title: string, work: () => Promise<T>, section: boolean): Promise<T> {
-    const started = performance.now();
+  private run<T>(title: string, work: () => Promise<T>, section: boolean): Promise<T> {
     if (this.options.verbose) this.print(`==> ${title}`);
     else if (section) this.heading = `${this.indent}${title}`;
     this.open.push(title);
     if (this.live && !this.timer) this.timer = setInterval(() => this.render(), 1000).unref();
     this.render();
-    let failed = true;
-    try {
-      const result = await work();
-      failed = false;
-      return result;
-    } finally {
+    return timed(work, (failed, took) => {
       this.open.pop();
-      if (this.options.verbose) this.print(`<== ${title} (${seconds(started)})`);
+      if (this.options.verbose) this.print(`<== ${title} (${took})`);
       else if (section && this.heading !== undefined) this.heading = undefined;
-      else this.print(`${this.indent}${section ? `${title}:` : title} ${failed ? 'failed after' : section ? 'done in' : 'in'} ${seconds(started)}`);
+      else this.print(`${this.indent}${section ? `${title}:` : title} ${ending(failed, section)} ${took}`);
       if (this.open.length === 0) this.stop();
-    }
+    });
   }
 
   private stop(): void {
