@@ -9,7 +9,7 @@ export type Os = z.infer<typeof OsSchema>;
 
 const PlatformSchema = ZOD.strictObject({
   os: OsSchema,
-  arch: ZOD.enum(['x86_64', 'aarch64', 'arm64']),
+  arch: ZOD.enum(['x86_64', 'aarch64']),
   runner: ZOD.string(),
   target: ZOD.string(),
   'wheel-tag': ZOD.string(),

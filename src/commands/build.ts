@@ -22,7 +22,7 @@ import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
-import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
+import { buildsNatively, currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
 import { withLog, withVariables, type CommandRunner } from '../process/runner.js';
 import { CELL_LOG_FILE, openCellLog } from '../stages/cell-log.js';
 import { teeReporter } from '../reporter.js';
@@ -67,7 +67,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
   // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
-  const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
+  const crossBuild = !buildsNatively(host, platform);
   if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
     const refusal = await cargoCrossRefusal(options.runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
     if (refusal) throw new CannotBuildHereError(platform, refusal);

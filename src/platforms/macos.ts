@@ -19,11 +19,8 @@ import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
 // Homebrew's GMP is built for the runner's own macOS, so it is used only when
 // it is not newer than the target; otherwise GMP is built from source for it.
 
-/** The catalog's arch names to the host's (`arm64` is `aarch64` to Node). */
-const normalArch = (arch: string) => (arch === 'arm64' ? 'aarch64' : arch);
-
 /** What `delocate-wheel --require-archs` and Apple call the arch. */
-const appleArch = (platform: Platform) => (normalArch(platform.arch) === 'aarch64' ? 'arm64' : 'x86_64');
+const appleArch = (platform: Platform) => (platform.arch === 'aarch64' ? 'arm64' : 'x86_64');
 
 /** The GNU triple for a generic (not CPU-tuned) GMP build. */
 const gnuTriple = (platform: Platform) => (appleArch(platform) === 'arm64' ? 'aarch64-apple-darwin' : 'x86_64-apple-darwin');
@@ -91,7 +88,7 @@ export const macos: PlatformModule = {
 
   cannotBuildHere(platform: Platform, _want, host: Host) {
     if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
-    if (host.arch !== normalArch(platform.arch)) return `${platform.id} needs an ${platform.arch} Mac; on GitHub it runs on ${platform.runner}`;
+    if (host.arch !== platform.arch) return `${platform.id} needs an ${appleArch(platform)} Mac; on GitHub it runs on ${platform.runner}`;
     return undefined;
   },
 

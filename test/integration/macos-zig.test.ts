@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 
 describe.each(platforms)('maturin --zig on Linux builds pyo3-plain for $id', (platform) => {
-  const arch = platform.arch === 'arm64' ? 'arm64' : 'x86_64';
+  const arch = platform.arch === 'aarch64' ? 'arm64' : 'x86_64';
 
   it("gives a wheel the project's Mach-O check passes for the catalog's platform and deployment target", async () => {
     const wheel = wheels.get(platform.id)!;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
+import { buildsNatively, currentHost } from '../../src/platforms/types.js';
 
 const catalog = loadCatalog();
 
@@ -23,6 +24,31 @@ describe('platform catalog', () => {
     expect(catalog.platforms.get('linux-aarch64')?.runner).toBe('ubuntu-24.04-arm');
     expect(catalog.platforms.get('macos-arm64')?.runner).toMatch(/^macos-1[4-9]$/);
     expect(catalog.platforms.get('windows-arm64')?.runner).toBe('windows-11-arm');
+  });
+
+  it("is built natively on its own runner: the catalog's arch is the host's, in one vocabulary", () => {
+    // What Node reports on each GitHub runner the catalog names.
+    const RUNNERS: Record<string, { platform: NodeJS.Platform; arch: NodeJS.Architecture }> = {
+      'ubuntu-24.04': { platform: 'linux', arch: 'x64' },
+      'ubuntu-24.04-arm': { platform: 'linux', arch: 'arm64' },
+      'macos-15-intel': { platform: 'darwin', arch: 'x64' },
+      'macos-14': { platform: 'darwin', arch: 'arm64' },
+      'windows-2025': { platform: 'win32', arch: 'x64' },
+      'windows-11-arm': { platform: 'win32', arch: 'arm64' },
+    };
+    const real = { platform: process.platform, arch: process.arch };
+    try {
+      for (const platform of catalog.platforms.values()) {
+        const runner = RUNNERS[platform.runner];
+        expect(runner, `the runner ${platform.runner} of ${platform.id}`).toBeDefined();
+        Object.defineProperty(process, 'platform', { value: runner!.platform });
+        Object.defineProperty(process, 'arch', { value: runner!.arch });
+        expect(buildsNatively(currentHost(), platform), `${platform.id} on ${platform.runner}`).toBe(true);
+      }
+    } finally {
+      Object.defineProperty(process, 'platform', { value: real.platform });
+      Object.defineProperty(process, 'arch', { value: real.arch });
+    }
   });
 
   it('names a repair tool that fits each OS', () => {
