@@ -79,7 +79,7 @@ describe('dist/index.js build, as a matrix job runs it', () => {
     const zip = path.join(mkdtempSync(path.join(tmpdir(), 'artifact-')), 'artifact.zip');
     writeFileSync(zip, service.artifacts.find((a) => a.name === 'native-matrix-linux-x86_64-abi3')!.content!);
     const listing = spawnSync('unzip', ['-Z1', zip], { encoding: 'utf8' });
-    expect(listing.stdout.trim().split('\n').sort()).toEqual([manifest.files[0]!.name, 'manifest.json'].sort());
+    expect(listing.stdout.trim().split('\n').sort()).toEqual([manifest.files[0]!.name, 'build.log', 'manifest.json'].sort());
     expect(readFileSync(summary, 'utf8')).toContain(`| \`${manifest.files[0]!.name}\` |`);
   });
 });

@@ -22,7 +22,7 @@ describe('the sdist cell', () => {
     const file = path.join(outRoot, 'sdist', sdist!.name);
     expect(await sha256File(file)).toBe(sdist!.sha256);
     // Only the sdist is the cell's output: the proof's wheel stays behind.
-    expect(readdirSync(path.join(outRoot, 'sdist')).sort()).toEqual(['gmpcext-0.1.0.tar.gz', 'manifest.json']);
+    expect(readdirSync(path.join(outRoot, 'sdist')).sort()).toEqual(['build.log', 'gmpcext-0.1.0.tar.gz', 'manifest.json']);
     expect(log.join('\n')).toContain('wheel built from the sdist: passed');
 
     const check = twineCheck([file]);
