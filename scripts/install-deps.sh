@@ -73,7 +73,10 @@ embedded_python() {
   [[ -e $dir/.complete ]] && return
   local extractor=.cache/bin/embedded-python-$version-$goos-$goarch
   [[ $goos == windows ]] && extractor+=.exe
-  (cd scripts/embedded-python && GOOS=$goos GOARCH=$goarch go build -o "../../$extractor" .)
+  # go.mod pins the module version of 3.14; older versions have a module file each (go-3.10.mod).
+  local modfile=go.mod
+  [[ -e scripts/embedded-python/go-$version.mod ]] && modfile=go-$version.mod
+  (cd scripts/embedded-python && GOOS=$goos GOARCH=$goarch go build -modfile="$modfile" -o "../../$extractor" .)
   rm -rf "$dir"
   if [[ $goos == windows ]]; then
     local prefix=.cache/wine-embedded-python
@@ -97,6 +100,10 @@ embedded_python() {
 if [[ $(uname -m) == x86_64 ]]; then
   embedded_python 3.14 linux amd64 linux-x86_64
   embedded_python 3.14 windows amd64 windows-x86_64
+  # The floor of abi3-py310 wheels and the other versions the module carries:
+  # Windows wheels are imported in each under wine.
+  embedded_python 3.10 windows amd64 windows-x86_64
+  embedded_python 3.11 windows amd64 windows-x86_64
   embedded_python 3.14 linux arm64 linux-aarch64
 fi
 
