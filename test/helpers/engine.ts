@@ -60,7 +60,7 @@ export const quietLog = (): NodeJS.WritableStream =>
 export async function buildFixture(
   name: string,
   { expectFailure = false, ...options }: Partial<BuildManyOptions> & { env?: NodeJS.ProcessEnv; expectFailure?: boolean } = {},
-): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>>; log: readonly string[] }> {
+): Promise<{ outRoot: string; manifests: Manifest[]; result: Awaited<ReturnType<typeof buildMany>>; log: readonly string[]; warnings: readonly Problem[] }> {
   const outRoot = options.outRoot ?? mkdtempSync(path.join(tmpdir(), `native-matrix-out-${name}-`));
   const reporter = new RecordingReporter();
   const result = await buildMany(
@@ -78,7 +78,7 @@ export async function buildFixture(
   const manifests = await Promise.all(
     result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest),
   );
-  return { outRoot, manifests, result, log: reporter.lines };
+  return { outRoot, manifests, result, log: reporter.lines, warnings: reporter.warnings };
 }
 
 /** Each failed cell's own error: its manifest's `error` when it wrote one, else what was thrown. */
