@@ -18,10 +18,12 @@ const csvField = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/
 
 /**
  * RECORD with the lines of `changed` files rewritten (hash and size) and
- * those of new files added before RECORD's own line; every other line as it was.
+ * those of new files added before RECORD's own line; every other line as it
+ * was, and its line ends too (auditwheel's csv writer ends lines with CRLF, maturin with LF).
  */
 export function updateRecord(record: string, changed: ReadonlyMap<string, Buffer>): string {
-  const lines = record.split('\n');
+  const eol = record.includes('\r\n') ? '\r\n' : '\n';
+  const lines = record.split(eol);
   const seen = new Set<string>();
   const updated = lines.map((line) => {
     if (line === '') return line;
@@ -32,10 +34,10 @@ export function updateRecord(record: string, changed: ReadonlyMap<string, Buffer
     return `${csvField(name)},${recordHash(content)},${content.length}`;
   });
   const added = [...changed].filter(([name]) => !seen.has(name)).map(([name, content]) => `${csvField(name)},${recordHash(content)},${content.length}`);
-  if (added.length === 0) return updated.join('\n');
+  if (added.length === 0) return updated.join(eol);
   const own = updated.findIndex((line) => line !== '' && RECORD.test(recordPath(line)));
   const at = own >= 0 ? own : updated.length - (updated.at(-1) === '' ? 1 : 0);
-  return [...updated.slice(0, at), ...added, ...updated.slice(at)].join('\n');
+  return [...updated.slice(0, at), ...added, ...updated.slice(at)].join(eol);
 }
 
 /**

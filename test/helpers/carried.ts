@@ -18,7 +18,10 @@ export function recordProblems(members: ReadonlyMap<string, Buffer>): string[] {
   if (!recordName) return ['no RECORD'];
   const problems: string[] = [];
   const listed = new Map<string, string>();
-  for (const line of members.get(recordName)!.toString('utf8').split('\n').filter(Boolean)) {
+  const text = members.get(recordName)!.toString('utf8');
+  // One line end throughout (auditwheel writes CRLF, maturin LF).
+  if (text.includes('\r\n') && /[^\r]\n/.test(text)) problems.push('RECORD mixes CRLF and LF line ends');
+  for (const line of text.split(/\r?\n/).filter(Boolean)) {
     const [name, hash, size] = line.split(',');
     if (listed.has(name!)) problems.push(`${name} listed twice`);
     listed.set(name!, `${hash},${size}`);

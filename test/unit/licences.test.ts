@@ -223,3 +223,13 @@ describe('the summary', () => {
     expect(carriedCell({ bundled: [], libraries: [] })).toBe('—');
   });
 });
+
+describe('RECORD line ends', () => {
+  it("keeps auditwheel's CRLF for every line it rewrites or adds", () => {
+    const record = 'demo/__init__.py,sha256=old,3\r\ndemo-1.0.dist-info/RECORD,,\r\n';
+    const updated = updateRecord(record, new Map([['demo/__init__.py', Buffer.from('new')], ['demo-1.0.dist-info/licenses/x/COPYING', Buffer.from('licence')]]));
+    expect(updated.split('\r\n')).toHaveLength(4);
+    expect(updated).not.toMatch(/[^\r]\n/);
+    expect(updated.endsWith('demo-1.0.dist-info/RECORD,,\r\n')).toBe(true);
+  });
+});
