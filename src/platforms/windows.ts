@@ -14,6 +14,7 @@ import type { CommandRunner } from '../process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianFileLicences, msys2Licences } from './system-licences.js';
+import { libraryOfFile } from '../stages/bundled-libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
@@ -83,9 +84,9 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
   }
 }
 
-/** MinGW's runtime DLLs, which a MinGW-built DLL may import, and their libraries in matrix/libraries.yml. */
+/** MinGW's runtime DLLs, which a MinGW-built DLL may import, and their libraries (known by name in matrix/libraries.yml). */
 const MINGW_RUNTIME_DLLS = ['libgcc_s_seh-1.dll', 'libwinpthread-1.dll'];
-const MINGW_RUNTIME = ['libgcc', 'winpthreads'];
+const MINGW_RUNTIME = MINGW_RUNTIME_DLLS.map((dll) => libraryOfFile(dll)!.id);
 
 /** The GNU triple of MinGW for an arch. */
 const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
