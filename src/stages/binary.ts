@@ -60,7 +60,7 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
   await chmod(program, 0o755);
   const bundled = await module.bundleProgram(context, program, stage, gmp);
   // The licences of what the program carries travel in the archive too.
-  const carried = carriedLibraries(context, gmp, bundled, await staticLibraries(context, backend), `${stem}.${module.archiveFormat}`);
+  const carried = carriedLibraries(context, gmp, bundled, await staticLibraries(context, backend, context.config.project.binary?.package), `${stem}.${module.archiveFormat}`);
   const libraries = await stageArchiveLicences(stage, stem, carried, { name, ...(version ? { version } : {}), generator: `native-matrix ${__VERSION__}`, epochSeconds: context.sourceDateEpoch });
 
   const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);

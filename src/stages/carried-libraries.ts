@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CellContext, GmpProvision } from '../platforms/types.js';
-import { cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
+import { builtFeatures, cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
 import type { BuildBackend } from '../project/detect.js';
 import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from './bundled-libraries.js';
 import { cargoFeatureArgs } from './backends.js';
@@ -31,10 +31,12 @@ export function crateSources(dir: string, features: readonly string[]): StaticLi
  * `use-system-libs` builds the GMP it bundles into the extension or program,
  * which then carries GMP without any shared library to show for it.
  */
-export async function staticLibraries(context: CellContext, backend: BuildBackend): Promise<StaticLibrary[]> {
+export async function staticLibraries(context: CellContext, backend: BuildBackend, pkg?: string): Promise<StaticLibrary[]> {
   if (backend !== 'maturin' && backend !== 'cargo') return [];
-  const metadata = await cargoTargetMetadata(context.runner, context.config.project.dir, context.env, context.platform.target, cargoFeatureArgs(context.config));
-  return staticGmpMpfrSys(metadata).flatMap((crate) => crateSources(crate.dir, crate.features));
+  const args = [context.runner, context.config.project.dir, context.env, context.platform.target, cargoFeatureArgs(context.config)] as const;
+  const built = await builtFeatures(...args, 'gmp-mpfr-sys', pkg);
+  if (built.size === 0) return [];
+  return staticGmpMpfrSys(await cargoTargetMetadata(...args), built).flatMap((crate) => crateSources(crate.dir, crate.features));
 }
 
 /** The libraries behind the files a wheel or archive carries, with their licences; what cannot be told is said as a warning. */

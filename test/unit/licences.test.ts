@@ -9,7 +9,7 @@ import { crateSources } from '../../src/stages/carried-libraries.js';
 import { addWheelLicences, stageArchiveLicences, withLicenseFiles } from '../../src/stages/licence-files.js';
 import { carriedCell } from '../../src/stages/summary.js';
 import { updateRecord } from '../../src/stages/wheel-record.js';
-import { staticGmpMpfrSys } from '../../src/project/cargo-features.js';
+import { staticGmpMpfrSys, treeFeatures } from '../../src/project/cargo-features.js';
 import { debianFileLicences, debianUpstreamVersion, msys2Licences } from '../../src/platforms/system-licences.js';
 import { recordHash } from '../../src/stages/wheel-record.js';
 import { bundledComponents, recordProblems, zipMembers } from '../helpers/carried.js';
@@ -201,9 +201,15 @@ describe('where the licences come from', () => {
         { id: 'a', name: 'gmp-mpfr-sys', version: '1.5.3', manifest_path: path.join(crate, 'Cargo.toml') },
         { id: 'b', name: 'gmp-mpfr-sys', version: '1.6.0', manifest_path: '/elsewhere/Cargo.toml' },
       ],
-      resolve: { nodes: [{ id: 'a', features: ['mpfr'] }, { id: 'b', features: ['use-system-libs'] }] },
     };
-    expect(staticGmpMpfrSys(metadata)).toEqual([{ version: '1.5.3', dir: crate, features: ['mpfr'] }]);
+    // cargo tree, for the package built: `(*)` marks a repeat; a workspace path follows the version.
+    const tree = ['qsym-python v0.1.0 (/w/crates/qsym-python)|abi3,bundled-gmp', 'gmp-mpfr-sys v1.5.3|mpfr', 'rug v1.19.2|gmp-mpfr-sys,integer', 'gmp-mpfr-sys v1.5.3|mpfr (*)', 'gmp-mpfr-sys v1.6.0|use-system-libs', ''].join('\n');
+    const built = treeFeatures(tree, 'gmp-mpfr-sys');
+    expect(built).toEqual(new Map([['1.5.3', ['mpfr']], ['1.6.0', ['use-system-libs']]]));
+    expect(treeFeatures('gmp-mpfr-sys v1.5.3|\n', 'gmp-mpfr-sys')).toEqual(new Map([['1.5.3', []]]));
+    expect(staticGmpMpfrSys(metadata, built)).toEqual([{ version: '1.5.3', dir: crate, features: ['mpfr'] }]);
+    // Not built at all (another member's, or another target's): not carried.
+    expect(staticGmpMpfrSys(metadata, new Map())).toEqual([]);
     const linked = crateSources(crate, ['mpfr']);
     expect(linked.map((l) => [l.id, l.source.version, l.source.texts.map((t) => t.name)])).toEqual([
       ['gmp', '6.2.1', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']],
