@@ -17,6 +17,8 @@ import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../stages/dist-name.js';
 import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
+import { carriedLibraries, staticLibraries } from '../stages/carried-libraries.js';
+import { addWheelLicences } from '../stages/licence-files.js';
 import { buildSdistCell } from './build-sdist.js';
 import { CannotBuildHereError, UserError } from '../errors.js';
 import { cellPythons } from '../plan/render.js';
@@ -162,11 +164,17 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
+        const statics = await staticLibraries(context, project.backend);
         const results = [];
         for (const wheel of built) {
           const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
           if (cell.abi3) await auditAbi3(context, tools, fixed);
-          results.push({ path: fixed, check: await module.checkWheel(context, fixed, tools) });
+          const check = await module.checkWheel(context, fixed, tools);
+          // What the wheel carries, and the licence texts that must go with it (after the repair that bundled it).
+          const { distribution, version } = parseWheelName(path.basename(fixed));
+          const carried = carriedLibraries(context, gmp, check.bundled, statics, path.basename(fixed));
+          const libraries = await addWheelLicences(fixed, carried, { name: distribution, version, generator: GENERATOR, epochSeconds: context.sourceDateEpoch });
+          results.push({ path: fixed, check, libraries });
         }
         return results;
       });
@@ -185,7 +193,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         }
         return results;
       });
-      for (const { path: wheel, check } of repaired) {
+      for (const { path: wheel, check, libraries } of repaired) {
         const name = parseWheelName(path.basename(wheel));
         const fitting = smoke.filter((s) => {
           const python = catalog.pythons.get(s.python!);
@@ -198,6 +206,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
           pythonTag: name.pythonTag,
           abiTag: name.abiTag,
           bundled: check.bundled,
+          libraries,
           smokePassed: fitting.filter((s) => s.passed).map((s) => s.python!),
           smoke: fitting,
           ...warningsOf(metadataWarnings, wheel),
@@ -228,7 +237,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const first = files.find((f) => f.kind === 'wheel' || f.kind === 'sdist');
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
-    generator: `native-matrix ${__VERSION__}`,
+    generator: GENERATOR,
     cell: { id: cell.id, platform: cell.platform, target: cell.target, python: cellPythons(cell), abi3: cell.abi3 },
     project: { name: project.name, version: first ? parseDistributionName(first.name)?.version : undefined },
     // What was actually provisioned: a cross build, for one, always builds GMP from source.
@@ -265,6 +274,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   }
   return { cell, outDir, manifestPath, manifest };
 }
+
+const GENERATOR = `native-matrix ${__VERSION__}`;
 
 const SOURCE_DATE_ORIGINS: Record<SourceDate['from'], string> = {
   environment: 'as set in the environment',

@@ -17,6 +17,7 @@ import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type Gl
 import { compileAndRunEnv } from './compile-and-run.js';
 import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
+import { debianLicences } from './system-licences.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import { sharedLibrariesOf, systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 import { detectProject } from '../project/detect.js';
@@ -89,6 +90,7 @@ export const linux: PlatformModule = {
       return {
         source: 'build',
         cacheHit: build.cacheHit,
+        licences: build.licences,
         libDirs: [lib],
         env: {
           ...compilerEnv(build.prefix, context.env),
@@ -103,7 +105,7 @@ export const linux: PlatformModule = {
       key: 'gmp.source',
       fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
     });
-    return { source: 'system', libDirs: [], env: {} };
+    return { source: 'system', libDirs: [], env: {}, licences: await debianLicences(context.runner, config.gmp.libraries) };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
@@ -201,7 +203,7 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
       configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'],
     });
     deps = { include: path.join(build.prefix, 'include'), lib: path.join(build.prefix, 'lib') };
-    provision = { source: 'build', cacheHit: build.cacheHit, libDirs: [deps.lib], env: compilerEnv(build.prefix, context.env) };
+    provision = { source: 'build', cacheHit: build.cacheHit, libDirs: [deps.lib], env: compilerEnv(build.prefix, context.env), licences: build.licences };
   } else {
     const packages = config.gmp.libraries.map((library) => APT_PACKAGES[library]);
     await ensureAptPackages(context, packages, {
@@ -210,7 +212,7 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
       fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
     });
     deps = await systemDepsDirs(context, packages);
-    provision = { source: 'system', libDirs: [] };
+    provision = { source: 'system', libDirs: [], licences: await debianLicences(context.runner, config.gmp.libraries) };
   }
   const toolchain = await zigToolchain(context, tools, target, deps);
   context.reporter.info(`Compilers: zig for glibc ${target.version} (${target.zigTarget}), GMP from ${deps.lib}`);

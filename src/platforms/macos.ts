@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
@@ -6,6 +7,7 @@ import { compareVersions } from '../versions.js';
 import { prefixEnv } from '../stages/prefix-env.js';
 import { takeRepairedWheel } from '../stages/archive.js';
 import { buildGmpFromSource } from '../stages/gmp-build.js';
+import { LIBRARIES, textsIn, type LicenceSource } from '../stages/bundled-libraries.js';
 import { runPythonHelper } from '../stages/python-helpers.js';
 import type { ToolEnv } from '../stages/tools.js';
 import { platformTagMatches } from '../stages/wheel-name.js';
@@ -79,6 +81,21 @@ async function homebrewGmp(context: CellContext): Promise<{ prefix: string; mino
   return { prefix: dir, minos: otool.exitCode === 0 ? parseOtoolMinos(otool.stdout) : undefined };
 }
 
+/**
+ * Homebrew's GMP keeps its licence files at the top of its keg
+ * (`…/Cellar/gmp/6.3.0`, which the `opt` prefix links to): the version is the keg's name.
+ */
+function homebrewLicences(prefix: string): LicenceSource {
+  let keg = prefix;
+  try {
+    keg = realpathSync(prefix);
+  } catch {
+    // Left as given: the texts are then looked for there.
+  }
+  const version = /^\d+(\.\d+)+/.exec(path.basename(keg))?.[0];
+  return { ...(version ? { version } : {}), texts: textsIn(keg, LIBRARIES.get('gmp')!.texts) };
+}
+
 const NATIVE = nativeBuilds(false);
 
 export const macos: PlatformModule = {
@@ -112,7 +129,7 @@ export const macos: PlatformModule = {
       const brew = await homebrewGmp(context);
       if (brew && homebrewGmpFits(brew.minos, target)) {
         reporter.info(`GMP from Homebrew (built for macOS ${brew.minos}, deployment target ${target})`);
-        return { source: 'system', libDirs: [`${brew.prefix}/lib`], env: targetEnv(brew.prefix, target) };
+        return { source: 'system', libDirs: [`${brew.prefix}/lib`], env: targetEnv(brew.prefix, target), licences: { gmp: homebrewLicences(brew.prefix) } };
       }
       reporter.info(`Homebrew's GMP is built for macOS ${brew?.minos ?? '(unknown)'}, newer than the deployment target ${target}: building GMP from source for ${target}`);
     }
@@ -124,7 +141,7 @@ export const macos: PlatformModule = {
       cc: 'clang',
       env: { MACOSX_DEPLOYMENT_TARGET: target },
     });
-    return { source: 'build', cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: targetEnv(build.prefix, target) };
+    return { source: 'build', cacheHit: build.cacheHit, libDirs: [`${build.prefix}/lib`], env: targetEnv(build.prefix, target), licences: build.licences };
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {

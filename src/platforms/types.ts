@@ -1,6 +1,7 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, Manylinux } from '../config/types.js';
 import type { Interpreter } from '../stages/interpreters.js';
+import type { LicenceSource } from '../stages/bundled-libraries.js';
 import type { ToolEnv, ToolName } from '../stages/tools.js';
 import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../process/runner.js';
@@ -68,6 +69,8 @@ export interface GmpProvision {
   readonly cargoEnv?: Readonly<Record<string, string>>;
   /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */
   readonly cargo?: { readonly file: string; readonly subcommand: string; readonly target: string };
+  /** By library id (matrix/libraries.yml): the version and licence texts of what a wheel or program may carry from this provision (the GMP family, a toolchain's runtime). */
+  readonly licences?: Readonly<Record<string, LicenceSource>>;
 }
 
 /** What the repair check found in a wheel. */

@@ -13,6 +13,8 @@ import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
 import type { CommandRunner } from '../process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
+import { debianFileLicences, msys2Licences } from './system-licences.js';
+import { libraryOfFile } from '../stages/bundled-libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
@@ -82,6 +84,10 @@ async function pacmanInstall(runner: CommandRunner, platform: Platform, env: Nod
   }
 }
 
+/** MinGW's runtime DLLs, which a MinGW-built DLL may import, and their libraries (known by name in matrix/libraries.yml). */
+const MINGW_RUNTIME_DLLS = ['libgcc_s_seh-1.dll', 'libwinpthread-1.dll'];
+const MINGW_RUNTIME = MINGW_RUNTIME_DLLS.map((dll) => libraryOfFile(dll)!.id);
+
 /** The GNU triple of MinGW for an arch. */
 const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
 
@@ -117,7 +123,7 @@ function objdumpFor(context: CellContext): string {
  * directory, then the toolchain's own runtime (libgcc_s_seh-1.dll,
  * libwinpthread-1.dll).
  */
-function dllSearchDirs(context: CellContext, gmp: GmpProvision): string[] {
+function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>): string[] {
   if (context.host.os === 'windows') return [...gmp.libDirs, msys2Layout(context.platform).bin];
   const triple = MINGW_TRIPLE[context.platform.arch]!;
   // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
@@ -219,8 +225,10 @@ export const windows: PlatformModule = {
     if (context.host.os === 'windows') {
       await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
       const layout = msys2Layout(platform);
+      const envDir = win.dirname(layout.bin);
+      const licences = (libraries: readonly string[]) => msys2Licences(runner, envDir, layout.pacman, layout.packagePrefix, libraries);
       if (config.gmp.source === 'system') {
-        return { source: 'system', libDirs: [layout.bin], env: msys2Env(platform, env) };
+        return { source: 'system', libDirs: [layout.bin], env: msys2Env(platform, env), licences: await licences([...config.gmp.libraries, ...MINGW_RUNTIME]) };
       }
       const build = await buildGmpFromSource(context, {
         host: triple,
@@ -229,7 +237,13 @@ export const windows: PlatformModule = {
         cc: msys2Compiler(platform),
         env: msys2Env(platform, env),
       });
-      return { source: 'build', cacheHit: build.cacheHit, libDirs: [win.join(build.prefix, 'bin')], env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) } };
+      return {
+        source: 'build',
+        cacheHit: build.cacheHit,
+        libDirs: [win.join(build.prefix, 'bin')],
+        env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) },
+        licences: { ...(await licences(MINGW_RUNTIME)), ...build.licences },
+      };
     }
     // Cross-building on Linux (here, or on an ubuntu runner with
     // windows.build-on: linux): mingw-w64, and wine for the programs that
@@ -254,6 +268,8 @@ export const windows: PlatformModule = {
       source: 'build',
       cacheHit: build.cacheHit,
       libDirs,
+      // MinGW's runtime DLLs, should anything import them, come from Debian's mingw-w64 packages.
+      licences: { ...(await debianFileLicences(runner, MINGW_RUNTIME_DLLS, dllSearchDirs(context, { libDirs }))), ...build.licences },
       env: {
         ...prefixEnv(build.prefix),
         // cargo links the Windows target with MinGW's gcc.

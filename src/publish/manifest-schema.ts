@@ -26,6 +26,9 @@ const ManifestSchema = object({
       name: FileName,
       sha256: string().regex(/^[0-9a-f]{64}$/, 'is not a sha256 (64 lowercase hex digits)'),
       size: number().int().nonnegative(),
+      // Recorded for consumers (and shown), not needed to publish: checked when present, absent from older manifests.
+      bundled: array(string()).optional(),
+      libraries: array(object({ name: string().min(1), version: string().optional(), licence: string().min(1), files: array(string()), licenseFiles: array(string()) })).optional(),
       smoke: array(object({ python: string().optional(), passed: boolean() })),
     }),
   ),

@@ -9,6 +9,8 @@ import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js
 import { cleanEnv } from './smoke.js';
 import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
 import type { BuildBackend } from '../project/detect.js';
+import { carriedLibraries, staticLibraries } from './carried-libraries.js';
+import { stageArchiveLicences } from './licence-files.js';
 
 export interface BinaryBuildInputs {
   readonly context: CellContext;
@@ -57,6 +59,9 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
   await copyFile(built.program, program);
   await chmod(program, 0o755);
   const bundled = await module.bundleProgram(context, program, stage, gmp);
+  // The licences of what the program carries travel in the archive too.
+  const carried = carriedLibraries(context, gmp, bundled, await staticLibraries(context, backend, context.config.project.binary?.package), `${stem}.${module.archiveFormat}`);
+  const libraries = await stageArchiveLicences(stage, stem, carried, { name, ...(version ? { version } : {}), generator: `native-matrix ${__VERSION__}`, epochSeconds: context.sourceDateEpoch });
 
   const archive = path.join(outDir, `${stem}.${module.archiveFormat}`);
   const stageParent = path.dirname(stage);
@@ -70,6 +75,7 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
     kind: 'archive',
     platformTag: platform.id,
     bundled,
+    libraries,
     smokePassed: smoke.passed ? ['binary'] : [],
     smoke: [smoke],
   };

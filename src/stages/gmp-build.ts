@@ -9,6 +9,7 @@ import { compareVersions } from '../versions.js';
 import type { CellContext } from '../platforms/types.js';
 import { cachedDirectory, cacheKey, discardedWarning } from './cache.js';
 import { downloadVerified } from './download.js';
+import { LIBRARIES, textsIn, type LicenceSource } from './bundled-libraries.js';
 
 interface SourceEntry {
   readonly url: string;
@@ -45,7 +46,12 @@ export interface GmpBuildOptions {
 export interface GmpBuild {
   readonly prefix: string;
   readonly cacheHit: boolean;
+  /** Each library's version and the licence texts of its source, kept in the prefix's share/licenses/<library>/. */
+  readonly licences: Readonly<Record<string, LicenceSource>>;
 }
+
+/** Where a build keeps a library's licence texts: the files that must travel with what it builds. */
+const licenceDir = (prefix: string, library: GmpLibrary) => path.join(prefix, 'share', 'licenses', library);
 
 /** The tarball for a library: the config's own, else the catalog's for that version. */
 export function sourceFor(context: Pick<CellContext, 'config'>, library: GmpLibrary): SourceEntry & { version: string } {
@@ -76,7 +82,8 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
   const libraries = config.gmp.libraries;
   const sources = Object.fromEntries(libraries.map((library) => [library, sourceFor(context, library)]));
   const cc = options.cc ?? context.env.CC ?? 'cc';
-  const key = cacheKey({ sources, host: options.host, flags: options.configureFlags, cc, env: options.env ?? {} });
+  // `licences`: entries made before the licence texts were kept lack them, and are rebuilt once.
+  const key = cacheKey({ sources, host: options.host, flags: options.configureFlags, cc, env: options.env ?? {}, licences: true });
   const entry = path.join(context.cacheDir, 'gmp', `${options.host}-gmp-${sources.gmp!.version}-${key}`);
   const jobs = String(Math.max(1, cpus().length));
 
@@ -119,8 +126,12 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
         await runner.run('make', [`-j${jobs}`], { cwd: srcDir, env: options.env, purpose: `building ${library}` });
         await runner.run('make', ['install'], { cwd: srcDir, env: options.env, purpose: `installing ${library}` });
       });
+      // Every copy of the library must come with its licence's text (LGPL-3.0 §4, GPL-2.0 §1).
+      await mkdir(licenceDir(prefix, library), { recursive: true });
+      for (const text of textsIn(srcDir, LIBRARIES.get(library)!.texts)) await copyFile(text.path, path.join(licenceDir(prefix, library), text.name));
     }
   });
   if (discarded) reporter.warning(discardedWarning(discarded));
-  return { prefix: dir, cacheHit: hit };
+  const licences = Object.fromEntries(libraries.map((library) => [library, { version: sources[library]!.version, texts: textsIn(licenceDir(dir, library), LIBRARIES.get(library)!.texts) }]));
+  return { prefix: dir, cacheHit: hit, licences };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { BundledLibrary } from './bundled-libraries.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA = 1;
@@ -42,6 +43,8 @@ export interface ManifestFile {
   readonly abiTag?: string;
   /** Shared libraries that travel inside. */
   readonly bundled: readonly string[];
+  /** The libraries the file carries (shared or linked statically), with version, licence and where their licence texts are inside it. */
+  readonly libraries?: readonly BundledLibrary[];
   /** The Python versions whose smoke test passed with this file. */
   readonly smokePassed: readonly string[];
   readonly smoke: readonly SmokeResult[];

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { readZip, writeZip } from './archive.js';
+import { readZip } from './archive.js';
+import { rewriteWheel } from './wheel-record.js';
 import { withRealPath } from './build-paths.js';
 
 // maturin writes a CycloneDX SBOM of the Rust dependency tree into the wheel
@@ -50,11 +49,7 @@ export function rewriteCheckoutUrls(text: string, checkout: string, windows: boo
   return result;
 }
 
-/** A RECORD line's hash: sha256, urlsafe base64 without padding (the wheel spec's form). */
-const recordHash = (data: Buffer) => `sha256=${createHash('sha256').update(data).digest('base64url')}`;
-
 const SBOM = /^[^/]+\.dist-info\/sboms\/[^/]+$/;
-const RECORD = /^[^/]+\.dist-info\/RECORD$/;
 
 /**
  * Rewrites `file://<checkout>` in the wheel's SBOMs as `file://.` and their
@@ -71,25 +66,6 @@ export async function normalizeSbomPaths(wheel: string, checkout: string, epochS
     if (rewritten !== text) changed.set(entry.name, Buffer.from(rewritten, 'utf8'));
   }
   if (changed.size === 0) return false;
-  const entries = await readZip(wheel);
-  const updated = entries.map((entry) => {
-    const data = changed.get(entry.name);
-    if (data) return { ...entry, data };
-    if (!RECORD.test(entry.name)) return entry;
-    // maturin writes RECORD unquoted (`name,sha256=…,size`); a name with a comma or quote would be quoted, and is none of the SBOMs'.
-    const lines = entry.data.toString('utf8').split('\n').map((line) => {
-      const name = line.slice(0, line.indexOf(','));
-      const content = changed.get(name);
-      return content ? `${name},${recordHash(content)},${content.length}` : line;
-    });
-    return { ...entry, data: Buffer.from(lines.join('\n'), 'utf8') };
-  });
-  const scratch = `${wheel}.sbom-tmp`;
-  try {
-    await writeZip(updated, scratch, epochSeconds);
-    await rename(scratch, wheel);
-  } finally {
-    await rm(scratch, { force: true });
-  }
+  await rewriteWheel(wheel, changed, epochSeconds);
   return true;
 }

@@ -22,12 +22,13 @@ export async function serveTarballs(files: Record<string, Buffer>) {
   return { base: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** A source tarball with a top directory, configfsf.guess and (for GMP) no doc/, like Debian's +dfsg. */
-export function tarball(top: string): Buffer {
+/** A source tarball with a top directory, configfsf.guess, `licences` (file names, each holding its own name) and (for GMP) no doc/, like Debian's +dfsg. */
+export function tarball(top: string, licences: readonly string[] = []): Buffer {
   const dir = mkdtempSync(path.join(tmpdir(), 'src-'));
   mkdirSync(path.join(dir, top));
   writeFileSync(path.join(dir, top, 'configfsf.guess'), '#!/bin/sh\necho generic\n');
   writeFileSync(path.join(dir, top, 'config.guess'), '#!/bin/sh\necho skylake-pc-linux-gnu\n');
+  for (const name of licences) writeFileSync(path.join(dir, top, name), `${name}\n`);
   const file = path.join(dir, 'src.tar.gz');
   if (spawnSync('tar', ['-czf', file, '-C', dir, top]).status !== 0) throw new Error('tar failed');
   return readFileSync(file);

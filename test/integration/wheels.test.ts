@@ -9,6 +9,7 @@ import { findInterpreters } from '../../src/stages/interpreters.js';
 import { ensureToolEnv, type ToolEnv } from '../../src/stages/tools.js';
 import { ExecaRunner } from '../../src/process/runner.js';
 import { twineCheck } from '../helpers/python.js';
+import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 import { buildFixture, elfFilesUnder, embeddedPythonsEnv, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, ROOT, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
@@ -18,6 +19,12 @@ const QSYM_PYTHONS = [...PYTHONS, '3.14'];
 const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
 const maskedSmoke = () => new SmokeMaskingRunner(new ExecaRunner(quietLog()), [SYSTEM_LIBGMP]);
 let tools: ToolEnv;
+
+const GMP_LICENCE = 'LGPL-3.0-or-later OR GPL-2.0-or-later';
+/** The upstream version of Debian's libgmp10, which the system-GMP wheels bundle: `2:6.2.1+dfsg1-1.1` → 6.2.1. */
+const SYSTEM_GMP_VERSION = /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libgmp10'], { encoding: 'utf8' }).stdout)![1]!;
+/** Debian ships GMP's licence by name in its copyright file, the texts in common-licenses: all four travel. */
+const debianGmpTexts = (distInfo: string) => ['copyright', 'LGPL-3', 'GPL-2', 'GPL-3'].map((name) => `${distInfo}/licenses/native-matrix-bundled/gmp/${name}`);
 
 beforeAll(async () => {
   const runner = new ExecaRunner(quietLog());
@@ -54,7 +61,7 @@ function wheelMembers(wheel: string): string[] {
 
 describe('real wheel builds on Linux x86_64', () => {
   it('qsym-like (PyO3, abi3, system GMP): one cp310-abi3 manylinux_2_17 wheel carrying libgmp, smoke-passed on 3.10–3.14 without the system libgmp', async () => {
-    const { manifests, outRoot } = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: QSYM_PYTHONS, runner: maskedSmoke() });
+    const { manifests, outRoot, warnings } = await buildFixture('qsym-like', { platform: 'linux-x86_64', python: QSYM_PYTHONS, runner: maskedSmoke() });
     expect(manifests).toHaveLength(1);
     const [manifest] = manifests;
     expect(manifest!.cell).toMatchObject({ id: 'linux-x86_64-abi3', abi3: true, python: QSYM_PYTHONS });
@@ -83,6 +90,24 @@ describe('real wheel builds on Linux x86_64', () => {
     const check = twineCheck([file]);
     expect(check.status, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toContain('PASSED');
+
+    // GMP's licence travels with it: the texts in .dist-info/licenses/, our SBOM beside maturin's, RECORD whole.
+    const distInfo = 'qsymlike-0.1.0.dist-info';
+    expect(wheel!.libraries).toEqual([{ name: 'gmp', version: SYSTEM_GMP_VERSION, licence: GMP_LICENCE, linkage: 'shared', files: wheel!.bundled, licenseFiles: debianGmpTexts(distInfo) }]);
+    expect(warnings.filter((w) => w.key === 'licences')).toEqual([]);
+    const members = await zipMembers(file);
+    expect(recordProblems(members)).toEqual([]);
+    expectLicenceFilesPresent(wheel!, members);
+    expect(members.get(`${distInfo}/licenses/native-matrix-bundled/gmp/LGPL-3`)!.toString()).toBe(readFileSync('/usr/share/common-licenses/LGPL-3', 'utf8'));
+    expect(members.get(`${distInfo}/licenses/native-matrix-bundled/gmp/copyright`)!.toString()).toContain('The GNU MP Library');
+    // Ours beside maturin's of the Rust tree (and auditwheel's of what it grafted).
+    expect([...members.keys()].filter((name) => name.startsWith(`${distInfo}/sboms/`))).toEqual(expect.arrayContaining([`${distInfo}/sboms/native-matrix-bundled.cdx.json`, `${distInfo}/sboms/qsym-python.cyclonedx.json`]));
+    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([{ name: 'gmp', version: SYSTEM_GMP_VERSION, purl: `pkg:generic/gmp@${SYSTEM_GMP_VERSION}`, licence: GMP_LICENCE }]);
+    // A Metadata-Version 2.4 METADATA lists them (PEP 639); an older one is left alone.
+    const metadata = members.get(`${distInfo}/METADATA`)!.toString();
+    const licenseFileLines = debianGmpTexts(distInfo).map((name) => `License-File: ${name.slice(`${distInfo}/licenses/`.length)}`);
+    if (/^Metadata-Version: 2\.[4-9]/m.test(metadata)) for (const line of licenseFileLines) expect(metadata).toContain(line);
+    else expect(metadata).not.toContain('native-matrix-bundled');
   });
 
   // 3.9, the catalog's oldest, too: the one pinned pip builds and installs for every interpreter.
@@ -102,6 +127,15 @@ describe('real wheel builds on Linux x86_64', () => {
       expect(file.platformTag).toBe('manylinux2014_x86_64.manylinux_2_17_x86_64');
       expect(file.bundled).toEqual([expect.stringMatching(/^libgmp-/)]);
       const wheel = path.join(outRoot, 'linux-x86_64', file.name);
+      // A setuptools wheel carries GMP's licence and our SBOM too, with RECORD whole, and still passes twine.
+      const distInfo = `gmpcext-0.1.0.dist-info`;
+      expect(file.libraries).toEqual([{ name: 'gmp', version: SYSTEM_GMP_VERSION, licence: GMP_LICENCE, linkage: 'shared', files: file.bundled, licenseFiles: debianGmpTexts(distInfo) }]);
+      const members = await zipMembers(wheel);
+      expect(recordProblems(members)).toEqual([]);
+      expectLicenceFilesPresent(file, members);
+      expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`).map((c) => c.name)).toEqual(['gmp']);
+      const check = twineCheck([wheel]);
+      expect(check.status, check.stdout + check.stderr).toBe(0);
       expect(auditwheelShow(wheel)).toContain('"manylinux_2_17_x86_64"');
       expect(wheelGlibc(wheel)).toMatch(/^2\.(1[0-7]|[0-9])$/);
     }
@@ -119,7 +153,12 @@ describe('real wheel builds on Linux x86_64', () => {
       ['cp310', [], ['3.10'], 'manylinux2014_x86_64.manylinux_2_17_x86_64'],
       ['cp313', [], ['3.13'], 'manylinux2014_x86_64.manylinux_2_17_x86_64'],
     ]);
-    for (const file of manifest!.files) expect(auditwheelShow(path.join(outRoot, 'linux-x86_64', file.name))).toContain('"manylinux_2_17_x86_64"');
+    for (const file of manifest!.files) {
+      expect(auditwheelShow(path.join(outRoot, 'linux-x86_64', file.name))).toContain('"manylinux_2_17_x86_64"');
+      // Nothing carried: no licences of ours, no SBOM of ours.
+      expect(file.libraries).toEqual([]);
+      expect([...(await zipMembers(path.join(outRoot, 'linux-x86_64', file.name))).keys()].filter((name) => name.includes('native-matrix-bundled'))).toEqual([]);
+    }
   });
 
   it('records a failing smoke test in the manifest, keeps the wheel, and fails the cell', async () => {

@@ -6,6 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { unzipTo } from '../../src/stages/archive.js';
 import { sha256File } from '../../src/stages/manifest.js';
 import { buildFixture, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engine.js';
+import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
+
+const GMP_LICENCE = 'LGPL-3.0-or-later OR GPL-2.0-or-later';
+/** GMP's own licence files, from the source it was built from. */
+const GMP_TEXTS = ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'];
 
 const FACTORIAL_100 =
   '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -37,6 +42,11 @@ describe('Windows binaries cross-built on Linux (mingw-w64), proven under wine',
     expect(archive).toMatchObject({ name: 'gmp-cli-windows-x86_64.zip', kind: 'archive', bundled: ['libgmp-10.dll'], smokePassed: ['binary'] });
     const zip = path.join(outRoot, 'windows-x86_64', archive!.name);
     expect(await sha256File(zip)).toBe(archive!.sha256);
+    // GMP's licence files from its source, beside the DLL's program in the zip.
+    expect(archive!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: GMP_LICENCE, linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: GMP_TEXTS.map((name) => `gmp-cli-windows-x86_64/licenses/gmp/${name}`) }]);
+    const zipped = await zipMembers(zip);
+    expectLicenceFilesPresent(archive!, zipped);
+    expect(zipped.get('gmp-cli-windows-x86_64/licenses/gmp/COPYING.LESSERv3')!.toString()).toContain('GNU LESSER GENERAL PUBLIC LICENSE');
 
     const dir = mkdtempSync(path.join(tmpdir(), 'unzipped-'));
     await unzipTo(zip, dir);
@@ -89,6 +99,14 @@ describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Wi
     expect(wheel!.smoke).toEqual(['3.10', '3.11', '3.14'].map((version) => expect.objectContaining({ python: version, interpreter: expect.stringMatching(new RegExp(`^${version.replace('.', '\\.')}\\.`)), passed: true })));
     const file = path.join(outRoot, 'windows-x86_64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
+    // GMP's licence (from the source it was built from) travels in .dist-info/licenses/, with our SBOM and RECORD whole.
+    // MinGW's runtime would have its own, but this GMP DLL does not import it: delvewheel bundled nothing else.
+    const distInfo = 'qsymlike-0.1.0.dist-info';
+    expect(wheel!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: GMP_LICENCE, linkage: 'shared', files: wheel!.bundled, licenseFiles: GMP_TEXTS.map((name) => `${distInfo}/licenses/native-matrix-bundled/gmp/${name}`) }]);
+    const members = await zipMembers(file);
+    expect(recordProblems(members)).toEqual([]);
+    expectLicenceFilesPresent(wheel!, members);
+    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([{ name: 'gmp', version: '6.3.0', purl: 'pkg:generic/gmp@6.3.0', licence: GMP_LICENCE }]);
 
     // An import of our own, outside the engine: the wheel unpacked on
     // sys.path of the Windows CPython, in a fresh prefix, with nothing on the

@@ -66,7 +66,8 @@ describe('maturin command line', () => {
 
 describe('GMP from source', () => {
   it('downloads and verifies the tarballs, configures a fat PIC generic-host build, then MPFR and MPC against it, and reuses the cache', async () => {
-    const files = { 'gmp.tar.gz': tarball('gmp-6.3.0'), 'mpfr.tar.gz': tarball('mpfr-4.2.2'), 'mpc.tar.gz': tarball('mpc-1.3.1') };
+    // GMP's and MPFR's licence files as their releases have them; MPC's left out, to show a missing one is not invented.
+    const files = { 'gmp.tar.gz': tarball('gmp-6.3.0', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3', 'COPYING']), 'mpfr.tar.gz': tarball('mpfr-4.2.2', ['COPYING', 'COPYING.LESSER']), 'mpc.tar.gz': tarball('mpc-1.3.1') };
     const server = await serveTarballs(files);
     try {
       const digest = (name: keyof typeof files) => createHash('sha256').update(files[name]).digest('hex');
@@ -111,7 +112,12 @@ describe('GMP from source', () => {
 
       const again = new FakeRunner();
       const warm = await buildGmpFromSource({ ...ctx, runner: again }, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'] });
-      expect(warm).toEqual({ prefix, cacheHit: true });
+      // Each library's licence texts are kept in the cached prefix, in the catalog's order, with the version built.
+      const texts = (library: string, names: string[]) => names.map((name) => ({ name, path: path.join(prefix, 'share', 'licenses', library, name) }));
+      const licences = { gmp: { version: '6.3.0', texts: texts('gmp', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']) }, mpfr: { version: '4.2.2', texts: texts('mpfr', ['COPYING.LESSER', 'COPYING']) }, mpc: { version: '1.3.1', texts: [] } };
+      expect(build.licences).toEqual(licences);
+      expect(readFileSync(licences.gmp.texts[1]!.path, 'utf8')).toBe('COPYINGv2\n');
+      expect(warm).toEqual({ prefix, cacheHit: true, licences });
       expect(again.commands).toEqual([]);
     } finally {
       await server.close();

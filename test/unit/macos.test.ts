@@ -59,6 +59,8 @@ describe('macOS deployment target and GMP', () => {
     expect(gmp).toEqual({
       source: 'system', libDirs: ['/opt/homebrew/opt/gmp/lib'],
       env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
+      // No Homebrew here: its keg, and so GMP's version and texts, cannot be read.
+      licences: { gmp: { texts: [] } },
     });
   });
 

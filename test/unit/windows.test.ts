@@ -38,7 +38,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
     expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
-    expect(gmp).toEqual({ source: 'system', libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) });
+    // No MSYS2 here: no share\\licenses to read the texts from (msys2Licences is tested on its own).
+    expect(gmp).toEqual({ source: 'system', libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }), licences: {} });
     expect(msys2Packages(platform, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
   });
 
