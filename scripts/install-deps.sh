@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.."
 # build-essential (cc, c++, make, libc headers): the host toolchain of "host"
 # builds, Rust's linker and build scripts, GMP from source and the Makefile
 # fixture; git: the commit time and the test checkouts; xz-utils: GMP's
-# source tarballs; bsdutils: script, the pseudo-terminal of the progress-line test.
-packages=(build-essential bsdutils git xz-utils shellcheck jq pkg-config binutils libgmp-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debootstrap debian-archive-keyring)
+# source tarballs; bsdutils: script, the pseudo-terminal of the progress-line
+# test; libmpfr-dev and libmpc-dev: the real projects' tests build gmpy2,
+# which links MPFR and MPC besides GMP, with the system's.
+packages=(build-essential bsdutils git xz-utils shellcheck jq pkg-config binutils libgmp-dev libmpfr-dev libmpc-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debootstrap debian-archive-keyring)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -10,6 +10,7 @@ import type { CellContext, WheelBuilder } from './types.js';
 import { discardedWarning } from '../stages/cache.js';
 import type { BuildBackend } from '../project/detect.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
+import { glibcTarget } from './glibc.js';
 
 /**
  * Building on Linux for another arch: Debian's cross gcc builds, qemu-user
@@ -179,7 +180,12 @@ async function sysconfigdataFile(sysroot: string, version: string, triple: strin
 export async function crossWheelBuilder(context: CellContext, toolchain: CrossToolchain, interpreter: Interpreter): Promise<WheelBuilder> {
   const foreign = interpreter.foreign;
   if (!foreign?.native) throw new Error(`crossWheelBuilder needs a foreign interpreter with a native twin (got ${interpreter.executable})`);
-  const env = { CC: toolchain.compiler.command, CXX: `${toolchain.triple}-g++`, LDSHARED: undefined, LDCXXSHARED: undefined };
+  const cross = { CC: toolchain.compiler.command, CXX: `${toolchain.triple}-g++` };
+  // For an older glibc (linux.manylinux), zig's compilers for the target,
+  // which the GMP provision puts in the build's environment, compile and link
+  // the extension: the cross gcc links against this system's own glibc for
+  // the arch, whose newer symbol versions (log@GLIBC_2.29) the target lacks.
+  const env = glibcTarget(context) ? {} : { ...cross, LDSHARED: undefined, LDCXXSHARED: undefined };
   const dir = path.join(context.workDir, `crossenv-${interpreter.version}`);
   const python = path.join(dir, 'bin', 'cross-python');
   if (existsSync(python)) return { python, env };
@@ -190,7 +196,7 @@ export async function crossWheelBuilder(context: CellContext, toolchain: CrossTo
   await context.runner.run(
     crossenv.python,
     // No pip in the environment: builds run the tool environment's pinned pip.
-    ['-m', 'crossenv', interpreter.executable, dir, '--sysroot', foreign.sysroot, '--sysconfigdata-file', sysconfigdata, '--cc', env.CC, '--cxx', env.CXX, '--without-pip'],
+    ['-m', 'crossenv', interpreter.executable, dir, '--sysroot', foreign.sysroot, '--sysconfigdata-file', sysconfigdata, '--cc', cross.CC, '--cxx', cross.CXX, '--without-pip'],
     { purpose: 'creating the cross-build environment (crossenv)' },
   );
   return { python, env };

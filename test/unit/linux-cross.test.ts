@@ -137,8 +137,8 @@ class FakeDebian {
 const debian = new FakeDebian();
 const debianRunner = () => debian.runner();
 
-function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}): CellContext {
-  const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\n', 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
+function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}, manylinux = '2_17'): CellContext {
+  const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [linux-aarch64]\nlinux:\n  manylinux: "${manylinux}"\n`, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
   return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
 }
 
@@ -407,10 +407,13 @@ describe('building and smoke-testing for a foreign interpreter', () => {
 
   it('creates a crossenv with the native twin, the target sysconfig and the cross compilers, without a pip of its own', async () => {
     const runner = new FakeRunner();
-    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
+    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), {}, 'host');
     const builder = await crossWheelBuilder(ctx, toolchain, foreign);
     // The host's CC or LDSHARED, if exported, cannot reach the target's build.
     expect(builder).toEqual({ python: path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'), env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LDSHARED: undefined, LDCXXSHARED: undefined } });
+    // For an older glibc the builder sets no compiler: zig's for the target, from the GMP provision, compile and link.
+    const zigCtx = context(new FakeRunner(), mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
+    expect((await crossWheelBuilder(zigCtx, toolchain, foreign)).env).toEqual({});
     const lines = runner.lines();
     // uv is fetched first; here (a fake runner) it brings no binary, so pip makes the tool environment.
     expect(lines[0]).toMatch(/^\/py\/3\.11\.9\/bin\/python3\.11 -m pip install .* --target .*\/uv\/[0-9a-f]{16} uv==[\d.]+$/);
@@ -440,7 +443,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
       if (args[1] === 'wheel') writeFileSync(path.join(args[args.indexOf('--wheel-dir') + 1]!, 'gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl'), '');
       return undefined;
     });
-    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
+    const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), {}, 'host');
     const gmp = { source: 'build' as const, libraries: ['gmp' as const], libDirs: ['/gmp/lib'], env: { CPPFLAGS: '-I/gmp/include', LDFLAGS: '-L/gmp/lib' } };
     const [wheel] = await buildWheels({ context: ctx, module: linux, project: { backend: 'setuptools', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false });
     expect(path.basename(wheel!)).toBe('gmpcext-0.1.0-cp311-cp311-linux_aarch64.whl');
@@ -450,8 +453,15 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     // The project and the cache (the sysroot's Python headers) mapped before GMP's flags; the native twin's prefix is not the target's.
     expect(build.env).toMatchObject({ CPPFLAGS: `-ffile-prefix-map=/srv/project=. -ffile-prefix-map=${ctx.cacheDir}=/native-matrix -I/gmp/include`, LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
 
+    // For glibc 2.17 (the default), the extension is compiled and linked by zig for the target, from the GMP provision's environment.
+    const zigCtx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
+    const zigGmp = { ...gmp, env: { ...gmp.env, CC: '/zig/aarch64/cc', CXX: '/zig/aarch64/c++', LDSHARED: '/zig/aarch64/cc -shared' } };
+    await buildWheels({ context: zigCtx, module: linux, project: { backend: 'setuptools', abi3: { enabled: false } }, gmp: zigGmp, tools, interpreters: [foreign], abi3: false });
+    expect(runner.commands.at(-1)!.env).toMatchObject({ CC: '/zig/aarch64/cc', CXX: '/zig/aarch64/c++', LDSHARED: '/zig/aarch64/cc -shared' });
+    expect(runner.commands.find((c) => c.args.includes('crossenv') && c.args.includes(path.join(zigCtx.workDir, 'crossenv-3.11')))!.args).toEqual(expect.arrayContaining(['--cc', 'aarch64-linux-gnu-gcc']));
+
     // maturin (with zig) cross-builds for the foreign interpreter, named by its version.
-    await buildWheels({ context: ctx, module: linux, project: { backend: 'maturin', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false }).catch(() => undefined);
+    await buildWheels({ context: zigCtx, module: linux, project: { backend: 'maturin', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false }).catch(() => undefined);
     const maturin = runner.commands.find((c) => c.args.includes('maturin'))!;
     expect(maturin.args.slice(maturin.args.indexOf('--interpreter'), maturin.args.indexOf('--interpreter') + 2)).toEqual(['--interpreter', 'python3.11']);
     expect(maturin.args).toEqual(expect.arrayContaining(['--zig', '--compatibility', 'manylinux_2_17_aarch64']));
