@@ -24,7 +24,7 @@ import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
 import { withVariables, type CommandRunner } from '../process/runner.js';
-import { cargoCrossRefusal } from '../project/cargo-features.js';
+import { forceCrossEnv, readCargoGraph, type CargoGraph } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -64,12 +64,13 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const host = currentHost();
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
-  // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
+  // A cross build of a Rust project reads its resolved graph: what its
+  // dependencies need on a cross route (gmp-mpfr-sys's force-cross, PyO3's
+  // import library on Windows).
   const crossBuild = host.os !== platform.os || host.arch !== platform.arch;
-  if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
-    const refusal = await cargoCrossRefusal(runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
-    if (refusal) throw new CannotBuildHereError(platform, refusal);
-  }
+  const cargoGraph: CargoGraph | undefined =
+    crossBuild && (project.backend === 'maturin' || project.backend === 'cargo') ? await readCargoGraph(runner, config.project.dir, env, platform.target, cargoFeatureArgs(config)) : undefined;
+  const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
 
   const started = performance.now();
   // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.
@@ -146,14 +147,16 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
-    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
+    const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
+    if (forceCross.note) reporter.info(forceCross.note);
+    const gmp: GmpProvision = { ...provision, cargoEnv: { ...provision.cargoEnv, ...forceCross.env } };
 
     provisioned = gmp;
     if (cell.sdist) {
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const results = [];
         for (const wheel of built) {

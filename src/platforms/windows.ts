@@ -16,6 +16,7 @@ import { nativeBuilds } from './native-builds.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
+import { crossPythonImportLibraries } from './python-import-libs.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -188,6 +189,11 @@ export const windows: PlatformModule = {
   windows: true,
   repairTools: ['delvewheel'],
   maturinRepairArgs: () => [],
+
+  async maturinBuildNeeds(context, build) {
+    // On Windows maturin finds the runner's CPython, whose libs/ it links.
+    return context.host.os === 'windows' ? { env: {}, rustLinkDirs: [] } : crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!);
+  },
 
   cannotBuildHere(platform: Platform, want, host: Host) {
     // setup-python's CPython is built with MSVC, so setuptools compiles with
