@@ -7,6 +7,7 @@ import { cachedDirectory, cacheKey } from '../stages/cache.js';
 import { sha256File } from '../stages/manifest.js';
 import { EMBEDDED_PYTHONS_VARIABLE, embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import type { CellContext, MaturinBuild } from './types.js';
+import { parsePeExportNames } from './pe-files.js';
 
 // A Windows extension module links the Python DLL: python3.dll (the stable
 // ABI) or python3XY.dll. Cross-building without a Windows interpreter, PyO3
@@ -37,19 +38,6 @@ export function importLibrariesFor(version: string, abi3: boolean): { dll: strin
   if (abi3) return { dll: 'python3.dll', libraries: ['libpython3.dll.a'] };
   const [major, minor] = version.split('.');
   return { dll: `python${major}${minor}.dll`, libraries: [`libpython${major}.${minor}.dll.a`, `libpython${major}${minor}.dll.a`] };
-}
-
-/** The export names of a DLL, from `objdump -p`'s `[Ordinal/Name Pointer] Table`. */
-export function parsePeExportNames(objdumpOutput: string): string[] {
-  const table = objdumpOutput.split(/^\[Ordinal\/Name Pointer\] Table\s*$/m)[1];
-  if (table === undefined) return [];
-  const names: string[] = [];
-  for (const line of table.split('\n').slice(1)) {
-    const match = /^\s*\[\s*\d+\]\s+(\S+)\s*$/.exec(line);
-    if (!match) break;
-    names.push(match[1]!);
-  }
-  return names;
 }
 
 /** A module-definition file naming every export: `__imp_` references (PyO3's statics, dllimport) then bind to the DLL's data too. */
