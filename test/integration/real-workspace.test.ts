@@ -82,6 +82,7 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
 
   it('cross-builds the abi3 wheel for linux-aarch64 with force-cross set by the engine; it imports and computes under qemu-aarch64', async () => {
     const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-aarch64-3.14', 'bin', 'python3.14');
+    expect(existsSync(python314), `no arm64 CPython 3.14 at ${python314}: run scripts/install-deps.sh`).toBe(true);
     const { manifests, outRoot, log } = await buildFixture('qsym-workspace', { configPath: path.join(fixture('qsym-workspace'), 'native-matrix.aarch64.yml') });
     const [manifest] = manifests;
     expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64-abi3', target: 'aarch64-unknown-linux-gnu' } });
@@ -98,14 +99,12 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
       expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
       const [extension] = readdirSync(path.join(site, 'qwork')).filter((name) => name.endsWith('.so'));
       expect(spawnSync('readelf', ['-h', path.join(site, 'qwork', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
-      if (existsSync(python314)) {
-        const run = spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', python314, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork, platform; print(platform.machine(), qwork.partition(1000), qwork.factorial(30))`], {
-          encoding: 'utf8',
-          cwd: site,
-          env: { PATH: '/usr/bin:/bin' },
-        });
-        expect(run.stdout.trim(), run.stderr).toBe(`aarch64 ${P1000} ${FACTORIAL_30}`);
-      }
+      const run = spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', python314, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork, platform; print(platform.machine(), qwork.partition(1000), qwork.factorial(30))`], {
+        encoding: 'utf8',
+        cwd: site,
+        env: { PATH: '/usr/bin:/bin' },
+      });
+      expect(run.stdout.trim(), run.stderr).toBe(`aarch64 ${P1000} ${FACTORIAL_30}`);
     } finally {
       rmSync(site, { recursive: true, force: true });
     }
