@@ -43,9 +43,10 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
     expect(log.some((line) => /^PyO3 0\.23\.5 makes no Python import library without its generate-import-lib feature: linking through python3\.dll of Windows CPython 3\.14 \(/.test(line))).toBe(true);
     expect(manifest!.notSmokeTested?.map((n) => n.python)).toEqual(['3.10']);
     const wheel = manifest!.files.find((f) => f.kind === 'wheel')!;
-    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-win_amd64.whl', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.14'] });
+    // GMP, MPFR and MPC are linked in statically: delvewheel and the PE walk find no DLL to carry.
+    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-win_amd64.whl', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.14'], bundled: [] });
     const archive = manifest!.files.find((f) => f.kind === 'archive')!;
-    expect(archive).toMatchObject({ name: 'qwork-0.3.1-windows-x86_64.zip', smokePassed: ['binary'] });
+    expect(archive).toMatchObject({ name: 'qwork-0.3.1-windows-x86_64.zip', smokePassed: ['binary'], bundled: [] });
     const wheelFile = path.join(outRoot, 'windows-x86_64-abi3', wheel.name);
     const zipFile = path.join(outRoot, 'windows-x86_64-abi3', archive.name);
     expect(await sha256File(wheelFile)).toBe(wheel.sha256);
