@@ -61,12 +61,15 @@ function embeddedVersions(env: NodeJS.ProcessEnv, platformId: string): string[] 
  * The directory of import libraries a cross build links the Python DLL
  * through, made with `dlltool` from a Windows CPython's DLLs and cached by
  * their sha256. For abi3, any version's python3.dll serves (the stable ABI
- * only grows; abi3audit holds the wheel to its floor); otherwise each
- * version needs its own CPython here.
+ * only grows; abi3audit holds the wheel to its floor), the floor's when it is
+ * here; otherwise each version needs its own CPython here.
  */
 export async function pythonImportLibraries(context: CellContext, dlltool: string, objdump: string, versions: readonly string[], abi3: boolean): Promise<{ dir: string; from: string[] }> {
   const { platform, env } = context;
-  const sources = (abi3 ? [embeddedVersions(env, platform.id)[0] ?? versions[0]!] : versions).map((version) => {
+  // abi3: the floor's own python3.dll when it is here (linking then refuses a
+  // newer symbol too), else the newest.
+  const abi3Source = embeddedPython(env, platform.id, versions[0]!) ? versions[0]! : (embeddedVersions(env, platform.id)[0] ?? versions[0]!);
+  const sources = (abi3 ? [abi3Source] : versions).map((version) => {
     const python = embeddedPython(env, platform.id, version);
     const wanted = importLibrariesFor(version, abi3);
     if (!python) {

@@ -15,7 +15,7 @@ import { buildFixture, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engi
 const P1000 = '24061467864032622473692149727991';
 const FACTORIAL_30 = '265252859812191058636308480000000';
 const FORCE_CROSS_NOTE = 'gmp-mpfr-sys 1.6.8 refuses to cross-compile without its force-cross feature: this cross build sets CARGO_FEATURE_FORCE_CROSS=1 for cargo, as the feature would (nothing to change in the crate)';
-const windowsPython = () => path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'windows-x86_64-3.14', 'python.exe');
+const windowsPython = (version: string) => path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, `windows-x86_64-${version}`, 'python.exe');
 
 /** A fresh wine prefix with the bcryptprimitives.dll stand-in (wine 8 lacks the DLL Rust's std imports; Windows has it). */
 function freshWinePrefix(): { env: NodeJS.ProcessEnv; remove: () => void } {
@@ -33,18 +33,19 @@ function freshWinePrefix(): { env: NodeJS.ProcessEnv; remove: () => void } {
 const peImports = (file: string) => [...spawnSync('x86_64-w64-mingw32-objdump', ['-p', file], { encoding: 'utf8' }).stdout.matchAll(/DLL Name:\s*(\S+)/g)].map((m) => m[1]!.toLowerCase());
 
 describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-cross, no readme), built unmodified', () => {
-  it('cross-builds for windows-x86_64: the abi3 wheel links python3.dll through an import library made from Windows CPython, imports and computes under wine; the CLI runs there', async () => {
-    expect(existsSync(windowsPython()), `no Windows CPython 3.14 at ${windowsPython()}: run scripts/install-deps.sh`).toBe(true);
+  it('cross-builds for windows-x86_64: the abi3 wheel links python3.dll through an import library made from Windows CPython 3.10, imports and computes in 3.10 and 3.14 under wine; the CLI runs there', async () => {
+    for (const version of ['3.10', '3.14']) expect(existsSync(windowsPython(version)), `no Windows CPython ${version} at ${windowsPython(version)}: run scripts/install-deps.sh`).toBe(true);
     const { manifests, outRoot, log } = await buildFixture('qsym-workspace', { platform: 'windows-x86_64' });
     const [manifest] = manifests;
     expect(manifest).toMatchObject({ ok: true, cell: { id: 'windows-x86_64-abi3', target: 'x86_64-pc-windows-gnu', abi3: true } });
     // The engine supplied what the crate does not say: force-cross, and python3.dll's import library.
     expect(log).toContain(FORCE_CROSS_NOTE);
-    expect(log.some((line) => /^PyO3 0\.23\.5 makes no Python import library without its generate-import-lib feature: linking through python3\.dll of Windows CPython 3\.14 \(/.test(line))).toBe(true);
-    expect(manifest!.notSmokeTested?.map((n) => n.python)).toEqual(['3.10']);
+    // The abi3 floor's own python3.dll (scripts/install-deps.sh extracts Windows CPython 3.10 too).
+    expect(log.some((line) => /^PyO3 0\.23\.5 makes no Python import library without its generate-import-lib feature: linking through python3\.dll of Windows CPython 3\.10 \(/.test(line))).toBe(true);
+    expect(manifest!.notSmokeTested).toBeUndefined();
     const wheel = manifest!.files.find((f) => f.kind === 'wheel')!;
     // GMP, MPFR and MPC are linked in statically: delvewheel and the PE walk find no DLL to carry.
-    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-win_amd64.whl', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.14'], bundled: [] });
+    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-win_amd64.whl', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.10', '3.14'], bundled: [] });
     const archive = manifest!.files.find((f) => f.kind === 'archive')!;
     expect(archive).toMatchObject({ name: 'qwork-0.3.1-windows-x86_64.zip', smokePassed: ['binary'], bundled: [] });
     const wheelFile = path.join(outRoot, 'windows-x86_64-abi3', wheel.name);
@@ -62,13 +63,16 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
       const imports = peImports(path.join(site, 'qwork', pyd!));
       expect(imports).toContain('python3.dll');
       expect(imports.filter((dll) => /^python3\d+\.dll$/.test(dll) || dll.includes('gmp'))).toEqual([]);
-      const run = spawnSync('wine', [windowsPython(), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork; print(sys.platform, qwork.partition(1000), qwork.factorial(30), qwork.partitions(6))`], {
-        cwd: site,
-        encoding: 'utf8',
-        env: wine.env,
-        timeout: 180_000,
-      });
-      expect(run.stdout.trim(), run.stderr).toBe(`win32 ${P1000} ${FACTORIAL_30} [1, 1, 2, 3, 5, 7, 11]`);
+      // Our own import in the floor and the newest Windows CPython, outside the engine.
+      for (const version of ['3.10', '3.14']) {
+        const run = spawnSync('wine', [windowsPython(version), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork; print(sys.platform, sys.version_info[:2], qwork.partition(1000), qwork.factorial(30), qwork.partitions(6))`], {
+          cwd: site,
+          encoding: 'utf8',
+          env: wine.env,
+          timeout: 180_000,
+        });
+        expect(run.stdout.trim(), run.stderr).toBe(`win32 (3, ${version.split('.')[1]}) ${P1000} ${FACTORIAL_30} [1, 1, 2, 3, 5, 7, 11]`);
+      }
 
       await unzipTo(zipFile, unzipped);
       const program = path.join(unzipped, 'qwork-0.3.1-windows-x86_64', 'bin', 'qwork.exe');
@@ -91,7 +95,7 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
     // Not Windows: no import library is made.
     expect(log.some((line) => line.startsWith('PyO3 '))).toBe(false);
     const [wheel] = manifest!.files;
-    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl', smokePassed: ['3.14'] });
+    expect(wheel).toMatchObject({ name: 'qwork-0.3.1-cp310-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl', smokePassed: ['3.14'], bundled: [] });
     const file = path.join(outRoot, 'linux-aarch64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
 

@@ -85,7 +85,7 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     expect(moduleDefinition('python3.dll', ['A', 'B'])).toBe('LIBRARY python3.dll\nEXPORTS\nA\nB\n');
   });
 
-  it("abi3: makes libpython3.dll.a from the newest Windows CPython's python3.dll (the floor has none here), once; maturin gets PYO3_CROSS_LIB_DIR, rustc the directory", async () => {
+  it("abi3: makes libpython3.dll.a from the newest Windows CPython's python3.dll when the floor has none here, once; maturin gets PYO3_CROSS_LIB_DIR, rustc the directory", async () => {
     const runner = answering();
     const ctx = context(['3.12', '3.14'], runner);
     const needs = await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
@@ -103,6 +103,13 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     runner.commands.length = 0;
     expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(needs);
     expect(runner.lines()).toEqual([]);
+  });
+
+  it("abi3: takes the floor's own python3.dll when that CPython is here", async () => {
+    const runner = answering();
+    const ctx = context(['3.10', '3.14'], runner);
+    await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
+    expect(runner.lines()[0]).toBe(`x86_64-w64-mingw32-objdump -p ${ctx.env.NATIVE_MATRIX_PYTHONS}/windows-x86_64-3.10/python3.dll`);
   });
 
   it('one version per wheel: each version its own python3XY.dll, under both names; no PYO3_CROSS_LIB_DIR (maturin would look for sysconfig data there)', async () => {
