@@ -28,7 +28,7 @@ import { buildsNatively, currentHost, type CellContext, type GmpProvision } from
 import { withLog, withVariables, type CommandRunner } from '../process/runner.js';
 import { CELL_LOG_FILE, openCellLog } from '../stages/cell-log.js';
 import { teeReporter } from '../reporter.js';
-import { cargoCrossRefusal } from '../project/cargo-features.js';
+import { forceCrossEnv, readCargoGraph, type CargoGraph } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -68,12 +68,13 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const host = currentHost();
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
-  // A Rust project's own dependencies may refuse a cross build (gmp-mpfr-sys without force-cross).
+  // A cross build of a Rust project reads its resolved graph: what its
+  // dependencies need on a cross route (gmp-mpfr-sys's force-cross, PyO3's
+  // import library on Windows).
   const crossBuild = !buildsNatively(host, platform);
-  if (crossBuild && (project.backend === 'maturin' || project.backend === 'cargo')) {
-    const refusal = await cargoCrossRefusal(options.runner, config.project.dir, env, platform.target, cargoFeatureArgs(config));
-    if (refusal) throw new CannotBuildHereError(platform, refusal);
-  }
+  const cargoGraph: CargoGraph | undefined =
+    crossBuild && (project.backend === 'maturin' || project.backend === 'cargo') ? await readCargoGraph(options.runner, config.project.dir, env, platform.target, cargoFeatureArgs(config)) : undefined;
+  const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
 
   const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
@@ -155,14 +156,16 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
-    const gmp = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
+    const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
+    if (forceCross.note) reporter.info(forceCross.note);
+    const gmp: GmpProvision = { ...provision, cargoEnv: { ...provision.cargoEnv, ...forceCross.env } };
 
     provisioned = gmp;
     if (cell.sdist) {
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3 }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
         const statics = await staticLibraries(context, project.backend);
         const results = [];

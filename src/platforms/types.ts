@@ -5,6 +5,7 @@ import type { LicenceSource } from '../stages/bundled-libraries.js';
 import type { ToolEnv, ToolName } from '../stages/tools.js';
 import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../process/runner.js';
+import type { CargoGraph } from '../project/cargo-features.js';
 import type { Reporter } from '../reporter.js';
 
 /** The machine the build runs on (not the one it builds for). */
@@ -34,6 +35,13 @@ export interface BuildWants {
   readonly backend: BuildBackend;
   /** linux.manylinux: a portable toolchain (zig) can build what the host's cannot. */
   readonly manylinux?: Manylinux;
+}
+
+/** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */
+export interface MaturinBuild {
+  readonly versions: readonly string[];
+  readonly abi3: boolean;
+  readonly graph?: CargoGraph;
 }
 
 /** Everything a platform module may use for one cell. */
@@ -97,6 +105,12 @@ export interface PlatformModule {
   findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
   /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
   wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
+  /**
+   * What a maturin build needs here beyond GMP (the Python import library
+   * that a cross build's PyO3 cannot make, for one): variables, and
+   * directories for rustc's native search path.
+   */
+  maturinBuildNeeds?(context: CellContext, build: MaturinBuild): Promise<{ env: Record<string, string>; rustLinkDirs: string[] }>;
   /** What maturin is told about the toolchain and repair, which this platform's own step does after it. */
   maturinRepairArgs(context: CellContext): readonly string[];
   /** The tools this platform's wheels need (beyond the backend's). */

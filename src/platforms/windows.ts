@@ -18,6 +18,8 @@ import { libraryOfFile } from '../stages/bundled-libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
+import { crossPythonImportLibraries } from './python-import-libs.js';
+import { walkPeImports } from './pe-files.js';
 import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
@@ -103,16 +105,6 @@ function mingwCompiler(platform: Platform): CrossCompiler {
   return { command: `${MINGW_TRIPLE[platform.arch]}-gcc`, packages: [`gcc-mingw-w64-${debianArch}`, `mingw-w64-${debianArch}-dev`] };
 }
 
-/** Windows DLLs every Windows has (and python3*.dll, which the interpreter brings): never bundled. */
-const SYSTEM_DLL =
-  /^(?:kernel32|kernelbase|user32|gdi32|advapi32|shell32|ole32|oleaut32|ws2_32|msvcrt|ucrtbase|ntdll|bcrypt|crypt32|secur32|shlwapi|version|winmm|comctl32|comdlg32|userenv|iphlpapi|dbghelp|psapi|rpcrt4|setupapi|imm32|uxtheme|normaliz|bcryptprimitives|python3\d*|vcruntime140(?:_1)?|msvcp140)\.dll$|^(?:api|ext)-ms-win-/i;
-export const isWindowsSystemDll = (name: string) => SYSTEM_DLL.test(name);
-
-/** `DLL Name: libgmp-10.dll` lines of `objdump -p`: the PE import table. */
-export function parsePeImports(objdumpOutput: string): string[] {
-  return [...objdumpOutput.matchAll(/^\s*DLL Name:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
-}
-
 /** The objdump that reads PE files on this host. */
 function objdumpFor(context: CellContext): string {
   return context.host.os === 'windows' ? msys2Layout(context.platform).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
@@ -130,44 +122,6 @@ function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>)
   const gccRoot = path.join('/usr/lib/gcc', triple);
   const gccDirs = existsSync(gccRoot) ? readdirSync(gccRoot).sort().reverse().map((version) => path.join(gccRoot, version)) : [];
   return [...gmp.libDirs, ...gccDirs, `/usr/${triple}/lib`, `/usr/${triple}/bin`];
-}
-
-/**
- * Walks the PE import tables from `start`, recursively, and returns the
- * DLLs that must travel with it, with where they were found. A DLL that is
- * neither found nor a Windows system DLL is an error: the program could not
- * start on a clean Windows.
- */
-export async function walkPeImports(
-  runner: CommandRunner,
-  objdump: string,
-  start: string,
-  searchDirs: readonly string[],
-): Promise<{ name: string; found: string }[]> {
-  const needed: { name: string; found: string }[] = [];
-  const seen = new Set<string>();
-  const queue = [start];
-  while (queue.length > 0) {
-    const file = queue.shift()!;
-    const { stdout } = await runner.run(objdump, ['-p', file], { quiet: true, purpose: 'reading the PE imports' });
-    for (const dll of parsePeImports(stdout)) {
-      const key = dll.toLowerCase();
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const found = searchDirs.map((dir) => path.join(dir, dll)).find((candidate) => existsSync(candidate));
-      if (found) {
-        needed.push({ name: dll, found });
-        queue.push(found);
-      } else if (!isWindowsSystemDll(dll)) {
-        throw new UserError({
-          key: 'binary',
-          message: `${path.basename(file)} needs ${dll}, which is neither a Windows system DLL nor found in ${searchDirs.join(', ')}`,
-          fix: 'check gmp.libraries and the MinGW toolchain',
-        });
-      }
-    }
-  }
-  return needed;
 }
 
 /**
@@ -194,6 +148,11 @@ export const windows: PlatformModule = {
   windows: true,
   repairTools: ['delvewheel'],
   maturinRepairArgs: () => [],
+
+  async maturinBuildNeeds(context, build) {
+    // On Windows maturin finds the runner's CPython, whose libs/ it links.
+    return context.host.os === 'windows' ? { env: {}, rustLinkDirs: [] } : crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!);
+  },
 
   cannotBuildHere(platform: Platform, want, host: Host) {
     // setup-python's CPython is built with MSVC, so setuptools compiles with

@@ -9,6 +9,7 @@ import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build
 import { extraRustflagsEnv, rustLinkDirArgs } from '../project/cargo-rustflags.js';
 import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from './build-paths.js';
 import { normalizeSbomPaths } from './wheel-sbom.js';
+import type { CargoGraph } from '../project/cargo-features.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -19,6 +20,8 @@ export interface WheelBuildInputs {
   /** The interpreters to build for: one for abi3, else every version of the cell. */
   readonly interpreters: readonly Interpreter[];
   readonly abi3: boolean;
+  /** The project's resolved dependency graph for the target, read for a cross build. */
+  readonly cargoGraph?: CargoGraph;
 }
 
 /** Where gmp-mpfr-sys caches the GMP it builds from source. */
@@ -119,7 +122,10 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, module, tools, interpreters, abi3, project } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   // The user's build.environment on top of ours, for every step of the build.
-  const env = project.backend === 'maturin' ? await cargoStepEnv(context, inputs.gmp, buildEnv(inputs)) : withUserEnvironment(context, buildEnv(inputs));
+  const built = abi3 ? interpreters.slice(0, 1) : interpreters;
+  const needs = project.backend === 'maturin' ? await module.maturinBuildNeeds?.(context, { versions: built.map((i) => i.version), abi3, graph: inputs.cargoGraph }) : undefined;
+  const gmp = needs ? { ...inputs.gmp, rustLinkDirs: [...(inputs.gmp.rustLinkDirs ?? []), ...needs.rustLinkDirs] } : inputs.gmp;
+  const env = project.backend === 'maturin' ? await cargoStepEnv(context, gmp, { ...buildEnv(inputs), ...needs?.env }) : withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
     await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
@@ -128,7 +134,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
     // wheel for itself (a foreign one through the platform's cross-building
     // stand-in); an abi3 wheel is built once.
-    for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
+    for (const interpreter of built) {
       const builder = await module.wheelBuilder(context, interpreter);
       await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, context.host.os === 'windows');
       // setuptools builds in the project's build/ and reuses what it finds

@@ -2,8 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildMany } from '../../src/commands/build-many.js';
-import { cargoCrossRefusal, crossRefusal } from '../../src/project/cargo-features.js';
+import { cargoGraph, forceCrossEnv, readCargoGraph } from '../../src/project/cargo-features.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -33,46 +32,29 @@ function metadata(gmpFeatures: string[]) {
   };
 }
 
-const REFUSAL =
-  'the project depends on gmp-mpfr-sys 1.6.5 without its force-cross feature, so it refuses to cross-compile; enable it (gmp-mpfr-sys = { version = "…", features = ["force-cross"] }) to cross-build here';
+const NOTE =
+  'gmp-mpfr-sys 1.6.5 refuses to cross-compile without its force-cross feature: this cross build sets CARGO_FEATURE_FORCE_CROSS=1 for cargo, as the feature would (nothing to change in the crate)';
 
-describe('cross builds of a Rust project', () => {
+describe('cross builds of a Rust project: force-cross', () => {
   it("asks cargo for the cell's target and the build's features, so force-cross turned on by a feature counts", async () => {
     const runner = new FakeRunner(() => ({ stdout: JSON.stringify(metadata(['default', 'force-cross'])) }));
-    expect(await cargoCrossRefusal(runner, '/p', {}, 'aarch64-unknown-linux-gnu', ['--features', 'cross'])).toBeUndefined();
+    expect(await readCargoGraph(runner, '/p', {}, 'aarch64-unknown-linux-gnu', ['--features', 'cross'])).toEqual({ gmpMpfrSysWithoutForceCross: [] });
     expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu --features cross']);
   });
 
-  it('reads the resolved features of gmp-mpfr-sys', () => {
-    expect(crossRefusal(metadata(['c-no-tests', 'default', 'use-system-libs']))).toBe(REFUSAL);
-    expect(crossRefusal(metadata(['default', 'force-cross']))).toBeUndefined();
-    expect(crossRefusal({ packages: [{ id: 'a', name: 'rug', version: '1.28.0' }], resolve: { nodes: [{ id: 'a', features: [] }] } })).toBeUndefined();
-  });
-
-  it.runIf(process.platform === 'linux' && process.arch === 'x64')('run skips the cross cells, naming the feature, and builds nothing for them', async () => {
-    const dir = makeProject({
-      'Cargo.toml': '[package]\nname = "qsym-cli"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngmp-mpfr-sys = "1.6"\n',
-      'src/main.rs': 'fn main() {}\n',
-      'native-matrix.yml': 'project:\n  kind: binary\nmatrix:\n  platforms: [linux-aarch64, windows-x86_64]\n',
+  it('sets CARGO_FEATURE_FORCE_CROSS only when a gmp-mpfr-sys of the graph lacks the feature, saying so once', () => {
+    expect(forceCrossEnv(cargoGraph(metadata(['c-no-tests', 'default', 'use-system-libs'])))).toEqual({ env: { CARGO_FEATURE_FORCE_CROSS: '1' }, note: NOTE });
+    expect(forceCrossEnv(cargoGraph(metadata(['default', 'force-cross'])))).toEqual({ env: {} });
+    expect(forceCrossEnv(cargoGraph({ packages: [{ id: 'a', name: 'rug', version: '1.28.0' }], resolve: { nodes: [{ id: 'a', features: [] }] } }))).toEqual({ env: {} });
+    // Two copies of the crate (1.5 for one crate, 1.6 for another): both named, one line.
+    const two = cargoGraph({
+      packages: [
+        { id: 'g5', name: 'gmp-mpfr-sys', version: '1.5.3' },
+        { id: 'g6', name: 'gmp-mpfr-sys', version: '1.6.8' },
+      ],
+      resolve: { nodes: [{ id: 'g5', features: ['default'] }, { id: 'g6', features: ['force-cross'] }] },
     });
-    const runner = new FakeRunner(({ file, args }) =>
-      file === 'cargo' && args[0] === 'metadata' ? { stdout: JSON.stringify(metadata(['default'])) } : { exitCode: 1, all: `unexpected: ${file} ${args.join(' ')}` },
-    );
-    const outRoot = path.join(mkdtempSync(path.join(tmpdir(), 'nm-out-')), 'out');
-    const run = await buildMany({ workingDirectory: dir, outRoot, runner, skipForeign: true }, silent);
-    expect(run.failed.map((f) => f.error.message)).toEqual([]);
-    expect(run.outcomes).toEqual([]);
-    expect(run.skipped.map((s) => [s.cell.id, s.reason])).toEqual([
-      ['linux-aarch64', REFUSAL],
-      ['windows-x86_64', REFUSAL],
-    ]);
-    // Each for its cell's target only, with the build's features.
-    expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu', 'cargo metadata --format-version 1 --filter-platform x86_64-pc-windows-gnu']);
-    expect(lines).toContain(`Skipping windows-x86_64: ${REFUSAL}; build it on its runner (windows-2025)`);
-
-    // build (not run) fails on such a cell with the same reason, and the runner to use.
-    const build = await buildMany({ workingDirectory: dir, outRoot, runner, skipForeign: false, platform: 'linux-aarch64' }, silent);
-    expect(build.failed.map((f) => f.error.message)).toEqual([`platform linux-aarch64: cannot be built on this machine: ${REFUSAL}; build it on its runner (ubuntu-24.04-arm)`]);
+    expect(forceCrossEnv(two).note).toMatch(/^gmp-mpfr-sys 1\.5\.3 refuses/);
   });
 });
 

@@ -6,7 +6,8 @@ import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { CellContext, Host } from '../../src/platforms/types.js';
-import { delvewheelArgs, msys2Env, msys2Packages, parsePeImports, windows } from '../../src/platforms/windows.js';
+import { delvewheelArgs, msys2Env, msys2Packages, windows } from '../../src/platforms/windows.js';
+import { parsePeImports } from '../../src/platforms/pe-files.js';
 import { wineInterpreters, wineLauncher, windowsPathOf } from '../../src/platforms/wine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
