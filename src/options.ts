@@ -14,8 +14,6 @@ export interface ActionInputs {
   readonly python?: readonly string[];
   readonly tag?: string;
   readonly dryRun: boolean;
-  /** Stream every command's output into the log, as well as into each cell's build.log. */
-  readonly verbose: boolean;
   readonly githubToken?: string;
 }
 
@@ -50,7 +48,6 @@ export function parseActionInputs(get: (name: string) => string): ActionInputs {
     python: list('python'),
     tag: optional('tag'),
     dryRun: flag('dry-run'),
-    verbose: flag('verbose'),
     githubToken: optional('github-token'),
   });
 }

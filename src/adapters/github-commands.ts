@@ -18,7 +18,7 @@ import { cellPythons } from '../plan/render.js';
 import { platformModule } from '../platforms/index.js';
 import { currentHost } from '../platforms/types.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import { discard, ExecaRunner } from '../process/runner.js';
+import { ExecaRunner } from '../process/runner.js';
 import { interpreterVersions } from '../stages/interpreters.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
@@ -58,8 +58,10 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
   const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));
 
-  // The runner's log is the job's (stdout, as the toolkit writes it); quiet, the output is in the cell's build.log only.
-  const runner = new ExecaRunner(inputs.verbose ? process.stdout : discard);
+  // Every command's output streams into its stage's collapsed group of the
+  // job's log as well as into the cell's build.log: the runner masks secrets
+  // there, and it is kept when the job is cancelled or times out.
+  const runner = new ExecaRunner(process.stdout);
   const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false, runner }, reporter);
 
   // Upload what was built even when the cell failed: nothing built is lost,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels, cargoFeatureArgs, gmpMpfrSysCache } from '../stages/backends.js';
+import { buildWheels, gmpMpfrSysCache, graphFeatureArgs } from '../stages/backends.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
@@ -28,7 +28,7 @@ import { buildsNatively, currentHost, type CellContext, type GmpProvision } from
 import { withLog, withVariables, type CommandRunner } from '../process/runner.js';
 import { CELL_LOG_FILE, openCellLog } from '../stages/cell-log.js';
 import { teeReporter } from '../reporter.js';
-import { forceCrossEnv, readCargoGraph, type CargoGraph } from '../project/cargo-features.js';
+import { cargoCrossCompiles, forceCrossEnv, readCargoGraph, rustcHost, type CargoGraph } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../reporter.js';
 
@@ -68,19 +68,11 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const host = currentHost();
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
-  // A cross build of a Rust project reads its resolved graph: what its
-  // dependencies need on a cross route (gmp-mpfr-sys's force-cross, PyO3's
-  // import library on Windows).
-  const crossBuild = !buildsNatively(host, platform);
-  const cargoGraph: CargoGraph | undefined =
-    crossBuild && (project.backend === 'maturin' || project.backend === 'cargo') ? await readCargoGraph(options.runner, config.project.dir, env, platform.target, cargoFeatureArgs(config)) : undefined;
-  const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
-
   const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const outDir = path.join(options.outRoot, cell.id);
   // Everything the cell runs and says goes to its log file, which ends up beside its manifest.
-  const log = await openCellLog(workDir, path.join(outDir, CELL_LOG_FILE));
+  const log = await openCellLog(workDir, path.join(outDir, CELL_LOG_FILE), env);
   const runner = withLog(options.runner, log);
   const reporter = teeReporter(options.reporter, (text) => log.write(text));
   // Every file the cell writes is dated by the commit, so that two builds of one commit are identical.
@@ -156,8 +148,16 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
+    // A Rust project's resolved graph for the target: what its dependencies
+    // need when cargo cross-compiles (gmp-mpfr-sys's force-cross, PyO3's
+    // import library on Windows). cargo cross-compiles whenever its host
+    // triple is not the target, also on a Windows runner whose rustc is MSVC's.
+    const rust = project.backend === 'maturin' || project.backend === 'cargo';
+    const cargoCross = rust && cargoCrossCompiles(!buildsNatively(host, platform), await rustcHost(runner, config.project.dir, env), platform.target);
+    const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatureArgs(config, project.backend)) : undefined;
+    const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
     const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
-    if (forceCross.note) reporter.info(forceCross.note);
+    if (forceCross.note) reporter.status(forceCross.note);
     const gmp: GmpProvision = { ...provision, cargoEnv: { ...provision.cargoEnv, ...forceCross.env } };
 
     provisioned = gmp;

@@ -93,7 +93,9 @@ function homebrewLicences(prefix: string): LicenceSource {
     // Left as given: the texts are then looked for there.
   }
   const version = /^\d+(\.\d+)+/.exec(path.basename(keg))?.[0];
-  return { ...(version ? { version } : {}), texts: textsIn(keg, LIBRARIES.get('gmp')!.texts) };
+  // Homebrew's keg keeps COPYING (GPLv3, which LGPLv3 requires beside it) and
+  // COPYING.LESSERv3, not COPYINGv2 and COPYINGv3.
+  return { ...(version ? { version } : {}), texts: textsIn(keg, [...LIBRARIES.get('gmp')!.texts, 'COPYING']) };
 }
 
 const NATIVE = nativeBuilds(false);

@@ -105,6 +105,20 @@ export async function cargoTargetMetadata(
 }
 
 /**
+ * Whether cargo cross-compiles for `target`: on every cross route, and
+ * wherever rustc's host triple is another (a Windows runner's rustc is
+ * MSVC's, the target MinGW's), which gmp-mpfr-sys's build script refuses
+ * as any cross build.
+ */
+export const cargoCrossCompiles = (crossRoute: boolean, hostTriple: string | undefined, target: string): boolean => crossRoute || hostTriple !== target;
+
+/** rustc's own triple (`x86_64-pc-windows-msvc` on a Windows runner), in the project, where its rust-toolchain.toml applies. */
+export async function rustcHost(runner: CommandRunner, projectDir: string, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  const result = await runner.run('rustc', ['-vV'], { cwd: projectDir, env, quiet: true, allowFailure: true, purpose: 'rustc -vV (the host triple)' });
+  return /^host: (\S+)$/m.exec(result.stdout)?.[1];
+}
+
+/**
  * Runs `cargo metadata` in the project for the cell's target only (a
  * `cfg(windows)` dependency turning on force-cross says nothing of an
  * aarch64 build), with the features the build itself asks for.

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
-import type { ProjectFacts } from '../project/detect.js';
+import type { BuildBackend, ProjectFacts } from '../project/detect.js';
+import { readToml, strings, table } from '../project/files.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { Interpreter } from './interpreters.js';
 import type { ToolEnv } from './tools.js';
@@ -77,6 +78,19 @@ export function cargoFeatureArgs(config: Config): string[] {
     ...(config.project.defaultFeatures ? [] : ['--no-default-features']),
     ...(config.project.features.length > 0 ? ['--features', config.project.features.join(',')] : []),
   ];
+}
+
+/**
+ * The features a read of the resolved graph (`cargo metadata`, `cargo tree`)
+ * must ask for to see what the build compiles: the config's, and for a
+ * maturin project also its `[tool.maturin]` features and default-features
+ * setting, which maturin applies (as abi3 detection reads them too).
+ */
+export function graphFeatureArgs(config: Config, backend: BuildBackend): string[] {
+  const maturin = backend === 'maturin' ? table(table(table(readToml(path.join(config.project.dir, 'pyproject.toml'))).tool).maturin) : {};
+  const features = [...new Set([...config.project.features, ...strings(maturin.features)])];
+  const noDefault = !config.project.defaultFeatures || maturin['no-default-features'] === true || maturin['default-features'] === false;
+  return [...(noDefault ? ['--no-default-features'] : []), ...(features.length > 0 ? ['--features', features.join(',')] : [])];
 }
 
 /** The maturin command line for a cell: one wheel per interpreter, or one abi3 wheel. */

@@ -4,7 +4,7 @@ import type { CellContext, GmpProvision } from '../platforms/types.js';
 import { builtFeatures, cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
 import type { BuildBackend } from '../project/detect.js';
 import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from './bundled-libraries.js';
-import { cargoFeatureArgs } from './backends.js';
+import { graphFeatureArgs } from './backends.js';
 
 export interface StaticLibrary {
   readonly id: string;
@@ -33,7 +33,7 @@ export function crateSources(dir: string, features: readonly string[]): StaticLi
  */
 export async function staticLibraries(context: CellContext, backend: BuildBackend, pkg?: string): Promise<StaticLibrary[]> {
   if (backend !== 'maturin' && backend !== 'cargo') return [];
-  const args = [context.runner, context.config.project.dir, context.env, context.platform.target, cargoFeatureArgs(context.config)] as const;
+  const args = [context.runner, context.config.project.dir, context.env, context.platform.target, graphFeatureArgs(context.config, backend)] as const;
   const built = await builtFeatures(...args, 'gmp-mpfr-sys', pkg);
   if (built.size === 0) return [];
   return staticGmpMpfrSys(await cargoTargetMetadata(...args), built).flatMap((crate) => crateSources(crate.dir, crate.features));

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { eq, valid } from '@renovatebot/pep440';
 import { UserError } from '../errors.js';
 import type { CellContext } from '../platforms/types.js';
 import { parseDistributionName } from './dist-name.js';
@@ -126,11 +127,14 @@ async function checkNameAndVersion(file: string): Promise<void> {
   const normalise = (name: string) => name.toLowerCase().replace(/[-_.]+/g, '_');
   const problems = [
     normalise(metadata.name) !== normalise(fromName.distribution) ? `its metadata names ${metadata.name}, its file name ${fromName.distribution}` : '',
-    metadata.version !== fromName.version && normaliseVersion(metadata.version) !== fromName.version ? `its metadata has version ${metadata.version}, its file name ${fromName.version}` : '',
+    !sameVersion(metadata.version, fromName.version) ? `its metadata has version ${metadata.version}, its file name ${fromName.version}` : '',
   ].filter(Boolean);
   if (problems.length === 0) return;
   throw new UserError({ key: 'metadata', message: `PyPI would refuse ${path.basename(file)}: ${problems.join('; ')}`, fix: 'build the file with its backend, and do not rename it' });
 }
 
-/** Versions as file names carry them (PEP 440's normal form, `-` as `_`). */
-const normaliseVersion = (version: string) => version.replace(/-/g, '_');
+/** The same version as PEP 440 compares them (1.0-post1 is 1.0.post1), or the same text where one is not PEP 440. */
+function sameVersion(metadata: string, fromName: string): boolean {
+  if (metadata === fromName || metadata.replace(/-/g, '_') === fromName) return true;
+  return valid(metadata) !== null && valid(fromName) !== null && eq(metadata, fromName);
+}

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cargoGraph, forceCrossEnv, readCargoGraph } from '../../src/project/cargo-features.js';
+import { cargoCrossCompiles, cargoGraph, forceCrossEnv, readCargoGraph } from '../../src/project/cargo-features.js';
+import { graphFeatureArgs } from '../../src/stages/backends.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -34,6 +35,26 @@ function metadata(gmpFeatures: string[]) {
 
 const NOTE =
   'gmp-mpfr-sys 1.6.5 refuses to cross-compile without its force-cross feature: this cross build sets CARGO_FEATURE_FORCE_CROSS=1 for cargo, as the feature would (nothing to change in the crate)';
+
+describe('when cargo cross-compiles', () => {
+  it("on a cross route, and on a Windows runner whose rustc is MSVC's while the target is MinGW's", () => {
+    expect(cargoCrossCompiles(true, 'x86_64-unknown-linux-gnu', 'x86_64-pc-windows-gnu')).toBe(true);
+    expect(cargoCrossCompiles(false, 'x86_64-pc-windows-msvc', 'x86_64-pc-windows-gnu')).toBe(true);
+    expect(cargoCrossCompiles(false, 'x86_64-pc-windows-gnu', 'x86_64-pc-windows-gnu')).toBe(false);
+    expect(cargoCrossCompiles(false, 'aarch64-apple-darwin', 'aarch64-apple-darwin')).toBe(false);
+  });
+
+  it("reads the graph with the features maturin builds with: the config's and [tool.maturin]'s", () => {
+    const dir = makeProject({
+      'pyproject.toml': '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n[project]\nname = "demo"\n[tool.maturin]\nfeatures = ["pyo3/generate-import-lib", "gmp"]\nno-default-features = true\n',
+      'Cargo.toml': '[package]\nname = "demo"\nversion = "0.1.0"\n',
+      'native-matrix.yml': 'project:\n  features: [extra]\n',
+    });
+    const config = validateConfig(parseYamlConfig('project:\n  features: [extra]\n', 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog(), workingDirectory: dir });
+    expect(graphFeatureArgs(config, 'maturin')).toEqual(['--no-default-features', '--features', 'extra,pyo3/generate-import-lib,gmp']);
+    expect(graphFeatureArgs(config, 'cargo')).toEqual(['--features', 'extra']);
+  });
+});
 
 describe('cross builds of a Rust project: force-cross', () => {
   it("asks cargo for the cell's target and the build's features, so force-cross turned on by a feature counts", async () => {

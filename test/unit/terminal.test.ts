@@ -59,3 +59,11 @@ describe('the terminal, quiet by default', () => {
     expect(text()).toContain('  Build wheels (maturin) in ');
   });
 });
+
+describe("a cell's build.log", () => {
+  it('keeps no credential of the environment: their values are written ***', async () => {
+    const { secretRedactor } = await import('../../src/stages/cell-log.js');
+    const redact = secretRedactor({ GITHUB_TOKEN: 'ghs_abcdefgh12345', 'INPUT_GITHUB-TOKEN': 'ghs_abcdefgh12345', TWINE_PASSWORD: 'pypi-secret-value', PATH: '/usr/bin:/bin', SHORT_TOKEN: 'abc' });
+    expect(redact('pip: using pypi-secret-value at https://x:ghs_abcdefgh12345@host/ on /usr/bin:/bin, abc')).toBe('pip: using *** at https://x:***@host/ on /usr/bin:/bin, abc');
+  });
+});
