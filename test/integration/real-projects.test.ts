@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256File, type Manifest } from '../../src/stages/manifest.js';
 import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/process/runner.js';
 import { checkoutProject, corpusConfig, CORPUS, type CorpusProject } from '../helpers/corpus.js';
-import { buildFixture, elfFilesUnder, embeddedPythonsEnv, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
+import { buildFixture, elfFilesUnder, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
 import { twineCheck } from '../helpers/python.js';
 
 /**
@@ -218,7 +218,6 @@ const PAILLIER_COMPUTE = 'import paillier; pub, sec = paillier.generate_keypair(
 
 // The documented subsets of pypaillier's tests run under emulation (test/corpus/pypaillier.yml).
 const AARCH64_PAILLIER_TESTS = 62;
-const WINDOWS_PAILLIER_TESTS = 62;
 
 /** The extension module of an unpacked pypaillier wheel. */
 function paillierExtension(site: string, suffix: string): string {
@@ -291,33 +290,7 @@ describe('pypaillier 0.8.0 (maturin, PyO3 0.23, rug with GMP built by gmp-mpfr-s
       expect(run.stdout.trim().split('\n'), run.stderr).toEqual(['aarch64', '3.0']);
     });
   });
-
-  describe('windows-x86_64: cross-built with mingw-w64, smoke-tested and tested in Windows CPython 3.14 under wine', () => {
-    let built: Built;
-    beforeAll(async () => {
-      const python = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'windows-x86_64-3.14', 'python.exe');
-      expect(existsSync(python), `no Windows CPython 3.14 at ${python}: run scripts/install-deps.sh`).toBe(true);
-      built = await build(CORPUS.pypaillier, 'windows-x86_64', ['3.14']);
-    });
-
-    it('builds a cp314 win_amd64 wheel whose extension needs no GMP DLL', async () => {
-      const { manifest } = built;
-      expect(manifest).toMatchObject({ ok: true, cell: { id: 'windows-x86_64', target: 'x86_64-pc-windows-gnu', python: ['3.14'] } });
-      const [wheel] = manifest.files;
-      expect(wheel).toMatchObject({ name: 'pypaillier-0.8.0-cp314-cp314-win_amd64.whl', platformTag: 'win_amd64', smokePassed: ['3.14'] });
-      expect(wheel!.bundled.filter((name) => /gmp|mpfr|mpc/i.test(name))).toEqual([]);
-      expect(await sha256File(built.dir(wheel!.name))).toBe(wheel!.sha256);
-      const extension = paillierExtension(unpacked(built.dir(wheel!.name)), '.pyd');
-      const dlls = spawnSync('x86_64-w64-mingw32-objdump', ['-p', extension], { encoding: 'utf8' }).stdout;
-      expect(dlls).toMatch(/DLL Name: python3(14)?\.dll/i);
-      expect(dlls).not.toMatch(/DLL Name: lib(gmp|mpfr|mpc)/i);
-    });
-
-    it("passes its smoke test and the documented subset of pypaillier's own tests in Windows CPython under wine", () => {
-      const [wheel] = built.manifest.files;
-      expect(wheel!.smoke).toEqual([expect.objectContaining({ python: '3.14', passed: true, test: expect.objectContaining({ passed: true }) })]);
-      expect(built.testOutputs).toHaveLength(1);
-      expect(pytestPassed(built.testOutputs[0]!)).toBeGreaterThanOrEqual(WINDOWS_PAILLIER_TESTS);
-    });
-  });
+  // No windows-x86_64: pypaillier publishes Linux wheels only, and its code
+  // takes GMP's mp_size_t for i64, which it is not on Windows (LLP64): rustc
+  // refuses src/mont.rs there, as the cell's error shows.
 });
