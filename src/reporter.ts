@@ -39,14 +39,9 @@ export const ending = (failed: boolean, section: boolean) => (failed ? 'failed a
  * so that the file holds what a verbose run would have shown.
  */
 export function teeReporter(reporter: Reporter, write: (text: string) => void): Reporter {
-  const logged = async <T>(title: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
+  const logged = <T>(title: string, work: () => Promise<T>): Promise<T> => {
     write(`==> ${title}\n`);
-    try {
-      return await work();
-    } finally {
-      write(`<== ${title} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-    }
+    return timed(work, (_failed, took) => write(`<== ${title} (${took})\n`));
   };
   return {
     info(message) {
