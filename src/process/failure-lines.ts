@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from 'node:util';
+
 // The lines of a failed command's output that say why it failed: a compiler's
 // errors with their context, a linker's missing symbols, a Python traceback,
 // a Rust panic. A build prints thousands of lines (configure, make, warnings);
@@ -20,7 +22,7 @@ const FALLBACK_LINES = 20;
  * last 20 lines when nothing looks like a cause.
  */
 export function failureLines(output: string): string[] {
-  const lines = output.replace(/\r/g, '').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const lines = stripVTControlCharacters(output.replace(/\r/g, '')).split('\n');
   const taken = new Set<number>();
   for (let i = 0; i < lines.length && taken.size < MAX_LINES; i++) {
     if (taken.has(i) || !CAUSE.test(lines[i]!) || ECHO.test(lines[i]!)) continue;

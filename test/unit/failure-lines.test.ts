@@ -42,6 +42,16 @@ describe('the lines that say why a command failed', () => {
     ]);
   });
 
+  it("a compiler's coloured output, read without its escape sequences (gcc ends each with an erase to the line's end)", () => {
+    const esc = '\u001b';
+    const coloured = GCC.replace('src/mod.c: In function ‘f’:', `${esc}[01m${esc}[Ksrc/mod.c:${esc}[m${esc}[K In function ‘${esc}[01m${esc}[Kf${esc}[m${esc}[K’:`).replace(
+      'src/mod.c:4:3: error: ',
+      `${esc}[01m${esc}[Ksrc/mod.c:4:3:${esc}[m${esc}[K ${esc}[01;31m${esc}[Kerror: ${esc}[m${esc}[K`,
+    );
+    expect(coloured).not.toBe(GCC);
+    expect(failureLines(coloured)).toEqual(failureLines(GCC));
+  });
+
   it("rustc's diagnostic up to its blank line; cargo's echo of it left out", () => {
     expect(failureLines(RUSTC)).toEqual([
       'error[E0308]: mismatched types',
