@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   const reporter = new TerminalReporter(process.stderr, { verbose });
   const workingDirectory = path.resolve(String(values['working-directory'] ?? '.'));
   const configPath = values.config as string | undefined;
-  const list = (name: string) => (typeof values[name] === 'string' ? splitList(values[name] as string) : undefined);
+  const list = (name: string) => (typeof values[name] === 'string' ? splitList(values[name]) : undefined);
 
   if (command === 'plan') {
     const result = await planCommand(

@@ -105,7 +105,7 @@ export function parseCatalog(files: { platforms: unknown; python: unknown; prese
     platforms,
     pythons: new Map(pythons.map((p) => [p.version, p])),
     presets,
-    minuteMultipliers: Object.freeze(platformsFile['minute-multipliers'] as Record<Os, number>),
+    minuteMultipliers: Object.freeze(platformsFile['minute-multipliers']),
   });
 }
 

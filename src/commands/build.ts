@@ -106,7 +106,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let interpreters: Interpreter[] = [];
   let provisioned: GmpProvision | undefined;
   let gmpMpfrSysChecked = false;
-  let failure: unknown;
+  // Boxed: whatever was thrown, even undefined, is a failure.
+  let failure: { readonly error: unknown } | undefined;
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
   } catch (error) {
@@ -115,12 +116,12 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       await rm(workDir, { recursive: true, force: true });
       throw error;
     }
-    failure = error;
+    failure = { error };
   }
   try {
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure.error;
     const discarded = await discardUnrecorded(gmpMpfrSysCache(context.cacheDir));
     if (discarded) reporter.warning(discardedWarning(discarded));
     gmpMpfrSysChecked = true;
@@ -227,7 +228,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
   } catch (error) {
     // Keep what was built, and say in the manifest why the cell failed.
-    failure = error;
+    failure = { error };
   } finally {
     // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
     if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
@@ -254,14 +255,14 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     log: CELL_LOG_FILE,
     ...(interpreters.some((i) => i.untested) ? { notSmokeTested: interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })) } : {}),
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
-    ...(failure !== undefined ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    ...(failure ? { error: failure.error instanceof Error ? failure.error.message : String(failure.error) } : {}),
     sourceDateEpoch: sourceDate.epoch,
     ...(options.planDigest ? { plan: options.planDigest } : {}),
     timings,
     createdAt: new Date().toISOString(),
   };
   const manifestPath = await writeManifest(outDir, manifest);
-  if (failure !== undefined) throw new CellFailedError(manifest, failure);
+  if (failure) throw new CellFailedError(manifest, failure.error);
   if (!manifest.ok) {
     const on = (f: ManifestFile, s: SmokeResult) => `${f.name} on ${s.python ? `Python ${s.python}` : 'this machine'}`;
     const failedSmoke = files.flatMap((f) => f.smoke.filter((s) => !s.passed).map((s) => `${on(f, s)}:\n${s.output ?? ''}`));

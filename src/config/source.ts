@@ -216,5 +216,5 @@ export function parseTomlWithLocations(
     base.forEach((_, i) => record(base.slice(0, i + 1), item.loc.start.line));
     item.body.forEach((entry) => visitKeyValue(base, entry));
   }
-  return { document: getStaticTOMLValue(program) as Record<string, unknown>, locations, raw };
+  return { document: getStaticTOMLValue(program), locations, raw };
 }

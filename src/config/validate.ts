@@ -37,7 +37,8 @@ function describeValue(value: unknown): string {
   if (value instanceof Date) return 'a date';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `the string "${clip(value)}"`;
-  return `the ${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
+  return `a ${typeof value}`;
 }
 
 // Walks the schema to the object at a key path, to list its allowed keys.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { looseObject, string } from 'zod';
 import { UserError, type Problem } from '../errors.js';
 import { checksumsText, readChecksums } from '../publish/checksums.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
@@ -85,6 +86,9 @@ export interface Asset {
 
 const UPLOAD_ATTEMPTS = 5;
 
+/** What a tag's ref says it points at (GitHub's response has more). */
+const GitRefSchema = looseObject({ object: looseObject({ type: string(), sha: string() }) });
+
 const statusOf = (error: unknown) => (error as { status?: number }).status;
 const isAlreadyExists = (error: unknown) =>
   statusOf(error) === 422 &&
@@ -94,7 +98,7 @@ const isTransient = (error: unknown) => statusOf(error) === undefined || statusO
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -216,7 +220,7 @@ export class ReleasePublisher {
             prerelease: operation.marks.prerelease,
             make_latest: operation.marks.latest,
           });
-          release = data as Release;
+          release = data;
           this.log(`Published release ${tag}${operation.marks.prerelease ? ' (pre-release)' : ''}${operation.marks.latest === 'true' ? ', Latest' : ''}`);
           break;
         }
@@ -249,8 +253,8 @@ export class ReleasePublisher {
     let object: { type: string; sha: string };
     try {
       // Slashes of the tag stay slashes: `pkg/v1.0.0` is tags/pkg/v1.0.0.
-      const { data } = await this.client.request('GET /repos/{owner}/{repo}/git/ref/tags/{+tag}', { owner, repo, tag: tag.split('/').map(encodeURIComponent).join('/') });
-      object = (data as { object: { type: string; sha: string } }).object;
+      const response = await this.client.request('GET /repos/{owner}/{repo}/git/ref/tags/{+tag}', { owner, repo, tag: tag.split('/').map(encodeURIComponent).join('/') });
+      object = GitRefSchema.parse(response.data).object;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -298,7 +302,7 @@ export class ReleasePublisher {
 
   /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */
   private async allReleases(owner: string, repo: string): Promise<Release[]> {
-    return (await this.client.paginate(this.client.rest.repos.listReleases, { owner, repo, per_page: 100 })) as Release[];
+    return await this.client.paginate(this.client.rest.repos.listReleases, { owner, repo, per_page: 100 });
   }
 
   /** Creates a draft; jobs racing on one tag each create one, all settle on the same one, and the others delete their own. */
@@ -325,7 +329,7 @@ export class ReleasePublisher {
   }
 
   async listAssets(owner: string, repo: string, releaseId: number): Promise<Asset[]> {
-    return (await this.client.paginate(this.client.rest.repos.listReleaseAssets, { owner, repo, release_id: releaseId, per_page: 100 })) as Asset[];
+    return await this.client.paginate(this.client.rest.repos.listReleaseAssets, { owner, repo, release_id: releaseId, per_page: 100 });
   }
 
   async deleteAsset(owner: string, repo: string, assetId: number): Promise<void> {

@@ -75,9 +75,9 @@ export async function readPlanFile(file: string): Promise<PlanFile> {
     throw refuse(`is not a native-matrix plan (${issue.path.join('.') || 'value'}: ${issue.message})`);
   }
   const { digest, plan } = parsed.data;
-  const actual = planDigest(plan as PlanBody);
+  const actual = planDigest(plan);
   if (actual !== digest) throw refuse(`records digest ${digest}, but its plan has digest ${actual}: it was changed after planning`);
-  return Object.freeze({ digest, plan: plan as PlanBody });
+  return Object.freeze({ digest, plan });
 }
 
 /** The plan's own cell for a cell passed to a build (`${{ toJSON(matrix) }}`): the same id and the same content. */

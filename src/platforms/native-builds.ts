@@ -5,6 +5,6 @@ import type { PlatformModule } from './types.js';
 export function nativeBuilds(windows: boolean): Pick<PlatformModule, 'findInterpreters' | 'wheelBuilder'> {
   return {
     findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, windows }),
-    wheelBuilder: async (_context, interpreter) => ({ python: interpreter.executable, env: {} }),
+    wheelBuilder: (_context, interpreter) => Promise.resolve({ python: interpreter.executable, env: {} }),
   };
 }

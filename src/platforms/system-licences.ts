@@ -60,7 +60,7 @@ export async function debianFileLicences(runner: CommandRunner, names: readonly 
  * its environment directory (`C:\msys64\mingw64`): every file of
  * share/licenses/<package>/, and the version pacman has installed.
  */
-export async function msys2Licences(runner: CommandRunner, envDir: string, pacman: string, packagePrefix: string, libraries: readonly string[], join = path.win32.join): Promise<Record<string, LicenceSource>> {
+export async function msys2Licences(runner: CommandRunner, envDir: string, pacman: string, packagePrefix: string, libraries: readonly string[], join = (...parts: string[]) => path.win32.join(...parts)): Promise<Record<string, LicenceSource>> {
   const found: Record<string, LicenceSource> = {};
   for (const library of libraries) {
     const name = LIBRARIES.get(library)?.msys2;

@@ -169,7 +169,7 @@ export const windows: PlatformModule = {
     return `${platform.id} is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
   },
 
-  venvPython: (venvDir) => venvLayout(venvDir, true, win.join).python,
+  venvPython: (venvDir) => venvLayout(venvDir, true, (...parts) => win.join(...parts)).python,
 
   ...nativeBuilds(true),
 

@@ -42,7 +42,8 @@ export function detectProject(config: Config): ProjectFacts {
       fix: 'set project.path to the directory of the package to build',
     });
   }
-  const buildBackend = String(table(pyproject?.['build-system'])['build-backend'] ?? '');
+  const declaredBackend = table(pyproject?.['build-system'])['build-backend'];
+  const buildBackend = typeof declaredBackend === 'string' ? declaredBackend : '';
   const backend = chooseBackend(config, { buildBackend, hasCargo: !!cargo, hasSetupPy: !!setupPy, hasMakefile: !!makefile });
   const project = table(pyproject?.project);
   const abi3 =

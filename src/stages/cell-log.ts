@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,6 +39,8 @@ export async function openCellLog(workDir: string, finalPath: string, env: NodeJ
   const scratch = path.join(workDir, CELL_LOG_FILE);
   const redact = secretRedactor(env);
   const stream = createWriteStream(scratch);
+  // A log that cannot be made fails here, not later as an unhandled stream error.
+  await once(stream, 'open');
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve()))));
   return {

@@ -5,7 +5,7 @@ import path from 'node:path';
  * site-packages: `bin/` on POSIX, `Scripts\` (and `.exe`s) on Windows. The
  * one description of the layout, for the tool environment and the smoke tests.
  */
-export function venvLayout(dir: string, windows: boolean, join: (...parts: string[]) => string = path.join) {
+export function venvLayout(dir: string, windows: boolean, join: (...parts: string[]) => string = (...parts) => path.join(...parts)) {
   const scripts = join(dir, windows ? 'Scripts' : 'bin');
   return {
     python: join(scripts, windows ? 'python.exe' : 'python'),
