@@ -104,6 +104,7 @@ export class ArtifactService {
               .map((a) => ({ workflowRunBackendId: a.run, workflowJobRunBackendId: a.job, databaseId: String(a.id), name: a.name, size: String(a.content!.length), createdAt: a.createdAt })),
           });
         case 'DeleteArtifact': {
+          // Any job of the run may delete it (a re-run attempt is another job).
           const index = this.artifacts.findIndex((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
           if (index < 0) return { status: 404, body: '{"code":"not_found"}' };
           const [deleted] = this.artifacts.splice(index, 1);
@@ -112,13 +113,6 @@ export class ArtifactService {
         case 'GetSignedArtifactURL': {
           const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
           return artifact ? json({ name: artifact.name, signedUrl: `${this.base}/download/${artifact.id}?sig=local` }) : { status: 404, body: '{"code":"not_found"}' };
-        }
-        case 'DeleteArtifact': {
-          // Any job of the run may delete it (a re-run attempt is another job).
-          const artifact = this.artifacts.find((a) => a.finalized && a.name === input.name && a.run === input.workflowRunBackendId);
-          if (!artifact) return { status: 404, body: JSON.stringify({ code: 'not_found', msg: 'artifact not found' }) };
-          this.artifacts.splice(this.artifacts.indexOf(artifact), 1);
-          return json({ ok: true, artifactId: String(artifact.id) });
         }
         default:
           return { status: 404, body: JSON.stringify({ code: 'bad_route', msg: method }) };

@@ -164,7 +164,7 @@ export function elfFilesUnder(dir: string): string[] {
  */
 export function machineEnv(): Record<string, string> {
   const names = ['HOME', 'PYENV_ROOT', 'XDG_CACHE_HOME', 'NATIVE_MATRIX_CACHE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'PIP_CERT', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
-  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 
 /** Debian 11's root file system (glibc 2.31), as scripts/install-deps.sh makes it. */

@@ -124,10 +124,10 @@ function act(event: 'push' | 'workflow_dispatch', payload: object, run: string):
     ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
   ];
   return new Promise((resolve) => {
-    const child = spawn(ACT, args, { cwd: repo, env: { ...process.env, CARGO_TARGET_DIR: undefined } as NodeJS.ProcessEnv });
+    const child = spawn(ACT, args, { cwd: repo, env: { ...process.env, CARGO_TARGET_DIR: undefined } });
     let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d));
-    child.stderr.on('data', (d: Buffer) => (log += d));
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     child.on('close', (status) => {
       // Kept for reading when a run fails.
       writeFileSync(path.join(tmpdir(), `native-matrix-act-${run}.log`), log);
@@ -182,7 +182,7 @@ describe('workflows/release.yml run whole with act', () => {
     const assetsBefore = github.releases[0]!.assets.map((a) => [a.name, a.content.toString('base64')]).sort();
     const run = await act('push', { ref: 'refs/tags/v1.0.0' }, 'run-tag-again');
     expect(run.status, run.log.slice(-6000)).toBe(0);
-    expect(run.log).toMatch(/\[release\/upload to PyPI\s*\] 🏁  Job succeeded/);
+    expect(run.log).toMatch(/\[release\/upload to PyPI\s*\] 🏁 {2}Job succeeded/);
     expect(indexFiles()).toEqual(before);
     expect(run.log).toContain('Skipping gmpcext-0.1.0.tar.gz: the index already has it');
     expect(run.log).toContain(`Skipping ${WHEEL}: the index already has it`);
@@ -197,7 +197,7 @@ describe('workflows/release.yml run whole with act', () => {
     expect(run.status, run.log.slice(-6000)).toBe(0);
     expect(artifacts.artifacts.filter((a) => a.run === 'run-dispatch' && a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64', 'native-matrix-plan', 'native-matrix-sdist']);
     expect(github.releases.length).toBe(releasesBefore);
-    expect(run.log).toMatch(/\[release\/build linux-x86_64(-\d+)?\s*\] 🏁  Job succeeded/);
+    expect(run.log).toMatch(/\[release\/build linux-x86_64(-\d+)?\s*\] 🏁 {2}Job succeeded/);
     // The publish and pypi jobs' conditions (the plan's outputs) are false: they never start.
     expect(run.log).not.toContain('[release/publish');
     expect(run.log).not.toContain('[release/upload to PyPI');

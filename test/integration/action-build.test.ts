@@ -21,8 +21,8 @@ function runAction(args: { cwd: string; env: Record<string, string> }): Promise<
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { cwd: args.cwd, env: args.env });
     let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d));
-    child.stderr.on('data', (d: Buffer) => (log += d));
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     child.on('close', (status) => resolve({ status, log }));
   });
 }

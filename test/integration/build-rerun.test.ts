@@ -39,8 +39,8 @@ function attempt(workspace: string, cell: string, job: string, command = 'build'
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { cwd: workspace, env });
     let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d));
-    child.stderr.on('data', (d: Buffer) => (log += d));
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     child.on('close', (status) => resolve({ status, log, outputs: parseGitHubOutput(output), runnerTemp }));
   });
 }

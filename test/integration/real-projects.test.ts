@@ -116,7 +116,7 @@ function qemuPython(root: string, interpreter: string, site: string, code: strin
   });
 }
 
-const GMPY2_COMPUTE = 'import gmpy2; print(gmpy2.mpz(3) ** 50, format(gmpy2.sqrt(gmpy2.mpfr(2)), \".10f\"), gmpy2.mpc(1, 1) ** 2)';
+const GMPY2_COMPUTE = 'import gmpy2; print(gmpy2.mpz(3) ** 50, format(gmpy2.sqrt(gmpy2.mpfr(2)), ".10f"), gmpy2.mpc(1, 1) ** 2)';
 const GMPY2_EXPECTED = '717897987691852588770249 1.4142135624 0.0+2.0j';
 
 describe('gmpy2 2.3.2 (setuptools C extension on GMP, MPFR and MPC), its PyPI sdist unmodified', () => {

@@ -96,7 +96,7 @@ describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Wi
     expect(wheel).toMatchObject({ name: 'qsymlike-0.1.0-cp310-abi3-win_amd64.whl', kind: 'wheel', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.10', '3.11', '3.14'] });
     // delvewheel's mangled name: two packages' libgmp-10.dll never collide in one process.
     expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-10-[0-9a-f]{32}\.dll$/)]);
-    expect(wheel!.smoke).toEqual(['3.10', '3.11', '3.14'].map((version) => expect.objectContaining({ python: version, interpreter: expect.stringMatching(new RegExp(`^${version.replace('.', '\\.')}\\.`)), passed: true })));
+    expect(wheel!.smoke).toEqual(['3.10', '3.11', '3.14'].map((version): unknown => expect.objectContaining({ python: version, interpreter: expect.stringMatching(new RegExp(`^${version.replace('.', '\\.')}\\.`)), passed: true })));
     const file = path.join(outRoot, 'windows-x86_64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
     // GMP's licence (from the source it was built from) travels in .dist-info/licenses/, with our SBOM and RECORD whole.

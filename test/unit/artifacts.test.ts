@@ -123,8 +123,8 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       const action = (overrides: Record<string, string>) => new Promise<{ status: number | null; stdout: string }>((resolve) => {
         const child = spawn(process.execPath, [ACTION], { cwd: workspace, env: { ...env, ...overrides } });
         let stdout = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d));
-        child.stderr.on('data', (d: Buffer) => (stdout += d));
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
         child.on('close', (status) => resolve({ status, stdout }));
       });
       const planned = await action({ INPUT_COMMAND: 'plan', RUNNER_TEMP: mkdtempSync(path.join(tmpdir(), 'runner-plan-')), GITHUB_OUTPUT: path.join(runnerTemp, 'plan-output') });

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,11 +12,11 @@ const scratch = () => mkdtempSync(path.join(tmpdir(), 'cache-trust-'));
 
 /** Fills a cache entry the way a GMP build would: a library, a header, a link. */
 async function fillLibrary(dir: string): Promise<void> {
-  mkdirSync(path.join(dir, 'lib'));
-  mkdirSync(path.join(dir, 'include'));
-  writeFileSync(path.join(dir, 'lib', 'libgmp.so.10.5.0'), 'the real library');
-  symlinkSync('libgmp.so.10.5.0', path.join(dir, 'lib', 'libgmp.so.10'));
-  writeFileSync(path.join(dir, 'include', 'gmp.h'), '#define GMP 1');
+  await mkdir(path.join(dir, 'lib'));
+  await mkdir(path.join(dir, 'include'));
+  await writeFile(path.join(dir, 'lib', 'libgmp.so.10.5.0'), 'the real library');
+  await symlink('libgmp.so.10.5.0', path.join(dir, 'lib', 'libgmp.so.10'));
+  await writeFile(path.join(dir, 'include', 'gmp.h'), '#define GMP 1');
 }
 
 describe('cache restore keys', () => {

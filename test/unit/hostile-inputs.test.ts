@@ -181,6 +181,6 @@ describe('hostile inputs', () => {
     const run = cli(['plan', '--json'], dir);
     expect(run.status).toBe(0);
     expect(run.stderr).toContain('warning: pyproject.toml:9: tool.native-matrix: is ignored: native-matrix.yml is the config; move these keys into native-matrix.yml and remove the section, or remove native-matrix.yml\n');
-    expect(JSON.parse(run.stdout).include.map((c: { id: string }) => c.id)).toEqual(['linux-x86_64-abi3', 'sdist']);
+    expect((JSON.parse(run.stdout) as { include: { id: string }[] }).include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'sdist']);
   });
 });

@@ -58,6 +58,9 @@ describe('bundled file names → libraries (matrix/libraries.yml)', () => {
   });
 });
 
+/** The parts of a CycloneDX SBOM the tests read. */
+const readSbom = (text: string) => JSON.parse(text) as { serialNumber: string; components: { name: string; licenses?: unknown }[]; dependencies: unknown[] };
+
 describe('the CycloneDX SBOM of bundled libraries', () => {
   const subject = { name: 'demo', version: '1.0.0', generator: 'native-matrix 9.9.9', epochSeconds: EPOCH };
   const gmp = { name: 'gmp', version: '6.3.0', licence: GMP, linkage: 'shared' as const, files: ['libgmp-10.dll'], texts: [], purl: 'pkg:generic/gmp@6.3.0' };
@@ -65,7 +68,7 @@ describe('the CycloneDX SBOM of bundled libraries', () => {
 
   it('lists each library with version, licence, purl and files, dated by SOURCE_DATE_EPOCH, with a serial number derived from its content', () => {
     const text = bundledSbom(subject, [gmp, { name: 'libzstd.so.1', licence: 'unknown', linkage: 'shared', files: ['libzstd.so.1'], texts: [] }], placed);
-    const sbom = JSON.parse(text);
+    const sbom = readSbom(text);
     expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, metadata: { timestamp: '2024-05-06T07:08:10Z', tools: { components: [{ name: 'native-matrix', version: '9.9.9' }] }, component: { name: 'demo', version: '1.0.0' } } });
     expect(sbom.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(sbom.components[0]).toEqual({
@@ -73,11 +76,11 @@ describe('the CycloneDX SBOM of bundled libraries', () => {
       properties: [{ name: 'native-matrix:linkage', value: 'shared' }, { name: 'native-matrix:file', value: 'libgmp-10.dll' }, { name: 'native-matrix:license-file', value: placed()[0] }],
     });
     // An unknown licence is not guessed.
-    expect(sbom.components[1].licenses).toBeUndefined();
+    expect(sbom.components[1]!.licenses).toBeUndefined();
     expect(sbom.dependencies[0]).toEqual({ ref: 'demo@1.0.0', dependsOn: ['native-matrix-bundled:gmp@6.3.0', 'native-matrix-bundled:libzstd.so.1'] });
     // The same input gives the same bytes; other content, another serial number.
     expect(bundledSbom(subject, [gmp], placed)).toBe(bundledSbom(subject, [gmp], placed));
-    expect(JSON.parse(bundledSbom(subject, [{ ...gmp, version: '6.2.1' }], placed)).serialNumber).not.toBe(JSON.parse(bundledSbom(subject, [gmp], placed)).serialNumber);
+    expect(readSbom(bundledSbom(subject, [{ ...gmp, version: '6.2.1' }], placed)).serialNumber).not.toBe(readSbom(bundledSbom(subject, [gmp], placed)).serialNumber);
   });
 });
 
@@ -159,7 +162,7 @@ describe('licence texts into a wheel and an archive', () => {
     const recorded = await stageArchiveLicences(stage, 'demo-1.0.0-linux-x86_64', libraries(), subject);
     expect(recorded[0]!.licenseFiles).toEqual(['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'].map((name) => `demo-1.0.0-linux-x86_64/licenses/gmp/${name}`));
     expect(readFileSync(path.join(stage, 'licenses', 'gmp', 'COPYINGv3'), 'utf8')).toBe(readFileSync(path.join(dir, 'COPYINGv3'), 'utf8'));
-    expect(JSON.parse(readFileSync(path.join(stage, 'licenses', 'native-matrix-bundled.cdx.json'), 'utf8')).components.map((c: { name: string }) => c.name)).toEqual(['gmp']);
+    expect(readSbom(readFileSync(path.join(stage, 'licenses', 'native-matrix-bundled.cdx.json'), 'utf8')).components.map((c) => c.name)).toEqual(['gmp']);
   });
 });
 
@@ -185,7 +188,7 @@ describe('where the licences come from', () => {
     mkdirSync(path.join(env, 'share', 'licenses', 'gmp'), { recursive: true });
     for (const name of ['COPYINGv3', 'COPYING.LESSERv3']) writeFileSync(path.join(env, 'share', 'licenses', 'gmp', name), name);
     const runner = new FakeRunner(() => ({ stdout: 'mingw-w64-x86_64-gmp 6.3.0-2\n' }));
-    const found = await msys2Licences(runner, env, 'pacman.exe', 'mingw-w64-x86_64', ['gmp', 'mpfr'], path.join);
+    const found = await msys2Licences(runner, env, 'pacman.exe', 'mingw-w64-x86_64', ['gmp', 'mpfr'], (...parts) => path.join(...parts));
     expect(runner.lines()).toEqual(['pacman.exe -Q mingw-w64-x86_64-gmp']);
     expect(found).toEqual({ gmp: { version: '6.3.0', texts: ['COPYING.LESSERv3', 'COPYINGv3'].map((name) => ({ name, path: path.join(env, 'share', 'licenses', 'gmp', name) })) } });
   });

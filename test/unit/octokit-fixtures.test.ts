@@ -34,8 +34,8 @@ describe("GitHub's recorded release interactions (@octokit/fixtures)", () => {
     await withReplay('release-assets', async (publisher, replay) => {
       const release = await publisher.findRelease(OWNER, 'release-assets', 'v1.0.0');
       expect(release).toMatchObject({ id: 1000, tag_name: 'v1.0.0', draft: false });
-      await publisher.upload(OWNER, 'release-assets', release!, testUpload());
-      const assets = await publisher.listAssets(OWNER, 'release-assets', release!.id);
+      await publisher.upload(OWNER, 'release-assets', release, testUpload());
+      const assets = await publisher.listAssets(OWNER, 'release-assets', release.id);
       expect(assets.map((a) => [a.name, a.size, a.state])).toEqual([['test-upload.txt', 14, 'uploaded']]);
       await publisher.deleteAsset(OWNER, 'release-assets', assets[0]!.id);
       expect(replay.unexpected).toEqual([]);
@@ -51,7 +51,7 @@ describe("GitHub's recorded release interactions (@octokit/fixtures)", () => {
   it('release-assets-conflict: a 422 already_exists is reconciled by deleting the unproven asset and uploading again', async () => {
     await withReplay('release-assets-conflict', async (publisher, replay) => {
       const release = await publisher.findRelease(OWNER, 'release-assets-conflict', 'v1.0.0');
-      await publisher.upload(OWNER, 'release-assets-conflict', release!, testUpload());
+      await publisher.upload(OWNER, 'release-assets-conflict', release, testUpload());
       expect(replay.unexpected).toEqual([]);
       // Exactly GitHub's recorded sequence, request for request.
       expect(replay.consumed).toEqual([

@@ -27,7 +27,7 @@ const manifest = (extra: Partial<Manifest>): Manifest => ({
   timings: { build: 1 },
   createdAt: '2026-12-01T00:00:00.000Z',
   ...extra,
-} as Manifest);
+});
 
 describe('the build summary', () => {
   it('marks a Python the cell built for but could not smoke-test here, and says why, apart from one the file does not fit', () => {
