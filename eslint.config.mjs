@@ -18,6 +18,9 @@ export default defineConfig(
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
+    // Types come from TypeScript 6's compiler API (the package `typescript`):
+    // TypeScript 7.0 (@typescript/native, the typecheck's tsc) has no API;
+    // typescript-eslint's experimental tsgo backend wants TypeScript 7.1.
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
