@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { ProjectFacts } from '../project/detect.js';
-import { parseDistributionName } from '../stages/dist-name.js';
+import { parseDistributionName } from '../core/dist-name.js';
 import { importNameFor } from '../stages/import-name.js';
-import type { Interpreter } from '../stages/interpreters.js';
+import type { Interpreter } from '../core/interpreters.js';
 import { describeFile, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
 import { buildSdist, sdistTools, wheelFromSdist } from '../stages/sdist.js';
 import { smokeWheel } from '../stages/smoke.js';
-import { chooseToolHost, ensureToolEnv } from '../stages/tools.js';
+import { chooseToolHost, ensureToolEnv } from '../core/tools.js';
 
 export interface SdistCellInputs {
   readonly context: CellContext;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { createClient, isRequestError } from '../github/client.js';
 import { ReleasePublisher, type FileToPublish, type ReleaseReport } from '../github/releases.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
 import type { Narrowing } from '../plan/planner.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../core/reporter.js';
 import { checksumsText } from '../publish/checksums.js';
 import { CHECKSUMS_FILE, gatherCells, RELEASE_MANIFEST_FILE, type ReleaseFile } from '../publish/gather.js';
 import { pypiFiles } from '../publish/pypi.js';

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.js';
-import { clip, ProblemList, type Problem } from '../errors.js';
+import { clip, ProblemList, type Problem } from '../core/errors.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 import { checkPlatform, checkPython, type Checked } from './selectors.js';
 import type { KeyPath, ConfigSource } from './source.js';

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 /** Artifact names: one per cell, unique per run as upload-artifact v4+ requires. */
 export const ARTIFACT_PREFIX = 'native-matrix-';

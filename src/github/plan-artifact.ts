@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { PLAN_ARTIFACT, PLAN_FILE } from '../plan/plan-file.js';
 import { artifactClient, uploadCellArtifact } from './artifacts.js';
 

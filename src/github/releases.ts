@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { UserError, type Problem } from '../errors.js';
+import { UserError, type Problem } from '../core/errors.js';
 import { checksumsText, readChecksums } from '../publish/checksums.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
 import { CHECKSUMS_FILE } from '../publish/gather.js';

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { stableStringify } from '../stages/cache.js';
-import { ZOD } from '../zod.js';
+import { UserError } from '../core/errors.js';
+import { stableStringify } from '../core/cache.js';
+import { ZOD } from '../core/zod.js';
 import { CellSchema } from './cell.js';
 import type { Cell } from './types.js';
 

@@ -2,7 +2,7 @@ import { comparePythons, type Catalog, type Platform, type PythonVersion } from 
 import { checkPlatform, checkPython } from '../config/selectors.js';
 import type { Config, ExcludeRule } from '../config/types.js';
 import { dotted } from '../config/validate.js';
-import { UserError, type Problem } from '../errors.js';
+import { UserError, type Problem } from '../core/errors.js';
 import { allowsPython, type ProjectFacts } from '../project/detect.js';
 import { GITHUB_MATRIX_LIMIT, type Cell, type Plan } from './types.js';
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CellContext } from './types.js';
 
 /** A cross compiler, and the Debian packages that make it able to link a program. */

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { findInterpreters, probe, type Interpreter } from '../stages/interpreters.js';
-import { ensureToolEnv } from '../stages/tools.js';
-import { CannotBuildHereError, UserError } from '../errors.js';
+import { findInterpreters, probe, type Interpreter } from '../core/interpreters.js';
+import { ensureToolEnv } from '../core/tools.js';
+import { CannotBuildHereError, UserError } from '../core/errors.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
 import type { CellContext, WheelBuilder } from './types.js';
-import { discardedWarning } from '../stages/cache.js';
+import { discardedWarning } from '../core/cache.js';
 import type { BuildBackend } from '../project/detect.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import { glibcTarget } from './glibc.js';

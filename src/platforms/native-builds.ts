@@ -1,4 +1,4 @@
-import { findInterpreters } from '../stages/interpreters.js';
+import { findInterpreters } from '../core/interpreters.js';
 import type { PlatformModule } from './types.js';
 
 /** Wheels built on the machine they are for: the cell's own interpreters, found on it, build them. */

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
 import { sha256File } from '../stages/manifest.js';
 import { EMBEDDED_PYTHONS_VARIABLE, embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import type { CellContext, MaturinBuild } from './types.js';

@@ -1,12 +1,12 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, Manylinux } from '../config/types.js';
-import type { Interpreter } from '../stages/interpreters.js';
+import type { Interpreter } from '../core/interpreters.js';
 import type { LicenceSource } from '../stages/bundled-libraries.js';
-import type { ToolEnv, ToolName } from '../stages/tools.js';
+import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { BuildBackend } from '../project/detect.js';
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from '../core/process/runner.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../core/reporter.js';
 
 /** The machine the build runs on (not the one it builds for). */
 export interface Host {

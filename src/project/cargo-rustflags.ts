@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from '../core/errors.js';
+import type { CommandRunner } from '../core/process/runner.js';
 import { readToml, table, type Table } from './files.js';
 
 // How to give rustc extra flags (the GMP family's link directory, which zig

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, sha256File, smokeAndTestPassed, type Manifest, type ManifestFile } from '../stages/manifest.js';
-import { UserError, type Problem } from '../errors.js';
+import { UserError, type Problem } from '../core/errors.js';
 import { ARTIFACT_PREFIX } from '../github/artifacts.js';
 import type { Cell } from '../plan/types.js';
 import { checkManifest } from './manifest-schema.js';

@@ -1,13 +1,13 @@
 import { chmod, copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import { readToml, table } from '../project/files.js';
 import { addRustTarget, cargoEnv, cargoFeatureArgs, cargoStepEnv } from './backends.js';
 import { buildSettings, withUserEnvironment } from './user-build.js';
 import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
 import { cleanEnv } from './smoke.js';
-import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
+import { tarDirectory, untarTo, unzipTo, zipDirectory } from '../core/archive.js';
 import type { BuildBackend } from '../project/detect.js';
 import { carriedLibraries, staticLibraries } from './carried-libraries.js';
 import { stageArchiveLicences } from './licence-files.js';

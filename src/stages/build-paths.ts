@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import type { Interpreter } from './interpreters.js';
+import type { Interpreter } from '../core/interpreters.js';
 
 // A compiled file must not hold the paths of the machine that built it: the
 // same commit built in another checkout, by another user or on another

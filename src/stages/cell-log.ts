@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandLog } from '../process/runner.js';
-import { moveFile } from './archive.js';
+import type { CommandLog } from '../core/process/runner.js';
+import { moveFile } from '../core/archive.js';
 
 /** A cell's full log, beside its manifest.json (and uploaded with it). */
 export const CELL_LOG_FILE = 'build.log';

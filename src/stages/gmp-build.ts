@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sourcesData from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
-import { UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
+import { UserError } from '../core/errors.js';
+import { compareVersions } from '../core/versions.js';
 import type { CellContext } from '../platforms/types.js';
-import { cachedDirectory, cacheKey, discardedWarning } from './cache.js';
-import { downloadVerified } from './download.js';
+import { cachedDirectory, cacheKey, discardedWarning } from '../core/cache.js';
+import { downloadVerified } from '../core/download.js';
 import { LIBRARIES, textsIn, type LicenceSource } from './bundled-libraries.js';
 
 interface SourceEntry {

@@ -1,14 +1,14 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { ProjectFacts } from '../project/detect.js';
-import { repackSdist } from './archive.js';
+import { repackSdist } from '../core/archive.js';
 import { buildEnv } from './backends.js';
 import { withUserEnvironment } from './user-build.js';
-import { parseDistributionName, SDIST_SUFFIX } from './dist-name.js';
-import type { Interpreter } from './interpreters.js';
-import type { ToolEnv, ToolName } from './tools.js';
+import { parseDistributionName, SDIST_SUFFIX } from '../core/dist-name.js';
+import type { Interpreter } from '../core/interpreters.js';
+import type { ToolEnv, ToolName } from '../core/tools.js';
 
 /** The tools the sdist cell needs beyond the platform's repair tools. */
 export const sdistTools = (project: ProjectFacts): ToolName[] => [project.backend === 'maturin' ? 'maturin' : 'build', 'twine'];

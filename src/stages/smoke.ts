@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { parseWheelName, wheelFits } from './wheel-name.js';
+import { parseWheelName, wheelFits } from '../core/wheel-name.js';
 import path from 'node:path';
 import type { CellContext, PlatformModule } from '../platforms/types.js';
-import { pythonCommand, type Interpreter } from './interpreters.js';
-import type { ToolEnv } from './tools.js';
+import { pythonCommand, type Interpreter } from '../core/interpreters.js';
+import type { ToolEnv } from '../core/tools.js';
 import type { SmokeResult, TestResult } from './manifest.js';
-import { installerFor } from './installer.js';
+import { installerFor } from '../core/installer.js';
 import { settingsFor } from '../config/settings.js';
 import { fillPlaceholders, userEnvironment } from './user-build.js';
-import { UserError } from '../errors.js';
-import { posixQuote } from '../process/runner.js';
+import { UserError } from '../core/errors.js';
+import { posixQuote } from '../core/process/runner.js';
 
 const OUTPUT_TAIL = 4000;
 

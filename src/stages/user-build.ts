@@ -2,8 +2,8 @@ import path from 'node:path';
 import { settingsFor } from '../config/settings.js';
 import type { BuildSettings } from '../config/types.js';
 import type { CellContext } from '../platforms/types.js';
-import type { Interpreter } from './interpreters.js';
-import { posixQuote, withoutRunnerSecrets } from '../process/runner.js';
+import type { Interpreter } from '../core/interpreters.js';
+import { posixQuote, withoutRunnerSecrets } from '../core/process/runner.js';
 
 // The user's own build settings (config `build`, after `overrides`): their
 // variables, their before-build commands and their backend arguments, all

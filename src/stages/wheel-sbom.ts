@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { readZip } from './archive.js';
-import { rewriteWheel } from './wheel-record.js';
+import { readZip } from '../core/archive.js';
+import { rewriteWheel } from '../core/wheel-record.js';
 import { withRealPath } from './build-paths.js';
 
 // maturin writes a CycloneDX SBOM of the Rust dependency tree into the wheel

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/stages/manifest.js';
-import { cacheRoot } from '../../src/stages/cache.js';
+import { cacheRoot } from '../../src/core/cache.js';
 import { buildFixture, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256File, type Manifest } from '../../src/stages/manifest.js';
-import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/process/runner.js';
+import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/core/process/runner.js';
 import { checkoutProject, corpusConfig, CORPUS, type CorpusProject } from '../helpers/corpus.js';
 import { buildFixture, elfFilesUnder, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
 import { twineCheck } from '../helpers/python.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/commands/plan.js';
-import { UserError } from '../../src/errors.js';
-import type { Reporter } from '../../src/reporter.js';
+import { UserError } from '../../src/core/errors.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { ABI3_MATURIN_PROJECT, makeProject, SETUPTOOLS_PROJECT } from '../helpers/project.js';
 
 const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { linux } from '../../src/platforms/linux.js';
 import type { CellContext, PlatformModule } from '../../src/platforms/types.js';
 import { windows } from '../../src/platforms/windows.js';
-import type { Reporter } from '../../src/reporter.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
 const catalog = loadCatalog();

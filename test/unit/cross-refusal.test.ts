@@ -8,7 +8,7 @@ import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { linux } from '../../src/platforms/linux.js';
-import type { Reporter } from '../../src/reporter.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
 

@@ -6,7 +6,7 @@ import { createClient } from '../../src/github/client.js';
 import { RequestError } from '@octokit/request-error';
 import { asUserError } from '../../src/commands/publish.js';
 import { checksumsText } from '../../src/publish/checksums.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
 import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 

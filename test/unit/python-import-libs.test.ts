@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { crossPythonImportLibraries, importLibrariesFor, moduleDefinition, pyo3NeedsImportLibrary } from '../../src/platforms/python-import-libs.js';
 import { parsePeExportNames } from '../../src/platforms/pe-files.js';
 import type { CellContext, Host } from '../../src/platforms/types.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { dosTime, unzipTo } from '../../src/stages/archive.js';
+import { dosTime, unzipTo } from '../../src/core/archive.js';
 import { cargoFileUrl, normalizeSbomPaths, rewriteCheckoutUrls } from '../../src/stages/wheel-sbom.js';
 
 const EPOCH = 1714979290; // 2024-05-06 07:08:10 UTC

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import toolsData from '../../matrix/tools.yml';
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from './process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
-import { UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
+import { UserError } from './errors.js';
+import { compareVersions } from './versions.js';
 import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 import { installerFor } from './installer.js';

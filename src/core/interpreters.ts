@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from './errors.js';
+import type { CommandRunner } from './process/runner.js';
 
 /** A CPython interpreter found on this machine. */
 export interface Interpreter {
