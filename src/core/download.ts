@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import { sha256File } from '../stages/manifest.js';
+import { sha256File } from './hashing.js';
 
 const ATTEMPTS = 4;
 

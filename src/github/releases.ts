@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError, type Problem } from '../core/errors.js';
 import { checksumsText, readChecksums } from '../publish/checksums.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
-import { CHECKSUMS_FILE } from '../publish/gather.js';
+import { CHECKSUMS_FILE } from '../core/names.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cachedDirectory, cacheKey } from '../core/cache.js';
-import { sha256File } from '../stages/manifest.js';
+import { sha256File } from '../core/hashing.js';
 import { UserError } from '../core/errors.js';
 import type { CommandRunner } from '../core/process/runner.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { CargoGraph } from '../project/cargo-features.js';
 import { cachedDirectory, cacheKey } from '../core/cache.js';
-import { sha256File } from '../stages/manifest.js';
+import { sha256File } from '../core/hashing.js';
 import { EMBEDDED_PYTHONS_VARIABLE, embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import type { CellContext, MaturinBuild } from './types.js';
 import { parsePeExportNames } from './pe-files.js';

@@ -1,5 +1,6 @@
 import { array, boolean, number, object, string, type z } from 'zod';
-import { MANIFEST_FILE, MANIFEST_SCHEMA } from '../stages/manifest.js';
+import { MANIFEST_SCHEMA } from '../stages/manifest.js';
+import { MANIFEST_FILE } from '../core/names.js';
 import type { Problem } from '../core/errors.js';
 
 /**

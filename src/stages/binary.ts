@@ -5,7 +5,8 @@ import type { CellContext, GmpProvision, PlatformModule } from '../platforms/typ
 import { readToml, table } from '../project/files.js';
 import { addRustTarget, cargoEnv, cargoFeatureArgs, cargoStepEnv } from './backends.js';
 import { buildSettings, withUserEnvironment } from './user-build.js';
-import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
+import type { ManifestFile, SmokeResult } from './manifest.js';
+import { describeFile } from '../core/hashing.js';
 import { cleanEnv } from './smoke.js';
 import { tarDirectory, untarTo, unzipTo, zipDirectory } from '../core/archive.js';
 import type { BuildBackend } from '../project/detect.js';
