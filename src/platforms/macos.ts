@@ -7,7 +7,7 @@ import { compareVersions } from '../core/versions.js';
 import { prefixEnv } from '../core/prefix-env.js';
 import { takeRepairedWheel } from '../core/archive.js';
 import { buildGmpFromSource } from '../stages/gmp-build.js';
-import { LIBRARIES, textsIn, type LicenceSource } from '../stages/bundled-libraries.js';
+import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
 import { runPythonHelper } from '../core/python-helpers.js';
 import type { ToolEnv } from '../core/tools.js';
 import { platformTagMatches } from '../core/wheel-name.js';

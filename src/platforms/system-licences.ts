@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { LIBRARIES, libraryOfFile, textsIn, type LicenceSource } from '../stages/bundled-libraries.js';
+import { LIBRARIES, libraryOfFile, textsIn, type LicenceSource } from '../catalog/libraries.js';
 import type { CommandRunner } from '../core/process/runner.js';
 
 // Where the licences of libraries that a package manager installed are found:

@@ -1,7 +1,7 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Config, Manylinux } from '../config/types.js';
 import type { Interpreter } from '../core/interpreters.js';
-import type { LicenceSource } from '../stages/bundled-libraries.js';
+import type { LicenceSource } from '../catalog/libraries.js';
 import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../core/process/runner.js';

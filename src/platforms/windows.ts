@@ -14,7 +14,7 @@ import type { CommandRunner } from '../core/process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianFileLicences, msys2Licences } from './system-licences.js';
-import { libraryOfFile } from '../stages/bundled-libraries.js';
+import { libraryOfFile } from '../catalog/libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { venvLayout } from '../core/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CellContext, GmpProvision } from '../platforms/types.js';
 import { builtFeatures, cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
 import type { BuildBackend } from '../project/detect.js';
-import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from './bundled-libraries.js';
+import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from '../catalog/libraries.js';
 import { graphFeatureArgs } from './backends.js';
 
 export interface StaticLibrary {

@@ -9,7 +9,7 @@ import { compareVersions } from '../core/versions.js';
 import type { CellContext } from '../platforms/types.js';
 import { cachedDirectory, cacheKey, discardedWarning } from '../core/cache.js';
 import { downloadVerified } from '../core/download.js';
-import { LIBRARIES, textsIn, type LicenceSource } from './bundled-libraries.js';
+import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
 
 interface SourceEntry {
   readonly url: string;

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compareVersions } from '../core/versions.js';
 import { readZip } from '../core/archive.js';
-import type { BundledLibrary, ResolvedLibrary } from './bundled-libraries.js';
+import type { BundledLibrary, ResolvedLibrary } from '../catalog/libraries.js';
 import { BUNDLED_SBOM, bundledSbom, type SbomSubject } from './bundled-sbom.js';
 import { rewriteWheel } from '../core/wheel-record.js';
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BundledLibrary } from './bundled-libraries.js';
+import type { BundledLibrary } from '../catalog/libraries.js';
 import { MANIFEST_FILE } from '../core/names.js';
 
 export const MANIFEST_SCHEMA = 1;

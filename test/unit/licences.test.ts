@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeZip } from '../../src/core/archive.js';
-import { libraryOfFile, resolveLibraries, type LicenceSource } from '../../src/stages/bundled-libraries.js';
+import { libraryOfFile, resolveLibraries, type LicenceSource } from '../../src/catalog/libraries.js';
 import { bundledSbom } from '../../src/stages/bundled-sbom.js';
 import { crateSources } from '../../src/stages/carried-libraries.js';
 import { addWheelLicences, stageArchiveLicences, withLicenseFiles } from '../../src/stages/licence-files.js';
