@@ -6,7 +6,7 @@ import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../core/errors.js';
 import { takeRepairedWheel, unzipTo } from '../core/archive.js';
 import { prefixEnv } from '../core/prefix-env.js';
-import { buildGmpFromSource } from '../stages/gmp-build.js';
+import { buildGmpFromSource } from './gmp-build.js';
 import { runPythonHelper } from '../core/python-helpers.js';
 import type { ToolEnv } from '../core/tools.js';
 import { platformTagMatches } from '../core/wheel-name.js';
@@ -21,7 +21,7 @@ import { debianLicences } from './system-licences.js';
 import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import { sharedLibrariesOf, systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
 import { detectProject } from '../project/detect.js';
-import { cargoLinkerVariable } from '../stages/backends.js';
+import { cargoLinkerVariable } from '../project/cargo-rustflags.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };

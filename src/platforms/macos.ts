@@ -6,7 +6,7 @@ import { UserError } from '../core/errors.js';
 import { compareVersions } from '../core/versions.js';
 import { prefixEnv } from '../core/prefix-env.js';
 import { takeRepairedWheel } from '../core/archive.js';
-import { buildGmpFromSource } from '../stages/gmp-build.js';
+import { buildGmpFromSource } from './gmp-build.js';
 import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
 import { runPythonHelper } from '../core/python-helpers.js';
 import type { ToolEnv } from '../core/tools.js';

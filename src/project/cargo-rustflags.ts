@@ -23,6 +23,9 @@ export function cargoHome(env: NodeJS.ProcessEnv, windows: boolean): string {
   return paths.join((windows ? env.USERPROFILE : env.HOME) || homedir(), '.cargo');
 }
 
+/** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
+export const cargoLinkerVariable = (target: string) => `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
+
 /**
  * The cargo config files that apply in `dir`, the strongest first:
  * `.cargo/config` (or, without it, `.cargo/config.toml`, as cargo chooses) in

@@ -70,9 +70,6 @@ export function pep517StepEnv(context: CellContext, env: Readonly<Record<string,
   return { ...env, ...cPathMapFlags({ CPPFLAGS: context.env.CPPFLAGS, ...env }, maps) };
 }
 
-/** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
-export const cargoLinkerVariable = (target: string) => `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
-
 export function cargoFeatureArgs(config: Config): string[] {
   return [
     ...(config.project.defaultFeatures ? [] : ['--no-default-features']),

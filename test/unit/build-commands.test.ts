@@ -5,7 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maturinArgs } from '../../src/stages/backends.js';
-import { buildGmpFromSource } from '../../src/stages/gmp-build.js';
+import { buildGmpFromSource } from '../../src/platforms/gmp-build.js';
 import { interpreterCandidates, findInterpreters } from '../../src/core/interpreters.js';
 import { smokeScript } from '../../src/stages/smoke.js';
 import { parseWheelName, platformTagMatches, wheelFits } from '../../src/core/wheel-name.js';

@@ -1,3 +1,4 @@
+// Building the GMP family from source is one way a platform provisions GMP: toolchain work, so it lives with the platforms.
 import { cpus } from 'node:os';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -6,7 +7,7 @@ import sourcesData from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../core/errors.js';
 import { compareVersions } from '../core/versions.js';
-import type { CellContext } from '../platforms/types.js';
+import type { CellContext } from './types.js';
 import { cachedDirectory, cacheKey, discardedWarning } from '../core/cache.js';
 import { downloadVerified } from '../core/download.js';
 import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
