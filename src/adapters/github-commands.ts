@@ -17,7 +17,7 @@ import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
 import { platformModule } from '../platforms/index.js';
-import { currentHost } from '../platforms/types.js';
+import { currentHost } from '../routes/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
 import { ExecaRunner } from '../core/process/runner.js';
 import { interpreterVersions } from '../core/interpreters.js';

@@ -7,7 +7,7 @@ import sourcesData from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../core/errors.js';
 import { compareVersions } from '../core/versions.js';
-import type { CellContext } from './types.js';
+import type { CellContext } from '../routes/context.js';
 import { cachedDirectory, cacheKey, discardedWarning } from '../core/cache.js';
 import { downloadVerified } from '../core/download.js';
 import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';

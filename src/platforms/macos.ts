@@ -14,7 +14,9 @@ import { platformTagMatches } from '../core/wheel-name.js';
 import type { CommandRunner } from '../core/process/runner.js';
 import { venvLayout } from '../core/venv.js';
 import { nativeBuilds } from './native-builds.js';
-import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
+import type { PlatformModule, WheelCheck } from './types.js';
+import type { CellContext } from '../routes/context.js';
+import type { Host } from '../routes/host.js';
 
 // macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
 // that is usually older than the runner's macOS, repaired with delocate.

@@ -6,7 +6,8 @@ import type { CargoGraph } from '../project/cargo-features.js';
 import { cachedDirectory, cacheKey } from '../core/cache.js';
 import { sha256File } from '../core/hashing.js';
 import { EMBEDDED_PYTHONS_VARIABLE, embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
-import type { CellContext, MaturinBuild } from './types.js';
+import type { MaturinBuild } from './types.js';
+import type { CellContext } from '../routes/context.js';
 import { parsePeExportNames } from './pe-files.js';
 
 // A Windows extension module links the Python DLL: python3.dll (the stable

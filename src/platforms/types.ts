@@ -1,26 +1,12 @@
 import type { Platform } from '../catalog/catalog.js';
-import type { Config, Manylinux } from '../config/types.js';
+import type { Manylinux } from '../config/types.js';
 import type { Interpreter } from '../core/interpreters.js';
 import type { LicenceSource } from '../catalog/libraries.js';
 import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { BuildBackend } from '../project/detect.js';
-import type { CommandRunner } from '../core/process/runner.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import type { Reporter } from '../core/reporter.js';
-
-/** The machine the build runs on (not the one it builds for). */
-export interface Host {
-  readonly os: 'linux' | 'macos' | 'windows';
-  readonly arch: 'x86_64' | 'aarch64';
-}
-
-/** Whether `host` builds `platform` natively: the same OS and arch, in the one arch vocabulary of the catalog and the host. */
-export const buildsNatively = (host: Host, platform: Pick<Platform, 'os' | 'arch'>): boolean => host.os === platform.os && host.arch === platform.arch;
-
-export function currentHost(): Host {
-  const os = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'macos' : 'linux';
-  return { os, arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
-}
+import type { CellContext } from '../routes/context.js';
+import type { Host } from '../routes/host.js';
 
 /** The interpreter that runs pip to build a wheel, and variables it needs (undefined removes one). */
 export interface WheelBuilder {
@@ -42,22 +28,6 @@ export interface MaturinBuild {
   readonly versions: readonly string[];
   readonly abi3: boolean;
   readonly graph?: CargoGraph;
-}
-
-/** Everything a platform module may use for one cell. */
-export interface CellContext {
-  readonly platform: Platform;
-  readonly host: Host;
-  readonly config: Config;
-  readonly runner: CommandRunner;
-  readonly reporter: Reporter;
-  /** native-matrix's cache root. */
-  readonly cacheDir: string;
-  /** Scratch space for this build, removed afterwards. */
-  readonly workDir: string;
-  readonly env: NodeJS.ProcessEnv;
-  /** SOURCE_DATE_EPOCH of the build (the commit's time): `runner` gives it to every build command; archives are dated with it. */
-  readonly sourceDateEpoch: number;
 }
 
 /** Where the GMP family came from and how compilers and loaders find it. */

@@ -20,7 +20,9 @@ import { venvLayout } from '../core/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { crossPythonImportLibraries } from './python-import-libs.js';
 import { walkPeImports } from './pe-files.js';
-import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
+import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import type { CellContext } from '../routes/context.js';
+import type { Host } from '../routes/host.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
 // gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { cachedDirectory, cacheKey } from '../core/cache.js';
 import { probe, type Interpreter } from '../core/interpreters.js';
 import { UserError } from '../core/errors.js';
-import type { CellContext } from './types.js';
+import type { CellContext } from '../routes/context.js';
 import { compileAndRunEnv } from './compile-and-run.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';

@@ -5,7 +5,7 @@ import { posixQuote } from '../core/process/runner.js';
 import { cachedDirectory, cacheKey } from '../core/cache.js';
 import type { ToolEnv } from '../core/tools.js';
 import type { GlibcTarget } from './glibc.js';
-import type { CellContext } from './types.js';
+import type { CellContext } from '../routes/context.js';
 
 /**
  * zig as C/C++ compiler and linker for an older glibc: `zig cc -target

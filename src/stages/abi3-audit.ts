@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { CellContext } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import type { ToolEnv } from '../core/tools.js';
 
 /**

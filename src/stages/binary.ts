@@ -1,7 +1,8 @@
 import { chmod, copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import { readToml, table } from '../project/files.js';
 import { addRustTarget, cargoEnv, cargoFeatureArgs, cargoStepEnv } from './backends.js';
 import { buildSettings, withUserEnvironment } from './user-build.js';

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CellContext, GmpProvision } from '../platforms/types.js';
+import type { GmpProvision } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import { builtFeatures, cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
 import type { BuildBackend } from '../project/detect.js';
 import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from '../catalog/libraries.js';

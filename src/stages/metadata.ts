@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { eq, valid } from '@renovatebot/pep440';
 import { UserError } from '../core/errors.js';
-import type { CellContext } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import { parseDistributionName } from '../core/dist-name.js';
 import { readPackageMetadata } from '../core/package-metadata.js';
 import { displayPath } from '../config/source.js';

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import type { ProjectFacts } from '../project/detect.js';
 import { repackSdist } from '../core/archive.js';
 import { buildEnv } from './backends.js';

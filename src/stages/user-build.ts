@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { settingsFor } from '../config/settings.js';
 import type { BuildSettings } from '../config/types.js';
-import type { CellContext } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { posixQuote, withoutRunnerSecrets } from '../core/process/runner.js';
 

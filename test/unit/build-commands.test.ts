@@ -15,7 +15,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { UserError } from '../../src/core/errors.js';
 import { parseCell } from '../../src/plan/cell.js';
 import { linux, parseLdd } from '../../src/platforms/linux.js';
-import type { CellContext } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
 

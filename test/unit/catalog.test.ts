@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
-import { buildsNatively, currentHost } from '../../src/platforms/types.js';
+import { buildsNatively, currentHost } from '../../src/routes/host.js';
 
 const catalog = loadCatalog();
 

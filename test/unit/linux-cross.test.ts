@@ -15,7 +15,7 @@ import { CannotBuildHereError } from '../../src/core/errors.js';
 import { linux } from '../../src/platforms/linux.js';
 import { dependencyClosure, mergeUsr, parseAptCandidate, parseAptDepends, parsePrintUris } from '../../src/platforms/debian-sysroot.js';
 import { crossWheelBuilder, foreignInterpreters, toolchainFor } from '../../src/platforms/linux-cross.js';
-import type { CellContext } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
 import type { CommandRecord, RunResult } from '../../src/core/process/runner.js';
 import { fixture } from '../helpers/engine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';

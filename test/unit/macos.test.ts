@@ -10,7 +10,8 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { checkMacosWheel, delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
 import { UserError } from '../../src/core/errors.js';
-import type { CellContext, Host } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
+import type { Host } from '../../src/routes/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
 

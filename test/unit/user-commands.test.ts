@@ -6,7 +6,7 @@ import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { linux } from '../../src/platforms/linux.js';
-import type { CellContext } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
 import { ExecaRunner } from '../../src/core/process/runner.js';
 import { installerFor } from '../../src/core/installer.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
