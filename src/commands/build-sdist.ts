@@ -6,7 +6,7 @@ import type { GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { CellContext } from '../routes/context.js';
 import type { ProjectFacts } from '../project/detect.js';
 import { parseDistributionName } from '../core/dist-name.js';
-import { importNameFor } from '../stages/import-name.js';
+import { importNameFor } from '../project/import-name.js';
 import type { Interpreter } from '../core/interpreters.js';
 import type { ManifestFile, SmokeResult } from '../stages/manifest.js';
 import { describeFile } from '../core/hashing.js';

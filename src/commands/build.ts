@@ -6,7 +6,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import { buildWheels, gmpMpfrSysCache, graphFeatureArgs } from '../stages/backends.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../core/cache.js';
-import { importNameFor } from '../stages/import-name.js';
+import { importNameFor } from '../project/import-name.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { describeFile } from '../core/hashing.js';
