@@ -1,9 +1,9 @@
 import type { Platform } from '../catalog/catalog.js';
-import type { Config, Manylinux } from '../config/types.js';
+import type { Config } from '../config/types.js';
+import type { Route } from '../routes/route.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import type { LicenceSource } from '../stages/bundled-libraries.js';
 import type { ToolEnv, ToolName } from '../stages/tools.js';
-import type { BuildBackend } from '../project/detect.js';
 import type { CommandRunner } from '../process/runner.js';
 import type { CargoGraph } from '../project/cargo-features.js';
 import type { Reporter } from '../reporter.js';
@@ -28,15 +28,6 @@ export interface WheelBuilder {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** What a cell asks a host to build. */
-export interface BuildWants {
-  readonly wheel: boolean;
-  readonly binary: boolean;
-  readonly backend: BuildBackend;
-  /** linux.manylinux: a portable toolchain (zig) can build what the host's cannot. */
-  readonly manylinux?: Manylinux;
-}
-
 /** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */
 export interface MaturinBuild {
   readonly versions: readonly string[];
@@ -47,7 +38,8 @@ export interface MaturinBuild {
 /** Everything a platform module may use for one cell. */
 export interface CellContext {
   readonly platform: Platform;
-  readonly host: Host;
+  /** How this host builds the platform: the one answer to every question of OS, arch, emulator, paths and quoting. */
+  readonly route: Route;
   readonly config: Config;
   readonly runner: CommandRunner;
   readonly reporter: Reporter;
@@ -94,8 +86,6 @@ export interface WheelCheck {
  * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
  */
 export interface PlatformModule {
-  /** Why this host cannot build what the cell asks for (wheels, a binary, with this backend), or undefined when it can. */
-  cannotBuildHere(platform: Platform, want: BuildWants, host: Host): string | undefined;
   /**
    * The cell's interpreters on this host: found on the machine, or (for a
    * cross build) provided for the cell's arch. Throws CannotBuildHereError
@@ -117,9 +107,6 @@ export interface PlatformModule {
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */
   toolchainTools?(context: CellContext): readonly ToolName[];
-  /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
-  venvPython(venvDir: string): string;
-  readonly windows: boolean;
   /** Provides GMP, and the cell's compilers with it; `tools` holds the toolchainTools when there are any. */
   provisionGmp(context: CellContext, tools?: ToolEnv): Promise<GmpProvision>;
   /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */

@@ -27,7 +27,7 @@ export const BACKEND_ROUTES: Readonly<Record<BuildBackend, BackendRoutes>> = {
     binary: everywhere,
     wheel: (route) =>
       route.id === 'windows-msys2' || route.id === 'windows-wine'
-        ? 'wheels of a setuptools C extension are not built for Windows: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; build the extension with Rust (maturin), or leave the platform out (matrix.platforms, or matrix.exclude)'
+        ? 'wheels of a setuptools C extension are not built for Windows: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link'
         : undefined,
   },
   cargo: { binary: everywhere },

@@ -51,7 +51,7 @@ function chooseRoute(host: Host, platform: Platform, manylinux: Manylinux): Choi
 
 /** How `host` builds `platform` for `request`, or why it cannot and which runner does. */
 export function resolveRoute(host: Host, platform: Platform, request: BuildRequest): Resolution {
-  const refuse = (kind: Refusal['kind'], reason: string): Resolution => ({ refusal: { kind, reason: `${reason}; on GitHub the cell runs on ${platform.runner}`, runsOn: platform.runner } });
+  const refuse = (kind: Refusal['kind'], reason: string): Resolution => ({ refusal: { kind, reason, runsOn: platform.runner } });
   const choice = chooseRoute(host, platform, request.manylinux);
   if (typeof choice === 'string') return refuse('host', choice);
   const route: Route = Object.freeze({

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { Host } from '../platforms/types.js';
+import type { VenvFlavour } from '../stages/venv.js';
 
 // How a host builds a target: what the resolver (resolve.ts) chooses once per
 // cell, and everything downstream asks instead of comparing OSes and arches.
@@ -17,8 +18,6 @@ import type { Host } from '../platforms/types.js';
 export const ROUTE_IDS = ['linux-native', 'linux-zig', 'linux-qemu', 'windows-wine', 'windows-msys2', 'macos-native'] as const;
 export type RouteId = (typeof ROUTE_IDS)[number];
 
-/** A virtual environment's layout: `bin/python`, or `Scripts\python.exe`. */
-export type VenvFlavour = 'posix' | 'windows';
 
 /** What the machine that runs the commands is like: its paths, its shell, its own Python's environments. */
 export interface HostFacts extends Host {
