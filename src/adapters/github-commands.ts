@@ -16,10 +16,11 @@ import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
-import { platformModule } from '../platforms/index.js';
 import { currentHost } from '../routes/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import { ExecaRunner } from '../core/process/runner.js';
+import { ExecaRunner, type CommandRunner } from '../core/process/runner.js';
+import { hostFacts, type HostFacts } from '../routes/route.js';
+import type { Cell } from '../plan/types.js';
 import { interpreterVersions } from '../core/interpreters.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
@@ -49,11 +50,11 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // GMP settings, the pinned sources and tools, the cell's interpreters.
   // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
   // the tool environments) and cargo's downloaded crates.
-  const cargo = cargoHome(process.env, currentHost().os === 'windows');
+  const host = hostFacts(currentHost());
+  const cargo = cargoHome(process.env, host.os === 'windows');
   const cachePaths = [cacheRoot(), path.join(cargo, 'registry', 'index'), path.join(cargo, 'registry', 'cache'), path.join(cargo, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
-  const platform = loadCatalog().platforms.get(cell.platform);
-  const interpreters = await interpreterVersions(cellPythons(cell), { runner: new ExecaRunner(), windows: platform ? platformModule(platform).windows : false });
+  const interpreters = await hostInterpreterVersions(cell, host, new ExecaRunner());
   const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python, interpreters })}`;
   const releaseRun = isReleaseRun(process.env, plan.plan.publish);
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
@@ -137,4 +138,13 @@ async function handOverToPypi(distributions: readonly ReleaseFile[], fromDir: st
     await replaceArtifact(PYPI_ARTIFACT, dir);
     names.forEach((name) => reporter.info(`  ${name}`));
   });
+}
+
+/**
+ * The full versions of the cell's Pythons as this runner has them, for the
+ * cache key: looked up the way the host lays out its own interpreters, also
+ * for a cell that builds for another OS (Windows on ubuntu finds python3.X).
+ */
+export async function hostInterpreterVersions(cell: Cell, host: HostFacts, runner: CommandRunner): Promise<Record<string, string>> {
+  return interpreterVersions(cellPythons(cell), { runner, windows: host.venv === 'windows' });
 }

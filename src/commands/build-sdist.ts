@@ -37,8 +37,8 @@ export interface SdistCellInputs {
 export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }: SdistCellInputs): Promise<ManifestFile> {
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
-  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: module.windows });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: module.windows }));
+  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: context.route.host.venv === 'windows' });
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: context.route.host.venv === 'windows' }));
   const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);
@@ -57,7 +57,7 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
           fix: 'make the version static (or derived the same way) in pyproject.toml, so that the sdist and its wheels agree',
         });
       }
-      const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir, distribution: name.distribution, importName });
+      const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: name.distribution, importName });
       reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}), wheel built from the sdist: ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
       results.push(result);
     }

@@ -27,7 +27,8 @@ import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import type { GmpProvision } from '../platforms/types.js';
 import type { CellContext } from '../routes/context.js';
-import { buildsNatively, currentHost } from '../routes/host.js';
+import { currentHost } from '../routes/host.js';
+import { resolveRoute } from '../routes/resolve.js';
 import { withLog, withVariables, type CommandRunner } from '../core/process/runner.js';
 import { openCellLog } from '../stages/cell-log.js';
 import { CELL_LOG_FILE } from '../core/names.js';
@@ -69,9 +70,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const platform = catalog.platforms.get(cell.platform);
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
-  const host = currentHost();
-  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
-  if (reason) throw new CannotBuildHereError(platform, reason);
+  const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux });
+  if (refusal) throw new CannotBuildHereError(platform, refusal.reason);
   const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const outDir = path.join(options.outRoot, cell.id);
@@ -84,7 +84,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   reporter.info(`SOURCE_DATE_EPOCH=${sourceDate.epoch} (${SOURCE_DATE_ORIGINS[sourceDate.from]})`);
   const context: CellContext = {
     platform,
-    host,
+    route,
     config,
     runner: withVariables(runner, { SOURCE_DATE_EPOCH: String(sourceDate.epoch) }),
     reporter,
@@ -146,9 +146,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         interpreters.flatMap((i) => (i.foreign ? (i.foreign.native ? [i.foreign.native] : []) : [i])),
         fallbacks,
         // The tools run on this machine, whatever the cell builds for.
-        { runner, env, windows: context.host.os === 'windows' },
+        { runner, env, windows: route.host.venv === 'windows' },
       );
-      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: route.host.venv === 'windows' }));
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
@@ -157,7 +157,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // import library on Windows). cargo cross-compiles whenever its host
     // triple is not the target, also on a Windows runner whose rustc is MSVC's.
     const rust = project.backend === 'maturin' || project.backend === 'cargo';
-    const cargoCross = rust && cargoCrossCompiles(!buildsNatively(host, platform), await rustcHost(runner, config.project.dir, env), platform.target);
+    const cargoCross = rust && cargoCrossCompiles(route.cross, await rustcHost(runner, config.project.dir, env), platform.target);
     const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatureArgs(config, project.backend)) : undefined;
     const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
     const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
@@ -193,7 +193,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         const results: SmokeResult[] = [];
         for (const interpreter of interpreters) {
           if (interpreter.untested) continue;
-          const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
+          const result = await smokeWheel({ context, tools, interpreter, wheelDir: outDir, distribution, importName });
           const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
           reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
           results.push(result);

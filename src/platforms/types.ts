@@ -1,26 +1,13 @@
-import type { Platform } from '../catalog/catalog.js';
-import type { Manylinux } from '../config/types.js';
 import type { Interpreter } from '../core/interpreters.js';
 import type { LicenceSource } from '../catalog/libraries.js';
 import type { ToolEnv, ToolName } from '../core/tools.js';
-import type { BuildBackend } from '../project/detect.js';
 import type { CargoGraph } from '../project/cargo-features.js';
 import type { CellContext } from '../routes/context.js';
-import type { Host } from '../routes/host.js';
 
 /** The interpreter that runs pip to build a wheel, and variables it needs (undefined removes one). */
 export interface WheelBuilder {
   readonly python: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** What a cell asks a host to build. */
-export interface BuildWants {
-  readonly wheel: boolean;
-  readonly binary: boolean;
-  readonly backend: BuildBackend;
-  /** linux.manylinux: a portable toolchain (zig) can build what the host's cannot. */
-  readonly manylinux?: Manylinux;
 }
 
 /** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */
@@ -64,8 +51,6 @@ export interface WheelCheck {
  * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
  */
 export interface PlatformModule {
-  /** Why this host cannot build what the cell asks for (wheels, a binary, with this backend), or undefined when it can. */
-  cannotBuildHere(platform: Platform, want: BuildWants, host: Host): string | undefined;
   /**
    * The cell's interpreters on this host: found on the machine, or (for a
    * cross build) provided for the cell's arch. Throws CannotBuildHereError
@@ -87,9 +72,6 @@ export interface PlatformModule {
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */
   toolchainTools?(context: CellContext): readonly ToolName[];
-  /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
-  venvPython(venvDir: string): string;
-  readonly windows: boolean;
   /** Provides GMP, and the cell's compilers with it; `tools` holds the toolchainTools when there are any. */
   provisionGmp(context: CellContext, tools?: ToolEnv): Promise<GmpProvision>;
   /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */

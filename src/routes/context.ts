@@ -2,12 +2,13 @@ import type { Platform } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import type { CommandRunner } from '../core/process/runner.js';
 import type { Reporter } from '../core/reporter.js';
-import type { Host } from './host.js';
+import type { Route } from './route.js';
 
 /** Everything a platform module may use for one cell. */
 export interface CellContext {
   readonly platform: Platform;
-  readonly host: Host;
+  /** How this host builds the platform: the one answer to every question of OS, arch, emulator, paths and quoting. */
+  readonly route: Route;
   readonly config: Config;
   readonly runner: CommandRunner;
   readonly reporter: Reporter;

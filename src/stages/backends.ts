@@ -55,7 +55,7 @@ export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'g
 export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>): Promise<Record<string, string>> {
   const env = withUserEnvironment(context, ours);
   const stepEnv = { ...context.env, ...env };
-  const windows = context.host.os === 'windows';
+  const windows = context.route.host.os === 'windows';
   const args = [...rustPathRemapArgs(stepEnv, windows), ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
   const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, windows });
   return { ...env, ...rustflags };
@@ -140,7 +140,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const env = project.backend === 'maturin' ? await cargoStepEnv(context, gmp, { ...buildEnv(inputs), ...needs?.env }) : withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
-    await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
+    await runBeforeBuild(context, env, interpreters[0]!);
     await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
@@ -148,7 +148,7 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     // stand-in); an abi3 wheel is built once.
     for (const interpreter of built) {
       const builder = await module.wheelBuilder(context, interpreter);
-      await runBeforeBuild(context, { ...env, ...builder.env }, interpreter, context.host.os === 'windows');
+      await runBeforeBuild(context, { ...env, ...builder.env }, interpreter);
       // setuptools builds in the project's build/ and reuses what it finds
       // there: objects of another compiler or glibc target, or another
       // arch's. Each build gets a scratch build directory instead.
@@ -165,6 +165,6 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const wheels = await wheelsIn(outDir);
   if (wheels.length === 0) throw new Error(`the ${project.backend} build produced no wheel`);
   // maturin's SBOM names the checkout's crates by absolute path.
-  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.host.os === 'windows');
+  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host.os === 'windows');
   return wheels;
 }

@@ -50,7 +50,7 @@ function programIdentity(context: CellContext): { name: string; version?: string
 export async function buildBinary({ context, module, backend, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
   const { platform } = context;
   const { name, version: projectVersion } = programIdentity(context);
-  const built = backend === 'make' ? { program: await buildWithMake(context, module, gmp, name) } : await buildWithCargo(context, module, gmp, name);
+  const built = await buildProgram(context, module, backend, gmp, name);
   // A binary of another workspace package carries that package's version.
   const version = built.version ?? projectVersion;
 
@@ -81,6 +81,11 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
     smokePassed: smoke.passed ? ['binary'] : [],
     smoke: [smoke],
   };
+}
+
+/** Builds the program `name` with make or cargo; returns it, and its package's version when project.binary.package names one. */
+export async function buildProgram(context: CellContext, module: PlatformModule, backend: BuildBackend, gmp: GmpProvision, name: string): Promise<{ program: string; version?: string }> {
+  return backend === 'make' ? { program: await buildWithMake(context, module, gmp, name) } : buildWithCargo(context, module, gmp, name);
 }
 
 /** Unpacks the archive into an empty directory and runs the program there with the smoke arguments. */

@@ -18,6 +18,7 @@ import { ExecaRunner, type CommandRunner } from '../../src/core/process/runner.j
 import { detectProject } from '../../src/project/detect.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 import { buildFixture, CARGO_TARGET_DIR, elfFilesUnder, fixture, MaskingRunner, newestGlibc, quietLog, RecordingReporter } from '../helpers/engine.js';
+import { routeOf } from '../helpers/route.js';
 
 const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
 const runner = new ExecaRunner(quietLog());
@@ -29,14 +30,14 @@ let python: Interpreter;
 async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
   const config = await loadConfig({ workingDirectory: fixture(name), catalog });
   const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
-  return { platform, host: currentHost(), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
+  return { platform, route: routeOf(currentHost(), platform, config.linux.manylinux), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
 async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string, interpreter: Interpreter = python) {
   const context = await contextFor(name, masked);
   const tools = await ensureToolEnv({ runner, host: python, tools: [], cacheDir: context.cacheDir });
-  return smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution, importName });
+  return smokeWheel({ context, tools, interpreter, wheelDir, distribution, importName });
 }
 
 /** Builds the fixture's wheel without repairing it, into a directory of its own. */

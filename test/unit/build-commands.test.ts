@@ -18,13 +18,14 @@ import { linux, parseLdd } from '../../src/platforms/linux.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
+  return { platform: catalog.platforms.get(platform)!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platform)!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
 }
 
 describe('maturin command line', () => {

@@ -136,7 +136,8 @@ const CASES: Case[] = [
   {
     name: 'windows.build-on: linux for a setuptools C extension',
     config: 'project:\n  backend: setuptools\nwindows:\n  build-on: linux\n',
-    expected: 'native-matrix.yml:4: windows.build-on: Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools; use build-on: windows, or a maturin project',
+    expected:
+      'native-matrix.yml:4: windows.build-on: windows-x86_64: wheels of a setuptools C extension are not built for Windows: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; leave windows-x86_64 out (matrix.platforms, or matrix.exclude)',
   },
   {
     name: 'abi3 as a string',

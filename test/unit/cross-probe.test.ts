@@ -12,6 +12,7 @@ import type { CellContext } from '../../src/routes/context.js';
 import { windows } from '../../src/platforms/windows.js';
 import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
@@ -28,7 +29,7 @@ function context(platformId: string, runner: FakeRunner): CellContext {
   const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [${platformId}]\nlinux:\n  manylinux: host\n`, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
   return {
     platform: catalog.platforms.get(platformId)!,
-    host: { os: 'linux', arch: 'x86_64' },
+    route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platformId)!, config.linux.manylinux),
     config,
     runner,
     reporter: silent,

@@ -11,6 +11,7 @@ import { linux } from '../../src/platforms/linux.js';
 import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
+import { routeOf } from '../helpers/route.js';
 
 const lines: string[] = [];
 const silent: Reporter = { info: (line) => lines.push(line), status: (line) => lines.push(line), warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
@@ -94,7 +95,7 @@ describe("gmp-mpfr-sys's bundled GMP and the zig toolchain", () => {
     });
     const config = validateConfig(parseYamlConfig(readFileSync(path.join(dir, 'native-matrix.yml'), 'utf8'), 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog() });
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
-    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
+    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, loadCatalog().platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
     const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/pip', bin: (n: string) => `/t/bin/${n}` };
     const gmp = await linux.provisionGmp(context, tools);
     expect(gmp.rustLinkDirs).toHaveLength(1);

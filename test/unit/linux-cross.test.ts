@@ -19,6 +19,7 @@ import type { CellContext } from '../../src/routes/context.js';
 import type { CommandRecord, RunResult } from '../../src/core/process/runner.js';
 import { fixture } from '../helpers/engine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
@@ -139,7 +140,7 @@ const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}, manylinux = '2_17'): CellContext {
   const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [linux-aarch64]\nlinux:\n  manylinux: "${manylinux}"\n`, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+  return { platform: aarch64, route: routeOf(X86_64_LINUX, aarch64, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
 }
 
 /** A pyenv tree with a native python3.11 (the fake runner answers its probe). */
@@ -271,20 +272,7 @@ describe('the pinned pip of a tool environment', () => {
     const posix = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.13t', '/py/bin/python3.13t'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) });
     expect(posix.pipRunner).toBe(path.join(posix.dir, 'lib/python3.13t/site-packages/pip/__pip-runner__.py'));
     const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), windows: true });
-    expect(windows.pipRunner).toBe(path.join(windows.dir, 'Lib/site-packages/pip/__pip-runner__.py'));
-  });
-});
-
-describe('what an x86_64 Linux host builds for linux-aarch64', () => {
-  it('cross-builds binaries and PEP 517 C extensions, not maturin wheels', () => {
-    expect(linux.cannotBuildHere(aarch64, { wheel: false, binary: true, backend: 'cargo' }, X86_64_LINUX)).toBeUndefined();
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'setuptools' }, X86_64_LINUX)).toBeUndefined();
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'maturin' }, X86_64_LINUX)).toBe(
-      'linux-aarch64 wheels of a maturin project need an aarch64 host (this one is x86_64 and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ubuntu-24.04-arm',
-    );
-    expect(linux.cannotBuildHere(catalog.platforms.get('linux-x86_64')!, { wheel: true, binary: false, backend: 'maturin' }, { os: 'linux', arch: 'aarch64' })).toBe(
-      'linux-x86_64 needs an x86_64 host (this one is aarch64); on GitHub the cell runs on ubuntu-24.04',
-    );
+    expect(windows.pipRunner.replaceAll('\\', '/')).toBe(`${windows.dir}/Lib/site-packages/pip/__pip-runner__.py`);
   });
 });
 
@@ -435,7 +423,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
       '--without-pip',
     ]);
     // On the arch's own host, the interpreter builds for itself.
-    expect(await linux.wheelBuilder({ ...ctx, host: { os: 'linux', arch: 'aarch64' } }, native)).toEqual({ python: native.executable, env: {} });
+    expect(await linux.wheelBuilder({ ...ctx, route: routeOf({ os: 'linux', arch: 'aarch64' }, aarch64) }, native)).toEqual({ python: native.executable, env: {} });
   });
 
   it('builds a PEP 517 wheel with the pinned pip run by the cross-python, in the cross environment', async () => {
@@ -470,7 +458,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
   it('runs every smoke step under qemu, with the pinned pip run by the foreign interpreter', async () => {
     const runner = new FakeRunner();
     const ctx = context(runner, '/cache');
-    const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter: foreign, wheelDir: '/out', distribution: 'gmpcext', importName: 'gmpcext' });
+    const result = await smokeWheel({ context: ctx, tools, interpreter: foreign, wheelDir: '/out', distribution: 'gmpcext', importName: 'gmpcext' });
     expect(result).toMatchObject({ python: '3.11', interpreter: '3.11.2', passed: true });
     const venv = path.join(runner.commands[0]!.args.at(-1)!);
     expect(runner.commands.map((c) => [c.file, ...c.args.slice(0, 5)])).toEqual([
@@ -494,7 +482,7 @@ describe('test.command for a foreign interpreter', () => {
     const tools = { python: '/t/bin/python', pipRunner: '/t/pip-runner.py', dir: '/t', bin: (name: string) => `/t/bin/${name}`, tools: [] } as unknown as Parameters<typeof smokeWheel>[0]['tools'];
     const wheelDir = mkdtempSync(path.join(tmpdir(), 'nm-out-'));
     writeFileSync(path.join(wheelDir, 'gmpcext-0.1.0-cp311-cp311-manylinux_2_17_aarch64.whl'), '');
-    const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter, wheelDir, distribution: 'gmpcext', importName: 'gmpcext' });
+    const result = await smokeWheel({ context: ctx, tools, interpreter, wheelDir, distribution: 'gmpcext', importName: 'gmpcext' });
     expect(result.test).toMatchObject({ passed: true });
     const test = runner.commands.at(-1)!;
     expect(test.file).toBe('python -m unittest');

@@ -13,6 +13,7 @@ import type { Host } from '../../src/routes/host.js';
 import { windows } from '../../src/platforms/windows.js';
 import { cargoGraph } from '../../src/project/cargo-features.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const platform = catalog.platforms.get('windows-x86_64')!;
@@ -51,7 +52,7 @@ function context(versions: string[], runner: FakeRunner): CellContext {
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
   const reporter = { info: (line: string) => info.push(line), status: (line: string) => info.push(line), warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
   const info: string[] = [];
-  return Object.assign({ platform, host: LINUX, config, runner, reporter, cacheDir, workDir: '/w', env: { NATIVE_MATRIX_PYTHONS: root }, sourceDateEpoch: 315532800 }, { info });
+  return Object.assign({ platform, route: routeOf(LINUX, platform), config, runner, reporter, cacheDir, workDir: '/w', env: { NATIVE_MATRIX_PYTHONS: root }, sourceDateEpoch: 315532800 }, { info });
 }
 
 const answering = () => new FakeRunner(({ file }) => (file.endsWith('-objdump') ? { stdout: OBJDUMP } : undefined));
@@ -138,7 +139,7 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     const none = { env: {}, rustLinkDirs: [] };
     expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.30.1') })).toEqual(none);
     expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true })).toEqual(none);
-    expect(await windows.maturinBuildNeeds!({ ...ctx, host: { os: 'windows', arch: 'x86_64' } }, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(none);
+    expect(await windows.maturinBuildNeeds!({ ...ctx, route: routeOf({ os: 'windows', arch: 'x86_64' }, ctx.platform) }, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(none);
     expect(await crossPythonImportLibraries(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5', ['generate-import-lib']) }, 'x86_64-w64-mingw32')).toEqual(none);
     expect(runner.lines()).toEqual([]);
   });
