@@ -16,10 +16,9 @@ import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
-import { currentHost } from '../routes/host.js';
+import { currentHost, hostFacts, type HostFacts } from '../core/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
 import { ExecaRunner, type CommandRunner } from '../core/process/runner.js';
-import { hostFacts, type HostFacts } from '../routes/route.js';
 import type { Cell } from '../plan/types.js';
 import { interpreterVersions } from '../core/interpreters.js';
 import type { ActionInputs } from '../options.js';
@@ -51,7 +50,7 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
   // the tool environments) and cargo's downloaded crates.
   const host = hostFacts(currentHost());
-  const cargo = cargoHome(process.env, host.os === 'windows');
+  const cargo = cargoHome(process.env, host);
   const cachePaths = [cacheRoot(), path.join(cargo, 'registry', 'index'), path.join(cargo, 'registry', 'cache'), path.join(cargo, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
   const interpreters = await hostInterpreterVersions(cell, host, new ExecaRunner());
@@ -146,5 +145,5 @@ async function handOverToPypi(distributions: readonly ReleaseFile[], fromDir: st
  * for a cell that builds for another OS (Windows on ubuntu finds python3.X).
  */
 export async function hostInterpreterVersions(cell: Cell, host: HostFacts, runner: CommandRunner): Promise<Record<string, string>> {
-  return interpreterVersions(cellPythons(cell), { runner, windows: host.venv === 'windows' });
+  return interpreterVersions(cellPythons(cell), { runner, host });
 }

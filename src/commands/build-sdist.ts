@@ -37,8 +37,8 @@ export interface SdistCellInputs {
 export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }: SdistCellInputs): Promise<ManifestFile> {
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
-  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: context.route.host.venv === 'windows' });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: context.route.host.venv === 'windows' }));
+  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: context.route.host });
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host }));
   const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);

@@ -27,7 +27,7 @@ import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
 import type { GmpProvision } from '../platforms/types.js';
 import type { CellContext } from '../routes/context.js';
-import { currentHost } from '../routes/host.js';
+import { currentHost } from '../core/host.js';
 import { resolveRoute } from '../routes/resolve.js';
 import { withLog, withVariables, type CommandRunner } from '../core/process/runner.js';
 import { openCellLog } from '../stages/cell-log.js';
@@ -146,9 +146,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         interpreters.flatMap((i) => (i.foreign ? (i.foreign.native ? [i.foreign.native] : []) : [i])),
         fallbacks,
         // The tools run on this machine, whatever the cell builds for.
-        { runner, env, windows: route.host.venv === 'windows' },
+        { runner, env, host: route.host },
       );
-      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: route.host.venv === 'windows' }));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, machine: route.host }));
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }

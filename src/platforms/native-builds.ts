@@ -4,7 +4,7 @@ import type { PlatformModule } from './types.js';
 /** Wheels built on the machine they are for: the cell's own interpreters, found on it, build them. */
 export function nativeBuilds(): Pick<PlatformModule, 'findInterpreters' | 'wheelBuilder'> {
   return {
-    findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, windows: context.route.host.venv === 'windows' }),
+    findInterpreters: (context, versions) => findInterpreters(versions, { runner: context.runner, env: context.env, host: context.route.host }),
     wheelBuilder: async (_context, interpreter) => ({ python: interpreter.executable, env: {} }),
   };
 }

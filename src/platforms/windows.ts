@@ -21,7 +21,7 @@ import { crossPythonImportLibraries } from './python-import-libs.js';
 import { walkPeImports } from './pe-files.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
-import type { Host } from '../routes/host.js';
+import type { Host } from '../core/host.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
 // gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that

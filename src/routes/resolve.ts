@@ -1,9 +1,10 @@
 import type { Platform } from '../catalog/catalog.js';
 import type { Manylinux } from '../config/types.js';
 import type { BuildBackend } from '../project/detect.js';
-import type { Host } from './host.js';
+import type { Host } from '../core/host.js';
 import { BACKEND_ROUTES } from './backend-routes.js';
-import { hostFacts, type Refusal, type Route, type RouteId } from './route.js';
+import { hostFacts } from '../core/host.js';
+import type { Refusal, Route, RouteId } from './route.js';
 
 // The one place that decides how a host builds a platform. Every question of
 // "can this machine build that, and how" (the build, the planner's runners,

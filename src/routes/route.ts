@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
-import type { Host } from './host.js';
+import type { Host, HostFacts } from '../core/host.js';
 import type { VenvFlavour } from '../core/venv.js';
 
 // How a host builds a target: what the resolver (resolve.ts) chooses once per
@@ -17,19 +16,6 @@ import type { VenvFlavour } from '../core/venv.js';
  */
 export const ROUTE_IDS = ['linux-native', 'linux-zig', 'linux-qemu', 'windows-wine', 'windows-msys2', 'macos-native'] as const;
 export type RouteId = (typeof ROUTE_IDS)[number];
-
-
-/** What the machine that runs the commands is like: its paths, its shell, its own Python's environments. */
-export interface HostFacts extends Host {
-  /** Joins and splits the host's paths. */
-  readonly path: path.PlatformPath;
-  /** The layout of a virtual environment made by the host's own Python. */
-  readonly venv: VenvFlavour;
-  /** `.exe` on Windows. */
-  readonly executableSuffix: string;
-  /** Quotes one word for the shell that user commands (test.command, build.before-build) run in here. */
-  quote(word: string): string;
-}
 
 export interface Route {
   readonly id: RouteId;
@@ -52,24 +38,6 @@ export interface Refusal {
   readonly reason: string;
   /** The GitHub runner that builds it. */
   readonly runsOn: string;
-}
-
-/** POSIX sh: anything beyond the safe characters goes in single quotes (a backslash is not safe: sh eats it). */
-const shQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
-
-/** cmd.exe: double quotes, with a double quote doubled; backslashes are path separators there. */
-const cmdQuote = (word: string): string => (/^[\w@%+=:,./\\-]+$/.test(word) ? word : `"${word.replace(/"/g, '""')}"`);
-
-export function hostFacts(host: Host): HostFacts {
-  const windows = host.os === 'windows';
-  return Object.freeze({
-    os: host.os,
-    arch: host.arch,
-    path: windows ? path.win32 : path.posix,
-    venv: windows ? 'windows' : 'posix',
-    executableSuffix: windows ? '.exe' : '',
-    quote: windows ? cmdQuote : shQuote,
-  });
 }
 
 /** Apple's name for an arch, for the tools that want it (clang's -arch, wheel tags). */

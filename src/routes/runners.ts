@@ -1,6 +1,6 @@
 import type { Catalog, Platform } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import type { Host } from './host.js';
+import type { Host } from '../core/host.js';
 import { resolveRoute, type BuildRequest } from './resolve.js';
 import type { Refusal } from './route.js';
 

@@ -55,9 +55,8 @@ export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'g
 export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>): Promise<Record<string, string>> {
   const env = withUserEnvironment(context, ours);
   const stepEnv = { ...context.env, ...env };
-  const windows = context.route.host.os === 'windows';
-  const args = [...rustPathRemapArgs(stepEnv, windows), ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
-  const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, windows });
+  const args = [...rustPathRemapArgs(stepEnv, context.route.host), ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
+  const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, host: context.route.host });
   return { ...env, ...rustflags };
 }
 
@@ -165,6 +164,6 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const wheels = await wheelsIn(outDir);
   if (wheels.length === 0) throw new Error(`the ${project.backend} build produced no wheel`);
   // maturin's SBOM names the checkout's crates by absolute path.
-  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host.os === 'windows');
+  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host);
   return wheels;
 }

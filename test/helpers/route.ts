@@ -1,6 +1,6 @@
 import type { Platform } from '../../src/catalog/catalog.js';
 import type { Manylinux } from '../../src/config/types.js';
-import type { Host } from '../../src/routes/host.js';
+import type { Host } from '../../src/core/host.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import type { Route } from '../../src/routes/route.js';
 

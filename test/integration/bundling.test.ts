@@ -13,7 +13,7 @@ import { ensureToolEnv } from '../../src/core/tools.js';
 import { loadConfig } from '../../src/config/load.js';
 import { linux } from '../../src/platforms/linux.js';
 import type { CellContext } from '../../src/routes/context.js';
-import { currentHost } from '../../src/routes/host.js';
+import { currentHost } from '../../src/core/host.js';
 import { ExecaRunner, type CommandRunner } from '../../src/core/process/runner.js';
 import { detectProject } from '../../src/project/detect.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';

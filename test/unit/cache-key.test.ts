@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostInterpreterVersions } from '../../src/adapters/github-commands.js';
 import { ExecaRunner } from '../../src/core/process/runner.js';
-import { hostFacts } from '../../src/routes/route.js';
+import { hostFacts } from '../../src/core/host.js';
 import type { Cell } from '../../src/plan/types.js';
 
 describe("the action's cache key", () => {

@@ -18,6 +18,7 @@ import { crossWheelBuilder, foreignInterpreters, toolchainFor } from '../../src/
 import type { CellContext } from '../../src/routes/context.js';
 import type { CommandRecord, RunResult } from '../../src/core/process/runner.js';
 import { fixture } from '../helpers/engine.js';
+import { hostFacts } from '../../src/core/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { routeOf } from '../helpers/route.js';
 
@@ -271,7 +272,7 @@ describe('the pinned pip of a tool environment', () => {
     const py = (version: string, executable: string): Interpreter => ({ version, executable, fullVersion: `${version.replace('t', '')}.1`, freeThreaded: version.endsWith('t') });
     const posix = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.13t', '/py/bin/python3.13t'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) });
     expect(posix.pipRunner).toBe(path.join(posix.dir, 'lib/python3.13t/site-packages/pip/__pip-runner__.py'));
-    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), windows: true });
+    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), machine: hostFacts({ os: 'windows', arch: 'x86_64' }) });
     expect(windows.pipRunner.replaceAll('\\', '/')).toBe(`${windows.dir}/Lib/site-packages/pip/__pip-runner__.py`);
   });
 });

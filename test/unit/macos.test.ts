@@ -11,7 +11,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { checkMacosWheel, delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
 import { UserError } from '../../src/core/errors.js';
 import type { CellContext } from '../../src/routes/context.js';
-import type { Host } from '../../src/routes/host.js';
+import type { Host } from '../../src/core/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
 import { routeOf } from '../helpers/route.js';

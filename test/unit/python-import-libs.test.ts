@@ -9,7 +9,7 @@ import { UserError } from '../../src/core/errors.js';
 import { crossPythonImportLibraries, importLibrariesFor, moduleDefinition, pyo3NeedsImportLibrary } from '../../src/platforms/python-import-libs.js';
 import { parsePeExportNames } from '../../src/platforms/pe-files.js';
 import type { CellContext } from '../../src/routes/context.js';
-import type { Host } from '../../src/routes/host.js';
+import type { Host } from '../../src/core/host.js';
 import { windows } from '../../src/platforms/windows.js';
 import { cargoGraph } from '../../src/project/cargo-features.js';
 import { FakeRunner } from '../helpers/fake-runner.js';

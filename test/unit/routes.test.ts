@@ -4,7 +4,7 @@ import type { Manylinux } from '../../src/config/types.js';
 import type { BuildBackend } from '../../src/project/detect.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import { ROUTE_IDS } from '../../src/routes/route.js';
-import type { Host } from '../../src/routes/host.js';
+import type { Host } from '../../src/core/host.js';
 
 const catalog = loadCatalog();
 const platform = (id: string) => catalog.platforms.get(id)!;

@@ -14,7 +14,7 @@ import { FakeRunner } from '../helpers/fake-runner.js';
 import { quietLog } from '../helpers/engine.js';
 import { routeOf } from '../helpers/route.js';
 import { execFileSync } from 'node:child_process';
-import { hostFacts } from '../../src/routes/route.js';
+import { hostFacts } from '../../src/core/host.js';
 
 const sh = hostFacts({ os: 'linux', arch: 'x86_64' }).quote;
 const cmd = hostFacts({ os: 'windows', arch: 'x86_64' }).quote;

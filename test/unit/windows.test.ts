@@ -6,7 +6,7 @@ import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { CellContext } from '../../src/routes/context.js';
-import type { Host } from '../../src/routes/host.js';
+import type { Host } from '../../src/core/host.js';
 import { delvewheelArgs, msys2Env, msys2Packages, windows } from '../../src/platforms/windows.js';
 import { parsePeImports } from '../../src/platforms/pe-files.js';
 import { wineInterpreters, wineLauncher, windowsPathOf } from '../../src/platforms/wine.js';
