@@ -14,6 +14,7 @@ import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/met
 import { buildSdist, sdistTools, wheelFromSdist } from '../stages/sdist.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { chooseToolHost, ensureToolEnv } from '../core/tools.js';
+import { backendFor } from '../backends/index.js';
 
 export interface SdistCellInputs {
   readonly context: CellContext;
@@ -38,8 +39,8 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
   const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: context.route.host });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host }));
-  const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host }));
+  const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, backendFor(project.backend), tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);
   const name = parseDistributionName(path.basename(sdist))!;

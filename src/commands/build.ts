@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels, gmpMpfrSysCache, graphFeatureArgs } from '../stages/backends.js';
+import { gmpMpfrSysCache } from '../backends/cargo-env.js';
+import { backendFor } from '../backends/index.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../core/cache.js';
 import { importNameFor } from '../project/import-name.js';
 import type { Interpreter } from '../core/interpreters.js';
@@ -70,6 +71,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const platform = catalog.platforms.get(cell.platform);
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
+  const backend = backendFor(project.backend);
   const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux });
   if (refusal) throw new CannotBuildHereError(platform, refusal.reason);
   const started = performance.now();
@@ -112,7 +114,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let gmpMpfrSysChecked = false;
   let failure: unknown;
   try {
-    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
+    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell), backend)) : [];
   } catch (error) {
     if (error instanceof CannotBuildHereError) {
       await log.close();
@@ -135,7 +137,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     const toolNames: ToolName[] = cell.sdist
       ? []
       : [
-          ...(cell.wheel ? [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
+          ...(cell.wheel ? [...backend.wheelTools, ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
           ...(module.toolchainTools?.(context) ?? []),
         ];
     let tools: ToolEnv | undefined;
@@ -156,9 +158,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // need when cargo cross-compiles (gmp-mpfr-sys's force-cross, PyO3's
     // import library on Windows). cargo cross-compiles whenever its host
     // triple is not the target, also on a Windows runner whose rustc is MSVC's.
-    const rust = project.backend === 'maturin' || project.backend === 'cargo';
-    const cargoCross = rust && cargoCrossCompiles(route.cross, await rustcHost(runner, config.project.dir, env), platform.target);
-    const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatureArgs(config, project.backend)) : undefined;
+    const graphFeatures = backend.graphFeatureArgs?.(config);
+    const cargoCross = graphFeatures !== undefined && cargoCrossCompiles(route.cross, await rustcHost(runner, config.project.dir, env), platform.target);
+    const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatures) : undefined;
     const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
     const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
     if (forceCross.note) reporter.status(forceCross.note);
@@ -169,9 +171,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => backend.buildWheels!({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
-        const statics = await staticLibraries(context, project.backend);
+        const statics = await staticLibraries(context, backend);
         const results = [];
         for (const wheel of built) {
           const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
@@ -226,7 +228,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
 
     if (cell.binary) {
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend, gmp, outDir }));
       files.push(archive);
     }
   } catch (error) {

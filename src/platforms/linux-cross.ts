@@ -6,10 +6,9 @@ import { ensureToolEnv } from '../core/tools.js';
 import { CannotBuildHereError, UserError } from '../core/errors.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
-import type { WheelBuilder } from './types.js';
+import type { InterpreterNeeds, WheelBuilder } from './types.js';
 import type { CellContext } from '../routes/context.js';
 import { discardedWarning } from '../core/cache.js';
-import type { BuildBackend } from '../project/detect.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import { glibcTarget } from './glibc.js';
 
@@ -97,8 +96,8 @@ async function unavailableReason(context: CellContext, toolchain: CrossToolchain
  * test runs in Debian's interpreter or an embedded (python-build-standalone)
  * one where there is one; the others are reported as not smoke-tested here.
  */
-export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[], backend: BuildBackend): Promise<Interpreter[]> {
-  if (backend !== 'maturin') {
+export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[], { compilesAgainstInterpreters }: InterpreterNeeds): Promise<Interpreter[]> {
+  if (compilesAgainstInterpreters) {
     const reason = await unavailableReason(context, toolchain, versions);
     if (reason) throw new CannotBuildHereError(context.platform, reason);
     const natives = await findInterpreters(versions, { runner: context.runner, env: context.env });

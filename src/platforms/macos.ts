@@ -103,7 +103,6 @@ const NATIVE = nativeBuilds();
 
 export const macos: PlatformModule = {
   repairTools: ['delocate'],
-  maturinRepairArgs: () => [],
 
   findInterpreters: NATIVE.findInterpreters,
 

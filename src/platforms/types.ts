@@ -4,6 +4,12 @@ import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { CargoGraph } from '../project/cargo-features.js';
 import type { CellContext } from '../routes/context.js';
 
+/** What the backend asks of the cell's interpreters. */
+export interface InterpreterNeeds {
+  /** It compiles against each target interpreter's own headers and sysconfig (PEP 517), so a cross build needs the target's CPython of every version. */
+  readonly compilesAgainstInterpreters: boolean;
+}
+
 /** The interpreter that runs pip to build a wheel, and variables it needs (undefined removes one). */
 export interface WheelBuilder {
   readonly python: string;
@@ -57,17 +63,9 @@ export interface PlatformModule {
    * when the host has no way to provide them (the cell is then skipped by
    * `run`), a plain UserError when one is merely not installed.
    */
-  findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
+  findInterpreters(context: CellContext, versions: readonly string[], build: InterpreterNeeds): Promise<Interpreter[]>;
   /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
   wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
-  /**
-   * What a maturin build needs here beyond GMP (the Python import library
-   * that a cross build's PyO3 cannot make, for one): variables, and
-   * directories for rustc's native search path.
-   */
-  maturinBuildNeeds?(context: CellContext, build: MaturinBuild): Promise<{ env: Record<string, string>; rustLinkDirs: string[] }>;
-  /** What maturin is told about the toolchain and repair, which this platform's own step does after it. */
-  maturinRepairArgs(context: CellContext): readonly string[];
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */

@@ -17,7 +17,6 @@ import { debianFileLicences, msys2Licences } from './system-licences.js';
 import { libraryOfFile } from '../catalog/libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
-import { crossPythonImportLibraries } from './python-import-libs.js';
 import { walkPeImports } from './pe-files.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
@@ -92,7 +91,7 @@ const MINGW_RUNTIME_DLLS = ['libgcc_s_seh-1.dll', 'libwinpthread-1.dll'];
 const MINGW_RUNTIME = MINGW_RUNTIME_DLLS.map((dll) => libraryOfFile(dll)!.id);
 
 /** The GNU triple of MinGW for an arch. */
-const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
+export const MINGW_TRIPLE: Readonly<Record<string, string>> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
 
 /** Debian/Ubuntu packages of a cross build for an arch on Linux. */
 const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
@@ -150,17 +149,11 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 
 export const windows: PlatformModule = {
   repairTools: ['delvewheel'],
-  maturinRepairArgs: () => [],
-
-  async maturinBuildNeeds(context, build) {
-    // On Windows maturin finds the runner's CPython, whose libs/ it links.
-    return onWindows(context) ? { env: {}, rustLinkDirs: [] } : crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!);
-  },
 
   ...nativeBuilds(),
 
-  async findInterpreters(context, versions) {
-    if (onWindows(context)) return nativeBuilds().findInterpreters(context, versions);
+  async findInterpreters(context, versions, build) {
+    if (onWindows(context)) return nativeBuilds().findInterpreters(context, versions, build);
     return wineInterpreters(context, MINGW_TRIPLE[context.platform.arch]!, versions);
   },
 

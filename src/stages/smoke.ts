@@ -8,7 +8,7 @@ import type { ToolEnv } from '../core/tools.js';
 import type { SmokeResult, TestResult } from './manifest.js';
 import { installerFor } from '../core/installer.js';
 import { settingsFor } from '../config/settings.js';
-import { fillPlaceholders, userEnvironment } from './user-build.js';
+import { fillPlaceholders, userEnvironment } from '../backends/user-build.js';
 import { UserError } from '../core/errors.js';
 import { posixQuote } from '../core/process/runner.js';
 import { venvLayout } from '../core/venv.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
-import { buildWheels } from '../../src/stages/backends.js';
+import { buildWheels } from '../helpers/build-wheels.js';
 import { cacheRoot } from '../../src/core/cache.js';
 import { findInterpreters, type Interpreter } from '../../src/core/interpreters.js';
 import { smokeWheel } from '../../src/stages/smoke.js';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { maturinArgs } from '../../src/stages/backends.js';
+import { maturinArgs } from '../../src/backends/maturin.js';
 import { buildGmpFromSource } from '../../src/platforms/gmp-build.js';
 import { interpreterCandidates, findInterpreters } from '../../src/core/interpreters.js';
 import { smokeScript } from '../../src/stages/smoke.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cfgMatches, extraRustflagsEnv, rustLinkDirArgs } from '../../src/project/cargo-rustflags.js';
-import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from '../../src/stages/build-paths.js';
+import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from '../../src/backends/build-paths.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { hostFacts } from '../../src/core/host.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cargoCrossCompiles, cargoGraph, forceCrossEnv, readCargoGraph } from '../../src/project/cargo-features.js';
-import { graphFeatureArgs } from '../../src/stages/backends.js';
+import { cargo } from '../../src/backends/cargo.js';
+import { maturin } from '../../src/backends/maturin.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
@@ -52,8 +53,8 @@ describe('when cargo cross-compiles', () => {
       'native-matrix.yml': 'project:\n  features: [extra]\n',
     });
     const config = validateConfig(parseYamlConfig('project:\n  features: [extra]\n', 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog(), workingDirectory: dir });
-    expect(graphFeatureArgs(config, 'maturin')).toEqual(['--no-default-features', '--features', 'extra,pyo3/generate-import-lib,gmp']);
-    expect(graphFeatureArgs(config, 'cargo')).toEqual(['--features', 'extra']);
+    expect(maturin.graphFeatureArgs!(config)).toEqual(['--no-default-features', '--features', 'extra,pyo3/generate-import-lib,gmp']);
+    expect(cargo.graphFeatureArgs!(config)).toEqual(['--features', 'extra']);
   });
 });
 

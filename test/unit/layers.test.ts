@@ -19,6 +19,7 @@ const LAYERS: readonly { readonly layer: string; readonly holds: readonly string
   { layer: 'project', holds: ['project'], what: 'what the project is: its backend, its cargo graph and flags' },
   { layer: 'routes', holds: ['routes'], what: 'the host, how it builds a platform, the per-cell context' },
   { layer: 'platforms', holds: ['platforms'], what: 'the OS-specific half of a build, and the toolchains it provisions' },
+  { layer: 'backends', holds: ['backends'], what: 'maturin, PEP 517, cargo and make behind one interface, and the user build settings they apply' },
   { layer: 'stages', holds: ['stages'], what: 'the build pipeline: backends, repair, smoke, licences, manifest, sdist, binaries' },
   { layer: 'plan', holds: ['plan'], what: 'the planner and the plan file' },
   { layer: 'publish', holds: ['publish'], what: 'gathering and checking the cells, and deciding what a release must become' },

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildWheels } from '../../src/stages/backends.js';
+import { buildWheels } from '../helpers/build-wheels.js';
 import type { Interpreter } from '../../src/core/interpreters.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
 import { chooseToolHost, ensureToolEnv } from '../../src/core/tools.js';
@@ -21,6 +21,10 @@ import { fixture } from '../helpers/engine.js';
 import { hostFacts } from '../../src/core/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { routeOf } from '../helpers/route.js';
+
+/** What a PEP 517 build and a maturin build ask of a cross build's interpreters. */
+const PEP517 = { compilesAgainstInterpreters: true };
+const MATURIN = { compilesAgainstInterpreters: false };
 
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
@@ -281,7 +285,7 @@ describe('foreign CPython from the apt sources', () => {
   it('unpacks the runtime closure and the headers into a cached sysroot with a merged /usr, and runs the interpreter under qemu', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const runner = debianRunner();
-    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
     const sysroot = python!.foreign!.sysroot;
     expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } } });
     const lines = runner.lines();
@@ -308,7 +312,7 @@ describe('foreign CPython from the apt sources', () => {
 
     // Same package versions: the cache is used, nothing downloaded again.
     const again = debianRunner();
-    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
     expect(cached!.foreign!.sysroot).toBe(sysroot);
     expect(again.commands.filter((c) => c.file === 'dpkg-deb')).toEqual([]);
 
@@ -316,7 +320,7 @@ describe('foreign CPython from the apt sources', () => {
     debian.zlibVersion = 2;
     try {
       const updated = debianRunner();
-      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
       expect(fresh!.foreign!.sysroot).not.toBe(sysroot);
       expect(updated.commands.filter((c) => c.file === 'dpkg-deb')).toHaveLength(11);
     } finally {
@@ -327,7 +331,7 @@ describe('foreign CPython from the apt sources', () => {
   it('refuses a package list whose files apt cannot all name with a digest, and a download that differs from the list', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const unlisted = debian.runner((record) => (record.args.includes('--print-uris') ? { stdout: '' } : undefined));
-    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^arm64 python3\.11: apt listed 0 package files with a SHA256 for the 11 packages gcc-12-base:arm64, .*; run `apt-get update`/);
 
     const changed = debian.runner((record) => {
@@ -336,7 +340,7 @@ describe('foreign CPython from the apt sources', () => {
       writeFileSync(path.join(record.cwd!, 'libc6_1_arm64.deb'), 'not what was listed');
       return {};
     });
-    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect((mismatch as Error).message).toMatch(/^arm64 python3\.11: apt downloaded libc6_1_arm64\.deb with sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it listed; run `apt-get update`/);
     // Nothing half-made is kept.
     expect(existsSync(path.join(cacheDir, 'sysroots')) ? readdirSync(path.join(cacheDir, 'sysroots')) : []).toEqual([]);
@@ -344,18 +348,18 @@ describe('foreign CPython from the apt sources', () => {
 
   it('says when there is no apt, how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
     const noApt = new FakeRunner(({ file }) => (file === 'apt-cache' ? { exitCode: 127 } : undefined));
-    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
+    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11'], PEP517).catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, and it has no apt",
     );
 
     const noArch = new FakeRunner(({ file }) => (file === 'dpkg' ? { stdout: 'i386\n' } : undefined));
-    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CannotBuildHereError);
     expect((error as Error).message).toBe(
       'platform linux-aarch64: cannot be built on this machine: linux-aarch64 wheels are cross-built against this system\'s arm64 CPython packages, and dpkg has no arm64 architecture: run `sudo dpkg --add-architecture arm64 && sudo apt-get update` (Ubuntu also needs its ports mirror for arm64 in the apt sources); build it on its runner (ubuntu-24.04-arm)',
     );
 
-    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], 'setuptools').catch((e: unknown) => e);
+    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], PEP517).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(CannotBuildHereError);
     expect((missing as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12, 3.13t; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)",
@@ -372,7 +376,7 @@ describe('foreign CPython for a maturin wheel', () => {
     const runner = debian.runner((record) => (record.file === 'qemu-aarch64' && record.args.includes(embedded) ? { stdout: '3.14.6 cpython 0\n' } : undefined));
     const warnings: { message: string; fix?: string }[] = [];
     const cell = { ...context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { NATIVE_MATRIX_PYTHONS: pythons }), reporter: { ...silent, warning: (w: { message: string; fix?: string }) => warnings.push(w) } };
-    const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], 'maturin');
+    const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], MATURIN);
     // No native twin is needed: maturin is told the version by name.
     expect(py311).toMatchObject({ version: '3.11', fullVersion: '3.11.2', foreign: { buildAs: 'python3.11' } });
     expect(py311!.foreign!.native).toBeUndefined();

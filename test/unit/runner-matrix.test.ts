@@ -17,12 +17,12 @@ import { detectProject } from '../../src/project/detect.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import { ROUTE_IDS, type Route } from '../../src/routes/route.js';
 import { runnerHost } from '../../src/routes/runners.js';
-import { buildWheels } from '../../src/stages/backends.js';
-import { buildProgram } from '../../src/stages/binary.js';
+import { buildWheels } from '../helpers/build-wheels.js';
+import { backendFor } from '../../src/backends/index.js';
 import type { Interpreter } from '../../src/core/interpreters.js';
 import { settingsFor } from '../../src/config/settings.js';
 import type { ToolEnv } from '../../src/core/tools.js';
-import { fillPlaceholders } from '../../src/stages/user-build.js';
+import { fillPlaceholders } from '../../src/backends/user-build.js';
 import { venvLayout } from '../../src/core/venv.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { displayCommand } from '../../src/core/process/runner.js';
@@ -182,7 +182,7 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
       const graph = route.cross ? kind.graph : undefined;
       await buildWheels({ context, module, project, gmp, tools, interpreters, abi3: project.abi3.enabled, cargoGraph: graph });
     } else {
-      await buildProgram(context, module, project.backend, gmp, config.project.binary!.name!);
+      await backendFor(project.backend).buildProgram!(context, module, gmp, config.project.binary!.name!);
     }
   } catch (error) {
     return [...lines(runner), `error: ${error instanceof Error ? error.message : String(error)}`];

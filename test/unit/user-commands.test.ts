@@ -9,7 +9,7 @@ import type { CellContext } from '../../src/routes/context.js';
 import { ExecaRunner } from '../../src/core/process/runner.js';
 import { installerFor } from '../../src/core/installer.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
-import { expandEnvironment, fillPlaceholders, runBeforeBuild } from '../../src/stages/user-build.js';
+import { expandEnvironment, fillPlaceholders, runBeforeBuild } from '../../src/backends/user-build.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { quietLog } from '../helpers/engine.js';
 import { routeOf } from '../helpers/route.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { dosTime, unzipTo } from '../../src/core/archive.js';
-import { cargoFileUrl, normalizeSbomPaths, rewriteCheckoutUrls } from '../../src/stages/wheel-sbom.js';
+import { cargoFileUrl, normalizeSbomPaths, rewriteCheckoutUrls } from '../../src/backends/wheel-sbom.js';
 import { hostFacts } from '../../src/core/host.js';
 
 const LINUX = hostFacts({ os: 'linux', arch: 'x86_64' });

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { buildWheels, maturinArgs } from '../../src/stages/backends.js';
+import { maturinArgs } from '../../src/backends/maturin.js';
+import { buildWheels } from '../helpers/build-wheels.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
