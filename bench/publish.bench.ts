@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { createClient } from '../src/github/client.js';
-import { ReleasePublisher, type FileToPublish } from '../src/github/releases.js';
+import { ReleasePublisher } from '../src/github/releases.js';
+import type { FileToPublish } from '../src/publish/release-files.js';
 import { FakeGitHub, sha256, type Fault } from '../test/helpers/fake-github.js';
 
 const ASSETS = 40;

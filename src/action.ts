@@ -7,7 +7,8 @@ import { loadCatalog } from './catalog/catalog.js';
 import { matrixJson, planCommand } from './commands/plan.js';
 import { parseActionInputs } from './options.js';
 import { readEventContext } from './plan/event.js';
-import { PLAN_ARTIFACT, planFile, writePlanFile } from './plan/plan-file.js';
+import { planFile, writePlanFile } from './plan/plan-file.js';
+import { PLAN_ARTIFACT } from './core/names.js';
 import { planMarkdown } from './plan/render.js';
 
 /**

@@ -7,7 +7,7 @@ import { TerminalReporter } from './adapters/terminal.js';
 import { loadCatalog } from './catalog/catalog.js';
 import { matrixJson, planCommand } from './commands/plan.js';
 import { splitList } from './config/selectors.js';
-import { describeFailure, UsageError } from './errors.js';
+import { describeFailure, UsageError } from './core/errors.js';
 import { readEventContext } from './plan/event.js';
 import { planTable } from './plan/render.js';
 

@@ -1,5 +1,5 @@
 import { splitList } from './config/selectors.js';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 
 export const COMMANDS = ['plan', 'build', 'publish'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { buildMany } from '../commands/build-many.js';
 import { publishCommand } from '../commands/publish.js';
 import { splitList } from '../config/selectors.js';
-import { UsageError, UserError } from '../errors.js';
+import { UsageError, UserError } from '../core/errors.js';
 import { parseCell } from '../plan/cell.js';
-import { discard, ExecaRunner } from '../process/runner.js';
-import type { Reporter } from '../reporter.js';
+import { discard, ExecaRunner } from '../core/process/runner.js';
+import type { Reporter } from '../core/reporter.js';
 
 export interface CliContext {
   readonly workingDirectory: string;

@@ -2,29 +2,30 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import sourcesData from '../../matrix/sources.yml';
 import toolsData from '../../matrix/tools.yml';
-import { cacheKey, cacheRoot } from '../stages/cache.js';
+import { cacheKey, cacheRoot } from '../core/cache.js';
 import { buildMarkdown } from '../stages/summary.js';
 import { buildMany } from '../commands/build-many.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
-import { UserError } from '../errors.js';
-import { artifactName, downloadCellArtifacts, replaceArtifact, uploadCellArtifact } from '../github/artifacts.js';
+import { UserError } from '../core/errors.js';
+import { downloadCellArtifacts, replaceArtifact, uploadCellArtifact } from '../github/artifacts.js';
+import { artifactName, PLAN_ARTIFACT, PLAN_FILE, PYPI_ARTIFACT } from '../core/names.js';
 import type { ReleaseFile } from '../publish/gather.js';
-import { PYPI_ARTIFACT, stagePypiFiles } from '../publish/pypi.js';
+import { stagePypiFiles } from '../publish/pypi.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
 import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
-import { platformModule } from '../platforms/index.js';
-import { currentHost } from '../platforms/types.js';
+import { currentHost, hostFacts, type HostFacts } from '../core/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import { ExecaRunner } from '../process/runner.js';
-import { interpreterVersions } from '../stages/interpreters.js';
+import { ExecaRunner, type CommandRunner } from '../core/process/runner.js';
+import type { Cell } from '../plan/types.js';
+import { interpreterVersions } from '../core/interpreters.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
-import { PLAN_ARTIFACT, PLAN_FILE, plannedCell, readPlanFile } from '../plan/plan-file.js';
+import { plannedCell, readPlanFile } from '../plan/plan-file.js';
 import { downloadPlanArtifact } from '../github/plan-artifact.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../core/reporter.js';
 
 export { uploadPlanArtifact } from '../github/plan-artifact.js';
 
@@ -48,11 +49,11 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // GMP settings, the pinned sources and tools, the cell's interpreters.
   // native-matrix's own cache (GMP built from source, gmp-mpfr-sys's build,
   // the tool environments) and cargo's downloaded crates.
-  const cargo = cargoHome(process.env, currentHost().os === 'windows');
+  const host = hostFacts(currentHost());
+  const cargo = cargoHome(process.env, host);
   const cachePaths = [cacheRoot(), path.join(cargo, 'registry', 'index'), path.join(cargo, 'registry', 'cache'), path.join(cargo, 'git', 'db')];
   const prefix = `native-matrix-${cell.platform}-`;
-  const platform = loadCatalog().platforms.get(cell.platform);
-  const interpreters = await interpreterVersions(cellPythons(cell), { runner: new ExecaRunner(), windows: platform ? platformModule(platform).windows : false });
+  const interpreters = await hostInterpreterVersions(cell, host, new ExecaRunner());
   const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python, interpreters })}`;
   const releaseRun = isReleaseRun(process.env, plan.plan.publish);
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
@@ -136,4 +137,13 @@ async function handOverToPypi(distributions: readonly ReleaseFile[], fromDir: st
     await replaceArtifact(PYPI_ARTIFACT, dir);
     names.forEach((name) => reporter.info(`  ${name}`));
   });
+}
+
+/**
+ * The full versions of the cell's Pythons as this runner has them, for the
+ * cache key: looked up the way the host lays out its own interpreters, also
+ * for a cell that builds for another OS (Windows on ubuntu finds python3.X).
+ */
+export async function hostInterpreterVersions(cell: Cell, host: HostFacts, runner: CommandRunner): Promise<Record<string, string>> {
+  return interpreterVersions(cellPythons(cell), { runner, host });
 }

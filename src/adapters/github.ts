@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
-import { describeFailure, formatProblem, type Problem } from '../errors.js';
-import { ending, timed, type Reporter } from '../reporter.js';
+import { describeFailure, formatProblem, type Problem } from '../core/errors.js';
+import { ending, timed, type Reporter } from '../core/reporter.js';
 
 /**
  * The action's reporter: one collapsed log group per stage, with its time on

@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
-import { formatProblem, type Failure, type Problem } from '../errors.js';
-import { ending, timed, type Reporter } from '../reporter.js';
+import { formatProblem, type Failure, type Problem } from '../core/errors.js';
+import { ending, timed, type Reporter } from '../core/reporter.js';
 
 export interface TerminalOptions {
   /** Stream every command's output, as well as the engine's details. */

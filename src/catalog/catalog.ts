@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZOD } from '../zod.js';
+import { ZOD } from '../core/zod.js';
 import platformsData from '../../matrix/platforms.yml';
 import pythonData from '../../matrix/python.yml';
 import presetsData from '../../matrix/presets.yml';

@@ -1,17 +1,20 @@
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import type { Catalog } from '../catalog/catalog.js';
-import { UserError } from '../errors.js';
-import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import { UserError } from '../core/errors.js';
+import type { GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import type { ProjectFacts } from '../project/detect.js';
-import { parseDistributionName } from '../stages/dist-name.js';
-import { importNameFor } from '../stages/import-name.js';
-import type { Interpreter } from '../stages/interpreters.js';
-import { describeFile, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { parseDistributionName } from '../core/dist-name.js';
+import { importNameFor } from '../project/import-name.js';
+import type { Interpreter } from '../core/interpreters.js';
+import type { ManifestFile, SmokeResult } from '../stages/manifest.js';
+import { describeFile } from '../core/hashing.js';
 import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
 import { buildSdist, sdistTools, wheelFromSdist } from '../stages/sdist.js';
 import { smokeWheel } from '../stages/smoke.js';
-import { chooseToolHost, ensureToolEnv } from '../stages/tools.js';
+import { chooseToolHost, ensureToolEnv } from '../core/tools.js';
+import { backendFor } from '../backends/index.js';
 
 export interface SdistCellInputs {
   readonly context: CellContext;
@@ -35,9 +38,9 @@ export interface SdistCellInputs {
 export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }: SdistCellInputs): Promise<ManifestFile> {
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
-  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, windows: module.windows });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(project), ...module.repairTools], cacheDir: context.cacheDir, windows: module.windows }));
-  const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, project, tools, outDir));
+  const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: context.route.host });
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host }));
+  const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, backendFor(project.backend), tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);
   const name = parseDistributionName(path.basename(sdist))!;
@@ -55,7 +58,7 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
           fix: 'make the version static (or derived the same way) in pyproject.toml, so that the sdist and its wheels agree',
         });
       }
-      const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir, distribution: name.distribution, importName });
+      const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: name.distribution, importName });
       reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}), wheel built from the sdist: ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s`);
       results.push(result);
     }

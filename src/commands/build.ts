@@ -4,33 +4,39 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
-import { buildWheels, gmpMpfrSysCache, graphFeatureArgs } from '../stages/backends.js';
-import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
-import { importNameFor } from '../stages/import-name.js';
-import type { Interpreter } from '../stages/interpreters.js';
-import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { gmpMpfrSysCache } from '../backends/cargo-env.js';
+import { backendFor } from '../backends/index.js';
+import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../core/cache.js';
+import { importNameFor } from '../project/import-name.js';
+import type { Interpreter } from '../core/interpreters.js';
+import { MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
+import { describeFile } from '../core/hashing.js';
 import { smokeWheel } from '../stages/smoke.js';
-import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
+import { sourceDateEpoch, type SourceDate } from '../core/source-date.js';
 import { auditAbi3 } from '../stages/abi3-audit.js';
-import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../stages/tools.js';
-import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
+import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../core/tools.js';
+import { parseWheelName, wheelFits } from '../core/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
-import { parseDistributionName } from '../stages/dist-name.js';
+import { parseDistributionName } from '../core/dist-name.js';
 import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
 import { carriedLibraries, staticLibraries } from '../stages/carried-libraries.js';
 import { addWheelLicences } from '../stages/licence-files.js';
 import { buildSdistCell } from './build-sdist.js';
-import { CannotBuildHereError, UserError } from '../errors.js';
+import { CannotBuildHereError, UserError } from '../core/errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { platformModule } from '../platforms/index.js';
-import { buildsNatively, currentHost, type CellContext, type GmpProvision } from '../platforms/types.js';
-import { withLog, withVariables, type CommandRunner } from '../process/runner.js';
-import { CELL_LOG_FILE, openCellLog } from '../stages/cell-log.js';
-import { teeReporter } from '../reporter.js';
+import type { GmpProvision } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
+import { currentHost } from '../core/host.js';
+import { resolveRoute } from '../routes/resolve.js';
+import { withLog, withVariables, type CommandRunner } from '../core/process/runner.js';
+import { openCellLog } from '../stages/cell-log.js';
+import { CELL_LOG_FILE } from '../core/names.js';
+import { teeReporter } from '../core/reporter.js';
 import { cargoCrossCompiles, forceCrossEnv, readCargoGraph, rustcHost, type CargoGraph } from '../project/cargo-features.js';
 import type { ProjectFacts } from '../project/detect.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../core/reporter.js';
 
 export interface BuildCellOptions {
   readonly cell: Cell;
@@ -65,9 +71,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const platform = catalog.platforms.get(cell.platform);
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
-  const host = currentHost();
-  const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
-  if (reason) throw new CannotBuildHereError(platform, reason);
+  const backend = backendFor(project.backend);
+  const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux });
+  if (refusal) throw new CannotBuildHereError(platform, refusal.reason);
   const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const outDir = path.join(options.outRoot, cell.id);
@@ -80,7 +86,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   reporter.info(`SOURCE_DATE_EPOCH=${sourceDate.epoch} (${SOURCE_DATE_ORIGINS[sourceDate.from]})`);
   const context: CellContext = {
     platform,
-    host,
+    route,
     config,
     runner: withVariables(runner, { SOURCE_DATE_EPOCH: String(sourceDate.epoch) }),
     reporter,
@@ -109,7 +115,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   // Boxed: whatever was thrown, even undefined, is a failure.
   let failure: { readonly error: unknown } | undefined;
   try {
-    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
+    interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell), backend)) : [];
   } catch (error) {
     if (error instanceof CannotBuildHereError) {
       await log.close();
@@ -132,7 +138,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     const toolNames: ToolName[] = cell.sdist
       ? []
       : [
-          ...(cell.wheel ? [...(project.backend === 'maturin' ? (['maturin'] as const) : []), ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
+          ...(cell.wheel ? [...backend.wheelTools, ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
           ...(module.toolchainTools?.(context) ?? []),
         ];
     let tools: ToolEnv | undefined;
@@ -143,9 +149,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         interpreters.flatMap((i) => (i.foreign ? (i.foreign.native ? [i.foreign.native] : []) : [i])),
         fallbacks,
         // The tools run on this machine, whatever the cell builds for.
-        { runner, env, windows: context.host.os === 'windows' },
+        { runner, env, host: route.host },
       );
-      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, machine: route.host }));
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
@@ -153,9 +159,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // need when cargo cross-compiles (gmp-mpfr-sys's force-cross, PyO3's
     // import library on Windows). cargo cross-compiles whenever its host
     // triple is not the target, also on a Windows runner whose rustc is MSVC's.
-    const rust = project.backend === 'maturin' || project.backend === 'cargo';
-    const cargoCross = rust && cargoCrossCompiles(!buildsNatively(host, platform), await rustcHost(runner, config.project.dir, env), platform.target);
-    const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatureArgs(config, project.backend)) : undefined;
+    const graphFeatures = backend.graphFeatureArgs?.(config);
+    const cargoCross = graphFeatures !== undefined && cargoCrossCompiles(route.cross, await rustcHost(runner, config.project.dir, env), platform.target);
+    const cargoGraph: CargoGraph | undefined = cargoCross ? await readCargoGraph(runner, config.project.dir, env, platform.target, graphFeatures) : undefined;
     const forceCross = cargoGraph ? forceCrossEnv(cargoGraph) : { env: {} };
     const provision = await stage('provision', 'Provision GMP', () => module.provisionGmp(cellContext, tools));
     if (forceCross.note) reporter.status(forceCross.note);
@@ -166,9 +172,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
+      const built = await stage('build', `Build wheels (${project.backend})`, () => backend.buildWheels!({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
       const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
-        const statics = await staticLibraries(context, project.backend);
+        const statics = await staticLibraries(context, backend);
         const results = [];
         for (const wheel of built) {
           const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
@@ -190,7 +196,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         const results: SmokeResult[] = [];
         for (const interpreter of interpreters) {
           if (interpreter.untested) continue;
-          const result = await smokeWheel({ context, platform: module, tools, interpreter, wheelDir: outDir, distribution, importName });
+          const result = await smokeWheel({ context, tools, interpreter, wheelDir: outDir, distribution, importName });
           const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
           reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
           results.push(result);
@@ -223,7 +229,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
 
     if (cell.binary) {
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend: project.backend, gmp, outDir }));
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend, gmp, outDir }));
       files.push(archive);
     }
   } catch (error) {

@@ -5,7 +5,7 @@ import { publishDecision, type EventContext } from '../plan/event.js';
 import { planMatrix, type Narrowing } from '../plan/planner.js';
 import type { Cell } from '../plan/types.js';
 import { detectProject, type ProjectFacts } from '../project/detect.js';
-import type { Reporter } from '../reporter.js';
+import type { Reporter } from '../core/reporter.js';
 
 export interface PlanOptions {
   readonly workingDirectory: string;

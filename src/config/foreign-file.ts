@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { ConfigSource } from './source.js';
 import { closest, oneOf } from './suggest.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
-import { UserError, type Problem } from '../errors.js';
+import { UserError, type Problem } from '../core/errors.js';
 import { displayPath, parseTomlWithLocations, pathKey, PYPROJECT_PREFIX, readConfigSource, type ConfigSource } from './source.js';
 import type { Config } from './types.js';
 import { validateConfig } from './validate.js';

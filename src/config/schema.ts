@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ZOD } from '../zod.js';
+import { ZOD } from '../core/zod.js';
 
 /**
  * The structure of a config document (`native-matrix.yml` or

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { getStaticTOMLValue, parseTOML, type AST } from 'toml-eslint-parser';
-import { clip, ProblemList, UserError, type SourceLocation } from '../errors.js';
+import { clip, ProblemList, UserError, type SourceLocation } from '../core/errors.js';
 
 export type KeyPath = readonly (string | number)[];
 

@@ -1,4 +1,4 @@
-import type { SourceLocation } from '../errors.js';
+import type { SourceLocation } from '../core/errors.js';
 import type { GMP_LIBRARIES, MANYLINUX_CHOICES } from './schema.js';
 
 export type GmpLibrary = (typeof GMP_LIBRARIES)[number];

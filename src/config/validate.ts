@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.js';
-import { clip, ProblemList, type Problem } from '../errors.js';
+import { clip, ProblemList, type Problem } from '../core/errors.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 import { checkPlatform, checkPython, type Checked } from './selectors.js';
 import type { KeyPath, ConfigSource } from './source.js';
@@ -10,6 +10,7 @@ import { closest, oneOf } from './suggest.js';
 import type { Config, ExcludeRule } from './types.js';
 import { checkSettings } from './settings.js';
 import { refuseOtherFiles } from './foreign-file.js';
+import { checkCombinations } from './combinations.js';
 
 /** `matrix.exclude[0].python` */
 export function dotted(keyPath: KeyPath): string {
@@ -214,52 +215,6 @@ function isInside(dir: string, root: string): boolean {
   };
   const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
   return below(dir, root) && below(real(dir), real(root));
-}
-
-type Report = (keyPath: KeyPath, message: string, fix: string) => void;
-
-/** Keys that are each valid but cannot go together. */
-function checkCombinations(raw: RawConfig, report: Report): void {
-  const { project, gmp, matrix } = raw;
-  if (!gmp.libraries.includes('gmp')) {
-    report(['gmp', 'libraries'], 'MPFR and MPC are built on GMP, so gmp must be listed', 'add gmp to the list');
-  }
-  if (gmp.libraries.includes('mpc') && !gmp.libraries.includes('mpfr')) {
-    report(['gmp', 'libraries'], 'MPC needs MPFR', 'add mpfr to the list');
-  }
-  gmp.libraries.forEach((library, index) => {
-    if (gmp.libraries.indexOf(library) !== index) report(['gmp', 'libraries', index], `"${library}" is listed twice`, 'remove the repeat');
-  });
-  for (const library of Object.keys(gmp.tarballs)) {
-    if (!gmp.libraries.includes(library as never)) {
-      report(['gmp', 'tarballs', library], `gives a tarball for ${library}, which gmp.libraries does not ask for`, `add ${library} to gmp.libraries or remove this tarball`);
-    }
-  }
-  if (raw.windows['build-on'] === 'linux' && project.kind !== 'binary' && project.backend === 'setuptools') {
-    report(['windows', 'build-on'], 'Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools', 'use build-on: windows, or a maturin project');
-  }
-  // GitHub refuses to mark a pre-release Latest (422), after every upload.
-  if (raw.publish.prerelease === true && raw.publish.latest === true) {
-    report(['publish', 'latest'], 'a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it', 'remove publish.latest, or set publish.prerelease to false or auto');
-  }
-  if (project.kind === 'binary') {
-    if (project.backend === 'maturin' || project.backend === 'setuptools') {
-      report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');
-    }
-    if (project.import !== undefined) report(['project', 'import'], 'a binary project has no module to import', 'remove project.import, or set kind: wheel or both');
-    if (project.smoke !== undefined) report(['project', 'smoke'], 'Python smoke statements need a wheel, but project.kind is binary', 'move the checks to project.binary.smoke, or set kind: wheel or both');
-    if (matrix.abi3 === true) report(['matrix', 'abi3'], 'abi3 is a property of wheels, but project.kind is binary', 'remove matrix.abi3');
-    if (matrix.split === 'python') report(['matrix', 'split'], 'a binary does not depend on the Python version', 'remove matrix.split');
-    if (matrix.python !== undefined) report(['matrix', 'python'], 'a binary project is not built per Python version', 'remove matrix.python, or set kind: both');
-    if (raw.publish.pypi) report(['publish', 'pypi'], 'PyPI takes wheels and sdists, and a binary project builds neither', 'remove publish.pypi, or set kind: wheel or both');
-  } else {
-    if (project.backend === 'cargo' && project.kind === 'wheel') {
-      report(['project', 'backend'], 'cargo builds binaries, but project.kind is wheel', 'use backend: maturin (Rust) or setuptools (C), or auto');
-    }
-    if (project.kind === 'wheel' && project.binary !== undefined) {
-      report(['project', 'binary'], 'describes a binary, but project.kind is wheel', 'set kind: both, or remove project.binary');
-    }
-  }
 }
 
 function freezeConfig(

@@ -1,10 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-
-/** Artifact names: one per cell, unique per run as upload-artifact v4+ requires. */
-export const ARTIFACT_PREFIX = 'native-matrix-';
-export const artifactName = (cellId: string) => `${ARTIFACT_PREFIX}${cellId}`;
+import { UserError } from '../core/errors.js';
+import { ARTIFACT_PREFIX } from '../core/names.js';
 
 /**
  * The artifact service's client, once the step is known to run in a job of a

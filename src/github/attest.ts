@@ -1,4 +1,4 @@
-import type { FileToPublish } from './releases.js';
+import type { FileToPublish } from '../publish/release-files.js';
 
 export type AttestationOutcome = { readonly attested: true; readonly url?: string } | { readonly attested: false; readonly reason: string };
 

@@ -2,7 +2,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 const NativeMatrixOctokit = Octokit.plugin(retry, throttling);
 export type GitHubClient = InstanceType<typeof NativeMatrixOctokit>;

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { PLAN_ARTIFACT, PLAN_FILE } from '../plan/plan-file.js';
+import { UserError } from '../core/errors.js';
+import { PLAN_ARTIFACT, PLAN_FILE } from '../core/names.js';
 import { artifactClient, uploadCellArtifact } from './artifacts.js';
 
 /** Uploads `dir` (holding plan.json) as the run's plan artifact, the way a cell's directory is uploaded. */

@@ -1,21 +1,15 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { looseObject, string } from 'zod';
-import { UserError, type Problem } from '../errors.js';
-import { checksumsText, readChecksums } from '../publish/checksums.js';
+import { UserError, type Problem } from '../core/errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import { CHECKSUMS_FILE } from '../core/names.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
-import { CHECKSUMS_FILE } from '../publish/gather.js';
+import { carryChecksums, checksumsChange, type FileToPublish } from '../publish/release-files.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
+import { ignoreNotFound, ReleaseAssets, statusOf, type Release } from './release-assets.js';
 
-/** A file for the release: on disk (`path`) or made in memory (`content`, e.g. SHA256SUMS). */
-export interface FileToPublish {
-  readonly name: string;
-  readonly path?: string;
-  readonly content?: Buffer;
-  readonly sha256: string;
-  readonly size: number;
-}
+/** What a tag's ref says it points at (GitHub's response has more). */
+const GitRefSchema = looseObject({ object: looseObject({ type: string(), sha: string() }) });
 
 export interface ReleaseRequest {
   readonly owner: string;
@@ -66,57 +60,6 @@ export interface ReleaseReport {
   readonly warnings: readonly Problem[];
 }
 
-export interface Release {
-  id: number;
-  tag_name: string;
-  draft: boolean;
-  prerelease: boolean;
-  immutable?: boolean;
-  html_url: string;
-  upload_url: string;
-}
-
-export interface Asset {
-  id: number;
-  name: string;
-  size: number;
-  state: string;
-  digest?: string | null;
-}
-
-const UPLOAD_ATTEMPTS = 5;
-
-/** What a tag's ref says it points at (GitHub's response has more). */
-const GitRefSchema = looseObject({ object: looseObject({ type: string(), sha: string() }) });
-
-const statusOf = (error: unknown) => (error as { status?: number }).status;
-const isAlreadyExists = (error: unknown) =>
-  statusOf(error) === 422 &&
-  ((error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
-/** Errors worth another attempt: the server's (5xx), the network's (no status), and a lost race (422 already_exists). */
-const isTransient = (error: unknown) => statusOf(error) === undefined || statusOf(error)! >= 500 || isAlreadyExists(error);
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    // After one failure, no lane starts another item.
-    while (next < items.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 /**
  * Makes the release of a tag hold exactly the files, so that nobody ever
  * sees a half release and any number of runs, one after another, converge on
@@ -131,11 +74,15 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T
  *   actually holds before they are tried again.
  */
 export class ReleasePublisher {
+  private readonly assets: ReleaseAssets;
+
   constructor(
     private readonly client: GitHubClient,
     private readonly log: (message: string) => void = () => {},
-    private readonly backoffMs = 1000,
-  ) {}
+    backoffMs = 1000,
+  ) {
+    this.assets = new ReleaseAssets(client, log, backoffMs);
+  }
 
   async publish(request: ReleaseRequest, settledOnOtherDraft = false): Promise<ReleaseReport> {
     const { owner, repo, tag } = request;
@@ -171,11 +118,11 @@ export class ReleasePublisher {
         const batch: Extract<Operation, { kind: 'upload' }>[] = [];
         while (operations[index]?.kind === 'upload') batch.push(operations[index++] as Extract<Operation, { kind: 'upload' }>);
         await mapLimit(batch, request.concurrency ?? 4, async ({ file, as }) => {
-          await this.upload(owner, repo, release!, { ...byName.get(file.name)!, name: as });
+          await this.assets.upload(owner, repo, release!, { ...byName.get(file.name)!, name: as });
           report.uploaded.push(file.name);
         });
         // Nothing takes a published name before every new file is there, complete.
-        if (!release!.draft) await this.verify(owner, repo, release!.id, batch.map(({ file, as }) => ({ ...file, name: as })), false);
+        if (!release!.draft) await this.assets.verify(owner, repo, release!.id, batch.map(({ file, as }) => ({ ...file, name: as })), false);
         continue;
       }
       index++;
@@ -197,13 +144,13 @@ export class ReleasePublisher {
           } else report.skipped.push(operation.name);
           break;
         case 'delete':
-          await this.deleteAsset(owner, repo, operation.asset.id);
+          await this.assets.deleteAsset(owner, repo, operation.asset.id);
           if (operation.why === 'replaced') report.replaced.push(operation.asset.name);
           else report.removed.push(operation.asset.name);
           this.log(`Deleted ${operation.asset.name} (${operation.why})`);
           break;
         case 'rename': {
-          stagedIds ??= new Map((await this.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
+          stagedIds ??= new Map((await this.assets.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
           const staged = stagedIds.get(operation.from);
           if (staged === undefined) throw new UserError({ key: operation.from, message: `vanished from release ${tag} before it could take its place as ${operation.to}`, fix: 'run publish again: it continues from what the release holds' });
           await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
@@ -211,7 +158,7 @@ export class ReleasePublisher {
           break;
         }
         case 'publish': {
-          await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
+          await this.assets.verify(owner, repo, release!.id, request.files, true, retainedNames);
           const { data } = await this.client.rest.repos.updateRelease({
             owner,
             repo,
@@ -228,7 +175,7 @@ export class ReleasePublisher {
     }
     // Checked once more after the last write, unless that was publishing (checked just before).
     const wrote = operations.some((operation) => operation.kind !== 'keep');
-    if (wrote && operations.at(-1)?.kind !== 'publish') await this.verify(owner, repo, release!.id, request.files, true, retainedNames);
+    if (wrote && operations.at(-1)?.kind !== 'publish') await this.assets.verify(owner, repo, release!.id, request.files, true, retainedNames);
     return { ...report, url: release!.html_url, published: !release!.draft };
   }
 
@@ -272,23 +219,14 @@ export class ReleasePublisher {
   /** The release's assets, with their content's sha256 where GitHub gives it or it can be read back. */
   private async describe(owner: string, repo: string, release: Release, files: readonly FileToPublish[]): Promise<CurrentRelease> {
     const assets: CurrentAsset[] = [];
-    for (const asset of await this.listAssets(owner, repo, release.id)) {
+    for (const asset of await this.assets.listAssets(owner, repo, release.id)) {
       let sha256 = asset.digest?.startsWith('sha256:') ? asset.digest.slice('sha256:'.length) : undefined;
       // Without a digest (older GitHub Enterprise Servers), an asset that may hold a file is read back rather than trusted or replaced.
       const candidate = files.find((file) => file.name === asset.name && file.size === asset.size);
-      if (!sha256 && asset.state === 'uploaded' && candidate) sha256 = await this.assetSha256(owner, repo, asset.id);
+      if (!sha256 && asset.state === 'uploaded' && candidate) sha256 = await this.assets.assetSha256(owner, repo, asset.id);
       assets.push({ id: asset.id, name: asset.name, size: asset.size, state: asset.state, sha256 });
     }
     return { id: release.id, draft: release.draft, immutable: release.immutable === true, assets };
-  }
-
-  private async assetSha256(owner: string, repo: string, assetId: number): Promise<string> {
-    return createHash('sha256').update(await this.assetContent(owner, repo, assetId)).digest('hex');
-  }
-
-  private async assetContent(owner: string, repo: string, assetId: number): Promise<Buffer> {
-    const { data } = await this.client.rest.repos.getReleaseAsset({ owner, repo, asset_id: assetId, headers: { accept: 'application/octet-stream' } });
-    return Buffer.from(data as unknown as ArrayBuffer);
   }
 
   /** The text of the release's SHA256SUMS, when this run writes one and it may change (read only then). */
@@ -297,7 +235,7 @@ export class ReleasePublisher {
     const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
     const names = new Set(files.map((file) => file.name));
     const mayChange = asset?.sha256 !== intended?.sha256 || release.assets.some((other) => !names.has(other.name));
-    return intended && asset && mayChange ? (await this.assetContent(owner, repo, asset.id)).toString('utf8') : undefined;
+    return intended && asset && mayChange ? (await this.assets.assetContent(owner, repo, asset.id)).toString('utf8') : undefined;
   }
 
   /** Every release of the repository, drafts included (GET /releases/tags/{tag} does not return drafts). */
@@ -323,84 +261,9 @@ export class ReleasePublisher {
     const settled = findIn(await this.allReleases(owner, repo), tag) ?? created;
     if (settled.id !== created.id) {
       this.log(`Another job created release ${tag} first (id ${settled.id}); deleting draft ${created.id}`);
-      await this.ignoreNotFound(() => this.client.rest.repos.deleteRelease({ owner, repo, release_id: created.id }));
+      await ignoreNotFound(() => this.client.rest.repos.deleteRelease({ owner, repo, release_id: created.id }));
     }
     return { created, settled };
-  }
-
-  async listAssets(owner: string, repo: string, releaseId: number): Promise<Asset[]> {
-    return await this.client.paginate(this.client.rest.repos.listReleaseAssets, { owner, repo, release_id: releaseId, per_page: 100 });
-  }
-
-  async deleteAsset(owner: string, repo: string, assetId: number): Promise<void> {
-    await this.ignoreNotFound(() => this.client.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: assetId }));
-  }
-
-  private async ignoreNotFound(work: () => Promise<unknown>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
-  }
-
-  /** Whether a complete asset provably holds the file: GitHub's sha256 digest says so. */
-  private static proven(asset: Asset, file: FileToPublish): boolean {
-    return asset.state === 'uploaded' && asset.size === file.size && asset.digest === `sha256:${file.sha256}`;
-  }
-
-  /** Uploads one file to the release, reconciling with what a failed attempt left before trying again. */
-  async upload(owner: string, repo: string, release: Release, file: FileToPublish): Promise<void> {
-    const body =
-      file.content ??
-      (await readFile(file.path!).catch((error: unknown) => {
-        throw new UserError({ key: file.path!, message: `cannot be read after it was checked (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'leave the directory alone while publishing, and run publish again' });
-      }));
-    // The bytes sent are the bytes checked: a file changed since it was gathered is not published.
-    if (createHash('sha256').update(body).digest('hex') !== file.sha256) {
-      throw new UserError({ key: file.path ?? file.name, message: 'changed after it was checked', fix: 'leave the directory alone while publishing, and run publish again' });
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.request({
-          method: 'POST',
-          url: release.upload_url,
-          name: file.name,
-          data: body,
-          headers: { 'content-type': 'application/octet-stream' },
-          // Retried here, after looking at what the failed attempt left.
-          request: { retries: 0 },
-        });
-        this.log(`Uploaded ${file.name} (${file.size} bytes)`);
-        return;
-      } catch (error) {
-        if (!isTransient(error) || attempt >= UPLOAD_ATTEMPTS) throw error;
-        this.log(`Upload of ${file.name} failed (${statusOf(error) ?? (error as Error).message}); checking the release before attempt ${attempt + 1}`);
-        const leftover = (await this.listAssets(owner, repo, release.id)).find((a) => a.name === file.name);
-        if (leftover && ReleasePublisher.proven(leftover, file)) return;
-        if (leftover) await this.deleteAsset(owner, repo, leftover.id);
-        await new Promise((resolve) => setTimeout(resolve, this.backoffMs * attempt));
-      }
-    }
-  }
-
-  /**
-   * The release must hold every file once, complete, with the right content
-   * (and, when `exact`, nothing else but the assets `retained`) before it is published or reported done.
-   */
-  private async verify(owner: string, repo: string, releaseId: number, files: readonly FileToPublish[], exact: boolean, retained: readonly string[] = []): Promise<void> {
-    const assets = await this.listAssets(owner, repo, releaseId);
-    const wrong: string[] = [];
-    for (const file of files) {
-      const [asset, ...more] = assets.filter((a) => a.name === file.name);
-      const digestAgrees = !asset?.digest || asset.digest === `sha256:${file.sha256}`;
-      if (!asset || more.length > 0 || asset.state !== 'uploaded' || asset.size !== file.size || !digestAgrees) wrong.push(file.name);
-    }
-    const names = new Set([...files.map((file) => file.name), ...retained]);
-    const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
-    if (wrong.length > 0 || extra.length > 0) {
-      throw new UserError({ message: `the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built`, fix: 'a draft stays a draft, and the next run continues from here' });
-    }
   }
 }
 
@@ -408,30 +271,4 @@ export class ReleasePublisher {
 function findIn(releases: readonly Release[], tag: string): Release | undefined {
   const ofTag = releases.filter((release) => release.tag_name === tag).sort((a, b) => a.id - b.id);
   return ofTag.find((release) => !release.draft) ?? ofTag[0];
-}
-
-/**
- * This run's files with a SHA256SUMS that also lists the assets a published
- * release keeps though this run did not build them (an experimental cell that
- * failed this time): their lines are carried over from the published
- * SHA256SUMS when GitHub's digest agrees with them. Undefined when there is
- * nothing to carry.
- */
-function carryChecksums(release: CurrentRelease, files: readonly FileToPublish[], published: string): { files: FileToPublish[]; content: Buffer; names: string[] } | undefined {
-  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
-  const names = new Set(files.map((file) => file.name));
-  const lines = readChecksums(published);
-  const carried = release.assets.filter((asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256);
-  if (!intended || carried.length === 0) return undefined;
-  const content = Buffer.from(checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried.map((asset) => ({ name: asset.name, sha256: asset.sha256! })))));
-  const checksums = { name: CHECKSUMS_FILE, content, sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
-  return { files: files.map((file) => (file.name === CHECKSUMS_FILE ? checksums : file)), content, names: carried.map((asset) => asset.name) };
-}
-
-/** The published SHA256SUMS and this run's, when they differ: reconcile lets one that only gains lines replace it. */
-function checksumsChange(release: CurrentRelease, files: readonly FileToPublish[], published: string): { name: string; published: string; intended: string } | undefined {
-  const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
-  const asset = release.assets.find((candidate) => candidate.name === CHECKSUMS_FILE && candidate.state === 'uploaded');
-  if (!intended || !asset || asset.sha256 === intended.sha256) return undefined;
-  return { name: CHECKSUMS_FILE, published, intended: intended.content!.toString('utf8') };
 }

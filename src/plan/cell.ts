@@ -1,5 +1,5 @@
-import { UserError } from '../errors.js';
-import { ZOD } from '../zod.js';
+import { UserError } from '../core/errors.js';
+import { ZOD } from '../core/zod.js';
 import type { Cell } from './types.js';
 
 export const CellSchema = ZOD.strictObject({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/types.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 /** What triggered the workflow, as far as publishing is concerned. */
 export interface EventContext {

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { stableStringify } from '../stages/cache.js';
-import { ZOD } from '../zod.js';
+import { UserError } from '../core/errors.js';
+import { stableStringify } from '../core/cache.js';
+import { PLAN_FILE } from '../core/names.js';
+import { ZOD } from '../core/zod.js';
 import { CellSchema } from './cell.js';
 import type { Cell } from './types.js';
 
@@ -14,8 +15,6 @@ import type { Cell } from './types.js';
  * planning again, every manifest records its digest, and publish refuses
  * cells built for another plan.
  */
-export const PLAN_FILE = 'plan.json';
-export const PLAN_ARTIFACT = 'native-matrix-plan';
 export const PLAN_SCHEMA = 1;
 
 export interface PlanBody {

@@ -2,8 +2,9 @@ import { comparePythons, type Catalog, type Platform, type PythonVersion } from 
 import { checkPlatform, checkPython } from '../config/selectors.js';
 import type { Config, ExcludeRule } from '../config/types.js';
 import { dotted } from '../config/validate.js';
-import { UserError, type Problem } from '../errors.js';
+import { UserError, type Problem } from '../core/errors.js';
 import { allowsPython, type ProjectFacts } from '../project/detect.js';
+import { plannedRunner } from '../routes/runners.js';
 import { GITHUB_MATRIX_LIMIT, type Cell, type Plan } from './types.js';
 
 export interface Narrowing {
@@ -70,10 +71,19 @@ export function planMatrix({ config, catalog, project, narrowing = {}, today = n
           warnings,
         ).map((version) => catalog.pythons.get(version)!);
 
+  // Which runner builds each platform: the route resolver decides, and a
+  // cross build the config asks for that it refuses is the config's error.
+  const request = { wheel: config.project.kind !== 'binary', binary: config.project.kind !== 'wheel', backend: project.backend, manylinux: config.linux.manylinux };
+  const runners = new Map<string, { runner: string; verify?: string }>();
+  for (const platform of platforms) {
+    const choice = plannedRunner(catalog, platform, config, request);
+    if (choice.refusal) errors.push(configProblem(['windows', 'build-on'], choice.refusal.reason, `leave ${platform.id} out (matrix.platforms, or matrix.exclude)`));
+    else runners.set(platform.id, choice);
+  }
   if (errors.length > 0) throw new UserError(errors);
 
   const pairs = applyExcludes(platforms, pythons, config, warnings);
-  const cells = groupIntoCells(pairs, platforms, { abi3, config, crossRunner: (platform) => crossBuildRunner(platform, config, catalog) });
+  const cells = groupIntoCells(pairs, platforms, { abi3, config, runners });
   const sdist = config.publish.sdist && cells.length > 0 ? sdistCell(config, catalog, cells) : undefined;
   if (sdist) cells.push(sdist);
 
@@ -204,20 +214,10 @@ function applyExcludes(platforms: Platform[], pythons: PythonVersion[], config: 
 /** `3.13t` → `cp313t` */
 const pythonTag = (python: PythonVersion) => `cp${python.major}${python.minor}${python.freeThreaded ? 't' : ''}`;
 
-/**
- * The Linux runner that cross-builds a platform's cells, when the config asks
- * for it (windows.build-on: linux, for windows-x86_64: mingw-w64 there, wine
- * for the smoke test); undefined when the cells build on their own runner.
- */
-function crossBuildRunner(platform: Platform, config: Config, catalog: Catalog): string | undefined {
-  if (platform.os !== 'windows' || platform.arch !== 'x86_64' || config.windows.buildOn !== 'linux') return undefined;
-  return [...catalog.platforms.values()].find((p) => p.os === 'linux' && p.arch === platform.arch && !p.experimental)?.runner;
-}
-
 function groupIntoCells(
   pairs: Pair[],
   platforms: Platform[],
-  { abi3, config, crossRunner }: { abi3: boolean; config: Config; crossRunner: (platform: Platform) => string | undefined },
+  { abi3, config, runners }: { abi3: boolean; config: Config; runners: ReadonlyMap<string, { runner: string; verify?: string }> },
 ): Cell[] {
   const kind = config.project.kind;
   const cells: Cell[] = [];
@@ -243,7 +243,7 @@ function groupIntoCells(
           platform: platform.id,
           os: platform.os,
           arch: platform.arch,
-          runner: crossRunner(platform) ?? platform.runner,
+          runner: runners.get(platform.id)!.runner,
           target: platform.target,
           python: group.pythons.map((p) => p.version).join('\n'),
           abi3: group.abi3,
@@ -251,7 +251,7 @@ function groupIntoCells(
           // With kind: both, the binary is built once per platform, in its first cell.
           binary: kind === 'binary' || (kind === 'both' && index === 0),
           experimental: platform.experimental,
-          ...(crossRunner(platform) ? { verify: platform.runner } : {}),
+          ...(runners.get(platform.id)!.verify ? { verify: runners.get(platform.id)!.verify } : {}),
         }),
       ),
     );

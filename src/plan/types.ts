@@ -1,5 +1,5 @@
 import type { Os } from '../catalog/catalog.js';
-import type { Problem } from '../errors.js';
+import type { Problem } from '../core/errors.js';
 
 /**
  * One matrix entry, as it appears in `{"include":[…]}` and reaches the build

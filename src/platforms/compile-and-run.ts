@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { posixQuote } from '../process/runner.js';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
+import { posixQuote } from '../core/process/runner.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
 
 /**
  * A C compiler for build scripts of a cross build that compile a test program

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CellContext } from './types.js';
+import { UserError } from '../core/errors.js';
+import type { CellContext } from '../routes/context.js';
 
 /** A cross compiler, and the Debian packages that make it able to link a program. */
 export interface CrossCompiler {

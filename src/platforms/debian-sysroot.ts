@@ -2,10 +2,10 @@ import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
-import { sha256File } from '../stages/manifest.js';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
+import { sha256File } from '../core/hashing.js';
+import { UserError } from '../core/errors.js';
+import type { CommandRunner } from '../core/process/runner.js';
 
 /**
  * A directory tree of Debian/Ubuntu packages of a foreign arch, unpacked from

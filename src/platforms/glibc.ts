@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import { MANYLINUX_CHOICES } from '../config/schema.js';
 import type { Config } from '../config/types.js';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
-import { compareVersions } from '../versions.js';
+import { UserError } from '../core/errors.js';
+import type { CommandRunner } from '../core/process/runner.js';
+import { compareVersions } from '../core/versions.js';
 
 /** The glibc that a cell's Linux files are built for (`linux.manylinux`); undefined for `host`. */
 export interface GlibcTarget {

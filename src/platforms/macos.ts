@@ -2,19 +2,20 @@ import { realpathSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
-import { UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
-import { prefixEnv } from '../stages/prefix-env.js';
-import { takeRepairedWheel } from '../stages/archive.js';
-import { buildGmpFromSource } from '../stages/gmp-build.js';
-import { LIBRARIES, textsIn, type LicenceSource } from '../stages/bundled-libraries.js';
-import { runPythonHelper } from '../stages/python-helpers.js';
-import type { ToolEnv } from '../stages/tools.js';
-import { platformTagMatches } from '../stages/wheel-name.js';
-import type { CommandRunner } from '../process/runner.js';
-import { venvLayout } from '../stages/venv.js';
+import { UserError } from '../core/errors.js';
+import { compareVersions } from '../core/versions.js';
+import { prefixEnv } from '../core/prefix-env.js';
+import { takeRepairedWheel } from '../core/archive.js';
+import { buildGmpFromSource } from './gmp-build.js';
+import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
+import { runPythonHelper } from '../core/python-helpers.js';
+import type { ToolEnv } from '../core/tools.js';
+import { platformTagMatches } from '../core/wheel-name.js';
+import type { CommandRunner } from '../core/process/runner.js';
 import { nativeBuilds } from './native-builds.js';
-import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
+import { appleArch as routeAppleArch } from '../routes/route.js';
+import type { PlatformModule, WheelCheck } from './types.js';
+import type { CellContext } from '../routes/context.js';
 
 // macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
 // that is usually older than the runner's macOS, repaired with delocate.
@@ -22,7 +23,7 @@ import type { CellContext, Host, PlatformModule, WheelCheck } from './types.js';
 // it is not newer than the target; otherwise GMP is built from source for it.
 
 /** What `delocate-wheel --require-archs` and Apple call the arch. */
-const appleArch = (platform: Platform) => (platform.arch === 'aarch64' ? 'arm64' : 'x86_64');
+const appleArch = (platform: Platform) => routeAppleArch(platform.arch);
 
 /** The GNU triple for a generic (not CPU-tuned) GMP build. */
 const gnuTriple = (platform: Platform) => (appleArch(platform) === 'arm64' ? 'aarch64-apple-darwin' : 'x86_64-apple-darwin');
@@ -98,20 +99,10 @@ function homebrewLicences(prefix: string): LicenceSource {
   return { ...(version ? { version } : {}), texts: textsIn(keg, [...LIBRARIES.get('gmp')!.texts, 'COPYING']) };
 }
 
-const NATIVE = nativeBuilds(false);
+const NATIVE = nativeBuilds();
 
 export const macos: PlatformModule = {
-  windows: false,
   repairTools: ['delocate'],
-  maturinRepairArgs: () => [],
-
-  cannotBuildHere(platform: Platform, _want, host: Host) {
-    if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os}); on GitHub the cell runs on ${platform.runner}`;
-    if (host.arch !== platform.arch) return `${platform.id} needs an ${appleArch(platform)} Mac; on GitHub it runs on ${platform.runner}`;
-    return undefined;
-  },
-
-  venvPython: (venvDir) => venvLayout(venvDir, false).python,
 
   findInterpreters: NATIVE.findInterpreters,
 

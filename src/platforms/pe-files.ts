@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from '../core/errors.js';
+import type { CommandRunner } from '../core/process/runner.js';
 
 // Reading Windows PE files with MinGW's objdump (`objdump -p`): what a DLL or
 // program imports, and what a DLL exports.

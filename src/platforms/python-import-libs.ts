@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
-import { sha256File } from '../stages/manifest.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
+import { sha256File } from '../core/hashing.js';
 import { EMBEDDED_PYTHONS_VARIABLE, embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
-import type { CellContext, MaturinBuild } from './types.js';
+import type { MaturinBuild } from './types.js';
+import type { CellContext } from '../routes/context.js';
 import { parsePeExportNames } from './pe-files.js';
 
 // A Windows extension module links the Python DLL: python3.dll (the stable

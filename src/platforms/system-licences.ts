@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { LIBRARIES, libraryOfFile, textsIn, type LicenceSource } from '../stages/bundled-libraries.js';
-import type { CommandRunner } from '../process/runner.js';
+import { LIBRARIES, libraryOfFile, textsIn, type LicenceSource } from '../catalog/libraries.js';
+import type { CommandRunner } from '../core/process/runner.js';
 
 // Where the licences of libraries that a package manager installed are found:
 // Debian's copyright file (the notices, and the licence by name) with the

@@ -1,25 +1,13 @@
-import type { Platform } from '../catalog/catalog.js';
-import type { Config, Manylinux } from '../config/types.js';
-import type { Interpreter } from '../stages/interpreters.js';
-import type { LicenceSource } from '../stages/bundled-libraries.js';
-import type { ToolEnv, ToolName } from '../stages/tools.js';
-import type { BuildBackend } from '../project/detect.js';
-import type { CommandRunner } from '../process/runner.js';
+import type { Interpreter } from '../core/interpreters.js';
+import type { LicenceSource } from '../catalog/libraries.js';
+import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import type { Reporter } from '../reporter.js';
+import type { CellContext } from '../routes/context.js';
 
-/** The machine the build runs on (not the one it builds for). */
-export interface Host {
-  readonly os: 'linux' | 'macos' | 'windows';
-  readonly arch: 'x86_64' | 'aarch64';
-}
-
-/** Whether `host` builds `platform` natively: the same OS and arch, in the one arch vocabulary of the catalog and the host. */
-export const buildsNatively = (host: Host, platform: Pick<Platform, 'os' | 'arch'>): boolean => host.os === platform.os && host.arch === platform.arch;
-
-export function currentHost(): Host {
-  const os = process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'macos' : 'linux';
-  return { os, arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
+/** What the backend asks of the cell's interpreters. */
+export interface InterpreterNeeds {
+  /** It compiles against each target interpreter's own headers and sysconfig (PEP 517), so a cross build needs the target's CPython of every version. */
+  readonly compilesAgainstInterpreters: boolean;
 }
 
 /** The interpreter that runs pip to build a wheel, and variables it needs (undefined removes one). */
@@ -28,36 +16,11 @@ export interface WheelBuilder {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** What a cell asks a host to build. */
-export interface BuildWants {
-  readonly wheel: boolean;
-  readonly binary: boolean;
-  readonly backend: BuildBackend;
-  /** linux.manylinux: a portable toolchain (zig) can build what the host's cannot. */
-  readonly manylinux?: Manylinux;
-}
-
 /** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */
 export interface MaturinBuild {
   readonly versions: readonly string[];
   readonly abi3: boolean;
   readonly graph?: CargoGraph;
-}
-
-/** Everything a platform module may use for one cell. */
-export interface CellContext {
-  readonly platform: Platform;
-  readonly host: Host;
-  readonly config: Config;
-  readonly runner: CommandRunner;
-  readonly reporter: Reporter;
-  /** native-matrix's cache root. */
-  readonly cacheDir: string;
-  /** Scratch space for this build, removed afterwards. */
-  readonly workDir: string;
-  readonly env: NodeJS.ProcessEnv;
-  /** SOURCE_DATE_EPOCH of the build (the commit's time): `runner` gives it to every build command; archives are dated with it. */
-  readonly sourceDateEpoch: number;
 }
 
 /** Where the GMP family came from and how compilers and loaders find it. */
@@ -94,32 +57,19 @@ export interface WheelCheck {
  * windows.ts), chosen in platforms/index.ts: nothing else branches on the OS.
  */
 export interface PlatformModule {
-  /** Why this host cannot build what the cell asks for (wheels, a binary, with this backend), or undefined when it can. */
-  cannotBuildHere(platform: Platform, want: BuildWants, host: Host): string | undefined;
   /**
    * The cell's interpreters on this host: found on the machine, or (for a
    * cross build) provided for the cell's arch. Throws CannotBuildHereError
    * when the host has no way to provide them (the cell is then skipped by
    * `run`), a plain UserError when one is merely not installed.
    */
-  findInterpreters(context: CellContext, versions: readonly string[]): Promise<Interpreter[]>;
+  findInterpreters(context: CellContext, versions: readonly string[], build: InterpreterNeeds): Promise<Interpreter[]>;
   /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
   wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
-  /**
-   * What a maturin build needs here beyond GMP (the Python import library
-   * that a cross build's PyO3 cannot make, for one): variables, and
-   * directories for rustc's native search path.
-   */
-  maturinBuildNeeds?(context: CellContext, build: MaturinBuild): Promise<{ env: Record<string, string>; rustLinkDirs: string[] }>;
-  /** What maturin is told about the toolchain and repair, which this platform's own step does after it. */
-  maturinRepairArgs(context: CellContext): readonly string[];
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */
   toolchainTools?(context: CellContext): readonly ToolName[];
-  /** `bin/python` or `Scripts\python.exe` inside a virtual environment. */
-  venvPython(venvDir: string): string;
-  readonly windows: boolean;
   /** Provides GMP, and the cell's compilers with it; `tools` holds the toolchainTools when there are any. */
   provisionGmp(context: CellContext, tools?: ToolEnv): Promise<GmpProvision>;
   /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */

@@ -3,24 +3,24 @@ import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import type { GmpLibrary } from '../config/types.js';
-import { UserError } from '../errors.js';
-import { takeRepairedWheel, unzipTo } from '../stages/archive.js';
-import { cargoLinkerVariable } from '../stages/backends.js';
-import { prefixEnv } from '../stages/prefix-env.js';
-import { buildGmpFromSource } from '../stages/gmp-build.js';
-import type { ToolEnv } from '../stages/tools.js';
-import { parseWheelName, platformTagMatches } from '../stages/wheel-name.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from '../core/errors.js';
+import { takeRepairedWheel, unzipTo } from '../core/archive.js';
+import { cargoLinkerVariable } from '../project/cargo-rustflags.js';
+import { prefixEnv } from '../core/prefix-env.js';
+import { buildGmpFromSource } from './gmp-build.js';
+import type { ToolEnv } from '../core/tools.js';
+import { parseWheelName, platformTagMatches } from '../core/wheel-name.js';
+import type { CommandRunner } from '../core/process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianFileLicences, msys2Licences } from './system-licences.js';
-import { libraryOfFile } from '../stages/bundled-libraries.js';
+import { libraryOfFile } from '../catalog/libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
-import { venvLayout } from '../stages/venv.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
-import { crossPythonImportLibraries } from './python-import-libs.js';
 import { walkPeImports } from './pe-files.js';
-import type { CellContext, GmpProvision, Host, PlatformModule, WheelCheck } from './types.js';
+import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
+import type { CellContext } from '../routes/context.js';
+import type { Host } from '../core/host.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
 // gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that
@@ -91,7 +91,7 @@ const MINGW_RUNTIME_DLLS = ['libgcc_s_seh-1.dll', 'libwinpthread-1.dll'];
 const MINGW_RUNTIME = MINGW_RUNTIME_DLLS.map((dll) => libraryOfFile(dll)!.id);
 
 /** The GNU triple of MinGW for an arch. */
-const MINGW_TRIPLE: Record<string, string> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
+export const MINGW_TRIPLE: Readonly<Record<string, string>> = { x86_64: 'x86_64-w64-mingw32', aarch64: 'aarch64-w64-mingw32' };
 
 /** Debian/Ubuntu packages of a cross build for an arch on Linux. */
 const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
@@ -105,9 +105,12 @@ function mingwCompiler(platform: Platform): CrossCompiler {
   return { command: `${MINGW_TRIPLE[platform.arch]}-gcc`, packages: [`gcc-mingw-w64-${debianArch}`, `mingw-w64-${debianArch}-dev`] };
 }
 
+/** Built on Windows itself (MSYS2), not cross-built on Linux (mingw-w64 and wine). */
+const onWindows = (context: Pick<CellContext, 'route'>) => context.route.id === 'windows-msys2';
+
 /** The objdump that reads PE files on this host. */
 function objdumpFor(context: CellContext): string {
-  return context.host.os === 'windows' ? msys2Layout(context.platform).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
+  return onWindows(context) ? msys2Layout(context.platform).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
 }
 
 /**
@@ -116,7 +119,7 @@ function objdumpFor(context: CellContext): string {
  * libwinpthread-1.dll).
  */
 function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>): string[] {
-  if (context.host.os === 'windows') return [...gmp.libDirs, msys2Layout(context.platform).bin];
+  if (onWindows(context)) return [...gmp.libDirs, msys2Layout(context.platform).bin];
   const triple = MINGW_TRIPLE[context.platform.arch]!;
   // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
   const gccRoot = path.join('/usr/lib/gcc', triple);
@@ -145,43 +148,19 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 }
 
 export const windows: PlatformModule = {
-  windows: true,
   repairTools: ['delvewheel'],
-  maturinRepairArgs: () => [],
 
-  async maturinBuildNeeds(context, build) {
-    // On Windows maturin finds the runner's CPython, whose libs/ it links.
-    return context.host.os === 'windows' ? { env: {}, rustLinkDirs: [] } : crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!);
-  },
+  ...nativeBuilds(),
 
-  cannotBuildHere(platform: Platform, want, host: Host) {
-    // setup-python's CPython is built with MSVC, so setuptools compiles with
-    // cl.exe, which cannot use MinGW's gmp.h and libgmp.dll.a: refused here
-    // rather than failing later in the compiler.
-    if (want.wheel && want.backend === 'setuptools') {
-      return `${platform.id} wheels of a setuptools C extension are not supported: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; build the extension with Rust (maturin), or leave ${platform.id} out (matrix.platforms, or matrix.exclude)`;
-    }
-    if (host.os === 'windows') return host.arch === platform.arch ? undefined : `${platform.id} needs a ${platform.arch} Windows host; on GitHub it runs on ${platform.runner}`;
-    // Cross-built with mingw-w64 and proven under wine.
-    if (host.os === 'linux' && host.arch === 'x86_64' && platform.arch === 'x86_64') {
-      return want.wheel && want.backend !== 'maturin' ? `${platform.id} wheels are cross-built on Linux with maturin only; on GitHub the cell runs on ${platform.runner}` : undefined;
-    }
-    return `${platform.id} is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
-  },
-
-  venvPython: (venvDir) => venvLayout(venvDir, true, (...parts) => win.join(...parts)).python,
-
-  ...nativeBuilds(true),
-
-  async findInterpreters(context, versions) {
-    if (context.host.os === 'windows') return nativeBuilds(true).findInterpreters(context, versions);
+  async findInterpreters(context, versions, build) {
+    if (onWindows(context)) return nativeBuilds().findInterpreters(context, versions, build);
     return wineInterpreters(context, MINGW_TRIPLE[context.platform.arch]!, versions);
   },
 
   async provisionGmp(context) {
     const { config, platform, runner, env } = context;
     const triple = MINGW_TRIPLE[platform.arch]!;
-    if (context.host.os === 'windows') {
+    if (onWindows(context)) {
       await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
       const layout = msys2Layout(platform);
       const envDir = win.dirname(layout.bin);
@@ -246,8 +225,8 @@ export const windows: PlatformModule = {
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
-    const searchPaths = context.host.os === 'windows' ? gmp.libDirs : dllSearchDirs(context, gmp);
-    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, searchPaths, context.host.os), { env: gmp.env, purpose: 'delvewheel repair' });
+    const searchPaths = onWindows(context) ? gmp.libDirs : dllSearchDirs(context, gmp);
+    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, searchPaths, context.route.host.os), { env: gmp.env, purpose: 'delvewheel repair' });
     return takeRepairedWheel(repaired, outDir, 'delvewheel repair', wheel);
   },
 
@@ -255,7 +234,7 @@ export const windows: PlatformModule = {
     return checkWindowsWheel(context, wheel, tools);
   },
 
-  cCompiler: (context) => (context.host.os === 'windows' ? msys2Compiler(context.platform) : mingwCompiler(context.platform).command),
+  cCompiler: (context) => (onWindows(context) ? msys2Compiler(context.platform) : mingwCompiler(context.platform).command),
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 
@@ -268,7 +247,7 @@ export const windows: PlatformModule = {
   },
 
   programCommand(context, program, args): { file: string; args: readonly string[]; env: Record<string, string> } {
-    if (context.host.os === 'windows') return { file: program, args, env: {} };
+    if (onWindows(context)) return { file: program, args, env: {} };
     // The cell's fresh wine prefix: no DLL can come from anywhere but Windows
     // itself (wine's builtins) and the program's own directory.
     return { file: 'wine', args: [program, ...args], env: wineEnv(path.join(context.workDir, 'wineprefix')) };

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
-import { probe, type Interpreter } from '../stages/interpreters.js';
-import { UserError } from '../errors.js';
-import type { CellContext } from './types.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
+import { probe, type Interpreter } from '../core/interpreters.js';
+import { UserError } from '../core/errors.js';
+import type { CellContext } from '../routes/context.js';
 import { compileAndRunEnv } from './compile-and-run.js';
 import { embeddedPython, embeddedPythonHint } from './embedded-pythons.js';
 import BCRYPTPRIMITIVES_SHIM_C from './bcryptprimitives-shim.c';

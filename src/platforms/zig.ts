@@ -1,11 +1,11 @@
 import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { posixQuote } from '../process/runner.js';
-import { cachedDirectory, cacheKey } from '../stages/cache.js';
-import type { ToolEnv } from '../stages/tools.js';
+import { UserError } from '../core/errors.js';
+import { posixQuote } from '../core/process/runner.js';
+import { cachedDirectory, cacheKey } from '../core/cache.js';
+import type { ToolEnv } from '../core/tools.js';
 import type { GlibcTarget } from './glibc.js';
-import type { CellContext } from './types.js';
+import type { CellContext } from '../routes/context.js';
 
 /**
  * zig as C/C++ compiler and linker for an older glibc: `zig cc -target

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from '../core/process/runner.js';
 
 /** The part of `cargo metadata --format-version 1` read here. */
 export interface CargoMetadata {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from '../core/errors.js';
+import type { CommandRunner } from '../core/process/runner.js';
 import { readToml, table, type Table } from './files.js';
+import type { HostFacts } from '../core/host.js';
 
 // How to give rustc extra flags (the GMP family's link directory, which zig
 // does not search otherwise; the remapping of build paths) without taking
@@ -16,26 +16,28 @@ import { readToml, table, type Table } from './files.js';
 // where rustc lets the last of two flags win (--remap-path-prefix), the
 // project's wins.
 
-/** cargo's home as cargo finds it: CARGO_HOME, else `.cargo` in the user's home (USERPROFILE on Windows). */
-export function cargoHome(env: NodeJS.ProcessEnv, windows: boolean): string {
-  const paths = windows ? path.win32 : path.posix;
-  if (env.CARGO_HOME) return paths.resolve(env.CARGO_HOME);
-  return paths.join((windows ? env.USERPROFILE : env.HOME) || homedir(), '.cargo');
+/** cargo's home as cargo finds it on `host`: CARGO_HOME, else `.cargo` in the user's home (USERPROFILE on Windows). */
+export function cargoHome(env: NodeJS.ProcessEnv, host: HostFacts): string {
+  if (env.CARGO_HOME) return host.path.resolve(env.CARGO_HOME);
+  return host.path.join(env[host.homeVariable] || homedir(), '.cargo');
 }
+
+/** cargo's per-target linker variable: `CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER`. */
+export const cargoLinkerVariable = (target: string) => `CARGO_TARGET_${target.toUpperCase().replace(/-/g, '_')}_LINKER`;
 
 /**
  * The cargo config files that apply in `dir`, the strongest first:
  * `.cargo/config` (or, without it, `.cargo/config.toml`, as cargo chooses) in
  * it and each of its ancestors, then cargo's home.
  */
-export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv, windows: boolean): string[] {
-  const paths = windows ? path.win32 : path.posix;
+export function cargoConfigFiles(dir: string, env: NodeJS.ProcessEnv, host: HostFacts): string[] {
+  const paths = host.path;
   const dirs: string[] = [];
   for (let current = paths.resolve(dir); ; current = paths.dirname(current)) {
     dirs.push(paths.join(current, '.cargo'));
     if (paths.dirname(current) === current) break;
   }
-  dirs.push(cargoHome(env, windows));
+  dirs.push(cargoHome(env, host));
   return [...new Set(dirs)].flatMap((configDir) => {
     const plain = paths.join(configDir, 'config');
     const toml = paths.join(configDir, 'config.toml');
@@ -108,8 +110,8 @@ export interface ExtraRustflagsInputs {
   readonly env: NodeJS.ProcessEnv;
   /** rustc's arguments to add, none holding white space (cargo splits the string forms at it). */
   readonly args: readonly string[];
-  /** Whether the build runs on Windows (cargo's home and config paths). */
-  readonly windows: boolean;
+  /** The machine the build runs on (cargo's home and config paths). */
+  readonly host: HostFacts;
 }
 
 /** rustc's arguments that add `dirs` to its native library search path. */
@@ -122,14 +124,14 @@ export function rustLinkDirArgs(dirs: readonly string[]): string[] {
 }
 
 /** The variables that add `args` to the rustflags cargo would use. */
-export async function extraRustflagsEnv({ runner, projectDir, target, env, args, windows }: ExtraRustflagsInputs): Promise<Record<string, string>> {
+export async function extraRustflagsEnv({ runner, projectDir, target, env, args, host }: ExtraRustflagsInputs): Promise<Record<string, string>> {
   if (args.length === 0) return {};
   const spaced = args.find((arg) => /\s/.test(arg));
   if (spaced) throw new Error(`rustflags cannot carry an argument with white space: ${spaced}`);
   const join = (current: string | undefined) => [...args, current].filter(Boolean).join(' ');
   if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) return { CARGO_ENCODED_RUSTFLAGS: [...args, env.CARGO_ENCODED_RUSTFLAGS].filter(Boolean).join('\x1f') };
   if (env.RUSTFLAGS !== undefined) return { RUSTFLAGS: join(env.RUSTFLAGS) };
-  const configs = cargoConfigFiles(projectDir, env, windows).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
+  const configs = cargoConfigFiles(projectDir, env, host).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
   const targetVariable = `CARGO_TARGET_${target.toUpperCase().replace(/[-.]/g, '_')}_RUSTFLAGS`;
   let useTarget = env[targetVariable] !== undefined;
   if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => given(table(value).rustflags)))) {

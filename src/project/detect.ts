@@ -2,7 +2,7 @@ import path from 'node:path';
 import { satisfies } from '@renovatebot/pep440';
 import type { PythonVersion } from '../catalog/catalog.js';
 import type { Backend, Config } from '../config/types.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { findWorkspaceManifest, readText, readToml, strings, table, type Table } from './files.js';
 
 /** How the project is built: the config's backends, and `make` for C programs with a Makefile. */

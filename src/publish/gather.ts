@@ -1,9 +1,10 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { MANIFEST_FILE, sha256File, smokeAndTestPassed, type Manifest, type ManifestFile } from '../stages/manifest.js';
-import { UserError, type Problem } from '../errors.js';
-import { ARTIFACT_PREFIX } from '../github/artifacts.js';
+import { smokeAndTestPassed, type Manifest, type ManifestFile } from '../stages/manifest.js';
+import { ARTIFACT_PREFIX, CHECKSUMS_FILE, MANIFEST_FILE, RELEASE_MANIFEST_FILE } from '../core/names.js';
+import { sha256File } from '../core/hashing.js';
+import { UserError, type Problem } from '../core/errors.js';
 import type { Cell } from '../plan/types.js';
 import { checkManifest } from './manifest-schema.js';
 import { byName } from './order.js';
@@ -155,8 +156,6 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
   return { manifests: planned.flatMap((c) => (found.has(c.id) ? [found.get(c.id)!.manifest] : [])), files, leftOut };
 }
 
-export const CHECKSUMS_FILE = 'SHA256SUMS';
-export const RELEASE_MANIFEST_FILE = 'release-manifest.json';
 /** Files publish writes next to the cells: no cell may ship one of these names. */
 const RESERVED_NAMES = new Set([CHECKSUMS_FILE, RELEASE_MANIFEST_FILE, MANIFEST_FILE]);
 

@@ -1,6 +1,7 @@
 import { array, boolean, number, object, string, type z } from 'zod';
-import { MANIFEST_FILE, MANIFEST_SCHEMA } from '../stages/manifest.js';
-import type { Problem } from '../errors.js';
+import { MANIFEST_SCHEMA } from '../stages/manifest.js';
+import { MANIFEST_FILE } from '../core/names.js';
+import type { Problem } from '../core/errors.js';
 
 /**
  * The names a release file may have. Anything else (a path, a newline that

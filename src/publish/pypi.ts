@@ -1,11 +1,10 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../stages/manifest.js';
+import { sha256File } from '../core/hashing.js';
 import { checksumsText } from './checksums.js';
-import { CHECKSUMS_FILE, type ReleaseFile } from './gather.js';
+import type { ReleaseFile } from './gather.js';
+import { CHECKSUMS_FILE } from '../core/names.js';
 
-/** The artifact that hands the verified wheels and sdist from publish to the workflows' pypi job. */
-export const PYPI_ARTIFACT = 'pypi-distributions';
 /** Inside it: the files under `dist/` (what the upload takes), their sums beside. */
 export const PYPI_DIST_DIR = 'dist';
 

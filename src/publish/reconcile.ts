@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../core/errors.js';
 import { readChecksums } from './checksums.js';
 import { byCodePoint, byName } from './order.js';
 import type { ReleaseMarks } from './versions.js';

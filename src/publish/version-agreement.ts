@@ -1,5 +1,5 @@
-import { UserError } from '../errors.js';
-import { agreedVersion } from '../stages/dist-name.js';
+import { UserError } from '../core/errors.js';
+import { agreedVersion } from '../core/dist-name.js';
 
 /**
  * Refuses a set of wheels and sdists that do not share one name and version:

@@ -1,5 +1,5 @@
 import { compare, explain } from '@renovatebot/pep440';
-import type { Problem } from '../errors.js';
+import type { Problem } from '../core/errors.js';
 
 /** How the release of a tag is marked: GitHub's `prerelease` and `make_latest`. */
 export interface ReleaseMarks {

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CellContext } from '../platforms/types.js';
-import type { ToolEnv } from './tools.js';
+import { UserError } from '../core/errors.js';
+import type { CellContext } from '../routes/context.js';
+import type { ToolEnv } from '../core/tools.js';
 
 /**
  * Proves an abi3 wheel uses only the stable ABI of its floor version, with

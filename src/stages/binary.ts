@@ -1,21 +1,21 @@
-import { chmod, copyFile, cp, mkdir, mkdtemp } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
+import { UserError } from '../core/errors.js';
+import type { GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import { readToml, table } from '../project/files.js';
-import { addRustTarget, cargoEnv, cargoFeatureArgs, cargoStepEnv } from './backends.js';
-import { buildSettings, withUserEnvironment } from './user-build.js';
-import { describeFile, type ManifestFile, type SmokeResult } from './manifest.js';
+import type { ManifestFile, SmokeResult } from './manifest.js';
+import { describeFile } from '../core/hashing.js';
 import { cleanEnv } from './smoke.js';
-import { tarDirectory, untarTo, unzipTo, zipDirectory } from './archive.js';
-import type { BuildBackend } from '../project/detect.js';
+import { tarDirectory, untarTo, unzipTo, zipDirectory } from '../core/archive.js';
+import type { Backend } from '../backends/types.js';
 import { carriedLibraries, staticLibraries } from './carried-libraries.js';
 import { stageArchiveLicences } from './licence-files.js';
 
 export interface BinaryBuildInputs {
   readonly context: CellContext;
   readonly module: PlatformModule;
-  readonly backend: BuildBackend;
+  readonly backend: Backend;
   readonly gmp: GmpProvision;
   readonly outDir: string;
 }
@@ -48,7 +48,8 @@ function programIdentity(context: CellContext): { name: string; version?: string
 export async function buildBinary({ context, module, backend, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
   const { platform } = context;
   const { name, version: projectVersion } = programIdentity(context);
-  const built = backend === 'make' ? { program: await buildWithMake(context, module, gmp, name) } : await buildWithCargo(context, module, gmp, name);
+  if (!backend.buildProgram) throw new Error(`the ${backend.name} backend builds no program`);
+  const built = await backend.buildProgram(context, module, gmp, name);
   // A binary of another workspace package carries that package's version.
   const version = built.version ?? projectVersion;
 
@@ -101,57 +102,4 @@ async function smokeProgram(context: CellContext, module: PlatformModule, archiv
     seconds: (performance.now() - started) / 1000,
     ...(result.exitCode === 0 ? {} : { output: `exit code ${result.exitCode}:\n${result.all.slice(-4000)}` }),
   };
-}
-
-interface CargoMetadata {
-  readonly target_directory: string;
-  readonly packages: readonly { readonly name: string; readonly version: string }[];
-}
-
-/** cargo build for the cell's target; returns the built program, and its package's version when project.binary.package names one. */
-async function buildWithCargo(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<{ program: string; version?: string }> {
-  const { config, runner, platform } = context;
-  const manifestPath = path.join(config.project.dir, 'Cargo.toml');
-  // In the project's directory, as its user runs cargo: its .cargo/config.toml and rust-toolchain.toml apply.
-  const cwd = config.project.dir;
-  const metadata = await runner.run('cargo', ['metadata', '--format-version', '1', '--no-deps', '--manifest-path', manifestPath], { cwd, quiet: true, purpose: 'cargo metadata' });
-  const { target_directory: targetDir, packages } = JSON.parse(metadata.stdout) as CargoMetadata;
-  const binaryPackage = config.project.binary?.package;
-  const version = binaryPackage === undefined ? undefined : packages.find((p) => p.name === binaryPackage)?.version;
-  if (binaryPackage !== undefined && version === undefined) {
-    throw new UserError({
-      location: config.locate(['project', 'binary', 'package']),
-      key: 'project.binary.package',
-      message: `the cargo workspace of ${manifestPath} has no package "${binaryPackage}"`,
-      fix: `use one of ${packages.map((p) => p.name).join(', ')}`,
-    });
-  }
-  await addRustTarget(context, gmp.env);
-  // cargo itself, or a front end such as cargo-zigbuild (`x86_64-unknown-linux-gnu.2.17`), which still writes under the plain target's name.
-  const cargo = gmp.cargo ?? { file: 'cargo', subcommand: 'build', target: platform.target };
-  await runner.run(
-    cargo.file,
-    [cargo.subcommand, '--release', '--manifest-path', manifestPath, '--target', cargo.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
-    { cwd, env: await cargoStepEnv(context, gmp, cargoEnv(context, gmp)), purpose: `cargo ${cargo.subcommand}` },
-  );
-  return { program: path.join(targetDir, platform.target, 'release', module.programFile(name)), ...(version ? { version } : {}) };
-}
-
-/**
- * make for a C program, in a copy of the source tree (so that a cross build
- * never mixes objects with a native one), with the platform's compiler and
- * the GMP family's include and library directories.
- */
-async function buildWithMake(context: CellContext, module: PlatformModule, gmp: GmpProvision, name: string): Promise<string> {
-  const source = path.join(await mkdtemp(path.join(context.workDir, 'make-')), 'src');
-  await cp(context.config.project.dir, source, { recursive: true });
-  const program = module.programFile(name);
-  const variables = [
-    `CC=${module.cCompiler(context, gmp)}`,
-    ...(gmp.env.CPPFLAGS ? [`CPPFLAGS=${gmp.env.CPPFLAGS}`] : []),
-    ...(gmp.env.LDFLAGS ? [`LDFLAGS=${gmp.env.LDFLAGS}`] : []),
-    `EXEEXT=${program.slice(name.length)}`,
-  ];
-  await context.runner.run('make', ['-C', source, ...variables, ...buildSettings(context).args, program], { env: withUserEnvironment(context, gmp.env), purpose: 'make' });
-  return path.join(source, program);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ResolvedLibrary } from './bundled-libraries.js';
+import type { ResolvedLibrary } from '../catalog/libraries.js';
 
 /** The SBOM's file name in `.dist-info/sboms/` (PEP 770), beside maturin's own of the Rust tree. */
 export const BUNDLED_SBOM = 'native-matrix-bundled.cdx.json';

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { CellContext, GmpProvision } from '../platforms/types.js';
+import type { GmpProvision } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
 import { builtFeatures, cargoTargetMetadata, staticGmpMpfrSys } from '../project/cargo-features.js';
-import type { BuildBackend } from '../project/detect.js';
-import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from './bundled-libraries.js';
-import { graphFeatureArgs } from './backends.js';
+import { LIBRARIES, resolveLibraries, textsIn, type LicenceSource, type ResolvedLibrary } from '../catalog/libraries.js';
+import type { Backend } from '../backends/types.js';
 
 export interface StaticLibrary {
   readonly id: string;
@@ -31,9 +31,11 @@ export function crateSources(dir: string, features: readonly string[]): StaticLi
  * `use-system-libs` builds the GMP it bundles into the extension or program,
  * which then carries GMP without any shared library to show for it.
  */
-export async function staticLibraries(context: CellContext, backend: BuildBackend, pkg?: string): Promise<StaticLibrary[]> {
-  if (backend !== 'maturin' && backend !== 'cargo') return [];
-  const args = [context.runner, context.config.project.dir, context.env, context.platform.target, graphFeatureArgs(context.config, backend)] as const;
+export async function staticLibraries(context: CellContext, backend: Backend, pkg?: string): Promise<StaticLibrary[]> {
+  // Only a cargo build has a resolved graph to read.
+  const features = backend.graphFeatureArgs?.(context.config);
+  if (!features) return [];
+  const args = [context.runner, context.config.project.dir, context.env, context.platform.target, features] as const;
   const built = await builtFeatures(...args, 'gmp-mpfr-sys', pkg);
   if (built.size === 0) return [];
   return staticGmpMpfrSys(await cargoTargetMetadata(...args), built).flatMap((crate) => crateSources(crate.dir, crate.features));

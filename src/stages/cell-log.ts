@@ -2,11 +2,9 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandLog } from '../process/runner.js';
-import { moveFile } from './archive.js';
-
-/** A cell's full log, beside its manifest.json (and uploaded with it). */
-export const CELL_LOG_FILE = 'build.log';
+import type { CommandLog } from '../core/process/runner.js';
+import { moveFile } from '../core/archive.js';
+import { CELL_LOG_FILE } from '../core/names.js';
 
 export interface CellLog extends CommandLog {
   /** Moves the log to its place beside the manifest (whose directory the build makes). */

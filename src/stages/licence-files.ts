@@ -1,10 +1,10 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareVersions } from '../versions.js';
-import { readZip } from './archive.js';
-import type { BundledLibrary, ResolvedLibrary } from './bundled-libraries.js';
+import { compareVersions } from '../core/versions.js';
+import { readZip } from '../core/archive.js';
+import type { BundledLibrary, ResolvedLibrary } from '../catalog/libraries.js';
 import { BUNDLED_SBOM, bundledSbom, type SbomSubject } from './bundled-sbom.js';
-import { rewriteWheel } from './wheel-record.js';
+import { rewriteWheel } from '../core/wheel-record.js';
 
 /**
  * The directory of the bundled libraries' texts under a wheel's

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BundledLibrary } from './bundled-libraries.js';
+import type { BundledLibrary } from '../catalog/libraries.js';
+import { MANIFEST_FILE } from '../core/names.js';
 
-export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA = 1;
 
 /** One smoke run: a Python version importing the wheel, or the binary running. */
@@ -77,16 +75,6 @@ export interface Manifest {
   /** Seconds per stage. */
   readonly timings: Readonly<Record<string, number>>;
   readonly createdAt: string;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-export async function describeFile(file: string): Promise<{ name: string; sha256: string; size: number }> {
-  return { name: path.basename(file), sha256: await sha256File(file), size: (await stat(file)).size };
 }
 
 export async function writeManifest(outDir: string, manifest: Manifest): Promise<string> {

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { eq, valid } from '@renovatebot/pep440';
-import { UserError } from '../errors.js';
-import type { CellContext } from '../platforms/types.js';
-import { parseDistributionName } from './dist-name.js';
-import { readPackageMetadata } from './package-metadata.js';
+import { UserError } from '../core/errors.js';
+import type { CellContext } from '../routes/context.js';
+import { parseDistributionName } from '../core/dist-name.js';
+import { readPackageMetadata } from '../core/package-metadata.js';
 import { displayPath } from '../config/source.js';
 import { readToml, table } from '../project/files.js';
-import type { ToolEnv } from './tools.js';
+import type { ToolEnv } from '../core/tools.js';
 
 /** What `twine check` said of one file: errors PyPI refuses the upload for, warnings it accepts. */
 export interface TwineVerdict {

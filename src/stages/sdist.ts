@@ -1,17 +1,18 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CellContext, GmpProvision, PlatformModule } from '../platforms/types.js';
-import type { ProjectFacts } from '../project/detect.js';
-import { repackSdist } from './archive.js';
-import { buildEnv } from './backends.js';
-import { withUserEnvironment } from './user-build.js';
-import { parseDistributionName, SDIST_SUFFIX } from './dist-name.js';
-import type { Interpreter } from './interpreters.js';
-import type { ToolEnv, ToolName } from './tools.js';
+import { UserError } from '../core/errors.js';
+import type { GmpProvision, PlatformModule } from '../platforms/types.js';
+import type { CellContext } from '../routes/context.js';
+import { repackSdist } from '../core/archive.js';
+import { buildEnv } from '../backends/cargo-env.js';
+import type { Backend } from '../backends/types.js';
+import { withUserEnvironment } from '../backends/user-build.js';
+import { parseDistributionName, SDIST_SUFFIX } from '../core/dist-name.js';
+import type { Interpreter } from '../core/interpreters.js';
+import type { ToolEnv, ToolName } from '../core/tools.js';
 
 /** The tools the sdist cell needs beyond the platform's repair tools. */
-export const sdistTools = (project: ProjectFacts): ToolName[] => [project.backend === 'maturin' ? 'maturin' : 'build', 'twine'];
+export const sdistTools = (backend: Backend): ToolName[] => [...(backend.sdistTools ?? []), 'twine'];
 
 /**
  * Builds the source distribution with the project's own backend: `maturin
@@ -20,21 +21,14 @@ export const sdistTools = (project: ProjectFacts): ToolName[] => [project.backen
  * Returns `outDir/NAME-VERSION.tar.gz`, re-packed to be the same bytes for
  * every build of one commit.
  */
-export async function buildSdist(context: CellContext, project: ProjectFacts, tools: ToolEnv, outDir: string): Promise<string> {
-  const { runner, config } = context;
+export async function buildSdist(context: CellContext, backend: Backend, tools: ToolEnv, outDir: string): Promise<string> {
   const scratch = await mkdtemp(path.join(context.workDir, 'sdist-'));
-  if (project.backend === 'maturin') {
-    await runner.run(tools.python, ['-m', 'maturin', 'sdist', '--manifest-path', path.join(config.project.dir, 'Cargo.toml'), '--out', scratch], {
-      cwd: config.project.dir,
-      purpose: 'maturin sdist',
-    });
-  } else if (project.backend === 'setuptools') {
-    await runner.run(tools.python, ['-m', 'build', '--sdist', '--outdir', scratch, config.project.dir], { cwd: config.project.dir, purpose: 'python -m build --sdist' });
-  } else {
-    throw new UserError({ key: 'publish.sdist', message: `a ${project.backend} project has no Python source distribution`, fix: 'set publish.sdist: false, or build the Python package with maturin or a PEP 517 backend' });
+  if (!backend.buildSdist) {
+    throw new UserError({ key: 'publish.sdist', message: `a ${backend.name} project has no Python source distribution`, fix: 'set publish.sdist: false, or build the Python package with maturin or a PEP 517 backend' });
   }
+  await backend.buildSdist(context, tools, scratch);
   const built = (await readdir(scratch)).filter((name) => name.endsWith(SDIST_SUFFIX));
-  if (built.length !== 1) throw new Error(`the ${project.backend} sdist build left ${built.length} ${SDIST_SUFFIX} files: ${built.join(', ')}`);
+  if (built.length !== 1) throw new Error(`the ${backend.name} sdist build left ${built.length} ${SDIST_SUFFIX} files: ${built.join(', ')}`);
   const name = built[0]!;
   if (!parseDistributionName(name)) {
     throw new UserError({ key: 'publish.sdist', message: `${name} is not named NAME-VERSION${SDIST_SUFFIX}`, fix: 'use a backend that names sdists as PEP 625 asks (maturin ≥ 1, setuptools ≥ 69.3)' });
@@ -60,7 +54,7 @@ export async function wheelFromSdist(
   await context.runner.run(builder.python, [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--no-input', '--wheel-dir', unrepaired, sdist], {
     cwd: unrepaired,
     // The project's build.environment as for its wheels: the sdist is proven with the settings its wheels are built with.
-    env: { ...withUserEnvironment(context, buildEnv({ context, gmp })), ...builder.env },
+    env: { ...withUserEnvironment(context, buildEnv(context, gmp)), ...builder.env },
     purpose: `building a wheel from ${path.basename(sdist)} for Python ${interpreter.version}`,
   });
   const [wheel, ...more] = (await readdir(unrepaired)).filter((name) => name.endsWith('.whl'));

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { parseWheelName, wheelFits } from './wheel-name.js';
+import { parseWheelName, wheelFits } from '../core/wheel-name.js';
 import path from 'node:path';
-import type { CellContext, PlatformModule } from '../platforms/types.js';
-import { pythonCommand, type Interpreter } from './interpreters.js';
-import type { ToolEnv } from './tools.js';
+import type { CellContext } from '../routes/context.js';
+import { pythonCommand, type Interpreter } from '../core/interpreters.js';
+import type { ToolEnv } from '../core/tools.js';
 import type { SmokeResult, TestResult } from './manifest.js';
-import { installerFor } from './installer.js';
+import { installerFor } from '../core/installer.js';
 import { settingsFor } from '../config/settings.js';
-import { fillPlaceholders, userEnvironment } from './user-build.js';
-import { UserError } from '../errors.js';
-import { posixQuote } from '../process/runner.js';
+import { fillPlaceholders, userEnvironment } from '../backends/user-build.js';
+import { UserError } from '../core/errors.js';
+import { posixQuote } from '../core/process/runner.js';
+import { venvLayout } from '../core/venv.js';
 
 const OUTPUT_TAIL = 4000;
 
@@ -40,7 +41,6 @@ export function smokeScript(importName: string, statements: readonly string[]): 
 
 export interface WheelSmokeInputs {
   readonly context: CellContext;
-  readonly platform: PlatformModule;
   /** The tool environment: its uv or pip installs into the smoke environment. */
   readonly tools: ToolEnv;
   readonly interpreter: Interpreter;
@@ -63,7 +63,7 @@ const REQUIREMENTS_SCRIPT = (distribution: string) =>
  * the interpreter, installs into it (installerFor chooses). A foreign
  * interpreter runs every step under its emulator.
  */
-export async function smokeWheel({ context, platform, tools, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
+export async function smokeWheel({ context, tools, interpreter, wheelDir, distribution, importName }: WheelSmokeInputs): Promise<SmokeResult> {
   const started = performance.now();
   const { runner, config } = context;
   const env = cleanEnv(context.env);
@@ -72,7 +72,8 @@ export async function smokeWheel({ context, platform, tools, interpreter, wheelD
   const base = await mkdtemp(path.join(context.workDir, `smoke-${interpreter.version}-`));
   const venv = path.join(base, 'venv');
   const emptyDir = path.join(base, 'cwd');
-  const python = platform.venvPython(venv);
+  // Made by the cell's interpreter: a Windows CPython's layout, under wine too.
+  const python = venvLayout(venv, context.route.targetVenv).python;
   await mkdir(emptyDir);
   const output: string[] = [];
   const failed = (purpose: string): SmokeResult => ({
@@ -103,7 +104,7 @@ export async function smokeWheel({ context, platform, tools, interpreter, wheelD
   const result: SmokeResult = { python: interpreter.version, interpreter: interpreter.fullVersion, passed: true, seconds: smokeSeconds };
   if (!test?.command) return result;
   const wheel = await wheelFor(wheelDir, distribution, interpreter);
-  return { ...result, test: await runTests({ context, platform, interpreter, wheel, venv, python, dir: emptyDir, command: test.command, sources: test.sources }) };
+  return { ...result, test: await runTests({ context, interpreter, wheel, venv, python, dir: emptyDir, command: test.command, sources: test.sources }) };
 }
 
 /** The wheel of `wheelDir` that the installer picked for the interpreter, for test.command's {wheel}. */
@@ -121,7 +122,6 @@ async function wheelFor(wheelDir: string, distribution: string, interpreter: Int
 
 interface TestRunInputs {
   readonly context: CellContext;
-  readonly platform: PlatformModule;
   readonly interpreter: Interpreter;
   readonly wheel: string;
   readonly venv: string;
@@ -138,7 +138,7 @@ interface TestRunInputs {
  * user's build.environment (never the runner's secrets, which the runner
  * keeps back), so the tests import the installed wheel, not the source tree.
  */
-async function runTests({ context, platform, interpreter, wheel, venv, python, dir, command, sources }: TestRunInputs): Promise<TestResult> {
+async function runTests({ context, interpreter, wheel, venv, python, dir, command, sources }: TestRunInputs): Promise<TestResult> {
   const started = performance.now();
   const project = context.config.project.dir;
   for (const source of sources) {
@@ -154,7 +154,7 @@ async function runTests({ context, platform, interpreter, wheel, venv, python, d
     await cp(from, path.join(dir, source), { recursive: true });
   }
   const launcher = interpreter.foreign?.launcher ?? [];
-  const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python] }, platform.windows);
+  const line = fillPlaceholders(command, { project, wheel, python: [...launcher, python] }, context.route.host.quote);
   const binDir = path.dirname(python);
   // A foreign interpreter cannot run by itself: `python` and `python3` on PATH run it under its emulator.
   const emulatedBin = launcher.length > 0 ? await emulatedPythonCommands(path.join(path.dirname(venv), 'emulated-bin'), [...launcher, python]) : undefined;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
-import { readZip } from '../../src/stages/archive.js';
+import { readZip } from '../../src/core/archive.js';
 import type { ManifestFile } from '../../src/stages/manifest.js';
 
 /** A zip's (wheel's) members by name. */

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { downloadVerified } from '../../src/stages/download.js';
-import { untarTo } from '../../src/stages/archive.js';
+import { downloadVerified } from '../../src/core/download.js';
+import { untarTo } from '../../src/core/archive.js';
 import { ROOT } from './engine.js';
 
 /**

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { buildMany, type BuildManyOptions } from '../../src/commands/build-many.js';
-import type { Problem } from '../../src/errors.js';
-import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/process/runner.js';
-import type { Reporter } from '../../src/reporter.js';
+import type { Problem } from '../../src/core/errors.js';
+import { ExecaRunner, type CommandRunner, type RunOptions } from '../../src/core/process/runner.js';
+import type { Reporter } from '../../src/core/reporter.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const fixture = (name: string) => path.join(ROOT, 'test/fixtures', name);

@@ -1,4 +1,4 @@
-import { CommandFailed, type CommandRecord, type CommandRunner, type RunOptions, type RunResult } from '../../src/process/runner.js';
+import { CommandFailed, type CommandRecord, type CommandRunner, type RunOptions, type RunResult } from '../../src/core/process/runner.js';
 
 type Script = (record: CommandRecord & { options: RunOptions }) => Partial<RunResult> | undefined | Promise<Partial<RunResult> | undefined>;
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File, type Manifest } from '../../src/stages/manifest.js';
+import type { Manifest } from '../../src/stages/manifest.js';
+import { sha256File } from '../../src/core/hashing.js';
 import { buildFixture } from '../helpers/engine.js';
 import { bundledComponents } from '../helpers/carried.js';
 

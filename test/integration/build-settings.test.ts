@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExecaRunner, type CommandRecord } from '../../src/process/runner.js';
+import { ExecaRunner, type CommandRecord } from '../../src/core/process/runner.js';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { buildFixture, fixture, quietLog } from '../helpers/engine.js';
 

@@ -5,18 +5,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
-import { buildWheels } from '../../src/stages/backends.js';
-import { cacheRoot } from '../../src/stages/cache.js';
-import { findInterpreters, type Interpreter } from '../../src/stages/interpreters.js';
+import { buildWheels } from '../helpers/build-wheels.js';
+import { cacheRoot } from '../../src/core/cache.js';
+import { findInterpreters, type Interpreter } from '../../src/core/interpreters.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
-import { ensureToolEnv } from '../../src/stages/tools.js';
+import { ensureToolEnv } from '../../src/core/tools.js';
 import { loadConfig } from '../../src/config/load.js';
 import { linux } from '../../src/platforms/linux.js';
-import { currentHost, type CellContext } from '../../src/platforms/types.js';
-import { ExecaRunner, type CommandRunner } from '../../src/process/runner.js';
+import type { CellContext } from '../../src/routes/context.js';
+import { currentHost } from '../../src/core/host.js';
+import { ExecaRunner, type CommandRunner } from '../../src/core/process/runner.js';
 import { detectProject } from '../../src/project/detect.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 import { buildFixture, CARGO_TARGET_DIR, elfFilesUnder, fixture, MaskingRunner, newestGlibc, quietLog, RecordingReporter } from '../helpers/engine.js';
+import { routeOf } from '../helpers/route.js';
 
 const SYSTEM_LIBGMP = realpathSync('/usr/lib/x86_64-linux-gnu/libgmp.so.10');
 const runner = new ExecaRunner(quietLog());
@@ -28,14 +30,14 @@ let python: Interpreter;
 async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
   const config = await loadConfig({ workingDirectory: fixture(name), catalog });
   const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
-  return { platform, host: currentHost(), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
+  return { platform, route: routeOf(currentHost(), platform, config.linux.manylinux), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
 async function smokeWithoutSystemGmp(name: string, wheelDir: string, distribution: string, importName: string, interpreter: Interpreter = python) {
   const context = await contextFor(name, masked);
   const tools = await ensureToolEnv({ runner, host: python, tools: [], cacheDir: context.cacheDir });
-  return smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution, importName });
+  return smokeWheel({ context, tools, interpreter, wheelDir, distribution, importName });
 }
 
 /** Builds the fixture's wheel without repairing it, into a directory of its own. */

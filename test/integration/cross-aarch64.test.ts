@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/stages/manifest.js';
-import { cacheRoot } from '../../src/stages/cache.js';
+import { sha256File } from '../../src/core/hashing.js';
+import { cacheRoot } from '../../src/core/cache.js';
 import { buildFixture, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
 
 const FACTORIAL_100 =

@@ -2,13 +2,13 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cacheRoot } from '../../src/stages/cache.js';
-import { findInterpreters } from '../../src/stages/interpreters.js';
-import { ensureToolEnv, type ToolEnv } from '../../src/stages/tools.js';
+import { cacheRoot } from '../../src/core/cache.js';
+import { findInterpreters } from '../../src/core/interpreters.js';
+import { ensureToolEnv, type ToolEnv } from '../../src/core/tools.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { checkMacosWheel } from '../../src/platforms/macos.js';
-import { ExecaRunner } from '../../src/process/runner.js';
+import { ExecaRunner } from '../../src/core/process/runner.js';
 import { quietLog } from '../helpers/engine.js';
 
 // A real macOS wheel that links GMP, from PyPI: gmpy2 2.3.2 for arm64, which

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, type Platform } from '../../src/catalog/catalog.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { checkMacosWheel, deploymentTarget } from '../../src/platforms/macos.js';
-import { ExecaRunner } from '../../src/process/runner.js';
-import { cacheRoot } from '../../src/stages/cache.js';
-import { findInterpreters } from '../../src/stages/interpreters.js';
-import { runPythonHelper } from '../../src/stages/python-helpers.js';
-import { ensureToolEnv, type ToolEnv } from '../../src/stages/tools.js';
+import { ExecaRunner } from '../../src/core/process/runner.js';
+import { cacheRoot } from '../../src/core/cache.js';
+import { findInterpreters } from '../../src/core/interpreters.js';
+import { runPythonHelper } from '../../src/core/python-helpers.js';
+import { ensureToolEnv, type ToolEnv } from '../../src/core/tools.js';
 import { CARGO_TARGET_DIR, fixture, quietLog } from '../helpers/engine.js';
 
 // macOS wheels cross-built on Linux by the bare `maturin build --zig`: zig

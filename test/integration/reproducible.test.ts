@@ -3,7 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, utimesSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File, type Manifest } from '../../src/stages/manifest.js';
+import type { Manifest } from '../../src/stages/manifest.js';
+import { sha256File } from '../../src/core/hashing.js';
 import { buildFixture, fixture } from '../helpers/engine.js';
 
 // A commit time far from now, so that a build dated by the clock cannot pass.

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sha256File } from '../../src/stages/manifest.js';
+import { sha256File } from '../../src/core/hashing.js';
 import { buildFixture } from '../helpers/engine.js';
 import { pythonPath, twineCheck } from '../helpers/python.js';
 

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { unzipTo } from '../../src/stages/archive.js';
-import { sha256File } from '../../src/stages/manifest.js';
+import { unzipTo } from '../../src/core/archive.js';
+import { sha256File } from '../../src/core/hashing.js';
 import { buildFixture, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engine.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 

@@ -4,27 +4,29 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { maturinArgs } from '../../src/stages/backends.js';
-import { buildGmpFromSource } from '../../src/stages/gmp-build.js';
-import { interpreterCandidates, findInterpreters } from '../../src/stages/interpreters.js';
+import { maturinArgs } from '../../src/backends/maturin.js';
+import { buildGmpFromSource } from '../../src/platforms/gmp-build.js';
+import { interpreterCandidates, findInterpreters } from '../../src/core/interpreters.js';
 import { smokeScript } from '../../src/stages/smoke.js';
-import { parseWheelName, platformTagMatches, wheelFits } from '../../src/stages/wheel-name.js';
+import { parseWheelName, platformTagMatches, wheelFits } from '../../src/core/wheel-name.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { parseCell } from '../../src/plan/cell.js';
-import { linux, parseLdd } from '../../src/platforms/linux.js';
-import type { CellContext } from '../../src/platforms/types.js';
+import { linux } from '../../src/platforms/linux.js';
+import { parseLdd } from '../../src/platforms/linux-elf.js';
+import type { CellContext } from '../../src/routes/context.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
+  return { platform: catalog.platforms.get(platform)!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platform)!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
 }
 
 describe('maturin command line', () => {

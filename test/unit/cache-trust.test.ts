@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isReleaseRun, restoreKeysFor } from '../../src/github/cache.js';
-import { cachedDirectory, cacheKey, checkTree, discardUnrecorded, recordTree, TREE_RECORD, TREE_VERIFIED } from '../../src/stages/cache.js';
-import { interpreterVersions } from '../../src/stages/interpreters.js';
+import { cachedDirectory, cacheKey, checkTree, discardUnrecorded, recordTree, TREE_RECORD, TREE_VERIFIED } from '../../src/core/cache.js';
+import { interpreterVersions } from '../../src/core/interpreters.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'cache-trust-'));

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cfgMatches, extraRustflagsEnv, rustLinkDirArgs } from '../../src/project/cargo-rustflags.js';
-import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from '../../src/stages/build-paths.js';
+import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from '../../src/backends/build-paths.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { hostFacts } from '../../src/core/host.js';
+
+const LINUX = hostFacts({ os: 'linux', arch: 'x86_64' });
 
 const LINUX_CFG = ['debug_assertions', 'panic="unwind"', 'target_arch="x86_64"', 'target_env="gnu"', 'target_family="unix"', 'target_os="linux"', 'unix'].join('\n');
 const TARGET = 'x86_64-unknown-linux-gnu';
@@ -23,7 +26,7 @@ const rustc = () => new FakeRunner(({ file }) => (file === 'rustc' ? { stdout: L
 const linkDirs = async (config: string | undefined, extraEnv: NodeJS.ProcessEnv = {}) => {
   const { dir, env } = project(config);
   const runner = rustc();
-  const result = await extraRustflagsEnv({ runner, projectDir: dir, target: TARGET, windows: false, env: { ...env, ...extraEnv }, args: rustLinkDirArgs(['/deps/lib']) });
+  const result = await extraRustflagsEnv({ runner, projectDir: dir, target: TARGET, host: LINUX, env: { ...env, ...extraEnv }, args: rustLinkDirArgs(['/deps/lib']) });
   return { result, commands: runner.lines() };
 };
 
@@ -52,7 +55,7 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
   it('reads .cargo/config rather than .cargo/config.toml when both exist, as cargo does', async () => {
     const { dir, env } = project('[build]\nrustflags = "--cfg from-toml"\n');
     writeFileSync(path.join(path.dirname(path.dirname(dir)), '.cargo', 'config'), '[build]\nrustflags = "--cfg from-plain"\n');
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain' });
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain' });
   });
 
   it('refuses a directory with white space, which the variables cannot carry', () => {
@@ -67,25 +70,25 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
 
   it('adds nothing without directories', async () => {
     const { dir, env } = project();
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args: [] })).toEqual({});
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env, args: [] })).toEqual({});
   });
 });
 
 describe('build paths kept out of compiled files', () => {
   it("remaps cargo's home, where registry and git sources live, to /cargo", () => {
-    expect(rustPathRemapArgs({ CARGO_HOME: '/home/runner/.cargo' }, false)).toEqual(['--remap-path-prefix=/home/runner/.cargo=/cargo']);
-    expect(rustPathRemapArgs({ CARGO_HOME: '/home/runner/.cargo/' }, false)).toEqual(['--remap-path-prefix=/home/runner/.cargo=/cargo']);
+    expect(rustPathRemapArgs({ CARGO_HOME: '/home/runner/.cargo' }, LINUX)).toEqual(['--remap-path-prefix=/home/runner/.cargo=/cargo']);
+    expect(rustPathRemapArgs({ CARGO_HOME: '/home/runner/.cargo/' }, LINUX)).toEqual(['--remap-path-prefix=/home/runner/.cargo=/cargo']);
     // A home with white space cannot travel in cargo's rustflags strings: left alone rather than broken.
-    expect(rustPathRemapArgs({ CARGO_HOME: '/home/my user/.cargo' }, false)).toEqual([]);
+    expect(rustPathRemapArgs({ CARGO_HOME: '/home/my user/.cargo' }, LINUX)).toEqual([]);
   });
 
   it("puts the remap and the link directories before the rustflags cargo uses (rustc takes the last of two matching remaps: the project's wins)", async () => {
     const { dir, env } = project('[build]\nrustflags = "--cfg mine"\n');
-    const args = [...rustPathRemapArgs(env, false), ...rustLinkDirArgs(['/deps/lib'])];
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env, args })).toEqual({
+    const args = [...rustPathRemapArgs(env, LINUX), ...rustLinkDirArgs(['/deps/lib'])];
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env, args })).toEqual({
       CARGO_BUILD_RUSTFLAGS: `--remap-path-prefix=${env.CARGO_HOME}=/cargo -L native=/deps/lib --cfg mine`,
     });
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, windows: false, env: { ...env, CARGO_ENCODED_RUSTFLAGS: '' }, args })).toEqual({
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env: { ...env, CARGO_ENCODED_RUSTFLAGS: '' }, args })).toEqual({
       CARGO_ENCODED_RUSTFLAGS: `--remap-path-prefix=${env.CARGO_HOME}=/cargo\x1f-L\x1fnative=/deps/lib`,
     });
   });

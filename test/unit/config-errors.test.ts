@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/commands/plan.js';
-import { UserError } from '../../src/errors.js';
-import type { Reporter } from '../../src/reporter.js';
+import { UserError } from '../../src/core/errors.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { ABI3_MATURIN_PROJECT, makeProject, SETUPTOOLS_PROJECT } from '../helpers/project.js';
 
 const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
@@ -136,7 +136,8 @@ const CASES: Case[] = [
   {
     name: 'windows.build-on: linux for a setuptools C extension',
     config: 'project:\n  backend: setuptools\nwindows:\n  build-on: linux\n',
-    expected: 'native-matrix.yml:4: windows.build-on: Windows wheels are cross-built on Linux with maturin only, and project.backend is setuptools; use build-on: windows, or a maturin project',
+    expected:
+      'native-matrix.yml:4: windows.build-on: windows-x86_64: wheels of a setuptools C extension are not built for Windows: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; leave windows-x86_64 out (matrix.platforms, or matrix.exclude)',
   },
   {
     name: 'abi3 as a string',

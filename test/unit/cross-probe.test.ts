@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { linux } from '../../src/platforms/linux.js';
-import type { CellContext, PlatformModule } from '../../src/platforms/types.js';
+import type { PlatformModule } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
 import { windows } from '../../src/platforms/windows.js';
-import type { Reporter } from '../../src/reporter.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const silent: Reporter = { info() {}, status() {}, warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
@@ -27,7 +29,7 @@ function context(platformId: string, runner: FakeRunner): CellContext {
   const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [${platformId}]\nlinux:\n  manylinux: host\n`, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
   return {
     platform: catalog.platforms.get(platformId)!,
-    host: { os: 'linux', arch: 'x86_64' },
+    route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platformId)!, config.linux.manylinux),
     config,
     runner,
     reporter: silent,

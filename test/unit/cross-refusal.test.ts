@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cargoCrossCompiles, cargoGraph, forceCrossEnv, readCargoGraph } from '../../src/project/cargo-features.js';
-import { graphFeatureArgs } from '../../src/stages/backends.js';
+import { cargo } from '../../src/backends/cargo.js';
+import { maturin } from '../../src/backends/maturin.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { linux } from '../../src/platforms/linux.js';
-import type { Reporter } from '../../src/reporter.js';
+import type { Reporter } from '../../src/core/reporter.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { makeProject } from '../helpers/project.js';
+import { routeOf } from '../helpers/route.js';
 
 const lines: string[] = [];
 const silent: Reporter = { info: (line) => lines.push(line), status: (line) => lines.push(line), warning() {}, group: (_title, work) => work(), section: (_title, work) => work() };
@@ -51,8 +53,8 @@ describe('when cargo cross-compiles', () => {
       'native-matrix.yml': 'project:\n  features: [extra]\n',
     });
     const config = validateConfig(parseYamlConfig('project:\n  features: [extra]\n', 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog(), workingDirectory: dir });
-    expect(graphFeatureArgs(config, 'maturin')).toEqual(['--no-default-features', '--features', 'extra,pyo3/generate-import-lib,gmp']);
-    expect(graphFeatureArgs(config, 'cargo')).toEqual(['--features', 'extra']);
+    expect(maturin.graphFeatureArgs!(config)).toEqual(['--no-default-features', '--features', 'extra,pyo3/generate-import-lib,gmp']);
+    expect(cargo.graphFeatureArgs!(config)).toEqual(['--features', 'extra']);
   });
 });
 
@@ -94,7 +96,7 @@ describe("gmp-mpfr-sys's bundled GMP and the zig toolchain", () => {
     });
     const config = validateConfig(parseYamlConfig(readFileSync(path.join(dir, 'native-matrix.yml'), 'utf8'), 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog() });
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
-    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
+    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, loadCatalog().platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
     const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/pip', bin: (n: string) => `/t/bin/${n}` };
     const gmp = await linux.provisionGmp(context, tools);
     expect(gmp.rustLinkDirs).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreedVersion, parseDistributionName } from '../../src/stages/dist-name.js';
+import { agreedVersion, parseDistributionName } from '../../src/core/dist-name.js';
 import { checkVersionsAgree } from '../../src/publish/version-agreement.js';
 
 describe('distribution file names', () => {

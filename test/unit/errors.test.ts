@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capProblems, clip, describeFailure, UsageError, UserError } from '../../src/errors.js';
+import { capProblems, clip, describeFailure, UsageError, UserError } from '../../src/core/errors.js';
 
 describe('describeFailure: any thrown value as one clear failure', () => {
   it('recognises a UserError from another bundle by its brand, not its class', () => {

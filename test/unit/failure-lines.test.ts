@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failureLines } from '../../src/process/failure-lines.js';
-import { CommandFailed } from '../../src/process/runner.js';
+import { failureLines } from '../../src/core/process/failure-lines.js';
+import { CommandFailed } from '../../src/core/process/runner.js';
 
 // Real outputs: gcc 12 on a missing semicolon, and cargo 1.95 on a type error,
 // each after the noise a build prints before it.

@@ -2,7 +2,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import type { Cell } from '../../src/plan/types.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { checkManifest, RELEASE_FILE_NAME } from '../../src/publish/manifest-schema.js';

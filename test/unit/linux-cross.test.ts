@@ -3,22 +3,28 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildWheels } from '../../src/stages/backends.js';
-import type { Interpreter } from '../../src/stages/interpreters.js';
+import { buildWheels } from '../helpers/build-wheels.js';
+import type { Interpreter } from '../../src/core/interpreters.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
-import { chooseToolHost, ensureToolEnv } from '../../src/stages/tools.js';
+import { chooseToolHost, ensureToolEnv } from '../../src/core/tools.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { buildMany } from '../../src/commands/build-many.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { CannotBuildHereError } from '../../src/errors.js';
+import { CannotBuildHereError } from '../../src/core/errors.js';
 import { linux } from '../../src/platforms/linux.js';
 import { dependencyClosure, mergeUsr, parseAptCandidate, parseAptDepends, parsePrintUris } from '../../src/platforms/debian-sysroot.js';
 import { crossWheelBuilder, foreignInterpreters, toolchainFor } from '../../src/platforms/linux-cross.js';
-import type { CellContext } from '../../src/platforms/types.js';
-import type { CommandRecord, RunResult } from '../../src/process/runner.js';
+import type { CellContext } from '../../src/routes/context.js';
+import type { CommandRecord, RunResult } from '../../src/core/process/runner.js';
 import { fixture } from '../helpers/engine.js';
+import { hostFacts } from '../../src/core/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
+
+/** What a PEP 517 build and a maturin build ask of a cross build's interpreters. */
+const PEP517 = { compilesAgainstInterpreters: true };
+const MATURIN = { compilesAgainstInterpreters: false };
 
 const catalog = loadCatalog();
 const aarch64 = catalog.platforms.get('linux-aarch64')!;
@@ -139,7 +145,7 @@ const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}, manylinux = '2_17'): CellContext {
   const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [linux-aarch64]\nlinux:\n  manylinux: "${manylinux}"\n`, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: aarch64, host: X86_64_LINUX, config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+  return { platform: aarch64, route: routeOf(X86_64_LINUX, aarch64, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
 }
 
 /** A pyenv tree with a native python3.11 (the fake runner answers its probe). */
@@ -270,21 +276,8 @@ describe('the pinned pip of a tool environment', () => {
     const py = (version: string, executable: string): Interpreter => ({ version, executable, fullVersion: `${version.replace('t', '')}.1`, freeThreaded: version.endsWith('t') });
     const posix = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.13t', '/py/bin/python3.13t'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) });
     expect(posix.pipRunner).toBe(path.join(posix.dir, 'lib/python3.13t/site-packages/pip/__pip-runner__.py'));
-    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), windows: true });
-    expect(windows.pipRunner).toBe(path.join(windows.dir, 'Lib/site-packages/pip/__pip-runner__.py'));
-  });
-});
-
-describe('what an x86_64 Linux host builds for linux-aarch64', () => {
-  it('cross-builds binaries and PEP 517 C extensions, not maturin wheels', () => {
-    expect(linux.cannotBuildHere(aarch64, { wheel: false, binary: true, backend: 'cargo' }, X86_64_LINUX)).toBeUndefined();
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'setuptools' }, X86_64_LINUX)).toBeUndefined();
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'maturin' }, X86_64_LINUX)).toBe(
-      'linux-aarch64 wheels of a maturin project need an aarch64 host (this one is x86_64 and cross-builds only binaries and PEP 517 C extensions); on GitHub the cell runs on ubuntu-24.04-arm',
-    );
-    expect(linux.cannotBuildHere(catalog.platforms.get('linux-x86_64')!, { wheel: true, binary: false, backend: 'maturin' }, { os: 'linux', arch: 'aarch64' })).toBe(
-      'linux-x86_64 needs an x86_64 host (this one is aarch64); on GitHub the cell runs on ubuntu-24.04',
-    );
+    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), machine: hostFacts({ os: 'windows', arch: 'x86_64' }) });
+    expect(windows.pipRunner.replaceAll('\\', '/')).toBe(`${windows.dir}/Lib/site-packages/pip/__pip-runner__.py`);
   });
 });
 
@@ -292,7 +285,7 @@ describe('foreign CPython from the apt sources', () => {
   it('unpacks the runtime closure and the headers into a cached sysroot with a merged /usr, and runs the interpreter under qemu', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const runner = debianRunner();
-    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+    const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
     const sysroot = python!.foreign!.sysroot;
     expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } } });
     const lines = runner.lines();
@@ -319,7 +312,7 @@ describe('foreign CPython from the apt sources', () => {
 
     // Same package versions: the cache is used, nothing downloaded again.
     const again = debianRunner();
-    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+    const [cached] = await foreignInterpreters(context(again, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
     expect(cached!.foreign!.sysroot).toBe(sysroot);
     expect(again.commands.filter((c) => c.file === 'dpkg-deb')).toEqual([]);
 
@@ -327,7 +320,7 @@ describe('foreign CPython from the apt sources', () => {
     debian.zlibVersion = 2;
     try {
       const updated = debianRunner();
-      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools');
+      const [fresh] = await foreignInterpreters(context(updated, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
       expect(fresh!.foreign!.sysroot).not.toBe(sysroot);
       expect(updated.commands.filter((c) => c.file === 'dpkg-deb')).toHaveLength(11);
     } finally {
@@ -338,7 +331,7 @@ describe('foreign CPython from the apt sources', () => {
   it('refuses a package list whose files apt cannot all name with a digest, and a download that differs from the list', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
     const unlisted = debian.runner((record) => (record.args.includes('--print-uris') ? { stdout: '' } : undefined));
-    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(unlisted, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^arm64 python3\.11: apt listed 0 package files with a SHA256 for the 11 packages gcc-12-base:arm64, .*; run `apt-get update`/);
 
     const changed = debian.runner((record) => {
@@ -347,7 +340,7 @@ describe('foreign CPython from the apt sources', () => {
       writeFileSync(path.join(record.cwd!, 'libc6_1_arm64.deb'), 'not what was listed');
       return {};
     });
-    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const mismatch = await foreignInterpreters(context(changed, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect((mismatch as Error).message).toMatch(/^arm64 python3\.11: apt downloaded libc6_1_arm64\.deb with sha256 [0-9a-f]{64}, not the [0-9a-f]{64} it listed; run `apt-get update`/);
     // Nothing half-made is kept.
     expect(existsSync(path.join(cacheDir, 'sysroots')) ? readdirSync(path.join(cacheDir, 'sysroots')) : []).toEqual([]);
@@ -355,18 +348,18 @@ describe('foreign CPython from the apt sources', () => {
 
   it('says when there is no apt, how to add the arch when dpkg lacks it, and which versions apt lacks', async () => {
     const noApt = new FakeRunner(({ file }) => (file === 'apt-cache' ? { exitCode: 127 } : undefined));
-    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
+    expect(((await foreignInterpreters(context(noApt, '/nonexistent'), toolchain, ['3.11'], PEP517).catch((e: unknown) => e)) as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, and it has no apt",
     );
 
     const noArch = new FakeRunner(({ file }) => (file === 'dpkg' ? { stdout: 'i386\n' } : undefined));
-    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], 'setuptools').catch((e: unknown) => e);
+    const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CannotBuildHereError);
     expect((error as Error).message).toBe(
       'platform linux-aarch64: cannot be built on this machine: linux-aarch64 wheels are cross-built against this system\'s arm64 CPython packages, and dpkg has no arm64 architecture: run `sudo dpkg --add-architecture arm64 && sudo apt-get update` (Ubuntu also needs its ports mirror for arm64 in the apt sources); build it on its runner (ubuntu-24.04-arm)',
     );
 
-    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], 'setuptools').catch((e: unknown) => e);
+    const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], PEP517).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(CannotBuildHereError);
     expect((missing as CannotBuildHereError).reason).toBe(
       "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12, 3.13t; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)",
@@ -383,7 +376,7 @@ describe('foreign CPython for a maturin wheel', () => {
     const runner = debian.runner((record) => (record.file === 'qemu-aarch64' && record.args.includes(embedded) ? { stdout: '3.14.6 cpython 0\n' } : undefined));
     const warnings: { message: string; fix?: string }[] = [];
     const cell = { ...context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { NATIVE_MATRIX_PYTHONS: pythons }), reporter: { ...silent, warning: (w: { message: string; fix?: string }) => warnings.push(w) } };
-    const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], 'maturin');
+    const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], MATURIN);
     // No native twin is needed: maturin is told the version by name.
     expect(py311).toMatchObject({ version: '3.11', fullVersion: '3.11.2', foreign: { buildAs: 'python3.11' } });
     expect(py311!.foreign!.native).toBeUndefined();
@@ -435,7 +428,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
       '--without-pip',
     ]);
     // On the arch's own host, the interpreter builds for itself.
-    expect(await linux.wheelBuilder({ ...ctx, host: { os: 'linux', arch: 'aarch64' } }, native)).toEqual({ python: native.executable, env: {} });
+    expect(await linux.wheelBuilder({ ...ctx, route: routeOf({ os: 'linux', arch: 'aarch64' }, aarch64) }, native)).toEqual({ python: native.executable, env: {} });
   });
 
   it('builds a PEP 517 wheel with the pinned pip run by the cross-python, in the cross environment', async () => {
@@ -470,7 +463,7 @@ describe('building and smoke-testing for a foreign interpreter', () => {
   it('runs every smoke step under qemu, with the pinned pip run by the foreign interpreter', async () => {
     const runner = new FakeRunner();
     const ctx = context(runner, '/cache');
-    const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter: foreign, wheelDir: '/out', distribution: 'gmpcext', importName: 'gmpcext' });
+    const result = await smokeWheel({ context: ctx, tools, interpreter: foreign, wheelDir: '/out', distribution: 'gmpcext', importName: 'gmpcext' });
     expect(result).toMatchObject({ python: '3.11', interpreter: '3.11.2', passed: true });
     const venv = path.join(runner.commands[0]!.args.at(-1)!);
     expect(runner.commands.map((c) => [c.file, ...c.args.slice(0, 5)])).toEqual([
@@ -494,7 +487,7 @@ describe('test.command for a foreign interpreter', () => {
     const tools = { python: '/t/bin/python', pipRunner: '/t/pip-runner.py', dir: '/t', bin: (name: string) => `/t/bin/${name}`, tools: [] } as unknown as Parameters<typeof smokeWheel>[0]['tools'];
     const wheelDir = mkdtempSync(path.join(tmpdir(), 'nm-out-'));
     writeFileSync(path.join(wheelDir, 'gmpcext-0.1.0-cp311-cp311-manylinux_2_17_aarch64.whl'), '');
-    const result = await smokeWheel({ context: ctx, platform: linux, tools, interpreter, wheelDir, distribution: 'gmpcext', importName: 'gmpcext' });
+    const result = await smokeWheel({ context: ctx, tools, interpreter, wheelDir, distribution: 'gmpcext', importName: 'gmpcext' });
     expect(result.test).toMatchObject({ passed: true });
     const test = runner.commands.at(-1)!;
     expect(test.file).toBe('python -m unittest');

@@ -4,15 +4,17 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { maturinArgs } from '../../src/stages/backends.js';
+import { maturinArgs } from '../../src/backends/maturin.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { checkMacosWheel, delocateArgs, deploymentTarget, homebrewGmpFits, macos, parseOtoolLibraries, parseOtoolMinos } from '../../src/platforms/macos.js';
-import { UserError } from '../../src/errors.js';
-import type { CellContext, Host } from '../../src/platforms/types.js';
+import { UserError } from '../../src/core/errors.js';
+import type { CellContext } from '../../src/routes/context.js';
+import type { Host } from '../../src/core/host.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
+import { routeOf } from '../helpers/route.js';
 
 const catalog = loadCatalog();
 const arm64 = catalog.platforms.get('macos-arm64')!;
@@ -32,7 +34,7 @@ Load command 8
 
 function context(platform = arm64, host = MAC_ARM, yaml = '{}\n', runner = new FakeRunner(), env: NodeJS.ProcessEnv = {}): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/Users/runner/work/p/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env, sourceDateEpoch: 315532800 };
+  return { platform, route: routeOf(host, platform), config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env, sourceDateEpoch: 315532800 };
 }
 
 describe('macOS deployment target and GMP', () => {
@@ -131,12 +133,6 @@ describe('macOS builds and repair', () => {
   it('repairs with delocate-wheel, requiring the cell arch', () => {
     expect(delocateArgs(arm64, '/w/demo-0.1-cp310-abi3-macosx_11_0_arm64.whl', '/out')).toEqual(['--require-archs', 'arm64', '-w', '/out', '-v', '/w/demo-0.1-cp310-abi3-macosx_11_0_arm64.whl']);
     expect(delocateArgs(x86, 'w.whl', '/out').slice(0, 2)).toEqual(['--require-archs', 'x86_64']);
-  });
-
-  it('builds only on a Mac of the same arch', () => {
-    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false, backend: 'maturin' }, MAC_ARM)).toBeUndefined();
-    expect(macos.cannotBuildHere(arm64, { wheel: true, binary: false, backend: 'maturin' }, MAC_INTEL)).toBe('macos-arm64 needs an arm64 Mac; on GitHub it runs on macos-14');
-    expect(macos.cannotBuildHere(x86, { wheel: false, binary: true, backend: 'cargo' }, { os: 'linux', arch: 'x86_64' })).toBe('macos-x86_64 is built on macOS (this host runs linux); on GitHub the cell runs on macos-15-intel');
   });
 
   it('bundles a program\'s dylibs next to it, rewrites install names, and signs again', async () => {

@@ -59,12 +59,6 @@ describe('linux.manylinux in the config', () => {
     expect(platformTagFor(catalog.platforms.get('windows-x86_64')!, config('{}\n').linux)).toBe('win_amd64');
   });
 
-  it('lets maturin wheels for linux-aarch64 be cross-built with zig, not with the host toolchain', () => {
-    const host = { os: 'linux', arch: 'x86_64' } as const;
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'maturin', manylinux: '2_17' }, host)).toBeUndefined();
-    expect(linux.cannotBuildHere(aarch64, { wheel: true, binary: false, backend: 'maturin', manylinux: 'host' }, host)).toMatch(/need an aarch64 host/);
-  });
-
   it('asks for zig and cargo-zigbuild only for a glibc target', () => {
     const ctx = (yaml: string) => ({ config: config(yaml), platform: x86 }) as never;
     expect(linux.toolchainTools!(ctx('{}\n'))).toEqual(['ziglang', 'cargo-zigbuild']);

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { describe, expect, it } from 'vitest';
-import { writeZip } from '../../src/stages/archive.js';
+import { writeZip } from '../../src/core/archive.js';
 import { parseTwineCheck } from '../../src/stages/metadata.js';
-import { parseCoreMetadata, readPackageMetadata } from '../../src/stages/package-metadata.js';
+import { parseCoreMetadata, readPackageMetadata } from '../../src/core/package-metadata.js';
 
 // twine 7's report, as it prints it with NO_COLOR and a wide COLUMNS.
 const NO_README = `Checking out/nr-0.1.0-py3-none-any.whl: PASSED with warnings

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/github/client.js';
-import { ReleasePublisher, type Release } from '../../src/github/releases.js';
+import { ReleaseAssets, type Release } from '../../src/github/release-assets.js';
 import { sha256 } from '../helpers/fake-github.js';
 import { ReplayGitHub } from '../helpers/replay-github.js';
 
@@ -15,13 +15,13 @@ function testUpload() {
   return { name: 'test-upload.txt', path: file, sha256: sha256(content), size: content.length };
 }
 
-async function withReplay(scenario: string, work: (publisher: ReleasePublisher & { findRelease: (owner: string, repo: string, tag: string) => Promise<Release> }, replay: ReplayGitHub) => Promise<void>) {
+async function withReplay(scenario: string, work: (publisher: ReleaseAssets & { findRelease: (owner: string, repo: string, tag: string) => Promise<Release> }, replay: ReplayGitHub) => Promise<void>) {
   const replay = await new ReplayGitHub(scenario).start();
   try {
     const client = createClient({ token: 'ghs_fixture', baseUrl: replay.base, retryBaseMs: 1, writeSpacingMs: 0 });
     // The recordings find the release by its tag.
     const findRelease = async (owner: string, repo: string, tag: string) => (await client.rest.repos.getReleaseByTag({ owner, repo, tag })).data as Release;
-    await work(Object.assign(new ReleasePublisher(client, () => {}, 1), { findRelease }), replay);
+    await work(Object.assign(new ReleaseAssets(client, () => {}, 1), { findRelease }), replay);
   } finally {
     await replay.stop();
   }

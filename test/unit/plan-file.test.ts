@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { publishDecision } from '../../src/plan/event.js';
 import { planDigest, planFile, plannedCell, readPlanFile, readPlanFileIn, writePlanFile } from '../../src/plan/plan-file.js';
 import type { Cell } from '../../src/plan/types.js';

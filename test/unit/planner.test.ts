@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { loadCatalog, parseCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError, type Problem } from '../../src/errors.js';
+import { UserError, type Problem } from '../../src/core/errors.js';
 import { parseCell } from '../../src/plan/cell.js';
 import { planMatrix, type Narrowing } from '../../src/plan/planner.js';
 import { estimateMinutes } from '../../src/plan/render.js';

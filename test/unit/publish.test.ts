@@ -6,8 +6,9 @@ import { createClient } from '../../src/github/client.js';
 import { RequestError } from '@octokit/request-error';
 import { asUserError } from '../../src/commands/publish.js';
 import { checksumsText } from '../../src/publish/checksums.js';
-import { UserError } from '../../src/errors.js';
-import { ReleasePublisher, type FileToPublish } from '../../src/github/releases.js';
+import { UserError } from '../../src/core/errors.js';
+import { ReleasePublisher } from '../../src/github/releases.js';
+import type { FileToPublish } from '../../src/publish/release-files.js';
 import { BUILT_COMMIT, FakeGitHub, sha256, type Fault, type FaultContext } from '../helpers/fake-github.js';
 
 const servers: FakeGitHub[] = [];

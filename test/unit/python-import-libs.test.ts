@@ -5,13 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { crossPythonImportLibraries, importLibrariesFor, moduleDefinition, pyo3NeedsImportLibrary } from '../../src/platforms/python-import-libs.js';
 import { parsePeExportNames } from '../../src/platforms/pe-files.js';
-import type { CellContext, Host } from '../../src/platforms/types.js';
-import { windows } from '../../src/platforms/windows.js';
+import type { CellContext } from '../../src/routes/context.js';
+import type { Host } from '../../src/core/host.js';
 import { cargoGraph } from '../../src/project/cargo-features.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
+import { maturinBuildNeeds } from '../../src/backends/maturin.js';
 
 const catalog = loadCatalog();
 const platform = catalog.platforms.get('windows-x86_64')!;
@@ -50,7 +52,7 @@ function context(versions: string[], runner: FakeRunner): CellContext {
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
   const reporter = { info: (line: string) => info.push(line), status: (line: string) => info.push(line), warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
   const info: string[] = [];
-  return Object.assign({ platform, host: LINUX, config, runner, reporter, cacheDir, workDir: '/w', env: { NATIVE_MATRIX_PYTHONS: root }, sourceDateEpoch: 315532800 }, { info });
+  return Object.assign({ platform, route: routeOf(LINUX, platform), config, runner, reporter, cacheDir, workDir: '/w', env: { NATIVE_MATRIX_PYTHONS: root }, sourceDateEpoch: 315532800 }, { info });
 }
 
 const answering = () => new FakeRunner(({ file }) => (file.endsWith('-objdump') ? { stdout: OBJDUMP } : undefined));
@@ -88,7 +90,7 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
   it("abi3: makes libpython3.dll.a from the newest Windows CPython's python3.dll when the floor has none here, once; maturin gets PYO3_CROSS_LIB_DIR, rustc the directory", async () => {
     const runner = answering();
     const ctx = context(['3.12', '3.14'], runner);
-    const needs = await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
+    const needs = await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
     const dir = needs.env.PYO3_CROSS_LIB_DIR!;
     expect(needs).toEqual({ env: { PYO3_CROSS_LIB_DIR: dir }, rustLinkDirs: [dir] });
     expect(dir.startsWith(path.join(ctx.cacheDir, 'python-import-libs'))).toBe(true);
@@ -101,21 +103,21 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     expect((ctx as unknown as { info: string[] }).info).toEqual([`PyO3 0.23.5 makes no Python import library without its generate-import-lib feature: linking through python3.dll of Windows CPython 3.14 (${dir})`]);
     // Cached by the DLL's sha256: a second build makes nothing.
     runner.commands.length = 0;
-    expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(needs);
+    expect(await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(needs);
     expect(runner.lines()).toEqual([]);
   });
 
   it("abi3: takes the floor's own python3.dll when that CPython is here", async () => {
     const runner = answering();
     const ctx = context(['3.10', '3.14'], runner);
-    await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
+    await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') });
     expect(runner.lines()[0]).toBe(`x86_64-w64-mingw32-objdump -p ${ctx.env.NATIVE_MATRIX_PYTHONS}/windows-x86_64-3.10/python3.dll`);
   });
 
   it('one version per wheel: each version its own python3XY.dll, under both names; no PYO3_CROSS_LIB_DIR (maturin would look for sysconfig data there)', async () => {
     const runner = answering();
     const ctx = context(['3.12', '3.14'], runner);
-    const needs = await windows.maturinBuildNeeds!(ctx, { versions: ['3.12', '3.14'], abi3: false, graph: graph('0.26.0') });
+    const needs = await maturinBuildNeeds(ctx, { versions: ['3.12', '3.14'], abi3: false, graph: graph('0.26.0') });
     expect(needs.env).toEqual({});
     const [dir] = needs.rustLinkDirs;
     expect(runner.lines().filter((line) => line.includes('dlltool')).map((line) => line.split(' ').at(-1))).toEqual(
@@ -125,7 +127,7 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
 
   it('refuses, naming the fixes, a version with no Windows CPython here when its wheel is not abi3', async () => {
     const ctx = context(['3.14'], answering());
-    const error = await windows.maturinBuildNeeds!(ctx, { versions: ['3.13'], abi3: false, graph: graph('0.23.5') }).catch((e: unknown) => e);
+    const error = await maturinBuildNeeds(ctx, { versions: ['3.13'], abi3: false, graph: graph('0.23.5') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('building for Python 3.13 here links python313.dll through an import library');
     expect((error as UserError).message).toContain("turn on PyO3's generate-import-lib feature");
@@ -135,9 +137,9 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     const runner = answering();
     const ctx = context(['3.14'], runner);
     const none = { env: {}, rustLinkDirs: [] };
-    expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.30.1') })).toEqual(none);
-    expect(await windows.maturinBuildNeeds!(ctx, { versions: ['3.10'], abi3: true })).toEqual(none);
-    expect(await windows.maturinBuildNeeds!({ ...ctx, host: { os: 'windows', arch: 'x86_64' } }, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(none);
+    expect(await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.30.1') })).toEqual(none);
+    expect(await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true })).toEqual(none);
+    expect(await maturinBuildNeeds({ ...ctx, route: routeOf({ os: 'windows', arch: 'x86_64' }, ctx.platform) }, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(none);
     expect(await crossPythonImportLibraries(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5', ['generate-import-lib']) }, 'x86_64-w64-mingw32')).toEqual(none);
     expect(runner.lines()).toEqual([]);
   });

@@ -3,11 +3,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheKey, stableStringify } from '../../src/stages/cache.js';
-import { UserError } from '../../src/errors.js';
-import { ExecaRunner, withoutRunnerSecrets, withVariables } from '../../src/process/runner.js';
-import { repackSdist, tarDirectory, zipDirectory } from '../../src/stages/archive.js';
-import { sourceDateEpoch } from '../../src/stages/source-date.js';
+import { cacheKey, stableStringify } from '../../src/core/cache.js';
+import { UserError } from '../../src/core/errors.js';
+import { ExecaRunner, withoutRunnerSecrets, withVariables } from '../../src/core/process/runner.js';
+import { repackSdist, tarDirectory, zipDirectory } from '../../src/core/archive.js';
+import { sourceDateEpoch } from '../../src/core/source-date.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { gatherCells } from '../../src/publish/gather.js';
 import { writeCell } from '../helpers/cells.js';

@@ -3,7 +3,7 @@ import { loadCatalog } from '../../src/catalog/catalog.js';
 import { settingsFor } from '../../src/config/settings.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 
 const catalog = loadCatalog();
 const validate = (yaml: string) => validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });

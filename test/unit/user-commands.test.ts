@@ -5,14 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { linux } from '../../src/platforms/linux.js';
-import type { CellContext } from '../../src/platforms/types.js';
-import { ExecaRunner } from '../../src/process/runner.js';
-import { installerFor } from '../../src/stages/installer.js';
+import type { CellContext } from '../../src/routes/context.js';
+import { ExecaRunner } from '../../src/core/process/runner.js';
+import { installerFor } from '../../src/core/installer.js';
 import { smokeWheel } from '../../src/stages/smoke.js';
-import { expandEnvironment, fillPlaceholders, runBeforeBuild } from '../../src/stages/user-build.js';
+import { expandEnvironment, fillPlaceholders, runBeforeBuild } from '../../src/backends/user-build.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { quietLog } from '../helpers/engine.js';
+import { routeOf } from '../helpers/route.js';
+import { execFileSync } from 'node:child_process';
+import { hostFacts } from '../../src/core/host.js';
+
+const sh = hostFacts({ os: 'linux', arch: 'x86_64' }).quote;
+const cmd = hostFacts({ os: 'windows', arch: 'x86_64' }).quote;
 
 const catalog = loadCatalog();
 const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
@@ -48,8 +53,8 @@ test:
       if (options.userShellCommand) sourcesCopied = existsSync(path.join(options.cwd!, 'tests', 'test_demo.py'));
       return undefined;
     });
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
-    const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ python: '3.12', passed: true, test: { passed: true } });
 
     const [venvCmd, wheelCmd, requiresCmd, depsCmd, importCmd, testCmd] = runner.commands;
@@ -81,8 +86,8 @@ test:
   it('records a failing test run with its output, after a passing import', async () => {
     const { wheelDir, config } = setup(yaml);
     const runner = new FakeRunner(({ options }) => (options.userShellCommand ? { exitCode: 1, all: 'FAILED tests/test_demo.py::test_it' } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
-    const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result.passed).toBe(true);
     expect(result.test).toMatchObject({ passed: false, output: 'exit code 1:\nFAILED tests/test_demo.py::test_it' });
   });
@@ -91,8 +96,8 @@ test:
     const { wheelDir } = setup('');
     const config = validateConfig(parseYamlConfig('', 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
     const runner = new FakeRunner();
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
-    const result = await smokeWheel({ context, platform: linux, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ passed: true });
     expect(result.test).toBeUndefined();
     expect(runner.commands).toHaveLength(4);
@@ -115,11 +120,20 @@ describe('user commands and variables', () => {
     expect(expandEnvironment({ A: '$HOME/a', B: '${A}:$(id)', C: '$MISSING.' }, { HOME: '/h' })).toEqual({ A: '/h/a', B: '/h/a:$(id)', C: '.' });
   });
 
-  it('fill placeholders with shell-quoted paths and leave other braces alone', () => {
-    expect(fillPlaceholders("pytest {project}/t; awk '{print}' ${X}", { project: "/a b/it's" }, false)).toBe(`pytest '/a b/it'\\''s'/t; awk '{print}' \${X}`);
-    expect(fillPlaceholders('{python} -m pytest', { python: 'C:\\Py 3\\python.exe' }, true)).toBe('"C:\\Py 3\\python.exe" -m pytest');
+  it("fill placeholders with paths quoted for the host's shell and leave other braces alone", () => {
+    expect(fillPlaceholders("pytest {project}/t; awk '{print}' ${X}", { project: "/a b/it's" }, sh)).toBe(`pytest '/a b/it'\\''s'/t; awk '{print}' \${X}`);
+    expect(fillPlaceholders('{python} -m pytest', { python: 'C:\\Py 3\\python.exe' }, cmd)).toBe('"C:\\Py 3\\python.exe" -m pytest');
     // A foreign interpreter's {python} is its launcher and the interpreter, word by word.
-    expect(fillPlaceholders('{python} -m pytest', { python: ['qemu-aarch64', '-L', '/sys root', '/v/bin/python'] }, false)).toBe("qemu-aarch64 -L '/sys root' /v/bin/python -m pytest");
+    expect(fillPlaceholders('{python} -m pytest', { python: ['qemu-aarch64', '-L', '/sys root', '/v/bin/python'] }, sh)).toBe("qemu-aarch64 -L '/sys root' /v/bin/python -m pytest");
+  });
+
+  it("quote for the host that runs the command: a Windows cell's paths on Linux reach sh intact", () => {
+    // The wine venv's interpreter is a Windows layout joined onto a Linux path; sh would eat its backslashes unquoted.
+    const wine = routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('windows-x86_64')!);
+    for (const python of ['/tmp/x/venv\\Scripts\\python.exe', '/tmp/a b/venv\\Scripts\\python.exe', '/tmp/$HOME/`x`\\y']) {
+      const line = fillPlaceholders('printf %s {python}', { python }, wine.host.quote);
+      expect(execFileSync('/bin/sh', ['-c', line]).toString()).toBe(python);
+    }
   });
 
   it('run through the shell on purpose, without the runner\'s secrets', async () => {
@@ -143,7 +157,7 @@ describe('abi3audit', () => {
     const { config } = setup('');
     const finding = 'demo-0.1.0-cp310-abi3-linux_x86_64.whl: demo/_demo.abi3.so uses the Python 3.12 ABI, but is tagged for the Python 3.10 ABI\n  PyLong_AsInt';
     const runner = new FakeRunner(({ args }) => (args.at(-1)!.includes('bad') ? { exitCode: 1, all: finding } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {}, sourceDateEpoch: 315532800 };
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {}, sourceDateEpoch: 315532800 };
     await auditAbi3(context, tools, '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl');
     expect([runner.commands[0]!.file, ...runner.commands[0]!.args]).toEqual(['/t/bin/abi3audit', '--strict', '--verbose', '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl']);
     const error = await auditAbi3(context, tools, '/out/bad-0.1.0-cp310-abi3-linux_x86_64.whl').catch((e: unknown) => e);
@@ -158,8 +172,8 @@ describe('build.before-build', () => {
   const run = async (subject: Parameters<typeof runBeforeBuild>[2]) => {
     const { config } = setup(yaml);
     const runner = new FakeRunner();
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, host: { os: 'linux', arch: 'x86_64' }, config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: { PATH: '/usr/bin' }, sourceDateEpoch: 315532800 };
-    await runBeforeBuild(context, {}, subject, false);
+    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: { PATH: '/usr/bin' }, sourceDateEpoch: 315532800 };
+    await runBeforeBuild(context, {}, subject);
     return runner.commands[0]!;
   };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../../src/versions.js';
+import { compareVersions } from '../../src/core/versions.js';
 
 describe('compareVersions', () => {
   it('compares dotted versions by number', () => {

@@ -5,8 +5,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { dosTime, unzipTo } from '../../src/stages/archive.js';
-import { cargoFileUrl, normalizeSbomPaths, rewriteCheckoutUrls } from '../../src/stages/wheel-sbom.js';
+import { dosTime, unzipTo } from '../../src/core/archive.js';
+import { cargoFileUrl, normalizeSbomPaths, rewriteCheckoutUrls } from '../../src/backends/wheel-sbom.js';
+import { hostFacts } from '../../src/core/host.js';
+
+const LINUX = hostFacts({ os: 'linux', arch: 'x86_64' });
+const WINDOWS = hostFacts({ os: 'windows', arch: 'x86_64' });
 
 const EPOCH = 1714979290; // 2024-05-06 07:08:10 UTC
 
@@ -67,8 +71,8 @@ describe("maturin's SBOM in the wheel", () => {
       const a = await maturinWheel(mkdtempSync(path.join(tmpdir(), 'sbom-a-')), refs('/home/runner/work/demo/demo'));
       const b = await maturinWheel(mkdtempSync(path.join(tmpdir(), 'sbom-bb-')), refs('/srv/elsewhere/checkout/demo'));
       const before = await listing(a);
-      expect(await normalizeSbomPaths(a, '/home/runner/work/demo/demo', EPOCH, false)).toBe(true);
-      expect(await normalizeSbomPaths(b, '/srv/elsewhere/checkout/demo', EPOCH, false)).toBe(true);
+      expect(await normalizeSbomPaths(a, '/home/runner/work/demo/demo', EPOCH, LINUX)).toBe(true);
+      expect(await normalizeSbomPaths(b, '/srv/elsewhere/checkout/demo', EPOCH, LINUX)).toBe(true);
       expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
       expect(await listing(a)).toEqual(before);
 
@@ -86,19 +90,19 @@ describe("maturin's SBOM in the wheel", () => {
   });
 
   it("puts in the name of a crate named like its checkout directory, whose id leaves it out: the id does not depend on the directory's name", () => {
-    expect(rewriteCheckoutUrls('"path+file:///home/runner/work/demo/demo#0.1.0"', '/home/runner/work/demo/demo', false)).toBe('"path+file://.#demo@0.1.0"');
-    expect(rewriteCheckoutUrls('"path+file:///srv/fork-of-demo#demo@0.1.0"', '/srv/fork-of-demo', false)).toBe('"path+file://.#demo@0.1.0"');
+    expect(rewriteCheckoutUrls('"path+file:///home/runner/work/demo/demo#0.1.0"', '/home/runner/work/demo/demo', LINUX)).toBe('"path+file://.#demo@0.1.0"');
+    expect(rewriteCheckoutUrls('"path+file:///srv/fork-of-demo#demo@0.1.0"', '/srv/fork-of-demo', LINUX)).toBe('"path+file://.#demo@0.1.0"');
     // Below the checkout the directory stays in the id, so the name may stay out.
-    expect(rewriteCheckoutUrls('"path+file:///srv/demo/crates/core#0.1.0"', '/srv/demo', false)).toBe('"path+file://./crates/core#0.1.0"');
+    expect(rewriteCheckoutUrls('"path+file:///srv/demo/crates/core#0.1.0"', '/srv/demo', LINUX)).toBe('"path+file://./crates/core#0.1.0"');
   });
 
   it("rewrites cargo's older id form, the checkout only (not a sibling whose name starts the same), and paths as cargo encodes them", () => {
-    expect(rewriteCheckoutUrls('"demo 0.1.0 (path+file:///srv/demo)"', '/srv/demo', false)).toBe('"demo 0.1.0 (path+file://.)"');
-    expect(rewriteCheckoutUrls('"path+file:///srv/demo-other#x@1.0.0"', '/srv/demo', false)).toBe('"path+file:///srv/demo-other#x@1.0.0"');
-    expect(cargoFileUrl('/srv/ci [1]/démo%', false)).toBe('file:///srv/ci%20[1]/d%C3%A9mo%25');
-    expect(rewriteCheckoutUrls('"path+file:///srv/ci%20[1]/demo#demo@0.1.0"', '/srv/ci [1]/demo', false)).toBe('"path+file://.#demo@0.1.0"');
-    expect(cargoFileUrl('d:\\a\\demo\\demo', true)).toBe('file:///D:/a/demo/demo');
-    expect(rewriteCheckoutUrls('"path+file:///D:/a/demo/demo#0.1.0"', 'd:\\a\\demo\\demo', true)).toBe('"path+file://.#demo@0.1.0"');
+    expect(rewriteCheckoutUrls('"demo 0.1.0 (path+file:///srv/demo)"', '/srv/demo', LINUX)).toBe('"demo 0.1.0 (path+file://.)"');
+    expect(rewriteCheckoutUrls('"path+file:///srv/demo-other#x@1.0.0"', '/srv/demo', LINUX)).toBe('"path+file:///srv/demo-other#x@1.0.0"');
+    expect(cargoFileUrl('/srv/ci [1]/démo%', LINUX)).toBe('file:///srv/ci%20[1]/d%C3%A9mo%25');
+    expect(rewriteCheckoutUrls('"path+file:///srv/ci%20[1]/demo#demo@0.1.0"', '/srv/ci [1]/demo', LINUX)).toBe('"path+file://.#demo@0.1.0"');
+    expect(cargoFileUrl('d:\\a\\demo\\demo', WINDOWS)).toBe('file:///D:/a/demo/demo');
+    expect(rewriteCheckoutUrls('"path+file:///D:/a/demo/demo#0.1.0"', 'd:\\a\\demo\\demo', WINDOWS)).toBe('"path+file://.#demo@0.1.0"');
   });
 
   it('matches a checkout reached through a link by its real path too, which maturin records', () => {
@@ -106,13 +110,13 @@ describe("maturin's SBOM in the wheel", () => {
     mkdirSync(real);
     const link = path.join(mkdtempSync(path.join(tmpdir(), 'sbom-link-')), 'demo');
     symlinkSync(real, link);
-    expect(rewriteCheckoutUrls(`"path+file://${realpathSync(real)}#0.1.0"`, link, false)).toBe('"path+file://.#demo@0.1.0"');
+    expect(rewriteCheckoutUrls(`"path+file://${realpathSync(real)}#0.1.0"`, link, LINUX)).toBe('"path+file://.#demo@0.1.0"');
   });
 
   it('leaves a wheel whose SBOM names no path of the checkout untouched', async () => {
     const wheel = await maturinWheel(mkdtempSync(path.join(tmpdir(), 'sbom-')), ['path+file:///srv/a#demo@0.1.0']);
     const before = readFileSync(wheel);
-    expect(await normalizeSbomPaths(wheel, '/srv/b', EPOCH, false)).toBe(false);
+    expect(await normalizeSbomPaths(wheel, '/srv/b', EPOCH, LINUX)).toBe(false);
     expect(readFileSync(wheel).equals(before)).toBe(true);
   });
 });

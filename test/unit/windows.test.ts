@@ -1,15 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { buildWheels, maturinArgs } from '../../src/stages/backends.js';
+import { maturinArgs } from '../../src/backends/maturin.js';
+import { buildWheels } from '../helpers/build-wheels.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
-import type { CellContext, Host } from '../../src/platforms/types.js';
+import type { CellContext } from '../../src/routes/context.js';
+import type { Host } from '../../src/core/host.js';
 import { delvewheelArgs, msys2Env, msys2Packages, windows } from '../../src/platforms/windows.js';
 import { parsePeImports } from '../../src/platforms/pe-files.js';
 import { wineInterpreters, wineLauncher, windowsPathOf } from '../../src/platforms/wine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { routeOf } from '../helpers/route.js';
+import { venvLayout } from '../../src/core/venv.js';
 
 const catalog = loadCatalog();
 const platform = catalog.platforms.get('windows-x86_64')!;
@@ -20,7 +24,7 @@ const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
-  return { platform, host, config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, USERPROFILE: 'C:\\Users\\runneradmin', NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
+  return { platform, route: routeOf(host, platform), config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, USERPROFILE: 'C:\\Users\\runneradmin', NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
 }
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
@@ -105,7 +109,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
   });
 
   it('smoke-tests in venvs with Scripts\\python.exe, and runs programs natively', () => {
-    expect(windows.venvPython('C:\\t\\venv')).toBe('C:\\t\\venv\\Scripts\\python.exe');
+    expect(venvLayout('C:\\t\\venv', 'windows').python).toBe('C:\\t\\venv\\Scripts\\python.exe');
     expect(windows.programCommand(context(), 'C:\\x\\gmp-cli.exe', ['100'])).toEqual({ file: 'C:\\x\\gmp-cli.exe', args: ['100'], env: {} });
     expect(windows.programFile('gmp-cli')).toBe('gmp-cli.exe');
   });
@@ -114,21 +118,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
 describe('windows-x86_64 from a Linux host', () => {
   const linux: Host = { os: 'linux', arch: 'x86_64' };
 
-  it('cross-builds binaries and maturin wheels on x86_64 Linux, and says where the rest is built', () => {
-    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'cargo' }, linux)).toBeUndefined();
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, linux)).toBeUndefined();
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, { os: 'linux', arch: 'aarch64' })).toBe(
-      'windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64',
-    );
-    expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'maturin' }, WINDOWS_HOST)).toBeUndefined();
+  it('compiles programs with mingw-w64 on Linux', () => {
     expect(windows.cCompiler(context('{}\n', new FakeRunner(), linux))).toBe('x86_64-w64-mingw32-gcc');
-  });
-
-  it('refuses setuptools C extensions with a reason, not a compiler failure (MSVC cannot link MinGW GMP)', () => {
-    for (const host of [WINDOWS_HOST, linux]) {
-      expect(windows.cannotBuildHere(platform, { wheel: true, binary: false, backend: 'setuptools' }, host)).toMatch(/setuptools C extension are not supported: .*MSVC.*MinGW.*build the extension with Rust \(maturin\), or leave windows-x86_64 out/);
-    }
-    expect(windows.cannotBuildHere(platform, { wheel: false, binary: true, backend: 'setuptools' }, WINDOWS_HOST)).toBeUndefined();
   });
 
   it('runs the program under wine in a fresh prefix of its own', () => {

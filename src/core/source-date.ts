@@ -1,4 +1,4 @@
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from './process/runner.js';
 
 /**
  * The fallback when the project is not a git checkout (an unpacked sdist, a

@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
-import { UserError } from '../errors.js';
+import { UserError } from './errors.js';
 
 /** The two modes an archived file may have: whether anyone may execute it decides, not the umask. */
 const fileMode = (mode: number) => (mode & 0o111 ? 0o755 : 0o644);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import checkLinuxWheel from '../../python/check_linux_wheel.py';
 import checkMacosWheel from '../../python/check_macos_wheel.py';
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from './process/runner.js';
 
 // Small Python programs that run in the tool environment, where the
 // libraries that read wheels and binaries (pyelftools and auditwheel's

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import librariesData from '../../matrix/libraries.yml';
-import { ZOD } from '../zod.js';
+import { ZOD } from '../core/zod.js';
 
 const LibrarySchema = ZOD.strictObject({
   files: ZOD.string(),

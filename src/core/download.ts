@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { sha256File } from './manifest.js';
+import { UserError } from './errors.js';
+import { sha256File } from './hashing.js';
 
 const ATTEMPTS = 4;
 

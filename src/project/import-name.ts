@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config/types.js';
-import { readToml, table } from '../project/files.js';
+import { readToml, table } from './files.js';
 
 /**
  * The module a smoke test imports: the config's `import`, else maturin's

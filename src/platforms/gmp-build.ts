@@ -1,15 +1,16 @@
+// Building the GMP family from source is one way a platform provisions GMP: toolchain work, so it lives with the platforms.
 import { cpus } from 'node:os';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sourcesData from '../../matrix/sources.yml';
 import type { GmpLibrary } from '../config/types.js';
-import { UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
-import type { CellContext } from '../platforms/types.js';
-import { cachedDirectory, cacheKey, discardedWarning } from './cache.js';
-import { downloadVerified } from './download.js';
-import { LIBRARIES, textsIn, type LicenceSource } from './bundled-libraries.js';
+import { UserError } from '../core/errors.js';
+import { compareVersions } from '../core/versions.js';
+import type { CellContext } from '../routes/context.js';
+import { cachedDirectory, cacheKey, discardedWarning } from '../core/cache.js';
+import { downloadVerified } from '../core/download.js';
+import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
 
 interface SourceEntry {
   readonly url: string;

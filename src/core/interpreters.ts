@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { CommandRunner } from '../process/runner.js';
+import { UserError } from './errors.js';
+import type { CommandRunner } from './process/runner.js';
+import { thisHost, type HostFacts } from './host.js';
 
 /** A CPython interpreter found on this machine. */
 export interface Interpreter {
@@ -39,17 +40,19 @@ export function pythonCommand(interpreter: Pick<Interpreter, 'foreign'>, python:
 export interface InterpreterSearch {
   readonly runner: CommandRunner;
   readonly env?: NodeJS.ProcessEnv;
-  /** `bin/python3` on POSIX, `python.exe` on Windows. */
-  readonly windows?: boolean;
+  /** The machine searched, as its interpreters are laid out: `bin/python3.X`, or `python.exe` on Windows (this machine unless said). */
+  readonly host?: HostFacts;
 }
 
 const PROBE = 'import sys, sysconfig, platform; print(platform.python_version(), sys.implementation.name, int(bool(sysconfig.get_config_var("Py_GIL_DISABLED"))))';
 
 /** Candidate paths for one version, in order: PATH, the runner's tool cache, pyenv. */
-export function interpreterCandidates(version: string, { env = process.env, windows = false }: Omit<InterpreterSearch, 'runner'>): { candidates: string[]; places: string[] } {
+export function interpreterCandidates(version: string, { env = process.env, host = thisHost() }: Omit<InterpreterSearch, 'runner'>): { candidates: string[]; places: string[] } {
   const freeThreaded = version.endsWith('t');
   const plain = version.replace(/t$/, '');
-  const exe = windows ? '.exe' : '';
+  const exe = host.executableSuffix;
+  // setup-python's and pyenv's Windows CPython: python.exe at the top of its directory, as in a Windows venv's layout.
+  const windowsLayout = host.venv === 'windows';
   const candidates: string[] = [];
   const places: string[] = [];
 
@@ -66,7 +69,7 @@ export function interpreterCandidates(version: string, { env = process.env, wind
         const isThreadedDir = archDir.endsWith('-freethreaded');
         if (isThreadedDir !== freeThreaded) continue;
         const base = path.join(root, dir, archDir);
-        candidates.push(windows ? path.join(base, freeThreaded ? `python${plain}t.exe` : 'python.exe') : path.join(base, 'bin', `python${version}`));
+        candidates.push(windowsLayout ? path.join(base, freeThreaded ? `python${plain}t.exe` : 'python.exe') : path.join(base, 'bin', `python${version}`));
       }
     }
   }
@@ -75,7 +78,7 @@ export function interpreterCandidates(version: string, { env = process.env, wind
   const versionsDir = path.join(pyenvRoot, 'versions');
   places.push(`${versionsDir}/${plain}.*${freeThreaded ? 't' : ''}`);
   for (const dir of matchingVersions(versionsDir, plain, freeThreaded)) {
-    candidates.push(windows ? path.join(versionsDir, dir, 'python.exe') : path.join(versionsDir, dir, 'bin', `python${version}`));
+    candidates.push(windowsLayout ? path.join(versionsDir, dir, 'python.exe') : path.join(versionsDir, dir, 'bin', `python${version}`));
   }
   return { candidates: candidates.filter((c) => existsSync(c)), places };
 }

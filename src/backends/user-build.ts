@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { settingsFor } from '../config/settings.js';
 import type { BuildSettings } from '../config/types.js';
-import type { CellContext } from '../platforms/types.js';
-import type { Interpreter } from './interpreters.js';
-import { posixQuote, withoutRunnerSecrets } from '../process/runner.js';
+import type { CellContext } from '../routes/context.js';
+import type { Interpreter } from '../core/interpreters.js';
+import { withoutRunnerSecrets } from '../core/process/runner.js';
 
 // The user's own build settings (config `build`, after `overrides`): their
 // variables, their before-build commands and their backend arguments, all
@@ -38,18 +38,17 @@ export function userEnvironment(context: CellContext, ours: Readonly<Record<stri
   return expandEnvironment(buildSettings(context).environment, base);
 }
 
-/** `{project}`, `{python}`… in a user command, each replaced by a shell-quoted path (a list: each word quoted). */
-export function fillPlaceholders(command: string, values: Readonly<Record<string, string | readonly string[]>>, windows: boolean): string {
+/**
+ * `{project}`, `{python}`… in a user command, each replaced by a path quoted
+ * for the shell of the host that runs the command (a list: each word quoted),
+ * whatever the platform the cell builds for.
+ */
+export function fillPlaceholders(command: string, values: Readonly<Record<string, string | readonly string[]>>, quote: (word: string) => string): string {
   return command.replace(/\{(\w+)\}/g, (match, name: string) => {
     if (!(name in values)) return match;
     const value = values[name]!;
-    return (typeof value === 'string' ? [value] : value).map((word) => quoteForShell(word, windows)).join(' ');
+    return (typeof value === 'string' ? [value] : value).map(quote).join(' ');
   });
-}
-
-function quoteForShell(value: string, windows: boolean): string {
-  if (/^[\w@%+=:,./\\-]+$/.test(value)) return value;
-  return windows ? `"${value.replace(/"/g, '""')}"` : posixQuote(value);
 }
 
 /**
@@ -57,7 +56,7 @@ function quoteForShell(value: string, windows: boolean): string {
  * through the shell, with the build's environment and the interpreter being
  * built for first on PATH (so `python` and `pip` are it, as in cibuildwheel).
  */
-export async function runBeforeBuild(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter, windows: boolean): Promise<void> {
+export async function runBeforeBuild(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter): Promise<void> {
   // A foreign interpreter cannot run here: its native twin stands in, and
   // without one (Windows CPython under wine) the host's python3 does; only
   // an interpreter given by its full path goes first on PATH (never `.`).
@@ -65,7 +64,7 @@ export async function runBeforeBuild(context: CellContext, env: Readonly<Record<
   const python = runnable && path.isAbsolute(runnable.executable) ? runnable.executable : 'python3';
   const pathValue = [path.isAbsolute(python) ? path.dirname(python) : undefined, env.PATH ?? context.env.PATH].filter(Boolean).join(path.delimiter);
   for (const command of buildSettings(context).beforeBuild) {
-    const line = fillPlaceholders(command, { project: context.config.project.dir, python }, windows);
+    const line = fillPlaceholders(command, { project: context.config.project.dir, python }, context.route.host.quote);
     await context.runner.run(line, [], { cwd: context.config.project.dir, env: { ...env, PATH: pathValue }, userShellCommand: true, purpose: 'build.before-build' });
   }
 }

@@ -1,7 +1,7 @@
-import path from 'node:path';
-import { readZip } from './archive.js';
-import { rewriteWheel } from './wheel-record.js';
+import { readZip } from '../core/archive.js';
+import { rewriteWheel } from '../core/wheel-record.js';
 import { withRealPath } from './build-paths.js';
+import type { HostFacts } from '../core/host.js';
 
 // maturin writes a CycloneDX SBOM of the Rust dependency tree into the wheel
 // (.dist-info/sboms/, PEP 770), made by cargo-cyclonedx, which names the
@@ -16,8 +16,8 @@ import { withRealPath } from './build-paths.js';
  * `Url::from_file_path`): only controls, space, `"#<>?\`{}%` and non-ASCII
  * percent-encoded; on Windows `file:///C:/…` with the drive in capitals.
  */
-export function cargoFileUrl(dir: string, windows: boolean): string {
-  let urlPath = windows ? `/${dir.replace(/\\/g, '/').replace(/^([a-z]):/, (_m, drive: string) => `${drive.toUpperCase()}:`)}` : dir;
+export function cargoFileUrl(dir: string, host: HostFacts): string {
+  let urlPath = drivePaths(host) ? `/${dir.replace(/\\/g, '/').replace(/^([a-z]):/, (_m, drive: string) => `${drive.toUpperCase()}:`)}` : dir;
   urlPath = urlPath.replace(/\/+$/, '');
   const plain = (char: string) => char >= '!' && char <= '~' && !' "#<>?`{}%'.includes(char);
   const encoded = [...urlPath].map((char) => (plain(char) ? char : [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')));
@@ -25,7 +25,10 @@ export function cargoFileUrl(dir: string, windows: boolean): string {
 }
 
 /** The checkout's file URLs: as given, and (off Windows, where maturin canonicalises its manifest path) its real path. */
-const checkoutUrls = (checkout: string, windows: boolean): string[] => [...new Set((windows ? [checkout] : withRealPath(checkout)).map((dir) => cargoFileUrl(dir, windows)))];
+const checkoutUrls = (checkout: string, host: HostFacts): string[] => [...new Set((drivePaths(host) ? [checkout] : withRealPath(checkout)).map((dir) => cargoFileUrl(dir, host)))];
+
+/** A host whose paths have drive letters and backslashes (Windows). */
+const drivePaths = (host: HostFacts) => host.path.sep === '\\';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -35,10 +38,10 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * (`path+file:///…/demo#0.1.0`): at the checkout itself the name is put in,
  * so that the id does not depend on what the checkout directory is called.
  */
-export function rewriteCheckoutUrls(text: string, checkout: string, windows: boolean): string {
-  const name = (windows ? path.win32 : path.posix).basename(checkout);
+export function rewriteCheckoutUrls(text: string, checkout: string, host: HostFacts): string {
+  const name = host.path.basename(checkout);
   let result = text;
-  for (const url of checkoutUrls(checkout, windows)) {
+  for (const url of checkoutUrls(checkout, host)) {
     const prefix = escapeRegExp(url);
     result = result
       // `#0.1.0`: a version alone (it starts with a digit; a name cannot).
@@ -57,12 +60,12 @@ const SBOM = /^[^/]+\.dist-info\/sboms\/[^/]+$/;
  * order and modes, every entry dated `epochSeconds`. Returns whether
  * anything changed (a wheel without such an SBOM is not rewritten).
  */
-export async function normalizeSbomPaths(wheel: string, checkout: string, epochSeconds: number, windows: boolean): Promise<boolean> {
+export async function normalizeSbomPaths(wheel: string, checkout: string, epochSeconds: number, host: HostFacts): Promise<boolean> {
   const changed = new Map<string, Buffer>();
   for (const entry of await readZip(wheel, (name) => SBOM.test(name))) {
     if (!SBOM.test(entry.name)) continue;
     const text = entry.data.toString('utf8');
-    const rewritten = rewriteCheckoutUrls(text, checkout, windows);
+    const rewritten = rewriteCheckoutUrls(text, checkout, host);
     if (rewritten !== text) changed.set(entry.name, Buffer.from(rewritten, 'utf8'));
   }
   if (changed.size === 0) return false;

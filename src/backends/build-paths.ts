@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { cargoHome } from '../project/cargo-rustflags.js';
-import type { Interpreter } from './interpreters.js';
+import type { Interpreter } from '../core/interpreters.js';
+import type { HostFacts } from '../core/host.js';
 
 // A compiled file must not hold the paths of the machine that built it: the
 // same commit built in another checkout, by another user or on another
@@ -20,8 +21,8 @@ const spaced = (value: string) => /\s/.test(value);
  * members are named relative to the workspace, and the standard library as
  * `/rustc/<commit>`, already.
  */
-export function rustPathRemapArgs(env: NodeJS.ProcessEnv, windows: boolean): string[] {
-  const home = cargoHome(env, windows);
+export function rustPathRemapArgs(env: NodeJS.ProcessEnv, host: HostFacts): string[] {
+  const home = cargoHome(env, host);
   return spaced(home) ? [] : [`--remap-path-prefix=${home}=/cargo`];
 }
 

@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Problem } from '../errors.js';
+import type { Problem } from './errors.js';
 
 /**
  * native-matrix's own cache: tool environments and from-source GMP builds,

