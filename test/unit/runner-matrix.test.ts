@@ -13,7 +13,7 @@ import { platformModule } from '../../src/platforms/index.js';
 import type { GmpProvision } from '../../src/platforms/types.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { cargoCrossCompiles, forceCrossEnv, type CargoGraph } from '../../src/project/cargo-features.js';
-import { detectProject } from '../../src/project/detect.js';
+import { detectProject } from '../../src/backends/detect.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import { ROUTE_IDS, type Route } from '../../src/routes/route.js';
 import { runnerHost } from '../../src/routes/runners.js';
