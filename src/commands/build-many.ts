@@ -8,7 +8,7 @@ import { CannotBuildHereError, describeFailure, UserError } from '../core/errors
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
 import { ExecaRunner, type CommandRunner } from '../core/process/runner.js';
-import { detectProject } from '../project/detect.js';
+import { detectProject } from '../backends/detect.js';
 import type { Reporter } from '../core/reporter.js';
 import { buildMarkdown } from '../stages/summary.js';
 import type { Manifest } from '../stages/manifest.js';

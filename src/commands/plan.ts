@@ -4,7 +4,8 @@ import type { Config } from '../config/types.js';
 import { publishDecision, type EventContext } from '../plan/event.js';
 import { planMatrix, type Narrowing } from '../plan/planner.js';
 import type { Cell } from '../plan/types.js';
-import { detectProject, type ProjectFacts } from '../project/detect.js';
+import { detectProject } from '../backends/detect.js';
+import type { ProjectFacts } from '../project/detect.js';
 import type { Reporter } from '../core/reporter.js';
 
 export interface PlanOptions {

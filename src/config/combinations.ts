@@ -3,6 +3,14 @@ import type { KeyPath } from './source.js';
 
 type Report = (keyPath: KeyPath, message: string, fix: string) => void;
 
+/** What each backend a config may name builds (kind both builds its program with cargo, whatever builds its wheels). */
+const BUILDS: Readonly<Record<RawConfig['project']['backend'], { readonly wheels: boolean; readonly programs: boolean }>> = {
+  auto: { wheels: true, programs: true },
+  maturin: { wheels: true, programs: false },
+  setuptools: { wheels: true, programs: false },
+  cargo: { wheels: false, programs: true },
+};
+
 /** Keys that are each valid but cannot go together. */
 export function checkCombinations(raw: RawConfig, report: Report): void {
   const { project, gmp, matrix } = raw;
@@ -25,7 +33,7 @@ export function checkCombinations(raw: RawConfig, report: Report): void {
     report(['publish', 'latest'], 'a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it', 'remove publish.latest, or set publish.prerelease to false or auto');
   }
   if (project.kind === 'binary') {
-    if (project.backend === 'maturin' || project.backend === 'setuptools') {
+    if (!BUILDS[project.backend].programs) {
       report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');
     }
     if (project.import !== undefined) report(['project', 'import'], 'a binary project has no module to import', 'remove project.import, or set kind: wheel or both');
@@ -35,7 +43,7 @@ export function checkCombinations(raw: RawConfig, report: Report): void {
     if (matrix.python !== undefined) report(['matrix', 'python'], 'a binary project is not built per Python version', 'remove matrix.python, or set kind: both');
     if (raw.publish.pypi) report(['publish', 'pypi'], 'PyPI takes wheels and sdists, and a binary project builds neither', 'remove publish.pypi, or set kind: wheel or both');
   } else {
-    if (project.backend === 'cargo' && project.kind === 'wheel') {
+    if (!BUILDS[project.backend].wheels && project.kind === 'wheel') {
       report(['project', 'backend'], 'cargo builds binaries, but project.kind is wheel', 'use backend: maturin (Rust) or setuptools (C), or auto');
     }
     if (project.kind === 'wheel' && project.binary !== undefined) {

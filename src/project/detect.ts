@@ -25,8 +25,20 @@ export interface Abi3Facts {
   readonly evidence?: string;
 }
 
-/** Inspects the project directory: build backend, abi3, requires-python. */
-export function detectProject(config: Config): ProjectFacts {
+/** The files of the project directory that say how it is built. */
+export interface ProjectFiles {
+  readonly dir: string;
+  readonly pyproject?: Table;
+  readonly cargo?: Table;
+  readonly setupPy?: string;
+  readonly setupCfg?: string;
+  readonly makefile?: string;
+  /** pyproject.toml's `build-system.build-backend`, or empty. */
+  readonly buildBackend: string;
+}
+
+/** Reads the project directory's build files; a directory with none is the config's error. */
+export function readProjectFiles(config: Config): ProjectFiles {
   const dir = config.project.dir;
   const pyproject = readToml(path.join(dir, 'pyproject.toml'));
   const cargo = readToml(path.join(dir, 'Cargo.toml'));
@@ -44,27 +56,33 @@ export function detectProject(config: Config): ProjectFacts {
   }
   const declaredBackend = table(pyproject?.['build-system'])['build-backend'];
   const buildBackend = typeof declaredBackend === 'string' ? declaredBackend : '';
-  const backend = chooseBackend(config, { buildBackend, hasCargo: !!cargo, hasSetupPy: !!setupPy, hasMakefile: !!makefile });
-  const project = table(pyproject?.project);
-  const abi3 =
-    backend === 'maturin' || (backend === 'cargo' && cargo)
-      ? detectPyo3Abi3(dir, cargo ?? {}, table(table(pyproject?.tool).maturin), config)
-      : detectSetuptoolsAbi3(pyproject ?? {}, setupCfg, setupPy);
+  return { dir, pyproject, cargo, setupPy, setupCfg, makefile, buildBackend };
+}
+
+/** The facts of a project whose backend and abi3 are known. */
+export function projectFacts(files: ProjectFiles, backend: BuildBackend, abi3: Abi3Facts): ProjectFacts {
+  const project = table(files.pyproject?.project);
   const requiresPython = typeof project['requires-python'] === 'string' ? project['requires-python'] : undefined;
-  const name = typeof project.name === 'string' ? project.name : typeof table(cargo?.package).name === 'string' ? String(table(cargo?.package).name) : undefined;
+  const cargoName = table(files.cargo?.package).name;
+  const name = typeof project.name === 'string' ? project.name : typeof cargoName === 'string' ? cargoName : undefined;
   return Object.freeze({ backend, abi3: Object.freeze(abi3), requiresPython, name });
 }
 
-function chooseBackend(
-  config: Config,
-  found: { buildBackend: string; hasCargo: boolean; hasSetupPy: boolean; hasMakefile: boolean },
-): BuildBackend {
+/** PyO3's abi3 feature, as the crate and `[tool.maturin]` turn it on. */
+export const pyo3Abi3 = (files: ProjectFiles, config: Config): Abi3Facts => detectPyo3Abi3(files.dir, files.cargo ?? {}, table(table(files.pyproject?.tool).maturin), config);
+
+/** setuptools' py_limited_api, in pyproject.toml, setup.cfg or setup.py. */
+export const setuptoolsAbi3 = (files: ProjectFiles): Abi3Facts => detectSetuptoolsAbi3(files.pyproject ?? {}, files.setupCfg, files.setupPy);
+
+/** The backend the config names, or the one the project's files show. */
+export function chooseBackend(config: Config, files: ProjectFiles): BuildBackend {
   if (config.project.backend !== 'auto') return config.project.backend;
+  const { buildBackend } = files;
   // A C program with a Makefile (honouring CC, CFLAGS, LDFLAGS, EXEEXT).
-  if (config.project.kind === 'binary') return found.hasCargo || !found.hasMakefile ? 'cargo' : 'make';
-  if (found.buildBackend === 'maturin') return 'maturin';
-  if (found.buildBackend.startsWith('setuptools') || (!found.buildBackend && found.hasSetupPy)) return 'setuptools';
-  if (found.hasCargo && !found.buildBackend) return 'maturin';
+  if (config.project.kind === 'binary') return files.cargo || !files.makefile ? 'cargo' : 'make';
+  if (buildBackend === 'maturin') return 'maturin';
+  if (buildBackend.startsWith('setuptools') || (!buildBackend && files.setupPy)) return 'setuptools';
+  if (files.cargo && !buildBackend) return 'maturin';
   // Any other PEP 517 backend (scikit-build-core, meson-python, …) is driven
   // through the same front end as setuptools.
   return 'setuptools';

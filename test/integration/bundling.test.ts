@@ -15,7 +15,7 @@ import { linux } from '../../src/platforms/linux.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { currentHost } from '../../src/core/host.js';
 import { ExecaRunner, type CommandRunner } from '../../src/core/process/runner.js';
-import { detectProject } from '../../src/project/detect.js';
+import { detectProject } from '../../src/backends/detect.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
 import { buildFixture, CARGO_TARGET_DIR, elfFilesUnder, fixture, MaskingRunner, newestGlibc, quietLog, RecordingReporter } from '../helpers/engine.js';
 import { routeOf } from '../helpers/route.js';

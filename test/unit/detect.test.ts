@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
-import { allowsPython, detectProject } from '../../src/project/detect.js';
+import { detectProject } from '../../src/backends/detect.js';
+import { allowsPython } from '../../src/project/detect.js';
 import { makeProject } from '../helpers/project.js';
 
 const catalog = loadCatalog();

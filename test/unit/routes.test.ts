@@ -4,7 +4,8 @@ import type { Manylinux } from '../../src/config/types.js';
 import type { BuildBackend } from '../../src/project/detect.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import { ROUTE_IDS } from '../../src/routes/route.js';
-import type { Host } from '../../src/core/host.js';
+import { currentHost, type Host } from '../../src/core/host.js';
+import { cargoCrossCompiles } from '../../src/project/cargo-features.js';
 
 const catalog = loadCatalog();
 const platform = (id: string) => catalog.platforms.get(id)!;
@@ -67,6 +68,23 @@ describe('the route resolver', () => {
     expect([msys2.cross, msys2.emulator, msys2.host.venv, msys2.host.executableSuffix]).toEqual([false, 'none', 'windows', '.exe']);
     expect(msys2.host.quote('C:\\Program Files\\python.exe')).toBe('"C:\\Program Files\\python.exe"');
     expect(resolveRoute(LINUX_X86, platform('linux-aarch64'), wheel('maturin')).route!.emulator).toBe('qemu');
+  });
+
+  it('builds macos-arm64 natively on macos-14: a crate whose gmp-mpfr-sys lacks force-cross is neither refused nor given it', () => {
+    const real = { platform: process.platform, arch: process.arch };
+    try {
+      // What Node reports on macos-14.
+      Object.defineProperty(process, 'platform', { value: 'darwin' });
+      Object.defineProperty(process, 'arch', { value: 'arm64' });
+      const { route, refusal } = resolveRoute(currentHost(), platform('macos-arm64'), wheel('maturin'));
+      expect(refusal).toBeUndefined();
+      expect([route!.id, route!.cross]).toEqual(['macos-native', false]);
+      // rustc -vV on macos-14 says aarch64-apple-darwin: cargo does not cross-compile, and gmp-mpfr-sys builds as its author wrote it.
+      expect(cargoCrossCompiles(route!.cross, 'aarch64-apple-darwin', 'aarch64-apple-darwin')).toBe(false);
+    } finally {
+      Object.defineProperty(process, 'platform', { value: real.platform });
+      Object.defineProperty(process, 'arch', { value: real.arch });
+    }
   });
 
   it('knows every route it can choose', () => {

@@ -13,7 +13,7 @@ import { platformModule } from '../../src/platforms/index.js';
 import type { GmpProvision } from '../../src/platforms/types.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { cargoCrossCompiles, forceCrossEnv, type CargoGraph } from '../../src/project/cargo-features.js';
-import { detectProject } from '../../src/project/detect.js';
+import { detectProject } from '../../src/backends/detect.js';
 import { resolveRoute } from '../../src/routes/resolve.js';
 import { ROUTE_IDS, type Route } from '../../src/routes/route.js';
 import { runnerHost } from '../../src/routes/runners.js';
@@ -134,7 +134,8 @@ function interpreterFor(route: Route, version: string): Interpreter {
 /** What the fake runner answers: a wheel where a build writes one, cargo's metadata, a Windows CPython DLL's exports. */
 async function answer(record: { file: string; args: readonly string[] }, dir: string) {
   const args = record.args;
-  const out = args.includes('--out') ? args[args.indexOf('--out') + 1] : args.includes('--wheel-dir') ? args[args.indexOf('--wheel-dir') + 1] : undefined;
+  const flag = ['--out', '--wheel-dir', '-w'].find((name) => args.includes(name));
+  const out = flag ? args[args.indexOf(flag) + 1] : undefined;
   if (out) await writeFile(path.join(out, 'demo-0.1.0-cp310-abi3-any.whl'), EMPTY_ZIP);
   if (record.file === 'cargo' && args[0] === 'metadata') return { stdout: JSON.stringify({ target_directory: path.join(dir, 'target'), packages: [{ name: 'qcli', version: '0.1.0' }] }) };
   if (record.file.endsWith('objdump') && args.includes('-p')) return { stdout: '[Ordinal/Name Pointer] Table\n\t[   0] PyArg_Parse\n\t[   1] Py_None\n' };
@@ -149,7 +150,7 @@ const normalize = (text: string) =>
   text
     .replaceAll(root, '<tmp>')
     .replaceAll(root.replaceAll('/', '\\'), '<tmp>')
-    .replace(/([\\/](?:work|pythons|cache|wheels|setuptools|make|cross-probe)-)[A-Za-z0-9]{6}/g, '$1XXXXXX');
+    .replace(/([\\/](?:work|pythons|cache|wheels|setuptools|make|cross-probe|repaired|repaired-out|glibc)-)[A-Za-z0-9]{6}/g, '$1XXXXXX');
 
 async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: string): Promise<string[]> {
   const platform = route.platform;
@@ -180,7 +181,8 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
       const versions = (config.matrix.python ?? ['3.12']).filter((v) => v !== '3.13' || !project.abi3.enabled);
       const interpreters = versions.map((version) => interpreterFor(route, version));
       const graph = route.cross ? kind.graph : undefined;
-      await buildWheels({ context, module, project, gmp, tools, interpreters, abi3: project.abi3.enabled, cargoGraph: graph });
+      const [wheel] = await buildWheels({ context, module, project, gmp, tools, interpreters, abi3: project.abi3.enabled, cargoGraph: graph });
+      await module.repairWheel(context, wheel!, mkdtempSync(path.join(root, 'repaired-out-')), gmp, tools);
     } else {
       await backendFor(project.backend).buildProgram!(context, module, gmp, config.project.binary!.name!);
     }
