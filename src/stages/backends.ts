@@ -11,6 +11,8 @@ import { extraRustflagsEnv, rustLinkDirArgs } from '../project/cargo-rustflags.j
 import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from './build-paths.js';
 import { normalizeSbomPaths } from './wheel-sbom.js';
 import type { CargoGraph } from '../project/cargo-features.js';
+import { cargoTargetsRoot, interpreterIdentity, keyedVariables, openTargetDir, pruneTargetDirs, rustWorkspaceFacts, type RustBuild } from './cargo-targets.js';
+import { TOOL_PINS } from './tools.js';
 
 export interface WheelBuildInputs {
   readonly context: CellContext;
@@ -51,11 +53,11 @@ export function buildEnv({ context, gmp }: Pick<WheelBuildInputs, 'context' | 'g
  * cargo's home added to whichever rustflags cargo will use (so neither the
  * project's nor the user's are lost).
  */
-export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>, remaps: readonly string[] = []): Promise<Record<string, string>> {
   const env = withUserEnvironment(context, ours);
   const stepEnv = { ...context.env, ...env };
   const windows = context.host.os === 'windows';
-  const args = [...rustPathRemapArgs(stepEnv, windows), ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
+  const args = [...rustPathRemapArgs(stepEnv, windows), ...remaps, ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
   const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, windows });
   return { ...env, ...rustflags };
 }
@@ -131,6 +133,56 @@ export async function addRustTarget(context: CellContext, env: Readonly<Record<s
   await context.runner.run('rustup', ['target', 'add', context.platform.target], { cwd: context.config.project.dir, env, allowFailure: true, quiet: true, purpose: 'rustup target add' });
 }
 
+/** A command line without the arguments that name the interpreters and the output directory. */
+function withoutPerBuildArgs(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') i++;
+    else if (args[i] === '--interpreter') while (i + 1 < args.length && !args[i + 1]!.startsWith('-')) i++;
+    else kept.push(args[i]!);
+  }
+  return kept;
+}
+
+/**
+ * maturin once per interpreter, each in the cargo target directory of its
+ * PyO3 configuration (see cargo-targets.ts): a build that changed nothing
+ * compiles nothing. Directories no longer of use are pruned afterwards.
+ */
+async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string): Promise<void> {
+  const { context, tools, interpreters, abi3 } = inputs;
+  const windows = context.host.os === 'windows';
+  const stepEnv = { ...context.env, ...env };
+  const facts = await rustWorkspaceFacts(context.runner, context.config.project.dir, stepEnv, windows);
+  // A variable naming this build's scratch directory would give every build a directory of its own.
+  const scrub = (value: string) => value.split(context.workDir).join('<work>');
+  const keyed = Object.fromEntries(Object.entries(keyedVariables(context.env, env)).map(([name, value]) => [name, scrub(value)]));
+  const build: RustBuild = {
+    root: cargoTargetsRoot(context.cacheDir),
+    facts,
+    target: context.platform.target,
+    profile: 'release',
+    args: withoutPerBuildArgs(maturinArgs(inputs, outDir)),
+    env: keyed,
+    tools: { maturin: TOOL_PINS.maturin, ziglang: TOOL_PINS.ziglang },
+  };
+  const used = new Set<string>();
+  for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
+    const label = `Python ${interpreter.version}${abi3 ? ' (abi3)' : ''} for ${context.platform.target}`;
+    const opened = await openTargetDir(build, interpreterIdentity(interpreter, abi3), label);
+    used.add(opened.key);
+    const state = opened.state === 'warm' ? 'warm' : opened.state === 'seeded' ? `new, a copy of ${opened.from}'s` : 'new';
+    context.reporter.status(`${label}: cargo target directory ${opened.dir} (${state})`);
+    await context.runner.run(tools.python, maturinArgs({ ...inputs, interpreters: [interpreter] }, outDir), {
+      cwd: context.config.project.dir,
+      env: { ...env, CARGO_TARGET_DIR: opened.dir },
+      purpose: `maturin build for Python ${interpreter.version}`,
+    });
+  }
+  const removed = await pruneTargetDirs(build.root, used);
+  if (removed.length > 0) context.reporter.info(`Removed ${removed.length} cargo target director${removed.length === 1 ? 'y' : 'ies'} no longer of use`);
+}
+
 /** Builds unrepaired wheels into a scratch directory and returns their paths. */
 export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, module, tools, interpreters, abi3, project } = inputs;
@@ -139,11 +191,17 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const built = abi3 ? interpreters.slice(0, 1) : interpreters;
   const needs = project.backend === 'maturin' ? await module.maturinBuildNeeds?.(context, { versions: built.map((i) => i.version), abi3, graph: inputs.cargoGraph }) : undefined;
   const gmp = needs ? { ...inputs.gmp, rustLinkDirs: [...(inputs.gmp.rustLinkDirs ?? []), ...needs.rustLinkDirs] } : inputs.gmp;
-  const env = project.backend === 'maturin' ? await cargoStepEnv(context, gmp, { ...buildEnv(inputs), ...needs?.env }) : withUserEnvironment(context, buildEnv(inputs));
+  // Our target directories, unless the user's build.environment names one.
+  const keyedTargets = project.backend === 'maturin' && !('CARGO_TARGET_DIR' in buildSettings(context).environment);
+  const root = cargoTargetsRoot(context.cacheDir);
+  // Whatever a compiled file says of where it was built inside them is the same on every machine.
+  const remaps = keyedTargets && !/\s/.test(root) ? [`--remap-path-prefix=${root}=/target`] : [];
+  const env = project.backend === 'maturin' ? await cargoStepEnv(context, gmp, { ...buildEnv(inputs), ...needs?.env }, remaps) : withUserEnvironment(context, buildEnv(inputs));
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
     await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
-    await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
+    if (keyedTargets) await maturinBuildsInTargetDirs(inputs, env, outDir);
+    else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
     // wheel for itself (a foreign one through the platform's cross-building
