@@ -5,14 +5,14 @@ import path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import { buildWheels, gmpMpfrSysCache, graphFeatureArgs } from '../stages/backends.js';
-import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../stages/cache.js';
+import { cacheRoot, discardedWarning, discardUnrecorded, recordsWritten, recordTree } from '../stages/cache.js';
 import { importNameFor } from '../stages/import-name.js';
 import type { Interpreter } from '../stages/interpreters.js';
 import { describeFile, MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { sourceDateEpoch, type SourceDate } from '../stages/source-date.js';
 import { auditAbi3 } from '../stages/abi3-audit.js';
-import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../stages/tools.js';
+import { chooseToolHost, ensureToolEnv, ensureUv, type ToolEnv, type ToolName } from '../stages/tools.js';
 import { parseWheelName, wheelFits } from '../stages/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../stages/dist-name.js';
@@ -107,6 +107,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let provisioned: GmpProvision | undefined;
   let gmpMpfrSysChecked = false;
   let failure: unknown;
+  // uv (the tool environment's installer) needs none of the cell's
+  // interpreters: it is fetched while they are found.
+  const uv = ensureUv({ runner, cacheDir: context.cacheDir, windows: host.os === 'windows', env });
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
   } catch (error) {
@@ -144,7 +147,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         // The tools run on this machine, whatever the cell builds for.
         { runner, env, windows: context.host.os === 'windows' },
       );
-      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows' }));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, windows: context.host.os === 'windows', uv, recordLater: true }));
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
@@ -162,7 +165,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
     provisioned = gmp;
     if (cell.sdist) {
-      files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
+      files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage, uv }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
@@ -231,6 +234,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   } finally {
     // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
     if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
+    // And the records of what this cell added to the cache, written beside its build.
+    await recordsWritten();
     await log.keep();
     await rm(workDir, { recursive: true, force: true });
   }
