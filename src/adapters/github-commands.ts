@@ -14,13 +14,18 @@ import type { ReleaseFile } from '../publish/gather.js';
 import { stagePypiFiles } from '../publish/pypi.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
-import { isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache } from '../github/cache.js';
+import { compiledBuildsKey, isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache, withOnly } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
-import { currentHost, hostFacts, type HostFacts } from '../core/host.js';
+import { currentHost, hostFacts, thisHost, type HostFacts } from '../core/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
 import { ExecaRunner, type CommandRunner } from '../core/process/runner.js';
 import type { Cell } from '../plan/types.js';
 import { interpreterVersions } from '../core/interpreters.js';
+import { cargoTargetsRoot, rustWorkspaceFacts, targetDirsUsedSince } from '../backends/cargo-targets.js';
+import { settingsFor } from '../config/settings.js';
+import type { Config } from '../config/types.js';
+import { detectProject } from '../backends/detect.js';
+import { backendFor } from '../backends/index.js';
 import type { ActionInputs } from '../options.js';
 import { parseCell } from '../plan/cell.js';
 import { plannedCell, readPlanFile } from '../plan/plan-file.js';
@@ -56,8 +61,17 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const interpreters = await hostInterpreterVersions(cell, host, new ExecaRunner());
   const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python, interpreters })}`;
   const releaseRun = isReleaseRun(process.env, plan.plan.publish);
-  if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only`);
+  if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only, and no compiled build: the wheels are compiled from the commit alone`);
   const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));
+  // The compiled builds (a Rust project's cargo target directories, one per
+  // interpreter) in a cache of their own, for any run but a release: keyed
+  // by the lockfile, the toolchain, cargo's and native-matrix's config, the
+  // tools and the interpreters, so that a change to any never brings back a
+  // stale build. The main cache above never holds them.
+  const targets = cargoTargetsRoot(cacheRoot());
+  const buildsPrefix = releaseRun ? undefined : await compiledBuildsPrefix(config, cell.platform, { python: cell.python, interpreters });
+  const restoredBuilds = buildsPrefix ? await restoreBuildCache([targets], buildsPrefix, [buildsPrefix]) : undefined;
+  const buildStarted = Date.now();
 
   // Every command's output streams into its stage's collapsed group of the
   // job's log as well as into the cell's build.log: the runner masks secrets
@@ -80,8 +94,30 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
     }
   }
   if (process.env.GITHUB_STEP_SUMMARY && built) await core.summary.addRaw(buildMarkdown([built.manifest])).write();
-  if (restored !== key) await saveBuildCache(cachePaths, key);
+  if (restored !== key) await withOnly(cacheRoot(), (name) => name !== path.basename(targets), () => saveBuildCache(cachePaths, key));
+  if (buildsPrefix) {
+    // Only the directories this cell built in: older ones restored with them are left out.
+    const used = await targetDirsUsedSince(targets, buildStarted);
+    const buildsKey = compiledBuildsKey(buildsPrefix, used);
+    if (used.length > 0 && restoredBuilds !== buildsKey) await withOnly(targets, (name) => used.includes(name), () => saveBuildCache([targets], buildsKey));
+  }
   if (result.failed.length > 0) throw new UserError(result.failed.flatMap(({ error }) => error.problems));
+}
+
+/**
+ * The prefix of the compiled builds' cache keys for a cell of a Rust
+ * (maturin) project, or undefined for other projects: it holds a digest of
+ * what may make a compiled build stale.
+ */
+async function compiledBuildsPrefix(config: Config, platformId: string, cell: Record<string, unknown>): Promise<string | undefined> {
+  try {
+    if (!backendFor(detectProject(config).backend).cachesCompiledBuilds) return undefined;
+    const facts = await rustWorkspaceFacts(new ExecaRunner(), config.project.dir, process.env, thisHost());
+    const settings = { project: config.project, build: settingsFor(config, platformId).build, linux: config.linux, gmp: config.gmp };
+    return `native-matrix-builds-${platformId}-${cacheKey({ facts, settings, tools: toolsData, cell })}-`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Downloads every cell's artifact, verifies them all, and publishes the release. */

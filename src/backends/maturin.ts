@@ -10,7 +10,9 @@ import { readToml, strings, table } from '../project/files.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 import type { RouteId } from '../routes/route.js';
+import { TOOL_PINS } from '../core/tools.js';
 import { addRustTarget, buildEnv, cargoFeatureArgs, cargoStepEnv, wheelsIn } from './cargo-env.js';
+import { cargoTargetsRoot, interpreterIdentity, keyedVariables, openTargetDir, pruneTargetDirs, rustWorkspaceFacts, type RustBuild } from './cargo-targets.js';
 import { cargo } from './cargo.js';
 import type { Backend, WheelBuildInputs } from './types.js';
 import { buildSettings, runBeforeBuild } from './user-build.js';
@@ -93,17 +95,72 @@ function graphFeatureArgs(config: Config): string[] {
   return [...(noDefault ? ['--no-default-features'] : []), ...(features.length > 0 ? ['--features', features.join(',')] : [])];
 }
 
+/** A command line without the arguments that name the interpreters and the output directory. */
+function withoutPerBuildArgs(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') i++;
+    else if (args[i] === '--interpreter') while (i + 1 < args.length && !args[i + 1]!.startsWith('-')) i++;
+    else kept.push(args[i]!);
+  }
+  return kept;
+}
+
+/**
+ * maturin once per interpreter, each in the cargo target directory of its
+ * PyO3 configuration (see cargo-targets.ts): a build that changed nothing
+ * compiles nothing. Directories no longer of use are pruned afterwards.
+ */
+async function buildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string): Promise<void> {
+  const { context, tools, interpreters, abi3 } = inputs;
+  const stepEnv = { ...context.env, ...env };
+  const facts = await rustWorkspaceFacts(context.runner, context.config.project.dir, stepEnv, context.route.host);
+  // A variable naming this build's scratch directory would give every build a directory of its own.
+  const scrub = (value: string) => value.split(context.workDir).join('<work>');
+  const keyed = Object.fromEntries(Object.entries(keyedVariables(context.env, env)).map(([name, value]) => [name, scrub(value)]));
+  const build: RustBuild = {
+    root: cargoTargetsRoot(context.cacheDir),
+    facts,
+    target: context.platform.target,
+    profile: 'release',
+    args: withoutPerBuildArgs(maturinArgs(inputs, outDir)),
+    env: keyed,
+    tools: { maturin: TOOL_PINS.maturin, ziglang: TOOL_PINS.ziglang },
+  };
+  const used = new Set<string>();
+  for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
+    const label = `Python ${interpreter.version}${abi3 ? ' (abi3)' : ''} for ${context.platform.target}`;
+    const opened = await openTargetDir(build, interpreterIdentity(interpreter, abi3), label);
+    used.add(opened.key);
+    const state = opened.state === 'warm' ? 'warm' : opened.state === 'seeded' ? `new, a copy of ${opened.from}'s` : 'new';
+    context.reporter.status(`${label}: cargo target directory ${opened.dir} (${state})`);
+    await context.runner.run(tools.python, maturinArgs({ ...inputs, interpreters: [interpreter] }, outDir), {
+      cwd: context.config.project.dir,
+      env: { ...env, CARGO_TARGET_DIR: opened.dir },
+      purpose: `maturin build for Python ${interpreter.version}`,
+    });
+  }
+  const removed = await pruneTargetDirs(build.root, used);
+  if (removed.length > 0) context.reporter.info(`Removed ${removed.length} cargo target director${removed.length === 1 ? 'y' : 'ies'} no longer of use`);
+}
+
 async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, tools, interpreters, abi3 } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   const built = abi3 ? interpreters.slice(0, 1) : interpreters;
   const needs = await maturinBuildNeeds(context, { versions: built.map((i) => i.version), abi3, graph: inputs.cargoGraph });
   const gmp = { ...inputs.gmp, rustLinkDirs: [...(inputs.gmp.rustLinkDirs ?? []), ...needs.rustLinkDirs] };
+  // Our target directories, unless the user's build.environment names one.
+  const keyedTargets = !('CARGO_TARGET_DIR' in buildSettings(context).environment);
+  const root = cargoTargetsRoot(context.cacheDir);
+  // Whatever a compiled file says of where it was built inside them is the same on every machine.
+  const remaps = keyedTargets && !/\s/.test(root) ? [`--remap-path-prefix=${root}=/target`] : [];
   // The user's build.environment on top of ours, for every step of the build.
-  const env = await cargoStepEnv(context, gmp, { ...buildEnv(context, gmp), ...needs.env });
+  const env = await cargoStepEnv(context, gmp, { ...buildEnv(context, gmp), ...needs.env }, remaps);
   await addRustTarget(context, env);
   await runBeforeBuild(context, env, interpreters[0]!);
-  await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
+  if (keyedTargets) await buildsInTargetDirs(inputs, env, outDir);
+  else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   const wheels = await wheelsIn(outDir, 'maturin');
   // maturin's SBOM names the checkout's crates by absolute path.
   for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host);
@@ -121,6 +178,7 @@ export const maturin: Backend = {
   wheelTools: ['maturin'],
   sdistTools: ['maturin'],
   compilesAgainstInterpreters: false,
+  cachesCompiledBuilds: true,
   abi3: pyo3Abi3,
   graphFeatureArgs,
   buildWheels,

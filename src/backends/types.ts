@@ -45,6 +45,8 @@ export interface Backend {
    * than knowing the target's Pythons itself (maturin).
    */
   readonly compilesAgainstInterpreters: boolean;
+  /** Whether the action caches its compiled builds (cargo target directories, one per interpreter) between non-release runs. */
+  readonly cachesCompiledBuilds?: boolean;
   /** Whether, and from which Python on, its wheels are abi3, as the project's files say to this backend. */
   abi3(files: ProjectFiles, config: Config): Abi3Facts;
   /** The cargo features a read of its resolved graph asks for, when it builds with cargo. */

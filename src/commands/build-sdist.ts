@@ -26,6 +26,8 @@ export interface SdistCellInputs {
   readonly outDir: string;
   /** Runs one timed, grouped stage of the cell. */
   readonly stage: <T>(name: string, title: string, work: () => Promise<T>) => Promise<T>;
+  /** uv, being fetched since the cell started. */
+  readonly uv?: Promise<string | undefined>;
 }
 
 /**
@@ -35,11 +37,11 @@ export interface SdistCellInputs {
  * installed in a fresh venv per Python of the cell and imported. Only the
  * sdist is published; the proof's wheel stays in the scratch directory.
  */
-export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage }: SdistCellInputs): Promise<ManifestFile> {
+export async function buildSdistCell({ context, module, project, catalog, gmp, interpreters, outDir, stage, uv }: SdistCellInputs): Promise<ManifestFile> {
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
   const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: context.route.host });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host }));
+  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host, uv, recordLater: true }));
   const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, backendFor(project.backend), tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);

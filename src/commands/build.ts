@@ -6,7 +6,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
 import { gmpMpfrSysCache } from '../backends/cargo-env.js';
 import { backendFor } from '../backends/index.js';
-import { cacheRoot, discardedWarning, discardUnrecorded, recordTree } from '../core/cache.js';
+import { cacheRoot, discardedWarning, discardUnrecorded, recordsWritten, recordTree } from '../core/cache.js';
 import { importNameFor } from '../project/import-name.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
@@ -14,7 +14,7 @@ import { describeFile } from '../core/hashing.js';
 import { smokeWheel } from '../stages/smoke.js';
 import { sourceDateEpoch, type SourceDate } from '../core/source-date.js';
 import { auditAbi3 } from '../stages/abi3-audit.js';
-import { chooseToolHost, ensureToolEnv, type ToolEnv, type ToolName } from '../core/tools.js';
+import { chooseToolHost, ensureToolEnv, ensureUv, type ToolEnv, type ToolName } from '../core/tools.js';
 import { parseWheelName, wheelFits } from '../core/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../core/dist-name.js';
@@ -114,6 +114,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let gmpMpfrSysChecked = false;
   // Boxed: whatever was thrown, even undefined, is a failure.
   let failure: { readonly error: unknown } | undefined;
+  // uv (the tool environment's installer) needs none of the cell's
+  // interpreters: it is fetched while they are found.
+  const uv = ensureUv({ runner, cacheDir: context.cacheDir, machine: route.host, env });
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell), backend)) : [];
   } catch (error) {
@@ -151,7 +154,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
         // The tools run on this machine, whatever the cell builds for.
         { runner, env, host: route.host },
       );
-      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, machine: route.host }));
+      const toolEnv = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: toolNames, cacheDir: context.cacheDir, machine: route.host, uv, recordLater: true }));
       if (toolEnv.discarded) reporter.warning(discardedWarning(toolEnv.discarded));
       tools = toolEnv;
     }
@@ -169,7 +172,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
     provisioned = gmp;
     if (cell.sdist) {
-      files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage }));
+      files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage, uv }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
       const built = await stage('build', `Build wheels (${project.backend})`, () => backend.buildWheels!({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
@@ -238,6 +241,8 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   } finally {
     // What gmp-mpfr-sys cached in this build (after the check) is what the next one may trust.
     if (gmpMpfrSysChecked && existsSync(gmpMpfrSysCache(context.cacheDir))) await recordTree(gmpMpfrSysCache(context.cacheDir));
+    // And the records of what this cell added to the cache, written beside its build.
+    await recordsWritten();
     await log.keep();
     await rm(workDir, { recursive: true, force: true });
   }

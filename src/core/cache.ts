@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Problem } from './errors.js';
 
 /**
@@ -41,7 +42,9 @@ export function cacheKey(parts: Record<string, unknown>): string {
  * record before use: one that changed is discarded and rebuilt, and
  * `discarded` says why (for a warning).
  */
-export async function cachedDirectory(dir: string, fill: (dir: string) => Promise<void>): Promise<{ dir: string; hit: boolean; discarded?: string }> {
+export async function cachedDirectory(dir: string, fill: (dir: string) => Promise<void>, { recordLater = false } = {}): Promise<{ dir: string; hit: boolean; discarded?: string }> {
+  // A record still being written (recordLater) is finished first.
+  await recording.get(dir);
   const problem = existsSync(dir) ? await checkTree(dir) : 'absent';
   if (problem === undefined) return { dir, hit: true };
   await rm(dir, { recursive: true, force: true });
@@ -52,8 +55,27 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  await recordTree(dir);
+  if (recordLater) {
+    // Hashing a large entry (zig's tens of thousands of files) takes seconds
+    // that the entry's first user need not wait for: the record is written
+    // beside the build, and `recordsWritten` waits for it before the cache
+    // is kept. Without a record (the process ended first), the next run fills it again.
+    const done = recordTree(dir)
+      .catch(() => undefined)
+      .finally(() => recording.delete(dir));
+    recording.set(dir, done);
+  } else {
+    await recordTree(dir);
+  }
   return { dir, hit: false, ...(problem === 'absent' ? {} : { discarded: `${dir}: ${problem}` }) };
+}
+
+/** Records being written in the background, by directory. */
+const recording = new Map<string, Promise<void>>();
+
+/** Resolves when every record that cachedDirectory writes in the background is written. */
+export async function recordsWritten(): Promise<void> {
+  while (recording.size > 0) await Promise.all(recording.values());
 }
 
 /** The record of a cached directory: the sha256 of every file (and the target of every link) in it. */
@@ -84,13 +106,60 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Hashes the files it is given, a megabyte at a time: a worker thread's share of sha256Files. */
+const DIGEST_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { closeSync, openSync, readSync } = require('node:fs');
+const buffer = Buffer.allocUnsafe(1 << 20);
+const digest = (file) => {
+  const fd = openSync(file, 'r');
+  try {
+    const hash = createHash('sha256');
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
+  }
+};
+parentPort.postMessage(workerData.map(digest));
+`;
+
+/**
+ * The sha256 of each file, in order. Many small files are read and hashed in
+ * worker threads, a share each: several times faster than one stream per
+ * file on the event loop, which stays free meanwhile.
+ */
+async function sha256Files(files: readonly string[]): Promise<string[]> {
+  const count = Math.min(4, availableParallelism(), Math.ceil(files.length / 256));
+  if (count <= 1) {
+    const digests: string[] = [];
+    for (const file of files) digests.push(await sha256Of(file));
+    return digests;
+  }
+  // Dealt round-robin: the large files of one directory are shared out.
+  const shares = Array.from({ length: count }, (_, i) => files.filter((_, j) => j % count === i));
+  const hashed = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<string[]>((resolve, reject) => {
+          const worker = new Worker(DIGEST_WORKER, { eval: true, workerData: share });
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`hashing worker exited with ${code}`))));
+        }),
+    ),
+  );
+  return files.map((_, j) => hashed[j % count]![Math.floor(j / count)]!);
+}
+
 /**
  * `relative path → describe(file)` for every file under `dir` (links by their
  * target, never followed), the records themselves left out, and
  * `__pycache__`: Python writes byte code there as it runs the tools and the
  * sysroot's interpreter, and checks it against its source itself.
  */
-async function walkTree(dir: string, describe: (file: string) => Promise<string>): Promise<Record<string, string>> {
+async function walkTree(dir: string, describe: (file: string) => Promise<string>, describeAll?: (files: readonly string[]) => Promise<string[]>): Promise<Record<string, string>> {
   const pending: { name: string; full: string; kind: 'link' | 'file' | 'special' }[] = [];
   const walk = async (relative: string): Promise<void> => {
     for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
@@ -101,8 +170,14 @@ async function walkTree(dir: string, describe: (file: string) => Promise<string>
     }
   };
   await walk('');
-  // Tens of thousands of files (zig's library): described a bounded number at a time, not one by one.
   const found: Record<string, string> = {};
+  if (describeAll) {
+    const files = pending.filter((entry) => entry.kind === 'file');
+    const described = await describeAll(files.map((entry) => entry.full));
+    files.forEach((entry, i) => (found[entry.name] = described[i]!));
+    pending.splice(0, pending.length, ...pending.filter((entry) => entry.kind !== 'file'));
+  }
+  // Tens of thousands of files (zig's library): described a bounded number at a time, not one by one.
   let next = 0;
   const worker = async () => {
     while (next < pending.length) {
@@ -115,7 +190,7 @@ async function walkTree(dir: string, describe: (file: string) => Promise<string>
 }
 
 /** `relative path → sha256` of every file under `dir`. */
-export const treeDigests = (dir: string): Promise<Record<string, string>> => walkTree(dir, sha256Of);
+export const treeDigests = (dir: string): Promise<Record<string, string>> => walkTree(dir, sha256Of, sha256Files);
 
 /** `relative path → size, modification and change times, inode` of every file under `dir`. */
 async function treeStats(dir: string): Promise<Record<string, string>> {

@@ -44,7 +44,9 @@ export interface InterpreterSearch {
   readonly host?: HostFacts;
 }
 
-const PROBE = 'import sys, sysconfig, platform; print(platform.python_version(), sys.implementation.name, int(bool(sysconfig.get_config_var("Py_GIL_DISABLED"))))';
+// The second line is the interpreter's own executable: a pyenv shim (a shell
+// script that looks up the version on every call) is replaced by it.
+const PROBE = 'import sys, sysconfig, platform; print(platform.python_version(), sys.implementation.name, int(bool(sysconfig.get_config_var("Py_GIL_DISABLED")))); print(sys.executable)';
 
 /** Candidate paths for one version, in order: PATH, the runner's tool cache, pyenv. */
 export function interpreterCandidates(version: string, { env = process.env, host = thisHost() }: Omit<InterpreterSearch, 'runner'>): { candidates: string[]; places: string[] } {
@@ -142,10 +144,13 @@ async function firstInterpreter(version: string, search: InterpreterSearch): Pro
 export async function probe(executable: string, version: string, runner: CommandRunner, foreign?: ForeignRuntime): Promise<Interpreter | undefined> {
   const result = await runner.run(...pythonCommand({ foreign }, executable, ['-c', PROBE]), { quiet: true, allowFailure: true });
   if (result.exitCode !== 0) return undefined;
-  const [fullVersion, implementation, threaded] = result.stdout.trim().split(' ');
+  const [first = '', real] = result.stdout.trim().split(/\r?\n/);
+  const [fullVersion, implementation, threaded] = first.trim().split(' ');
   const freeThreaded = threaded === '1';
   if (implementation !== 'cpython' || !fullVersion) return undefined;
   const [major, minor] = fullVersion.split('.');
   if (`${major}.${minor}${freeThreaded ? 't' : ''}` !== version) return undefined;
-  return { version, executable, fullVersion, freeThreaded, ...(foreign ? { foreign } : {}) };
+  // A foreign interpreter names its path inside the emulated machine: it keeps the one run.
+  const own = !foreign && real?.trim() && path.isAbsolute(real.trim()) ? real.trim() : executable;
+  return { version, executable: own, fullVersion, freeThreaded, ...(foreign ? { foreign } : {}) };
 }

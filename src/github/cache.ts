@@ -1,5 +1,9 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { cacheKey } from '../core/cache.js';
 
 /**
  * Whether this run's files may be released: a tag push, a release event, or a
@@ -39,3 +43,31 @@ export async function saveBuildCache(paths: string[], key: string): Promise<void
     core.info(`native-matrix: cache not saved: ${(error as Error).message}`);
   }
 }
+
+/**
+ * Runs `work` (a cache save) with only the entries `keep` of `dir` in it:
+ * the others are moved beside it for the while and put back afterwards
+ * (a rename each, however large). @actions/cache cannot leave a directory
+ * out of a path it saves (its `!` patterns exclude nothing inside one).
+ */
+export async function withOnly<T>(dir: string, keep: (name: string) => boolean, work: () => Promise<T>): Promise<T> {
+  const aside = `${dir}.aside`;
+  await rm(aside, { recursive: true, force: true });
+  const moved = existsSync(dir) ? (await readdir(dir)).filter((name) => !keep(name)) : [];
+  if (moved.length > 0) await mkdir(aside, { recursive: true });
+  for (const name of moved) await rename(path.join(dir, name), path.join(aside, name));
+  try {
+    return await work();
+  } finally {
+    for (const name of moved) await rename(path.join(aside, name), path.join(dir, name)).catch(() => undefined);
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The key of the compiled builds' cache (the cargo target directories of
+ * a cell): `prefix` names what they may be reused for, and the suffix the
+ * directories saved, so that a run whose builds are the ones restored saves
+ * nothing, and one that made others saves them under a key of their own.
+ */
+export const compiledBuildsKey = (prefix: string, directories: readonly string[]) => `${prefix}${cacheKey({ directories: [...directories].sort() })}`;

@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maturinArgs } from '../../src/backends/maturin.js';
 import { buildWheels } from '../helpers/build-wheels.js';
@@ -58,12 +59,15 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       }
       return undefined;
     });
-    const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir() };
+    // A real cache root: the build's cargo target directory is made there.
+    const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir(), cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) };
     const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip\\__pip-runner__.py', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
-    const [rustup, maturin] = runner.commands;
+    // The workspace, its lockfile and the toolchain name the cargo target directory.
+    const [rustup, locate, rustc, maturin] = runner.commands;
     expect([rustup!.file, ...rustup!.args]).toEqual(['rustup', 'target', 'add', 'x86_64-pc-windows-gnu']);
+    expect([locate!.file, ...locate!.args, rustc!.file, ...rustc!.args]).toEqual(['cargo', 'locate-project', '--workspace', '--message-format', 'plain', 'rustc', '-vV']);
     expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
     expect(maturin!.args).toEqual([
       '-m', 'maturin', 'build', '--release',
@@ -78,8 +82,9 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}`,
       GMP_MPFR_SYS_CACHE: expect.stringMatching(/gmp-mpfr-sys$/),
       PYO3_USE_ABI3_FORWARD_COMPATIBILITY: '1',
-      // Registry sources named as /cargo/… in panic locations, whoever built it.
-      CARGO_BUILD_RUSTFLAGS: '--remap-path-prefix=C:\\Users\\runneradmin\\.cargo=/cargo',
+      // Registry sources named as /cargo/… in panic locations, whoever built it, and the target directories as /target.
+      CARGO_BUILD_RUSTFLAGS: `--remap-path-prefix=C:\\Users\\runneradmin\\.cargo=/cargo --remap-path-prefix=${path.join(ctx.cacheDir, 'cargo-target')}=/target`,
+      CARGO_TARGET_DIR: expect.stringContaining(path.join(ctx.cacheDir, 'cargo-target', '')),
     });
     expect(maturinArgs({ module: windows, context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
   });
