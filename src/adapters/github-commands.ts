@@ -112,7 +112,8 @@ async function compiledBuildsPrefix(config: Config, platformId: string, cell: Re
     if (detectProject(config).backend !== 'maturin') return undefined;
     const windows = currentHost().os === 'windows';
     const facts = await rustWorkspaceFacts(new ExecaRunner(), config.project.dir, process.env, windows);
-    const settings = { project: config.project, build: settingsFor(config, platformId).build, linux: config.linux, gmp: config.gmp };
+    const { dir, backend, features, defaultFeatures } = config.project;
+    const settings = { project: { dir, backend, features, defaultFeatures }, build: settingsFor(config, platformId).build, linux: config.linux, gmp: config.gmp };
     return `native-matrix-builds-${platformId}-${cacheKey({ facts, settings, tools: toolsData, cell })}-`;
   } catch {
     return undefined;
