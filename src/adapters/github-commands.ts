@@ -113,7 +113,8 @@ async function compiledBuildsPrefix(config: Config, platformId: string, cell: Re
   try {
     if (!backendFor(detectProject(config).backend).cachesCompiledBuilds) return undefined;
     const facts = await rustWorkspaceFacts(new ExecaRunner(), config.project.dir, process.env, thisHost());
-    const settings = { project: config.project, build: settingsFor(config, platformId).build, linux: config.linux, gmp: config.gmp };
+    const { dir, backend, features, defaultFeatures } = config.project;
+    const settings = { project: { dir, backend, features, defaultFeatures }, build: settingsFor(config, platformId).build, linux: config.linux, gmp: config.gmp };
     return `native-matrix-builds-${platformId}-${cacheKey({ facts, settings, tools: toolsData, cell })}-`;
   } catch {
     return undefined;

@@ -105,8 +105,10 @@ function matchingVersions(root: string, plain: string, freeThreaded?: boolean): 
 export async function findInterpreters(versions: readonly string[], search: InterpreterSearch): Promise<Interpreter[]> {
   const found: Interpreter[] = [];
   const missing: string[] = [];
-  for (const version of versions) {
-    const interpreter = await firstInterpreter(version, search);
+  // Each version probed at once: a probe through a pyenv shim takes a while.
+  const probed = await Promise.all(versions.map((version) => firstInterpreter(version, search)));
+  for (const [i, version] of versions.entries()) {
+    const interpreter = probed[i];
     if (interpreter) found.push(interpreter);
     else missing.push(`Python ${version} (looked on ${interpreterCandidates(version, search).places.join(', ')})`);
   }
