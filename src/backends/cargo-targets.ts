@@ -70,7 +70,7 @@ export async function rustWorkspaceFacts(runner: CommandRunner, projectDir: stri
   const workspaceDir = manifest && path.isAbsolute(manifest) ? path.dirname(manifest) : projectDir;
   const workspace = await realpath(workspaceDir).catch(() => workspaceDir);
   const rustc = await runner.run(env.RUSTC ?? 'rustc', ['-vV'], { cwd: projectDir, env, quiet: true, allowFailure: true, purpose: 'rustc -vV' });
-  const configs = cargoConfigFiles(projectDir, env as NodeJS.ProcessEnv, host);
+  const configs = cargoConfigFiles(projectDir, env, host);
   return {
     workspace,
     lock: await fileDigest(path.join(workspaceDir, 'Cargo.lock')),

@@ -122,7 +122,7 @@ describe('the compiled builds on GitHub', () => {
   it('are saved alone: the other entries of the directory are set aside and put back', async () => {
     const dir = path.join(scratch(), 'native-matrix');
     for (const name of ['tools', 'gmp', 'cargo-target']) mkdirSync(path.join(dir, name), { recursive: true });
-    const seen = await withOnly(dir, (name) => name !== 'cargo-target', async () => ['tools', 'gmp', 'cargo-target'].filter((name) => existsSync(path.join(dir, name))));
+    const seen = await withOnly(dir, (name) => name !== 'cargo-target', () => Promise.resolve(['tools', 'gmp', 'cargo-target'].filter((name) => existsSync(path.join(dir, name)))));
     expect(seen).toEqual(['tools', 'gmp']);
     expect(existsSync(path.join(dir, 'cargo-target'))).toBe(true);
     expect(existsSync(`${dir}.aside`)).toBe(false);
@@ -148,8 +148,9 @@ describe('the tool environment on a cold cache', () => {
 
   it('records a new entry beside its first use, its many files hashed in threads as one by one', async () => {
     const dir = path.join(scratch(), 'tools');
-    const fill = async (target: string) => {
+    const fill = (target: string) => {
       for (let i = 0; i < 600; i++) writeFileSync(path.join(target, `f${i}.py`), `print(${i})\n`);
+      return Promise.resolve();
     };
     expect(await cachedDirectory(dir, fill, { recordLater: true })).toEqual({ dir, hit: false });
     await recordsWritten();
