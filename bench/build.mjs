@@ -61,7 +61,10 @@ const list = (values) => values.map((t) => t.toFixed(2)).join(', ');
 
 function nativeMatrix(cacheRoot = cache, cwd = project, configArgs = ['--config', config], pythonsToBuild = pythons) {
   const out = mkdtempSync(path.join(tmpdir(), 'bench-nm-'));
-  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', ...configArgs, '--platform', 'linux-x86_64', '--python', pythonsToBuild.join(','), '--out', out], { cwd, env: { ...env, NATIVE_MATRIX_CACHE: cacheRoot } });
+  run(process.execPath, [path.join(root, 'dist/cli.js'), 'build', ...configArgs, '--platform', 'linux-x86_64', '--python', pythonsToBuild.join(','), '--out', out], {
+    cwd,
+    env: { ...env, NATIVE_MATRIX_CACHE: cacheRoot },
+  });
   const manifest = JSON.parse(readFileSync(path.join(out, 'linux-x86_64', 'manifest.json'), 'utf8'));
   rmSync(out, { recursive: true, force: true });
   return manifest;
@@ -88,7 +91,27 @@ function bare(tools, uv, zig) {
   for (const version of pythons) {
     const built = path.join(work, `built-${version}`);
     const repaired = path.join(work, `repaired-${version}`);
-    run(tools, ['-m', 'maturin', 'build', '--release', '--manifest-path', path.join(project, 'Cargo.toml'), '--out', built, '--interpreter', pyenv(version), '--zig', '--compatibility', 'manylinux_2_17', '--auditwheel', 'skip'], { cwd: project, env: zigEnv });
+    run(
+      tools,
+      [
+        '-m',
+        'maturin',
+        'build',
+        '--release',
+        '--manifest-path',
+        path.join(project, 'Cargo.toml'),
+        '--out',
+        built,
+        '--interpreter',
+        pyenv(version),
+        '--zig',
+        '--compatibility',
+        'manylinux_2_17',
+        '--auditwheel',
+        'skip',
+      ],
+      { cwd: project, env: zigEnv },
+    );
     const [wheel] = readdirSync(built);
     run(tools, ['-m', 'auditwheel', 'repair', '--plat', 'manylinux_2_17_x86_64', '--wheel-dir', repaired, path.join(built, wheel)], { env: zigEnv });
     const venv = path.join(work, `venv-${version}`);
@@ -148,7 +171,10 @@ for (let i = 0; i < warmRuns; i++) {
 console.log(`pyo3-plain, one wheel per Python for ${pythons.join(' and ')}, built, repaired (manylinux_2_17 with zig), installed and imported`);
 console.log('command: npm run bench:build' + (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''));
 const ratios = {};
-for (const [name, runs, target] of [['cold', coldRuns, 1.05], ['warm', warmRuns, 0.5]]) {
+for (const [name, runs, target] of [
+  ['cold', coldRuns, 1.05],
+  ['warm', warmRuns, 0.5],
+]) {
   const { ours, theirs } = sides[name];
   ratios[name] = median(ours) / median(theirs);
   console.log(`${name} target directories (${runs} runs each):`);
@@ -159,5 +185,7 @@ for (const [name, runs, target] of [['cold', coldRuns, 1.05], ['warm', warmRuns,
 const stages = Object.keys(oursTimings[0] ?? {});
 console.log(`native-matrix warm, median seconds by stage: ${stages.map((s) => `${s} ${median(oursTimings.map((t) => t[s])).toFixed(2)}`).join(', ')}`);
 const toolsMedian = median(toolsOurs);
-console.log(`tool environment on a cold cache (gmp-cext: pip, ${toolNames.join(', ')}): native-matrix median ${toolsMedian.toFixed(2)} s (${list(toolsOurs)}; target ≤ 3 s: ${toolsMedian <= 3 ? 'met' : 'NOT met'}); bare venv + pip install median ${median(toolsTheirs).toFixed(2)} s (${list(toolsTheirs)})`);
+console.log(
+  `tool environment on a cold cache (gmp-cext: pip, ${toolNames.join(', ')}): native-matrix median ${toolsMedian.toFixed(2)} s (${list(toolsOurs)}; target ≤ 3 s: ${toolsMedian <= 3 ? 'met' : 'NOT met'}); bare venv + pip install median ${median(toolsTheirs).toFixed(2)} s (${list(toolsTheirs)})`,
+);
 rmSync(configDir, { recursive: true, force: true });

@@ -76,4 +76,3 @@ await build({ ...common, entryPoints: { cli: 'src/cli.ts' }, chunkNames: 'chunks
 // @actions/artifact, undici), as a bundle of their own that dist/index.js
 // imports only for those commands: `plan` never loads it.
 await build({ ...common, entryPoints: { 'github-commands': 'src/adapters/github-commands.ts' }, chunkNames: 'chunks/github-[name]-[hash]' });
-

@@ -22,8 +22,7 @@ try {
   const problems = [];
   for (const file of built) {
     if (!committed.has(file)) problems.push(`missing from dist/: ${file}`);
-    else if (!readFileSync(path.join(fresh, file)).equals(readFileSync(path.join(root, 'dist', file))))
-      problems.push(`differs from a fresh build: dist/${file}`);
+    else if (!readFileSync(path.join(fresh, file)).equals(readFileSync(path.join(root, 'dist', file)))) problems.push(`differs from a fresh build: dist/${file}`);
   }
   for (const file of committed) if (!built.has(file)) problems.push(`stale file in dist/: ${file}`);
   if (problems.length > 0) {

@@ -95,9 +95,7 @@ async function main(argv: string[]): Promise<number> {
       },
       reporter,
     );
-    process.stdout.write(
-      values.json ? `${matrixJson(result.cells)}\n` : `${planTable(result.cells, loadCatalog(), result.publish, result.config.linux)}\n`,
-    );
+    process.stdout.write(values.json ? `${matrixJson(result.cells)}\n` : `${planTable(result.cells, loadCatalog(), result.publish, result.config.linux)}\n`);
     return 0;
   }
   const { runCliCommand } = await import('./adapters/cli-commands.js');

@@ -65,7 +65,7 @@ export async function runCliCommand(command: 'build' | 'publish' | 'run', values
     throw new UserError(result.failed.flatMap(({ error }) => error.problems));
   }
   if (result.outcomes.length === 0) {
-    throw new UserError({ key: command, message: 'built nothing: no cell of the plan can be built on this machine', fix: 'run it on the cells\' runners (see `native-matrix plan`)' });
+    throw new UserError({ key: command, message: 'built nothing: no cell of the plan can be built on this machine', fix: "run it on the cells' runners (see `native-matrix plan`)" });
   }
   return 0;
 }

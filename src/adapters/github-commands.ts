@@ -94,12 +94,22 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
     }
   }
   if (process.env.GITHUB_STEP_SUMMARY && built) await core.summary.addRaw(buildMarkdown([built.manifest])).write();
-  if (restored !== key) await withOnly(cacheRoot(), (name) => name !== path.basename(targets), () => saveBuildCache(cachePaths, key));
+  if (restored !== key)
+    await withOnly(
+      cacheRoot(),
+      (name) => name !== path.basename(targets),
+      () => saveBuildCache(cachePaths, key),
+    );
   if (buildsPrefix) {
     // Only the directories this cell built in: older ones restored with them are left out.
     const used = await targetDirsUsedSince(targets, buildStarted);
     const buildsKey = compiledBuildsKey(buildsPrefix, used);
-    if (used.length > 0 && restoredBuilds !== buildsKey) await withOnly(targets, (name) => used.includes(name), () => saveBuildCache([targets], buildsKey));
+    if (used.length > 0 && restoredBuilds !== buildsKey)
+      await withOnly(
+        targets,
+        (name) => used.includes(name),
+        () => saveBuildCache([targets], buildsKey),
+      );
   }
   if (result.failed.length > 0) throw new UserError(result.failed.flatMap(({ error }) => error.problems));
 }
@@ -153,7 +163,13 @@ async function publishStep(inputs: ActionInputs, workingDirectory: string, repor
     const { uploaded, skipped, replaced, removed, retained, planned } = result.release;
     const lines = inputs.dryRun
       ? ['## native-matrix publish (dry run)', '', ...planned.map((line) => `- would ${line}`)]
-      : ['## native-matrix publish', '', `Release: ${result.release.url}`, '', `${uploaded.length - replaced.length} added, ${replaced.length} replaced, ${skipped.length} already there, ${removed.length} removed${retained.length ? `, ${retained.length} kept though not built this time (${retained.join(', ')})` : ''}.`];
+      : [
+          '## native-matrix publish',
+          '',
+          `Release: ${result.release.url}`,
+          '',
+          `${uploaded.length - replaced.length} added, ${replaced.length} replaced, ${skipped.length} already there, ${removed.length} removed${retained.length ? `, ${retained.length} kept though not built this time (${retained.join(', ')})` : ''}.`,
+        ];
     await core.summary.addRaw(`${lines.join('\n')}\n`).write();
   }
 }

@@ -22,7 +22,10 @@ export class GitHubReporter implements Reporter {
   }
 
   group<T>(title: string, work: () => Promise<T>): Promise<T> {
-    return timed(() => core.group(title, work), (failed, took) => core.info(`${title} ${ending(failed, false)} ${took}`));
+    return timed(
+      () => core.group(title, work),
+      (failed, took) => core.info(`${title} ${ending(failed, false)} ${took}`),
+    );
   }
 
   section<T>(title: string, work: () => Promise<T>): Promise<T> {

@@ -85,7 +85,8 @@ export async function rustWorkspaceFacts(runner: CommandRunner, projectDir: stri
  * maturin's, and GMP's. Others (the runner's, the shell's) do not, and
  * cargo's own fingerprints notice any a build script declares.
  */
-const KEYED_VARIABLE = /^(RUST(C|C_WRAPPER|C_WORKSPACE_WRAPPER|FLAGS|UP_TOOLCHAIN)|CARGO_(ENCODED_RUSTFLAGS|BUILD_.+|PROFILE_.+|TARGET_.+|UNSTABLE_.+)|PYO3_.+|MATURIN_.+|(TARGET_|HOST_)?(CC|CXX|AR|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)(_.+)?|PKG_CONFIG.*|GMP.*|DEP_.+|MACOSX_DEPLOYMENT_TARGET|SDKROOT|ZIG.*|CARGO_ZIGBUILD_.+)$/;
+const KEYED_VARIABLE =
+  /^(RUST(C|C_WRAPPER|C_WORKSPACE_WRAPPER|FLAGS|UP_TOOLCHAIN)|CARGO_(ENCODED_RUSTFLAGS|BUILD_.+|PROFILE_.+|TARGET_.+|UNSTABLE_.+)|PYO3_.+|MATURIN_.+|(TARGET_|HOST_)?(CC|CXX|AR|CFLAGS|CXXFLAGS|CPPFLAGS|LDFLAGS)(_.+)?|PKG_CONFIG.*|GMP.*|DEP_.+|MACOSX_DEPLOYMENT_TARGET|SDKROOT|ZIG.*|CARGO_ZIGBUILD_.+)$/;
 
 /** Never keyed: the directory itself, and where cargo keeps its downloads. */
 const UNKEYED = new Set(['CARGO_TARGET_DIR', 'CARGO_BUILD_TARGET_DIR', 'CARGO_HOME']);
@@ -116,9 +117,7 @@ export interface RustBuild {
 /** What identifies an interpreter to PyO3's build configuration. */
 export function interpreterIdentity(interpreter: Interpreter, abi3: boolean): Record<string, unknown> {
   const { version, fullVersion, freeThreaded, executable, foreign } = interpreter;
-  return foreign
-    ? { version, freeThreaded, abi3, foreign: { buildAs: foreign.buildAs ?? null, sysroot: foreign.sysroot } }
-    : { version, fullVersion, freeThreaded, abi3, executable };
+  return foreign ? { version, freeThreaded, abi3, foreign: { buildAs: foreign.buildAs ?? null, sysroot: foreign.sysroot } } : { version, fullVersion, freeThreaded, abi3, executable };
 }
 
 /** The digests that name a build's directory, its family (all but the interpreter) and its slot. */
@@ -180,16 +179,20 @@ export async function openTargetDir(build: RustBuild, interpreter: Record<string
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(build.root, { recursive: true });
-  const seed = (await listTargetDirs(build.root))
-    .filter((entry) => entry.record?.family === family && entry.name !== key)
-    .sort((a, b) => b.record!.lastUsed - a.record!.lastUsed)[0];
+  const seed = (await listTargetDirs(build.root)).filter((entry) => entry.record?.family === family && entry.name !== key).sort((a, b) => b.record!.lastUsed - a.record!.lastUsed)[0];
   if (seed) {
     // Copied aside, then renamed into place: an interrupted copy is never taken for a directory.
     const partial = path.join(build.root, `${key}.partial-${process.pid}`);
     try {
       await rm(partial, { recursive: true, force: true });
       // Times kept: cargo compares them. A copy-on-write clone where the file system has it.
-      await cp(seed.dir, partial, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, mode: fsConstants.COPYFILE_FICLONE, filter: (source) => path.basename(source) !== TARGET_RECORD });
+      await cp(seed.dir, partial, {
+        recursive: true,
+        preserveTimestamps: true,
+        verbatimSymlinks: true,
+        mode: fsConstants.COPYFILE_FICLONE,
+        filter: (source) => path.basename(source) !== TARGET_RECORD,
+      });
       await writeRecord(partial, record);
       await rename(partial, dir);
       return { dir, key, state: 'seeded', from: seed.record!.label };
@@ -219,7 +222,11 @@ export async function pruneTargetDirs(root: string, keep: ReadonlySet<string>, n
     if (keep.has(entry.name)) continue;
     if (!entry.record) {
       // A copy in progress in another process is left alone for an hour.
-      const age = now - (await stat(entry.dir).then((s) => s.mtimeMs).catch(() => 0));
+      const age =
+        now -
+        (await stat(entry.dir)
+          .then((s) => s.mtimeMs)
+          .catch(() => 0));
       if (age > 3_600_000) await remove(entry);
       continue;
     }

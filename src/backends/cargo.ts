@@ -39,7 +39,19 @@ async function buildProgram(context: CellContext, module: PlatformModule, gmp: G
   const cargo = gmp.cargo ?? { file: 'cargo', subcommand: 'build', target: platform.target };
   await runner.run(
     cargo.file,
-    [cargo.subcommand, '--release', '--manifest-path', manifestPath, '--target', cargo.target, ...(binaryPackage ? ['--package', binaryPackage] : []), '--bin', name, ...cargoFeatureArgs(config), ...buildSettings(context).args],
+    [
+      cargo.subcommand,
+      '--release',
+      '--manifest-path',
+      manifestPath,
+      '--target',
+      cargo.target,
+      ...(binaryPackage ? ['--package', binaryPackage] : []),
+      '--bin',
+      name,
+      ...cargoFeatureArgs(config),
+      ...buildSettings(context).args,
+    ],
     { cwd, env: await cargoStepEnv(context, gmp, cargoEnv(context, gmp)), purpose: `cargo ${cargo.subcommand}` },
   );
   return { program: path.join(targetDir, platform.target, 'release', module.programFile(name)), ...(version ? { version } : {}) };

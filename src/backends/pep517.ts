@@ -42,7 +42,11 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     await context.runner.run(
       builder.python,
       [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],
-      { cwd: context.config.project.dir, env: { ...pep517StepEnv(context, { ...env, ...builder.env }, interpreter), DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
+      {
+        cwd: context.config.project.dir,
+        env: { ...pep517StepEnv(context, { ...env, ...builder.env }, interpreter), DIST_EXTRA_CONFIG: setuptoolsConfig },
+        purpose: `building the wheel for Python ${interpreter.version}`,
+      },
     );
   }
   return wheelsIn(outDir, 'PEP 517');

@@ -14,9 +14,7 @@ const PlatformSchema = ZOD.strictObject({
   target: ZOD.string(),
   'wheel-tag': ZOD.string(),
   'deployment-target': ZOD.string().optional(),
-  msys2: ZOD
-    .strictObject({ root: ZOD.string(), environment: ZOD.string(), prefix: ZOD.string() })
-    .optional(),
+  msys2: ZOD.strictObject({ root: ZOD.string(), environment: ZOD.string(), prefix: ZOD.string() }).optional(),
   repair: ZOD.enum(['auditwheel', 'delocate', 'delvewheel']),
   minutes: ZOD.strictObject({ build: ZOD.number(), smoke: ZOD.number() }),
   experimental: ZOD.boolean().default(false),

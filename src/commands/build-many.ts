@@ -98,7 +98,12 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
     if (options.skipForeign) await writePlanFile(options.outRoot, plan);
     cells = planned.cells.filter((cell) => !options.platform || (sdistOnly ? cell.sdist : cell.platform === options.platform && !cell.sdist));
     if (sdistOnly && cells.length === 0) {
-      throw new UserError({ location: config.locate(['publish', 'sdist']), key: '--platform sdist', message: 'the plan has no sdist cell (publish.sdist is off, or the project builds no wheels)', fix: 'set publish.sdist: true for a project with wheels' });
+      throw new UserError({
+        location: config.locate(['publish', 'sdist']),
+        key: '--platform sdist',
+        message: 'the plan has no sdist cell (publish.sdist is off, or the project builds no wheels)',
+        fix: 'set publish.sdist: true for a project with wheels',
+      });
     }
   }
   const runner = options.runner ?? new ExecaRunner();

@@ -41,7 +41,9 @@ export async function buildSdistCell({ context, module, project, catalog, gmp, i
   const { runner, env, reporter } = context;
   const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
   const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: context.route.host });
-  const tools = await stage('tools', 'Prepare build tools', () => ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host, uv, recordLater: true }));
+  const tools = await stage('tools', 'Prepare build tools', () =>
+    ensureToolEnv({ runner, host, tools: [...sdistTools(backendFor(project.backend)), ...module.repairTools], cacheDir: context.cacheDir, machine: context.route.host, uv, recordLater: true }),
+  );
   const sdist = await stage('sdist', `Build the sdist (${project.backend})`, () => buildSdist(context, backendFor(project.backend), tools, outDir));
   const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, [sdist]));
   reportMetadataWarnings(context, metadataWarnings);

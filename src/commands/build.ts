@@ -7,21 +7,14 @@ import type { Config } from '../config/types.js';
 import { gmpMpfrSysCache } from '../backends/cargo-env.js';
 import { backendFor } from '../backends/index.js';
 import { cacheRoot, discardedWarning, discardUnrecorded, recordsWritten, recordTree } from '../core/cache.js';
-import { importNameFor } from '../project/import-name.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { MANIFEST_SCHEMA, smokeAndTestPassed, writeManifest, type Manifest, type ManifestFile, type SmokeResult } from '../stages/manifest.js';
-import { describeFile } from '../core/hashing.js';
-import { smokeWheel } from '../stages/smoke.js';
 import { sourceDateEpoch, type SourceDate } from '../core/source-date.js';
-import { auditAbi3 } from '../stages/abi3-audit.js';
 import { chooseToolHost, ensureToolEnv, ensureUv, type ToolEnv, type ToolName } from '../core/tools.js';
-import { parseWheelName, wheelFits } from '../core/wheel-name.js';
 import { buildBinary } from '../stages/binary.js';
 import { parseDistributionName } from '../core/dist-name.js';
-import { checkMetadata, reportMetadataWarnings, warningsOf } from '../stages/metadata.js';
-import { carriedLibraries, staticLibraries } from '../stages/carried-libraries.js';
-import { addWheelLicences } from '../stages/licence-files.js';
 import { buildSdistCell } from './build-sdist.js';
+import { buildWheelCell, GENERATOR } from './build-wheel-cell.js';
 import { CannotBuildHereError, UserError } from '../core/errors.js';
 import { cellPythons } from '../plan/render.js';
 import type { Cell } from '../plan/types.js';
@@ -140,10 +133,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     // The compilers' tools (zig) serve binaries too; the wheel tools only wheels.
     const toolNames: ToolName[] = cell.sdist
       ? []
-      : [
-          ...(cell.wheel ? [...backend.wheelTools, ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []),
-          ...(module.toolchainTools?.(context) ?? []),
-        ];
+      : [...(cell.wheel ? [...backend.wheelTools, ...module.repairTools, 'twine' as const, ...(cell.abi3 ? (['abi3audit'] as const) : [])] : []), ...(module.toolchainTools?.(context) ?? [])];
     let tools: ToolEnv | undefined;
     if (toolNames.length > 0) {
       // The tools run natively: a foreign interpreter lends its native twin.
@@ -174,61 +164,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     if (cell.sdist) {
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage, uv }));
     } else if (cell.wheel && tools) {
-      const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => backend.buildWheels!({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
-      const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
-        const statics = await staticLibraries(context, backend);
-        const results = [];
-        for (const wheel of built) {
-          const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
-          if (cell.abi3) await auditAbi3(context, tools, fixed);
-          const check = await module.checkWheel(context, fixed, tools);
-          // What the wheel carries, and the licence texts that must go with it (after the repair that bundled it).
-          const { distribution, version } = parseWheelName(path.basename(fixed));
-          const carried = carriedLibraries(context, gmp, check.bundled, statics, path.basename(fixed));
-          const libraries = await addWheelLicences(fixed, carried, { name: distribution, version, generator: GENERATOR, epochSeconds: context.sourceDateEpoch });
-          results.push({ path: fixed, check, libraries });
-        }
-        return results;
-      });
-      const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, repaired.map((r) => r.path)));
-      reportMetadataWarnings(context, metadataWarnings);
-      const distribution = parseWheelName(path.basename(repaired[0]!.path)).distribution;
-      const importName = importNameFor(config, distribution);
-      const smoke = await stage('smoke', `Smoke-test in ${interpreters.filter((i) => !i.untested).map((i) => i.version).join(', ') || 'no interpreter here'}`, async () => {
-        const results: SmokeResult[] = [];
-        for (const interpreter of interpreters) {
-          if (interpreter.untested) continue;
-          const result = await smokeWheel({ context, tools, interpreter, wheelDir: outDir, distribution, importName });
-          const tests = result.test ? `; tests ${result.test.passed ? 'passed' : 'FAILED'} in ${result.test.seconds.toFixed(1)} s` : '';
-          reporter.status(`Python ${interpreter.version} (${interpreter.fullVersion}): ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds.toFixed(1)} s${tests}`);
-          results.push(result);
-        }
-        return results;
-      });
-      for (const { path: wheel, check, libraries } of repaired) {
-        const name = parseWheelName(path.basename(wheel));
-        const fitting = smoke.filter((s) => {
-          const python = catalog.pythons.get(s.python!);
-          return python && wheelFits(name, python);
-        });
-        files.push({
-          ...(await describeFile(wheel)),
-          kind: 'wheel',
-          platformTag: name.platformTag,
-          pythonTag: name.pythonTag,
-          abiTag: name.abiTag,
-          bundled: check.bundled,
-          libraries,
-          smokePassed: fitting.filter((s) => s.passed).map((s) => s.python!),
-          smoke: fitting,
-          ...warningsOf(metadataWarnings, wheel),
-        });
-      }
-      const unmatched = smoke.filter((s) => !files.some((f) => f.smoke.includes(s)));
-      if (unmatched.length > 0) {
-        throw new UserError({ key: `cell ${cell.id}`, message: `no wheel fits Python ${unmatched.map((s) => s.python).join(', ')}`, fix: 'check the abi3 setting and the interpreters of the cell' });
-      }
+      files.push(...(await buildWheelCell({ context, module, backend, project, catalog, cell, gmp, tools, interpreters, cargoGraph, outDir, stage })));
     }
 
     if (cell.binary) {
@@ -282,15 +218,15 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       manifest,
       new UserError({
         key: `cell ${cell.id}`,
-        message: [failedSmoke.length > 0 ? `the smoke test failed for ${failedSmoke.join('\n')}` : '', failedTests.length > 0 ? `test.command failed for ${failedTests.join('\n')}` : ''].filter(Boolean).join('\n'),
+        message: [failedSmoke.length > 0 ? `the smoke test failed for ${failedSmoke.join('\n')}` : '', failedTests.length > 0 ? `test.command failed for ${failedTests.join('\n')}` : '']
+          .filter(Boolean)
+          .join('\n'),
         fix: `the built files and ${path.relative(process.cwd(), manifestPath)} are kept in ${outDir} for inspection`,
       }),
     );
   }
   return { cell, outDir, manifestPath, manifest };
 }
-
-const GENERATOR = `native-matrix ${__VERSION__}`;
 
 const SOURCE_DATE_ORIGINS: Record<SourceDate['from'], string> = {
   environment: 'as set in the environment',

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { createClient, isRequestError } from '../github/client.js';
-import { ReleasePublisher, type ReleaseReport } from '../github/releases.js';
+import { ReleasePublisher } from '../github/releases.js';
+import type { ReleaseReport } from '../github/release-request.js';
 import type { FileToPublish } from '../publish/release-files.js';
 import { TAG_REF_PREFIX } from '../plan/event.js';
 import { readPlanFileIn, type PlanFile } from '../plan/plan-file.js';
@@ -126,7 +127,10 @@ export async function publishCommand(options: PublishOptions, reporter: Reporter
   );
   release.warnings.forEach((problem) => reporter.warning(problem));
   if (options.dryRun) release.planned.forEach((line) => reporter.status(`would ${line}`));
-  else reporter.status(`Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`);
+  else
+    reporter.status(
+      `Release ${tag}: ${release.uploaded.length - release.replaced.length} added, ${release.replaced.length} replaced, ${release.skipped.length} already there, ${release.removed.length} removed${release.retained.length ? `, ${release.retained.length} not built this time kept` : ''}; ${release.published ? 'published' : 'draft'}${release.prerelease ? ' (pre-release)' : ''}: ${release.url}`,
+    );
   // The release's SHA256SUMS may also list assets it kept though this run did not build them.
   const held = release.checksums;
   const published = held ? files.map((f) => (f.name === CHECKSUMS_FILE ? { name: f.name, content: held, sha256: createHash('sha256').update(held).digest('hex'), size: held.length } : f)) : files;
@@ -145,7 +149,11 @@ export function asUserError(error: unknown, tag: string): unknown {
     return new UserError({ key: `release ${tag}`, message: `GitHub refused (${status}): ${message}`, fix: 'check the token and the repository; the publish job needs `permissions: contents: write`' });
   }
   if (status === 422 && /immutable/i.test(message)) {
-    return new UserError({ key: `release ${tag}`, message: `is immutable (the repository's immutable releases setting): GitHub refused to change it (${message})`, fix: 'publish under a new tag; an immutable release keeps the files it was published with' });
+    return new UserError({
+      key: `release ${tag}`,
+      message: `is immutable (the repository's immutable releases setting): GitHub refused to change it (${message})`,
+      fix: 'publish under a new tag; an immutable release keeps the files it was published with',
+    });
   }
   return new UserError({ key: `release ${tag}`, message: `publishing stopped: GitHub answered ${status}: ${message}`, fix: 'run publish again: it continues from what the release holds' });
 }

@@ -37,7 +37,8 @@ export function checkCombinations(raw: RawConfig, report: Report): void {
       report(['project', 'backend'], `${project.backend} builds wheels, but project.kind is binary`, 'use backend: cargo or auto, or set kind: wheel or both');
     }
     if (project.import !== undefined) report(['project', 'import'], 'a binary project has no module to import', 'remove project.import, or set kind: wheel or both');
-    if (project.smoke !== undefined) report(['project', 'smoke'], 'Python smoke statements need a wheel, but project.kind is binary', 'move the checks to project.binary.smoke, or set kind: wheel or both');
+    if (project.smoke !== undefined)
+      report(['project', 'smoke'], 'Python smoke statements need a wheel, but project.kind is binary', 'move the checks to project.binary.smoke, or set kind: wheel or both');
     if (matrix.abi3 === true) report(['matrix', 'abi3'], 'abi3 is a property of wheels, but project.kind is binary', 'remove matrix.abi3');
     if (matrix.split === 'python') report(['matrix', 'split'], 'a binary does not depend on the Python version', 'remove matrix.split');
     if (matrix.python !== undefined) report(['matrix', 'python'], 'a binary project is not built per Python version', 'remove matrix.python, or set kind: both');

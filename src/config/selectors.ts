@@ -71,9 +71,7 @@ export function checkPlatform(value: string, catalog: Catalog, { presets = true 
     return {
       problem: {
         message: `"${value}" is not a preset in the catalog`,
-        fix: suggestion
-          ? `did you mean "${PRESET_PREFIX}${suggestion}"?`
-          : `use one of ${oneOf([...catalog.presets.keys()].map((p) => PRESET_PREFIX + p))}`,
+        fix: suggestion ? `did you mean "${PRESET_PREFIX}${suggestion}"?` : `use one of ${oneOf([...catalog.presets.keys()].map((p) => PRESET_PREFIX + p))}`,
       },
     };
   }

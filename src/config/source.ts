@@ -31,9 +31,7 @@ export function displayPath(absolutePath: string, cwd = process.cwd()): string {
 export async function readConfigSource(absolutePath: string): Promise<ConfigSource> {
   const text = await readFile(absolutePath, 'utf8');
   const file = displayPath(absolutePath);
-  return path.basename(absolutePath) === 'pyproject.toml'
-    ? parsePyprojectConfig(text, file, absolutePath)
-    : parseYamlConfig(text, file, absolutePath);
+  return path.basename(absolutePath) === 'pyproject.toml' ? parsePyprojectConfig(text, file, absolutePath) : parseYamlConfig(text, file, absolutePath);
 }
 
 export function parseYamlConfig(text: string, file: string, absolutePath = file): ConfigSource {
@@ -101,7 +99,11 @@ function refuseRepeatedKeys(doc: ReturnType<typeof parseDocument>, lineAt: (offs
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
         if (key === undefined) continue;
         if (seen.has(key)) {
-          problems.add(() => ({ location: lineAt((pair.key as YamlNode).range?.[0] ?? 0), message: `not valid YAML: the key ${clip(key)} is written twice in the same mapping`, fix: 'remove one of them' }));
+          problems.add(() => ({
+            location: lineAt((pair.key as YamlNode).range?.[0] ?? 0),
+            message: `not valid YAML: the key ${clip(key)} is written twice in the same mapping`,
+            fix: 'remove one of them',
+          }));
         }
         seen.add(key);
       }
@@ -159,10 +161,7 @@ export function parsePyprojectConfig(text: string, file: string, absolutePath = 
 export const pathKey = (keyPath: KeyPath): string => JSON.stringify(keyPath);
 
 /** Parses TOML and records the line of every key path and the raw text of every scalar. */
-export function parseTomlWithLocations(
-  text: string,
-  file: string,
-): { document: Record<string, unknown>; locations: Map<string, number>; raw: Map<string, string> } {
+export function parseTomlWithLocations(text: string, file: string): { document: Record<string, unknown>; locations: Map<string, number>; raw: Map<string, string> } {
   let program: AST.TOMLProgram;
   try {
     program = parseTOML(text);

@@ -14,10 +14,7 @@ import { checkCombinations } from './combinations.js';
 
 /** `matrix.exclude[0].python` */
 export function dotted(keyPath: KeyPath): string {
-  return keyPath.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${clipKey(key)}` : clipKey(key)),
-    '',
-  );
+  return keyPath.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${clipKey(key)}` : clipKey(key)), '');
 }
 
 // A key as a message shows it: a hostile file's kilobyte-long key is cut short.
@@ -79,9 +76,7 @@ const EXPECTED_FIX: Record<string, string> = {
 
 /** Turns one schema issue into problems with location and fix (built when shown: see ProblemList). */
 function problemsFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): (() => Problem)[] {
-  return issue.code === 'unrecognized_keys'
-    ? issue.keys.map((key) => () => problemFromIssue({ ...issue, keys: [key] }, source)[0]!)
-    : [() => problemFromIssue(issue, source)[0]!];
+  return issue.code === 'unrecognized_keys' ? issue.keys.map((key) => () => problemFromIssue({ ...issue, keys: [key] }, source)[0]!) : [() => problemFromIssue(issue, source)[0]!];
 }
 
 function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Problem[] {
@@ -96,9 +91,7 @@ function problemFromIssue(issue: z.core.$ZodIssue, source: ConfigSource): Proble
         return {
           ...at([...issuePath, key]),
           message: 'unknown key',
-          fix: suggestion
-            ? `did you mean "${suggestion}"?`
-            : `remove it; ${issuePath.length ? `${dotted(issuePath)} takes` : 'the top level takes'} ${oneOf(allowed)}`,
+          fix: suggestion ? `did you mean "${suggestion}"?` : `remove it; ${issuePath.length ? `${dotted(issuePath)} takes` : 'the top level takes'} ${oneOf(allowed)}`,
         };
       });
     case 'invalid_type': {
@@ -159,8 +152,7 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
   }
   const raw = parsed.data!;
   const problems = new ProblemList();
-  const report = (keyPath: KeyPath, message: string, fix: string) =>
-    problems.add(() => ({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]), message, fix }));
+  const report = (keyPath: KeyPath, message: string, fix: string) => problems.add(() => ({ location: source.locate(keyPath), key: dotted([...source.prefix, ...keyPath]), message, fix }));
   const collect = <T>(keyPath: KeyPath, checked: Checked<T>): T | undefined => {
     if ('problem' in checked) {
       report(keyPath, checked.problem.message, checked.problem.fix);
@@ -176,9 +168,7 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
     });
   };
 
-  const platforms = raw.matrix.platforms?.flatMap(
-    (value, index) => collect(['matrix', 'platforms', index], checkPlatform(value, catalog)) ?? [],
-  );
+  const platforms = raw.matrix.platforms?.flatMap((value, index) => collect(['matrix', 'platforms', index], checkPlatform(value, catalog)) ?? []);
   if (raw.matrix.platforms) reportDuplicates(['matrix', 'platforms'], raw.matrix.platforms);
   if (raw.matrix.platforms?.length === 0) report(['matrix', 'platforms'], 'is empty', 'list at least one platform, or remove the key for the default selection');
   raw.matrix.python?.forEach((value, index) => collect(['matrix', 'python', index], checkPython(value, catalog)));
@@ -198,7 +188,11 @@ export function validateConfig(source: ConfigSource, { catalog, workingDirectory
   checkCombinations(raw, report);
   const baseDir = workingDirectory ?? path.dirname(source.absolutePath);
   if (raw.project.path !== undefined && !isInside(path.resolve(baseDir, raw.project.path), baseDir)) {
-    report(['project', 'path'], `${clip(raw.project.path)} is outside the working directory`, `give a path inside ${baseDir}, relative to it (or set working-directory to a directory that holds the project)`);
+    report(
+      ['project', 'path'],
+      `${clip(raw.project.path)} is outside the working directory`,
+      `give a path inside ${baseDir}, relative to it (or set working-directory to a directory that holds the project)`,
+    );
   }
 
   const settings = checkSettings(raw, catalog, report);

@@ -140,7 +140,11 @@ export async function repackSdist(sdist: string, target: string, epochSeconds: n
   // strict: an entry node-tar would skip (a link out of the tree, a device)
   // fails the build instead of leaving the published sdist short of it.
   await tar.extract({ file: sdist, cwd: scratch, strict: true }).catch((error: Error) => {
-    throw new UserError({ key: 'publish.sdist', message: `${name}, as the build backend made it, cannot be published the same way twice: ${error.message}`, fix: 'keep links in the sdist relative and inside the project, and leave devices and absolute paths out of it' });
+    throw new UserError({
+      key: 'publish.sdist',
+      message: `${name}, as the build backend made it, cannot be published the same way twice: ${error.message}`,
+      fix: 'keep links in the sdist relative and inside the project, and leave devices and absolute paths out of it',
+    });
   });
   const top = await readdir(scratch, { withFileTypes: true });
   if (top.length !== 1 || !top[0]!.isDirectory() || top[0]!.name !== stem) {

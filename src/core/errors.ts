@@ -165,4 +165,3 @@ export function describeFailure(error: unknown): Failure {
     internal: error instanceof Error ? error.stack : undefined,
   };
 }
-

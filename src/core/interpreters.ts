@@ -116,7 +116,7 @@ export async function findInterpreters(versions: readonly string[], search: Inte
     throw new UserError({
       key: 'python',
       message: `not found: ${missing.join('; ')}`,
-      fix: 'install it, e.g. with actions/setup-python (python-version: the cell\'s python) on GitHub, or `pyenv install <version>` locally, or narrow the build with --python',
+      fix: "install it, e.g. with actions/setup-python (python-version: the cell's python) on GitHub, or `pyenv install <version>` locally, or narrow the build with --python",
     });
   }
   return found;

@@ -196,11 +196,9 @@ async function fetchUvInto(uvDir: string, { runner, host, machine = thisHost(), 
         await mkdir(target, { recursive: true });
       }
       if (!host) throw new Error('uv cannot come straight from PyPI here');
-      await runner.run(
-        host.executable,
-        ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--only-binary', ':all:', '--target', target, `uv==${version}`],
-        { purpose: 'fetching uv' },
-      );
+      await runner.run(host.executable, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--only-binary', ':all:', '--target', target, `uv==${version}`], {
+        purpose: 'fetching uv',
+      });
       if (!existsSync(binary(target))) throw new Error('the uv wheel holds no uv binary for this machine');
     });
     return binary(dir);
@@ -220,21 +218,25 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = t
   const requirements = [...new Set<ToolName>(['pip', ...tools])].sort().map((tool) => `${tool}==${TOOL_PINS[tool]}`);
   const key = cacheKey({ requirements, python: host.fullVersion, executable: host.executable });
   const uv = (await fetching) ?? (await ensureUv({ runner, host, cacheDir, machine }));
-  const { dir, discarded } = await cachedDirectory(path.join(cacheDir, 'tools', key), async (target) => {
-    // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
-    const installer = installerFor(host, { uv, pipRunner: '' });
-    if (installer.name === 'uv') {
-      const [file, args] = installer.createVenv(target);
-      await runner.run(file, args, { purpose: 'creating the tool environment' });
-      const [installFile, installArgs] = installer.install(venvLayout(target, machine.venv).python, ['--quiet', ...requirements]);
-      await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
-    } else {
-      await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
-      await runner.run(venvLayout(target, machine.venv).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
-        purpose: 'installing the build tools from PyPI',
-      });
-    }
-  }, { recordLater });
+  const { dir, discarded } = await cachedDirectory(
+    path.join(cacheDir, 'tools', key),
+    async (target) => {
+      // Made by the installer chosen for the host; pip's own environment is the one without a pip yet to run.
+      const installer = installerFor(host, { uv, pipRunner: '' });
+      if (installer.name === 'uv') {
+        const [file, args] = installer.createVenv(target);
+        await runner.run(file, args, { purpose: 'creating the tool environment' });
+        const [installFile, installArgs] = installer.install(venvLayout(target, machine.venv).python, ['--quiet', ...requirements]);
+        await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
+      } else {
+        await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
+        await runner.run(venvLayout(target, machine.venv).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
+          purpose: 'installing the build tools from PyPI',
+        });
+      }
+    },
+    { recordLater },
+  );
   const layout = venvLayout(dir, machine.venv);
   return {
     dir,

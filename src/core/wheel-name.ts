@@ -30,7 +30,12 @@ export function wheelFits(name: WheelName, python: { major: number; minor: numbe
 /** Whether a platform tag fits the catalog's pattern: `manylinux_*_x86_64` matches `manylinux_2_34_x86_64`. */
 export function platformTagMatches(tag: string, pattern: string): boolean {
   tag = tag.replace(/^manylinux(1|2010|2014)_/, (_, alias: string) => `manylinux_${LEGACY_MANYLINUX[alias]}_`);
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('\\d+_\\d+')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('\\d+_\\d+')}$`,
+  );
   return regex.test(tag);
 }
 

@@ -29,9 +29,7 @@ export async function artifactClient(what: string) {
  */
 export async function uploadCellArtifact(name: string, dir: string): Promise<{ id?: number; size?: number }> {
   const { client, ArtifactNotFoundError } = await artifactClient(`uploading ${name}`);
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name));
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
   try {
     await client.deleteArtifact(name);
   } catch (error) {
@@ -42,7 +40,7 @@ export async function uploadCellArtifact(name: string, dir: string): Promise<{ i
 
 /** Downloads every `native-matrix-*` artifact of this run into `dir/<artifact name>/`. */
 export async function downloadCellArtifacts(dir: string): Promise<string[]> {
-  const { client } = await artifactClient('gathering the build cells\' artifacts');
+  const { client } = await artifactClient("gathering the build cells' artifacts");
   const { artifacts } = await client.listArtifacts({ latest: true });
   const ours = artifacts.filter((artifact) => artifact.name.startsWith(ARTIFACT_PREFIX));
   for (const artifact of ours) {

@@ -27,9 +27,21 @@ export interface ClientOptions {
  * which retrying cannot fix) and waits out rate limits as GitHub's
  * `retry-after` asks.
  */
-export function createClient({ token, baseUrl = 'https://api.github.com', retryBaseMs = 1000, writeConcurrency = 4, writeSpacingMs = 250, timeoutMs = 10 * 60_000, log = () => {} }: ClientOptions): GitHubClient {
+export function createClient({
+  token,
+  baseUrl = 'https://api.github.com',
+  retryBaseMs = 1000,
+  writeConcurrency = 4,
+  writeSpacingMs = 250,
+  timeoutMs = 10 * 60_000,
+  log = () => {},
+}: ClientOptions): GitHubClient {
   if (!token) {
-    throw new UserError({ key: 'github-token', message: 'no token to publish with', fix: 'pass github-token (the default is ${{ github.token }}) or set GITHUB_TOKEN; the job needs `permissions: contents: write`' });
+    throw new UserError({
+      key: 'github-token',
+      message: 'no token to publish with',
+      fix: 'pass github-token (the default is ${{ github.token }}) or set GITHUB_TOKEN; the job needs `permissions: contents: write`',
+    });
   }
   return new NativeMatrixOctokit({
     auth: token,
@@ -38,8 +50,7 @@ export function createClient({ token, baseUrl = 'https://api.github.com', retryB
     log: { debug: () => {}, info: () => {}, warn: log, error: log },
     request: {
       // A fresh deadline for every attempt, so a hung connection becomes a retry.
-      fetch: (url: string, init: RequestInit = {}) =>
-        fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) }),
+      fetch: (url: string, init: RequestInit = {}) => fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) }),
     },
     retry: { retries: 4, retryAfterBaseValue: retryBaseMs },
     throttle: {

@@ -13,7 +13,9 @@ export async function downloadPlanArtifact(dir: string): Promise<string> {
   const { client } = await artifactClient(`reading the plan (artifact ${PLAN_ARTIFACT})`);
   let id: number;
   try {
-    ({ artifact: { id } } = await client.getArtifact(PLAN_ARTIFACT));
+    ({
+      artifact: { id },
+    } = await client.getArtifact(PLAN_ARTIFACT));
   } catch (error) {
     throw new UserError({
       key: `artifact ${PLAN_ARTIFACT}`,

@@ -26,8 +26,7 @@ const UPLOAD_ATTEMPTS = 5;
 
 export const statusOf = (error: unknown) => (error as { status?: number }).status;
 const isAlreadyExists = (error: unknown) =>
-  statusOf(error) === 422 &&
-  ((error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
+  statusOf(error) === 422 && ((error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
 /** Errors worth another attempt: the server's (5xx), the network's (no status), and a lost race (422 already_exists). */
 const isTransient = (error: unknown) => statusOf(error) === undefined || statusOf(error)! >= 500 || isAlreadyExists(error);
 
@@ -57,7 +56,9 @@ export class ReleaseAssets {
   }
 
   async assetSha256(owner: string, repo: string, assetId: number): Promise<string> {
-    return createHash('sha256').update(await this.assetContent(owner, repo, assetId)).digest('hex');
+    return createHash('sha256')
+      .update(await this.assetContent(owner, repo, assetId))
+      .digest('hex');
   }
 
   async assetContent(owner: string, repo: string, assetId: number): Promise<Buffer> {
@@ -75,7 +76,11 @@ export class ReleaseAssets {
     const body =
       file.content ??
       (await readFile(file.path!).catch((error: unknown) => {
-        throw new UserError({ key: file.path!, message: `cannot be read after it was checked (${(error as NodeJS.ErrnoException).code ?? String(error)})`, fix: 'leave the directory alone while publishing, and run publish again' });
+        throw new UserError({
+          key: file.path!,
+          message: `cannot be read after it was checked (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+          fix: 'leave the directory alone while publishing, and run publish again',
+        });
       }));
     // The bytes sent are the bytes checked: a file changed since it was gathered is not published.
     if (createHash('sha256').update(body).digest('hex') !== file.sha256) {
@@ -120,7 +125,10 @@ export class ReleaseAssets {
     const names = new Set([...files.map((file) => file.name), ...retained]);
     const extra = exact ? assets.filter((asset) => !names.has(asset.name)).map((asset) => asset.name) : [];
     if (wrong.length > 0 || extra.length > 0) {
-      throw new UserError({ message: `the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built`, fix: 'a draft stays a draft, and the next run continues from here' });
+      throw new UserError({
+        message: `the release does not hold ${[...wrong, ...extra.map((name) => `only the files built (also ${name})`)].join(', ')} as built`,
+        fix: 'a draft stays a draft, and the next run continues from here',
+      });
     }
   }
 }

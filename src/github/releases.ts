@@ -1,64 +1,16 @@
 import { looseObject, string } from 'zod';
-import { UserError, type Problem } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 import { mapLimit } from '../core/concurrency.js';
 import { CHECKSUMS_FILE } from '../core/names.js';
 import { describeOperation, reconcile, type CurrentAsset, type CurrentRelease, type Operation } from '../publish/reconcile.js';
 import { carryChecksums, checksumsChange, type FileToPublish } from '../publish/release-files.js';
 import { releaseMarks } from '../publish/versions.js';
 import type { GitHubClient } from './client.js';
+import type { ReleaseReport, ReleaseRequest } from './release-request.js';
 import { ignoreNotFound, ReleaseAssets, statusOf, type Release } from './release-assets.js';
 
 /** What a tag's ref says it points at (GitHub's response has more). */
 const GitRefSchema = looseObject({ object: looseObject({ type: string(), sha: string() }) });
-
-export interface ReleaseRequest {
-  readonly owner: string;
-  readonly repo: string;
-  readonly tag: string;
-  readonly name?: string;
-  /** Release notes; when absent GitHub generates them. */
-  readonly notes?: string;
-  /** Leave the release a draft once complete. */
-  readonly draft: boolean;
-  /** publish.replace: may a published name get other bytes? */
-  readonly replace?: boolean;
-  /** publish.prune: may a published release lose assets this run does not produce? */
-  readonly prune?: boolean;
-  /** publish.prerelease / publish.latest: `auto` decides from the tag. */
-  readonly prerelease?: 'auto' | boolean;
-  readonly latest?: 'auto' | boolean;
-  /**
-   * The commit the files were built from (GITHUB_SHA in a workflow): the tag
-   * must point at it, and a missing tag is made at it when the release is
-   * published. Without it (a terminal), the tag must exist already.
-   */
-  readonly commit?: string;
-  readonly files: readonly FileToPublish[];
-  /** Uploads in flight at once. */
-  readonly concurrency?: number;
-  /** Read, and report what would be written, but write nothing. */
-  readonly dryRun?: boolean;
-}
-
-export interface ReleaseReport {
-  readonly url?: string;
-  readonly created: boolean;
-  readonly uploaded: readonly string[];
-  readonly skipped: readonly string[];
-  readonly replaced: readonly string[];
-  /** Assets deleted: stale ones, temporaries and incomplete uploads. */
-  readonly removed: readonly string[];
-  /** Assets of a published release that this run does not produce, kept (publish.prune is off). */
-  readonly retained: readonly string[];
-  /** Every operation of the reconciliation, one line each (what a dry run would do). */
-  readonly planned: readonly string[];
-  readonly published: boolean;
-  readonly prerelease: boolean;
-  /** The SHA256SUMS of the release, when it differs from the one asked: it also lists assets kept though not built this time. */
-  readonly checksums?: Buffer;
-  /** What the run did otherwise than the config asked (a pre-release is never Latest). */
-  readonly warnings: readonly Problem[];
-}
 
 /**
  * Makes the release of a tag hold exactly the files, so that nobody ever
@@ -100,18 +52,39 @@ export class ReleasePublisher {
       this.log(`${CHECKSUMS_FILE} keeps the lines of ${carried.names.join(', ')}: kept on the release, not built this time`);
     }
     const checksums = publishedSums !== undefined ? checksumsChange(current!, request.files, publishedSums) : undefined;
-    const { operations, refused } = reconcile({ tag, files: request.files, release: current, replace: request.replace ?? false, prune: request.prune ?? false, draft: request.draft, marks, checksums });
+    const { operations, refused } = reconcile({
+      tag,
+      files: request.files,
+      release: current,
+      replace: request.replace ?? false,
+      prune: request.prune ?? false,
+      draft: request.draft,
+      marks,
+      checksums,
+    });
     // Refused before any write: the release stays as it was.
     if (refused.length > 0) throw new UserError(refused);
     const planned = operations.map((operation) => describeOperation(operation, tag));
-    const report = { created: false, uploaded: [] as string[], skipped: [] as string[], replaced: [] as string[], removed: [] as string[], retained: [] as string[], planned, published: false, prerelease: marks.prerelease, warnings: marks.warning ? [marks.warning] : [], checksums: carried?.content };
+    const report = {
+      created: false,
+      uploaded: [] as string[],
+      skipped: [] as string[],
+      replaced: [] as string[],
+      removed: [] as string[],
+      retained: [] as string[],
+      planned,
+      published: false,
+      prerelease: marks.prerelease,
+      warnings: marks.warning ? [marks.warning] : [],
+      checksums: carried?.content,
+    };
     if (request.dryRun) return { ...report, url: release?.html_url, published: !!release && !release.draft };
 
     const byName = new Map(request.files.map((file) => [file.name, file]));
     const retainedNames = operations.flatMap((operation) => (operation.kind === 'keep' && operation.unproduced ? [operation.name] : []));
     // The staged uploads' asset ids, read once before the first rename.
     let stagedIds: Map<string, number> | undefined;
-    for (let index = 0; index < operations.length; ) {
+    for (let index = 0; index < operations.length;) {
       const operation = operations[index]!;
       if (operation.kind === 'upload') {
         // Consecutive uploads run side by side.
@@ -122,7 +95,14 @@ export class ReleasePublisher {
           report.uploaded.push(file.name);
         });
         // Nothing takes a published name before every new file is there, complete.
-        if (!release!.draft) await this.assets.verify(owner, repo, release!.id, batch.map(({ file, as }) => ({ ...file, name: as })), false);
+        if (!release!.draft)
+          await this.assets.verify(
+            owner,
+            repo,
+            release!.id,
+            batch.map(({ file, as }) => ({ ...file, name: as })),
+            false,
+          );
         continue;
       }
       index++;
@@ -152,7 +132,12 @@ export class ReleasePublisher {
         case 'rename': {
           stagedIds ??= new Map((await this.assets.listAssets(owner, repo, release!.id)).map((asset) => [asset.name, asset.id]));
           const staged = stagedIds.get(operation.from);
-          if (staged === undefined) throw new UserError({ key: operation.from, message: `vanished from release ${tag} before it could take its place as ${operation.to}`, fix: 'run publish again: it continues from what the release holds' });
+          if (staged === undefined)
+            throw new UserError({
+              key: operation.from,
+              message: `vanished from release ${tag} before it could take its place as ${operation.to}`,
+              fix: 'run publish again: it continues from what the release holds',
+            });
           await this.client.rest.repos.updateReleaseAsset({ owner, repo, asset_id: staged, name: operation.to });
           this.log(`${operation.to} is in place on the published release ${tag}`);
           break;
@@ -183,7 +168,11 @@ export class ReleasePublisher {
   private async checkTag(owner: string, repo: string, tag: string, commit: string | undefined): Promise<void> {
     const tagged = await this.tagCommit(owner, repo, tag);
     if (tagged && commit && tagged !== commit) {
-      throw new UserError({ key: `tag ${tag}`, message: `points at commit ${tagged}, but the files were built from commit ${commit}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' });
+      throw new UserError({
+        key: `tag ${tag}`,
+        message: `points at commit ${tagged}, but the files were built from commit ${commit}`,
+        fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built',
+      });
     }
     if (!tagged && !commit) {
       throw new UserError({

@@ -83,10 +83,18 @@ export async function readPlanFile(file: string): Promise<PlanFile> {
 export function plannedCell(file: PlanFile, cell: Cell, label: string): Cell {
   const planned = file.plan.cells.find((c) => c.id === cell.id);
   if (!planned) {
-    throw new UserError({ key: label, message: `names cell ${cell.id}, which is not in the plan (${file.plan.cells.map((c) => c.id).join(', ') || 'no cells'})`, fix: 'pass ${{ toJSON(matrix) }} from a job whose matrix comes from this run\'s plan' });
+    throw new UserError({
+      key: label,
+      message: `names cell ${cell.id}, which is not in the plan (${file.plan.cells.map((c) => c.id).join(', ') || 'no cells'})`,
+      fix: "pass ${{ toJSON(matrix) }} from a job whose matrix comes from this run's plan",
+    });
   }
   if (stableStringify(planned) !== stableStringify(cell)) {
-    throw new UserError({ key: label, message: `differs from cell ${cell.id} of the plan (${file.digest})`, fix: 'pass ${{ toJSON(matrix) }} unchanged, from a job whose matrix comes from this run\'s plan' });
+    throw new UserError({
+      key: label,
+      message: `differs from cell ${cell.id} of the plan (${file.digest})`,
+      fix: "pass ${{ toJSON(matrix) }} unchanged, from a job whose matrix comes from this run's plan",
+    });
   }
   return planned;
 }

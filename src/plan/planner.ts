@@ -116,15 +116,7 @@ function selectPlatforms(config: Config, catalog: Catalog): string[] {
  * against requires-python and the abi3 floor. Defaults quietly drop what the
  * project cannot run on; an explicit version it cannot run on is an error.
  */
-function selectPythons(
-  config: Config,
-  catalog: Catalog,
-  project: ProjectFacts,
-  abi3: boolean,
-  today: Date,
-  errors: Problem[],
-  warnings: Problem[],
-): string[] {
+function selectPythons(config: Config, catalog: Catalog, project: ProjectFacts, abi3: boolean, today: Date, errors: Problem[], warnings: Problem[]): string[] {
   const explicit = config.matrix.python;
   // Catalog order (oldest first), whatever order the config lists them in.
   const candidates = [...catalog.pythons.values()].filter((p) => (explicit ? explicit.includes(p.version) : p.isDefault));
@@ -143,7 +135,13 @@ function selectPythons(
       return;
     }
     if (floor && !python.freeThreaded && comparePythons(python, { ...python, ...floor, freeThreaded: false }) < 0) {
-      if (explicit) errors.push(problem(`"${python.version}" is older than the abi3 floor ${floor.major}.${floor.minor} (${project.abi3.evidence})`, `remove it, or lower the abi3 feature to abi3-py${python.major}${python.minor}`));
+      if (explicit)
+        errors.push(
+          problem(
+            `"${python.version}" is older than the abi3 floor ${floor.major}.${floor.minor} (${project.abi3.evidence})`,
+            `remove it, or lower the abi3 feature to abi3-py${python.major}${python.minor}`,
+          ),
+        );
       return;
     }
     if (explicit && new Date(python.endOfLife) < today) {
@@ -191,13 +189,8 @@ interface Pair {
 }
 
 function applyExcludes(platforms: Platform[], pythons: PythonVersion[], config: Config, warnings: Problem[]): Pair[] {
-  const all: Pair[] =
-    config.project.kind === 'binary'
-      ? platforms.map((platform) => ({ platform }))
-      : platforms.flatMap((platform) => pythons.map((python) => ({ platform, python })));
-  const matches = (rule: ExcludeRule, pair: Pair) =>
-    (rule.platform === undefined || rule.platform === pair.platform.id) &&
-    (rule.python === undefined || rule.python === pair.python?.version);
+  const all: Pair[] = config.project.kind === 'binary' ? platforms.map((platform) => ({ platform })) : platforms.flatMap((platform) => pythons.map((python) => ({ platform, python })));
+  const matches = (rule: ExcludeRule, pair: Pair) => (rule.platform === undefined || rule.platform === pair.platform.id) && (rule.python === undefined || rule.python === pair.python?.version);
   config.matrix.exclude.forEach((rule, index) => {
     if (!all.some((pair) => matches(rule, pair))) {
       warnings.push({
@@ -214,11 +207,7 @@ function applyExcludes(platforms: Platform[], pythons: PythonVersion[], config: 
 /** `3.13t` → `cp313t` */
 const pythonTag = (python: PythonVersion) => `cp${python.major}${python.minor}${python.freeThreaded ? 't' : ''}`;
 
-function groupIntoCells(
-  pairs: Pair[],
-  platforms: Platform[],
-  { abi3, config, runners }: { abi3: boolean; config: Config; runners: ReadonlyMap<string, { runner: string; verify?: string }> },
-): Cell[] {
+function groupIntoCells(pairs: Pair[], platforms: Platform[], { abi3, config, runners }: { abi3: boolean; config: Config; runners: ReadonlyMap<string, { runner: string; verify?: string }> }): Cell[] {
   const kind = config.project.kind;
   const cells: Cell[] = [];
   for (const platform of platforms) {

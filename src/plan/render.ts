@@ -102,7 +102,11 @@ export function planTable(cells: readonly Cell[], catalog: Catalog, publish: boo
     c.abi3 ? 'yes' : 'no',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (row: string[]) => row.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((value, i) => value.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [
     format(header),
     format(widths.map((w) => '-'.repeat(w))),

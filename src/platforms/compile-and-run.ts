@@ -26,7 +26,6 @@ export interface CompileAndRun {
   readonly suffix: string;
 }
 
-
 /** The wrapper script's text. */
 export function compileAndRunScript({ compiler, linkArgs, emulator, suffix }: Omit<CompileAndRun, 'name'>): string {
   // The run script is written by printf from a %s argument, so no quoting level is lost.

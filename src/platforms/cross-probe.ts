@@ -31,7 +31,13 @@ export async function probeCrossCompiler(context: Pick<CellContext, 'runner' | '
     purpose: `probing ${compiler.command}`,
   });
   if (result.exitCode !== 0) {
-    const cause = result.all.trim().split('\n').filter((line) => /error|not found|cannot/i.test(line)).slice(0, 3).join('; ') || `exit code ${result.exitCode}`;
+    const cause =
+      result.all
+        .trim()
+        .split('\n')
+        .filter((line) => /error|not found|cannot/i.test(line))
+        .slice(0, 3)
+        .join('; ') || `exit code ${result.exitCode}`;
     throw new UserError({
       key: `platform ${context.platform.id}`,
       message: `the cross compiler ${compiler.command} cannot compile and link a program (${cause}); it needs ${compiler.packages.join(' and ')}`,

@@ -172,7 +172,11 @@ export async function debianSysroot({ runner, cacheDir, arch, runtime, filesOnly
         const deb = path.join(scratch, file.file);
         const actual = existsSync(deb) ? await sha256File(deb) : 'no file';
         if (actual !== file.sha256) {
-          throw new UserError({ key: `${arch} ${label}`, message: `apt downloaded ${file.file} with sha256 ${actual}, not the ${file.sha256} it listed`, fix: 'run `apt-get update` (the lists changed under the build) and build again' });
+          throw new UserError({
+            key: `${arch} ${label}`,
+            message: `apt downloaded ${file.file} with sha256 ${actual}, not the ${file.sha256} it listed`,
+            fix: 'run `apt-get update` (the lists changed under the build) and build again',
+          });
         }
         await runner.run('dpkg-deb', ['-x', deb, root], { purpose: `unpacking ${file.file}` });
       }

@@ -148,7 +148,10 @@ export async function libcSymbolVersions(runner: CommandRunner, arch: string): P
 export function glibcError(config: Config, what: string, target: GlibcTarget, violations: readonly GlibcViolation[]): UserError {
   const listed = violations.slice(0, 5).map((v) => `${v.file} needs ${v.symbol} from GLIBC_${v.version}`);
   const more = violations.length > listed.length ? ` (and ${violations.length - listed.length} more)` : '';
-  const newest = violations.map((v) => v.version).sort(compareVersions).at(-1)!;
+  const newest = violations
+    .map((v) => v.version)
+    .sort(compareVersions)
+    .at(-1)!;
   // The oldest choice that has the symbols, else the build machine's glibc.
   const choice = MANYLINUX_CHOICES.find((c) => c !== 'host' && compareVersions(c.replace('_', '.'), newest) >= 0) ?? 'host';
   const symbols = [...new Set(violations.map((v) => v.symbol))].join(', ');
@@ -156,6 +159,6 @@ export function glibcError(config: Config, what: string, target: GlibcTarget, vi
     location: config.locate(['linux', 'manylinux']),
     key: 'linux.manylinux',
     message: `${what} needs a newer glibc than ${target.version} (${target.policy}): ${listed.join('; ')}${more}`,
-    fix: `set linux.manylinux: "${choice}" (users then need glibc ${choice === 'host' ? 'as new as the build machine\'s' : choice.replace('_', '.')} or newer), or change the code not to use ${symbols}`,
+    fix: `set linux.manylinux: "${choice}" (users then need glibc ${choice === 'host' ? "as new as the build machine's" : choice.replace('_', '.')} or newer), or change the code not to use ${symbols}`,
   });
 }

@@ -23,14 +23,19 @@ const SOURCES = (sourcesData as { sources: Record<GmpLibrary, Record<string, Sou
 /** MPFR and MPC versions used with GMP (the newest in the catalog). */
 const newest = (library: GmpLibrary) => Object.keys(SOURCES[library]).sort((a, b) => compareVersions(b, a))[0]!;
 
-const EMPTY_DOC_MAKEFILE = ['.DEFAULT:', '\t@:', 'all install check clean distclean mostlyclean maintainer-clean install-data install-exec uninstall installdirs install-strip info dvi pdf html ps tags ctags distdir:', '\t@:', ''].join('\n');
+const EMPTY_DOC_MAKEFILE = [
+  '.DEFAULT:',
+  '\t@:',
+  'all install check clean distclean mostlyclean maintainer-clean install-data install-exec uninstall installdirs install-strip info dvi pdf html ps tags ctags distdir:',
+  '\t@:',
+  '',
+].join('\n');
 
 /** `.tar.xz`, `.tar.gz`, … of a tarball URL. */
 const tarballSuffix = (url: string) => /(\.tar\.[a-z0-9]+|\.t[gx]z)$/.exec(new URL(url).pathname)?.[1] ?? '.tar';
 
 /** MSYS2's configure and make want `C:/…`, not `C:\…`; POSIX paths are unchanged. */
 const forwardSlashes = (file: string) => file.replace(/\\/g, '/');
-
 
 export interface GmpBuildOptions {
   /** GNU host triple, deliberately generic: `x86_64-pc-linux-gnu`, `x86_64-w64-mingw32`. */

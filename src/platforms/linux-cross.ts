@@ -108,7 +108,8 @@ export async function foreignInterpreters(context: CellContext, toolchain: Cross
   const interpreters: Interpreter[] = [];
   const untested: string[] = [];
   for (const version of versions) {
-    const interpreter = (await embeddedInterpreter(context, toolchain, version)) ?? ((await unavailableReason(context, toolchain, [version])) ? undefined : await debianInterpreter(context, toolchain, version));
+    const interpreter =
+      (await embeddedInterpreter(context, toolchain, version)) ?? ((await unavailableReason(context, toolchain, [version])) ? undefined : await debianInterpreter(context, toolchain, version));
     if (interpreter) {
       interpreters.push(interpreter);
       continue;

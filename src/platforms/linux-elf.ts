@@ -60,13 +60,30 @@ export function parseLdd(output: string): { name: string; resolved: string }[] {
   for (const line of output.split('\n')) {
     const match = /^\s*(\S+)\s+=>\s+(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);
     if (match) libraries.push({ name: match[1]!, resolved: match[2]! });
-    else if (/=>\s+not found/.test(line)) throw new UserError({ key: 'binary', message: `the program needs ${line.trim().split(/\s/)[0]}, which this system cannot find`, fix: 'check gmp.libraries and the GMP provisioning' });
+    else if (/=>\s+not found/.test(line))
+      throw new UserError({ key: 'binary', message: `the program needs ${line.trim().split(/\s/)[0]}, which this system cannot find`, fix: 'check gmp.libraries and the GMP provisioning' });
   }
   return libraries;
 }
 
 /** Libraries every Linux system has (the manylinux policy's core set): never bundled. */
-const SYSTEM_LIBRARIES = new Set(['libc.so.6', 'libm.so.6', 'libdl.so.2', 'librt.so.1', 'libpthread.so.0', 'libutil.so.1', 'libresolv.so.2', 'libnsl.so.1', 'libanl.so.1', 'libgcc_s.so.1', 'libstdc++.so.6', 'libatomic.so.1', 'libz.so.1', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1']);
+const SYSTEM_LIBRARIES = new Set([
+  'libc.so.6',
+  'libm.so.6',
+  'libdl.so.2',
+  'librt.so.1',
+  'libpthread.so.0',
+  'libutil.so.1',
+  'libresolv.so.2',
+  'libnsl.so.1',
+  'libanl.so.1',
+  'libgcc_s.so.1',
+  'libstdc++.so.6',
+  'libatomic.so.1',
+  'libz.so.1',
+  'libc.musl-x86_64.so.1',
+  'libc.musl-aarch64.so.1',
+]);
 export const isSystemLibrary = (name: string) => SYSTEM_LIBRARIES.has(name) || name.startsWith('ld-linux') || name.startsWith('linux-vdso');
 
 /**

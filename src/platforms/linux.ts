@@ -73,11 +73,15 @@ export const linux: PlatformModule = {
         ...(cross ? { cargoEnv: await emulatedCompilerEnv(context, cross, cross.compiler.command, ['-L', lib], lib) } : {}),
       };
     }
-    await ensureAptPackages(context, config.gmp.libraries.map((library) => APT_PACKAGES[library]), {
-      what: 'GMP from the system',
-      key: 'gmp.source',
-      fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
-    });
+    await ensureAptPackages(
+      context,
+      config.gmp.libraries.map((library) => APT_PACKAGES[library]),
+      {
+        what: 'GMP from the system',
+        key: 'gmp.source',
+        fix: "install GMP's development package with the system's package manager, or set gmp.source: build",
+      },
+    );
     return { source: 'system', libDirs: [], env: {}, licences: await debianLicences(context.runner, config.gmp.libraries) };
   },
 
@@ -109,14 +113,20 @@ export const linux: PlatformModule = {
     if (target) {
       // What auditwheel bundled too.
       await enforceGlibc(context, wheel, target);
-      const glibcs = check.platformTags.map((tag) => /^manylinux_(\d+)_(\d+)_/.exec(tag)).filter((m) => m !== null).map((m) => `${m[1]}.${m[2]}`);
+      const glibcs = check.platformTags
+        .map((tag) => /^manylinux_(\d+)_(\d+)_/.exec(tag))
+        .filter((m) => m !== null)
+        .map((m) => `${m[1]}.${m[2]}`);
       if (!glibcs.some((version) => compareVersions(version, target.version) <= 0)) {
-        throw new UserError({ key: 'linux.manylinux', message: `${path.basename(wheel)} is tagged ${check.platformTags.join(', ')}, not ${target.policy} or older`, fix: 'report this: auditwheel repair should have given the tag' });
+        throw new UserError({
+          key: 'linux.manylinux',
+          message: `${path.basename(wheel)} is tagged ${check.platformTags.join(', ')}, not ${target.policy} or older`,
+          fix: 'report this: auditwheel repair should have given the tag',
+        });
       }
     }
     return check;
   },
-
 
   cCompiler: (context, gmp) => {
     if (gmp?.env.CC) return gmp.env.CC;
@@ -140,9 +150,15 @@ export const linux: PlatformModule = {
       ? await readelfClosure(runner, program, gmp.libDirs)
       : parseLdd((await runner.run('ldd', [program], { quiet: true, env: gmp.env, purpose: 'ldd' })).stdout).filter(({ name }) => !isSystemLibrary(name));
     const target = glibcTarget(context);
-    if (target) await enforceGlibc(context, path.dirname(program), target, libraries.map((l) => l.resolved));
+    if (target)
+      await enforceGlibc(
+        context,
+        path.dirname(program),
+        target,
+        libraries.map((l) => l.resolved),
+      );
     if (libraries.length === 0) return [];
-    await ensureAptPackages(context, ['patchelf'], { what: 'patchelf', key: 'patchelf', fix: 'install patchelf with the system\'s package manager' });
+    await ensureAptPackages(context, ['patchelf'], { what: 'patchelf', key: 'patchelf', fix: "install patchelf with the system's package manager" });
     const libDir = path.join(stageDir, 'lib');
     await mkdir(libDir, { recursive: true });
     for (const { name, resolved } of libraries) {
@@ -245,4 +261,3 @@ export async function ensureAptPackages(context: CellContext, packages: readonly
   await runner.run(...asAdmin(['update', '-qq']), { env, purpose: 'apt-get update' });
   await runner.run(...asAdmin(['install', '-y', '-qq', '--no-install-recommends', ...missing]), { env, purpose: 'apt-get install' });
 }
-

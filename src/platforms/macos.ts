@@ -35,7 +35,6 @@ export function deploymentTarget(platform: Platform, env: NodeJS.ProcessEnv): st
   return target;
 }
 
-
 /** Homebrew's GMP is fit when the macOS it was built for is not newer than the deployment target. */
 export function homebrewGmpFits(homebrewMinos: string | undefined, target: string): boolean {
   return homebrewMinos !== undefined && compareVersions(homebrewMinos, target) <= 0;
@@ -215,8 +214,11 @@ export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, whe
   const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, platform['wheel-tag']));
   if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${platform['wheel-tag']} tag`);
   if (problems.length > 0) {
-    throw new UserError({ key: 'repair', message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`, fix: `check that delocate found the libraries, and that they were built for ${arch} and the deployment target` });
+    throw new UserError({
+      key: 'repair',
+      message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`,
+      fix: `check that delocate found the libraries, and that they were built for ${arch} and the deployment target`,
+    });
   }
   return { bundled: report.bundled, platformTags: report.platformTags };
 }
-

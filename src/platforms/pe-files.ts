@@ -35,12 +35,7 @@ export function parsePeExportNames(objdumpOutput: string): string[] {
  * neither found nor a Windows system DLL is an error: the program could not
  * start on a clean Windows.
  */
-export async function walkPeImports(
-  runner: CommandRunner,
-  objdump: string,
-  start: string,
-  searchDirs: readonly string[],
-): Promise<{ name: string; found: string }[]> {
+export async function walkPeImports(runner: CommandRunner, objdump: string, start: string, searchDirs: readonly string[]): Promise<{ name: string; found: string }[]> {
   const needed: { name: string; found: string }[] = [];
   const seen = new Set<string>();
   const queue = [start];

@@ -10,7 +10,10 @@ import type { CommandRunner } from '../core/process/runner.js';
 
 /** The upstream version in a Debian version: `2:6.2.1+dfsg1-1.1` → `6.2.1`. */
 export function debianUpstreamVersion(version: string): string {
-  return version.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[+~].*$/, '');
+  return version
+    .replace(/^\d+:/, '')
+    .replace(/-[^-]*$/, '')
+    .replace(/[+~].*$/, '');
 }
 
 /** A Debian package's version and licence texts, or undefined when it is not installed (or there is no dpkg). */
@@ -60,7 +63,14 @@ export async function debianFileLicences(runner: CommandRunner, names: readonly 
  * its environment directory (`C:\msys64\mingw64`): every file of
  * share/licenses/<package>/, and the version pacman has installed.
  */
-export async function msys2Licences(runner: CommandRunner, envDir: string, pacman: string, packagePrefix: string, libraries: readonly string[], join = (...parts: string[]) => path.win32.join(...parts)): Promise<Record<string, LicenceSource>> {
+export async function msys2Licences(
+  runner: CommandRunner,
+  envDir: string,
+  pacman: string,
+  packagePrefix: string,
+  libraries: readonly string[],
+  join = (...parts: string[]) => path.win32.join(...parts),
+): Promise<Record<string, LicenceSource>> {
   const found: Record<string, LicenceSource> = {};
   for (const library of libraries) {
     const name = LIBRARIES.get(library)?.msys2;
@@ -70,7 +80,12 @@ export async function msys2Licences(runner: CommandRunner, envDir: string, pacma
     const query = await runner.run(pacman, ['-Q', `${packagePrefix}-${name}`], { quiet: true, allowFailure: true, purpose: `the version of ${name}` }).catch(() => undefined);
     // `mingw-w64-x86_64-gmp 6.3.0-2`: the version without the package release.
     const version = query?.exitCode === 0 ? query.stdout.trim().split(/\s+/)[1]?.replace(/-\d+$/, '') : undefined;
-    found[library] = { ...(version ? { version } : {}), texts: readdirSync(dir).sort().map((file) => ({ name: file, path: join(dir, file) })) };
+    found[library] = {
+      ...(version ? { version } : {}),
+      texts: readdirSync(dir)
+        .sort()
+        .map((file) => ({ name: file, path: join(dir, file) })),
+    };
   }
   return found;
 }

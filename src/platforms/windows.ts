@@ -123,7 +123,12 @@ function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>)
   const triple = MINGW_TRIPLE[context.platform.arch]!;
   // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
   const gccRoot = path.join('/usr/lib/gcc', triple);
-  const gccDirs = existsSync(gccRoot) ? readdirSync(gccRoot).sort().reverse().map((version) => path.join(gccRoot, version)) : [];
+  const gccDirs = existsSync(gccRoot)
+    ? readdirSync(gccRoot)
+        .sort()
+        .reverse()
+        .map((version) => path.join(gccRoot, version))
+    : [];
   return [...gmp.libDirs, ...gccDirs, `/usr/${triple}/lib`, `/usr/${triple}/bin`];
 }
 
@@ -137,12 +142,16 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
   // the PE walk searches, in the host's path-list syntax.
   const paths = hostOs === 'windows' ? [...searchPaths, msys2Layout(platform).bin] : searchPaths;
   return [
-    '-m', 'delvewheel', 'repair',
-    '--add-path', paths.join(hostOs === 'windows' ? ';' : ':'),
+    '-m',
+    'delvewheel',
+    'repair',
+    '--add-path',
+    paths.join(hostOs === 'windows' ? ';' : ':'),
     // The diagnostic record holds this command line, temporary paths and all,
     // which would make two builds of one commit differ.
     '--no-diagnostic',
-    '--wheel-dir', outDir,
+    '--wheel-dir',
+    outDir,
     wheel,
   ];
 }

@@ -122,7 +122,11 @@ export async function wineInterpreters(context: CellContext, triple: string, ver
     const executable = where(version)!;
     const interpreter = await probe(executable, version, context.runner, { launcher, sysroot: path.dirname(executable), buildAs });
     if (!interpreter) {
-      throw new UserError({ key: `platform ${platform.id}`, message: `the Windows Python ${version} at ${executable} does not run under wine`, fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\`` });
+      throw new UserError({
+        key: `platform ${platform.id}`,
+        message: `the Windows Python ${version} at ${executable} does not run under wine`,
+        fix: `check wine (apt-get install wine wine64) and run \`wine ${executable} -V\``,
+      });
     }
     interpreters.push(interpreter);
   }

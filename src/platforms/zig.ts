@@ -29,7 +29,6 @@ export interface DepsDirs {
   readonly lib: string;
 }
 
-
 /** The zig binary of the ziglang package in the tool environment. */
 async function zigPath(context: CellContext, tools: ToolEnv): Promise<string> {
   const { stdout } = await context.runner.run(tools.python, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'], {
@@ -85,7 +84,10 @@ export function zigEnv(toolchain: ZigToolchain): Record<string, string> {
  * gmp-mpfr-sys builds from its bundled sources.
  */
 export function developmentFiles(dpkgList: string): { headers: string[]; libraries: string[] } {
-  const files = dpkgList.split('\n').map((line) => line.trim()).filter(Boolean);
+  const files = dpkgList
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return {
     headers: files.filter((file) => file.startsWith('/usr/include/') && file.endsWith('.h')),
     libraries: files.filter((file) => /^\/usr\/lib\/(.*\/)?lib[^/]+\.so$/.test(file)),
@@ -109,7 +111,10 @@ export async function systemDepsDirs(context: CellContext, packages: readonly st
     throw new UserError({ key: 'gmp.source', message: `the system's ${packages.join(', ')} has no libgmp.so to link`, fix: 'reinstall libgmp-dev, or set gmp.source: build' });
   }
   const { dir } = await cachedDirectory(path.join(context.cacheDir, 'zig-deps', cacheKey({ headers, libraries })), async (target) => {
-    for (const [sub, files] of [['include', headers], ['lib', libraries]] as const) {
+    for (const [sub, files] of [
+      ['include', headers],
+      ['lib', libraries],
+    ] as const) {
       await mkdir(path.join(target, sub), { recursive: true });
       for (const file of files) {
         // gmp.h lives in the multiarch directory; the name is all a compiler asks for.

@@ -25,7 +25,8 @@ export function cargoGraph(metadata: CargoMetadata): CargoGraph {
   const ffi = packages.find((pkg) => pkg.name === 'pyo3-ffi') ?? packages.find((pkg) => pkg.name === 'pyo3');
   if (!ffi) return { gmpMpfrSysWithoutForceCross };
   // `generate-import-lib` (pyo3, pyo3-ffi) turns on pyo3-build-config's python3-dll-a.
-  const generatesImportLib = [...featuresOf('pyo3-ffi'), ...featuresOf('pyo3')].some((f) => f === 'generate-import-lib' || f === 'generate-abi3-import-lib') || featuresOf('pyo3-build-config').includes('python3-dll-a');
+  const generatesImportLib =
+    [...featuresOf('pyo3-ffi'), ...featuresOf('pyo3')].some((f) => f === 'generate-import-lib' || f === 'generate-abi3-import-lib') || featuresOf('pyo3-build-config').includes('python3-dll-a');
   return { gmpMpfrSysWithoutForceCross, pyo3: { version: ffi.version, generatesImportLib } };
 }
 
@@ -88,7 +89,12 @@ export async function builtFeatures(
   name: string,
   pkg?: string,
 ): Promise<Map<string, string[]>> {
-  const result = await runner.run('cargo', ['tree', '--target', target, '--edges', 'normal,build', '--prefix', 'none', '--format', '{p}|{f}', ...(pkg ? ['--package', pkg] : []), ...featureArgs], { cwd: projectDir, env, quiet: true, purpose: 'cargo tree (the features built)' });
+  const result = await runner.run('cargo', ['tree', '--target', target, '--edges', 'normal,build', '--prefix', 'none', '--format', '{p}|{f}', ...(pkg ? ['--package', pkg] : []), ...featureArgs], {
+    cwd: projectDir,
+    env,
+    quiet: true,
+    purpose: 'cargo tree (the features built)',
+  });
   return treeFeatures(result.stdout, name);
 }
 
@@ -100,7 +106,12 @@ export async function cargoTargetMetadata(
   target: string,
   featureArgs: readonly string[],
 ): Promise<CargoMetadata> {
-  const result = await runner.run('cargo', ['metadata', '--format-version', '1', '--filter-platform', target, ...featureArgs], { cwd: projectDir, env, quiet: true, purpose: 'cargo metadata (the resolved features)' });
+  const result = await runner.run('cargo', ['metadata', '--format-version', '1', '--filter-platform', target, ...featureArgs], {
+    cwd: projectDir,
+    env,
+    quiet: true,
+    purpose: 'cargo metadata (the resolved features)',
+  });
   return JSON.parse(result.stdout) as CargoMetadata;
 }
 

@@ -83,9 +83,7 @@ const given = (value: unknown) => (Array.isArray(value) || typeof value === 'str
 
 /** Whether the config files give the target rustflags (which then win over build.rustflags). */
 export function targetHasRustflags(configs: readonly Table[], target: string, cfg: ReadonlySet<string>): boolean {
-  return configs.some((config) =>
-    Object.entries(table(config.target)).some(([key, value]) => given(table(value).rustflags) && (key === target || (key.startsWith('cfg(') && cfgMatches(key, cfg)))),
-  );
+  return configs.some((config) => Object.entries(table(config.target)).some(([key, value]) => given(table(value).rustflags) && (key === target || (key.startsWith('cfg(') && cfgMatches(key, cfg)))));
 }
 
 /**
@@ -118,7 +116,11 @@ export interface ExtraRustflagsInputs {
 export function rustLinkDirArgs(dirs: readonly string[]): string[] {
   const spaced = dirs.find((dir) => /\s/.test(dir));
   if (spaced) {
-    throw new UserError({ key: 'cache', message: `${spaced} has white space in its path, which cargo's rustflags variables cannot carry`, fix: 'set NATIVE_MATRIX_CACHE (or XDG_CACHE_HOME) to a directory whose path has no spaces' });
+    throw new UserError({
+      key: 'cache',
+      message: `${spaced} has white space in its path, which cargo's rustflags variables cannot carry`,
+      fix: 'set NATIVE_MATRIX_CACHE (or XDG_CACHE_HOME) to a directory whose path has no spaces',
+    });
   }
   return dirs.flatMap((dir) => ['-L', `native=${dir}`]);
 }
@@ -131,13 +133,24 @@ export async function extraRustflagsEnv({ runner, projectDir, target, env, args,
   const join = (current: string | undefined) => [...args, current].filter(Boolean).join(' ');
   if (env.CARGO_ENCODED_RUSTFLAGS !== undefined) return { CARGO_ENCODED_RUSTFLAGS: [...args, env.CARGO_ENCODED_RUSTFLAGS].filter(Boolean).join('\x1f') };
   if (env.RUSTFLAGS !== undefined) return { RUSTFLAGS: join(env.RUSTFLAGS) };
-  const configs = cargoConfigFiles(projectDir, env, host).map((file) => readToml(file)).filter((config): config is Table => config !== undefined);
+  const configs = cargoConfigFiles(projectDir, env, host)
+    .map((file) => readToml(file))
+    .filter((config): config is Table => config !== undefined);
   const targetVariable = `CARGO_TARGET_${target.toUpperCase().replace(/[-.]/g, '_')}_RUSTFLAGS`;
   let useTarget = env[targetVariable] !== undefined;
   if (!useTarget && configs.some((config) => Object.values(table(config.target)).some((value) => given(table(value).rustflags)))) {
     // In the project's directory: its rust-toolchain.toml names the rustc.
     const { stdout } = await runner.run(env.RUSTC ?? 'rustc', ['--print', 'cfg', '--target', target], { cwd: projectDir, env, quiet: true, purpose: 'rustc --print cfg' });
-    useTarget = targetHasRustflags(configs, target, new Set(stdout.split('\n').map((line) => line.trim()).filter(Boolean)));
+    useTarget = targetHasRustflags(
+      configs,
+      target,
+      new Set(
+        stdout
+          .split('\n')
+          .map((line) => line.trim())
+          .filter(Boolean),
+      ),
+    );
   }
   if (useTarget) return { [targetVariable]: join(env[targetVariable] ?? stringValue(configs, (config) => table(table(config.target)[target]).rustflags)) };
   return { CARGO_BUILD_RUSTFLAGS: join(env.CARGO_BUILD_RUSTFLAGS ?? stringValue(configs, (config) => table(config.build).rustflags)) };

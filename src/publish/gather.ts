@@ -82,12 +82,17 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
     }
     // A cell of another plan (another run, other inputs) is never mixed into this release.
     if (planDigest && manifest.plan !== planDigest) {
-      problems.push({ key: manifestPath, message: `was built for plan ${manifest.plan ?? '(none recorded)'}, not this run's plan ${planDigest}`, fix: 'rebuild the cell in this workflow run (or with this plan.json)' });
+      problems.push({
+        key: manifestPath,
+        message: `was built for plan ${manifest.plan ?? '(none recorded)'}, not this run's plan ${planDigest}`,
+        fix: 'rebuild the cell in this workflow run (or with this plan.json)',
+      });
       continue;
     }
     if (found.has(id) || duplicated.has(id)) {
       // Both `<id>/` and `native-matrix-<id>/`: which one was tested cannot be told.
-      if (!duplicated.has(id)) problems.push({ key: `cell ${id}`, message: `is in both ${fromDir}/${id}/ and ${fromDir}/${ARTIFACT_PREFIX}${id}/`, fix: 'keep only the directory of the build to publish' });
+      if (!duplicated.has(id))
+        problems.push({ key: `cell ${id}`, message: `is in both ${fromDir}/${id}/ and ${fromDir}/${ARTIFACT_PREFIX}${id}/`, fix: 'keep only the directory of the build to publish' });
       duplicated.add(id);
       refused.add(id);
       found.delete(id);
@@ -101,9 +106,16 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
     const missing = !present;
     const failed = present && !present.manifest.ok;
     if ((!missing && !failed) || (missing && refused.has(cell.id))) continue;
-    const failures = present?.manifest.files.flatMap((f) => f.smoke.filter((s) => !smokeAndTestPassed(s)).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}${s.passed ? ' (test.command)' : ''}`)) ?? [];
+    const failures =
+      present?.manifest.files.flatMap((f) =>
+        f.smoke.filter((s) => !smokeAndTestPassed(s)).map((s) => `${f.name} on ${s.python ? `Python ${s.python}` : 'its platform'}${s.passed ? ' (test.command)' : ''}`),
+      ) ?? [];
     const problem: Problem = missing
-      ? { key: `cell ${cell.id}`, message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`, fix: 'let its build job finish (or re-run it) before publishing' }
+      ? {
+          key: `cell ${cell.id}`,
+          message: `is missing: no ${MANIFEST_FILE} in ${fromDir}/${cell.id}/ or ${fromDir}/${ARTIFACT_PREFIX}${cell.id}/`,
+          fix: 'let its build job finish (or re-run it) before publishing',
+        }
       : present?.manifest.error && failures.length === 0
         ? { key: `cell ${cell.id}`, message: `failed to build: ${present.manifest.error.split('\n')[0]}`, fix: 'fix the build and re-run it; a failing cell is never published' }
         : { key: `cell ${cell.id}`, message: `failed its smoke test: ${failures.join(', ') || 'see its manifest'}`, fix: 'fix the build and re-run it; a failing cell is never published' };
@@ -140,12 +152,20 @@ export async function gatherCells(fromDir: string, planned: readonly Cell[], pla
       }
       // A link to a file elsewhere is refused even when its bytes match: only regular files inside --from are published.
       if (!fileStat.isFile()) {
-        problems.push({ key: filePath, message: fileStat.isSymbolicLink() ? 'is a symbolic link, not a regular file' : 'is not a regular file', fix: 'put the file itself in the cell directory (rebuild the cell)' });
+        problems.push({
+          key: filePath,
+          message: fileStat.isSymbolicLink() ? 'is a symbolic link, not a regular file' : 'is not a regular file',
+          fix: 'put the file itself in the cell directory (rebuild the cell)',
+        });
         continue;
       }
       const [size, sha256] = [fileStat.size, await sha256File(filePath)];
       if (size !== file.size || sha256 !== file.sha256) {
-        problems.push({ key: filePath, message: `has sha256 ${sha256} (${size} bytes), but its manifest says ${file.sha256} (${file.size} bytes)`, fix: 'the file changed after it was tested: rebuild the cell' });
+        problems.push({
+          key: filePath,
+          message: `has sha256 ${sha256} (${size} bytes), but its manifest says ${file.sha256} (${file.size} bytes)`,
+          fix: 'the file changed after it was tested: rebuild the cell',
+        });
         continue;
       }
       files.push({ ...file, path: filePath, cellId: id });
@@ -177,7 +197,14 @@ async function checkFromDir(fromDir: string): Promise<void> {
     kind = (await lstat(resolved)).isDirectory() ? undefined : 'is a file, not a directory';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    kind = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory (a part of its path is a file)' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
+    kind =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a directory (a part of its path is a file)'
+          : code === 'EACCES'
+            ? 'cannot be read (permission denied)'
+            : `cannot be read (${code ?? String(error)})`;
   }
   if (kind) throw new UserError({ key: '--from', message: `${fromDir} ${kind}`, fix });
 }

@@ -36,7 +36,12 @@ const ManifestSchema = object({
 });
 
 const fieldOf = (keyPath: readonly PropertyKey[]) =>
-  keyPath.length ? keyPath.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '') : 'the document';
+  keyPath.length
+    ? keyPath
+        .map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))
+        .join('')
+        .replace(/^\./, '')
+    : 'the document';
 const valueAt = (data: unknown, keyPath: readonly PropertyKey[]) =>
   keyPath.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), data);
 /** A value as JSON (so a newline shows as \n), cut short. */

@@ -90,7 +90,11 @@ const holds = (asset: CurrentAsset, file: IntendedFile) => asset.state === 'uplo
 export function reconcile({ tag, files, release, replace, prune, draft, marks, checksums }: ReconcileInput): Reconciliation {
   if (!release) {
     return {
-      operations: [{ kind: 'create-draft', prerelease: marks.prerelease }, ...files.map((file) => ({ kind: 'upload' as const, file, as: file.name })), ...(draft ? [] : [{ kind: 'publish' as const, marks }])],
+      operations: [
+        { kind: 'create-draft', prerelease: marks.prerelease },
+        ...files.map((file) => ({ kind: 'upload' as const, file, as: file.name })),
+        ...(draft ? [] : [{ kind: 'publish' as const, marks }]),
+      ],
       refused: [],
     };
   }
@@ -132,12 +136,24 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks, c
         const kept = new Set(checksums.intended.split('\n'));
         if (checksums.published.split('\n').some((line) => !kept.has(line))) {
           const growth = checksumsChange(checksums.published, checksums.intended);
-          const causes = [growth.changed.length ? `other sha256 for ${growth.changed.join(', ')}` : '', growth.dropped.length ? `no line for ${growth.dropped.join(', ')}` : '', growth.added.length ? `new lines for ${growth.added.join(', ')}` : ''].filter(Boolean);
-          refused.push({ key: file.name, message: `would change lines of the published release ${tag}'s ${file.name}: ${causes.join('; ') || 'its lines differ'}`, fix: `${fix}; files may be added to a published release, but a published ${file.name} only gains lines` });
+          const causes = [
+            growth.changed.length ? `other sha256 for ${growth.changed.join(', ')}` : '',
+            growth.dropped.length ? `no line for ${growth.dropped.join(', ')}` : '',
+            growth.added.length ? `new lines for ${growth.added.join(', ')}` : '',
+          ].filter(Boolean);
+          refused.push({
+            key: file.name,
+            message: `would change lines of the published release ${tag}'s ${file.name}: ${causes.join('; ') || 'its lines differ'}`,
+            fix: `${fix}; files may be added to a published release, but a published ${file.name} only gains lines`,
+          });
         }
         continue;
       }
-      refused.push({ key: file.name, message: `differs from the asset of the published release ${tag} (${asset.sha256 ? `sha256 ${asset.sha256}` : 'content unknown'}, ${asset.size} bytes; built: sha256 ${file.sha256}, ${file.size} bytes)`, fix });
+      refused.push({
+        key: file.name,
+        message: `differs from the asset of the published release ${tag} (${asset.sha256 ? `sha256 ${asset.sha256}` : 'content unknown'}, ${asset.size} bytes; built: sha256 ${file.sha256}, ${file.size} bytes)`,
+        fix,
+      });
     }
   }
   const operations: Operation[] = [
@@ -146,10 +162,12 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks, c
     ...leftovers,
     // Every new file is uploaded under its temporary name before any takes its place.
     ...[...changed, ...added].sort(byName).map((file) => ({ kind: 'upload' as const, file, as: `${file.name}${TEMPORARY_SUFFIX}` })),
-    ...[...changed, ...added].sort(byName).flatMap((file) => [
-      ...(current.has(file.name) ? [{ kind: 'delete' as const, asset: current.get(file.name)!, why: 'replaced' as const }] : []),
-      { kind: 'rename' as const, from: `${file.name}${TEMPORARY_SUFFIX}`, to: file.name },
-    ]),
+    ...[...changed, ...added]
+      .sort(byName)
+      .flatMap((file) => [
+        ...(current.has(file.name) ? [{ kind: 'delete' as const, asset: current.get(file.name)!, why: 'replaced' as const }] : []),
+        { kind: 'rename' as const, from: `${file.name}${TEMPORARY_SUFFIX}`, to: file.name },
+      ]),
     ...(prune ? stale.map((asset) => ({ kind: 'delete' as const, asset, why: 'stale' as const })) : []),
   ];
   const writes = operations.filter((operation) => operation.kind !== 'keep');
@@ -171,7 +189,11 @@ export function reconcile({ tag, files, release, replace, prune, draft, marks, c
 /** How a SHA256SUMS (`<sha256>  <name>` lines) changes: the files added, the files with another sha256, the files dropped. */
 function checksumsChange(published: string, intended: string): { added: string[]; changed: string[]; dropped: string[] } {
   const [before, after] = [readChecksums(published), readChecksums(intended)];
-  const names = (map: Map<string, string>, keep: (name: string, sha256: string) => boolean) => [...map].filter(([name, sha256]) => keep(name, sha256)).map(([name]) => name).sort(byCodePoint);
+  const names = (map: Map<string, string>, keep: (name: string, sha256: string) => boolean) =>
+    [...map]
+      .filter(([name, sha256]) => keep(name, sha256))
+      .map(([name]) => name)
+      .sort(byCodePoint);
   return {
     added: names(after, (name) => !before.has(name)),
     changed: names(before, (name, sha256) => after.has(name) && after.get(name) !== sha256),

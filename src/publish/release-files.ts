@@ -23,9 +23,13 @@ export function carryChecksums(release: CurrentRelease, files: readonly FileToPu
   const intended = files.find((file) => file.name === CHECKSUMS_FILE && file.content);
   const names = new Set(files.map((file) => file.name));
   const lines = readChecksums(published);
-  const carried = release.assets.filter((asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256);
+  const carried = release.assets.filter(
+    (asset) => asset.state === 'uploaded' && !names.has(asset.name) && asset.name !== CHECKSUMS_FILE && asset.sha256 !== undefined && lines.get(asset.name) === asset.sha256,
+  );
   if (!intended || carried.length === 0) return undefined;
-  const content = Buffer.from(checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried.map((asset) => ({ name: asset.name, sha256: asset.sha256! })))));
+  const content = Buffer.from(
+    checksumsText([...readChecksums(intended.content!.toString('utf8'))].map(([name, sha256]) => ({ name, sha256 })).concat(carried.map((asset) => ({ name: asset.name, sha256: asset.sha256! })))),
+  );
   const checksums = { name: CHECKSUMS_FILE, content, sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
   return { files: files.map((file) => (file.name === CHECKSUMS_FILE ? checksums : file)), content, names: carried.map((asset) => asset.name) };
 }

@@ -68,7 +68,11 @@ export function releaseMarks(tag: string, others: readonly OtherRelease[], overr
     return {
       prerelease,
       latest: 'false',
-      warning: { key: 'publish.latest', message: `is true, but ${tag} is a pre-release, which GitHub never marks Latest: it is published without Latest`, fix: 'set `publish.prerelease: false` to publish it as a full release, or remove `publish.latest`' },
+      warning: {
+        key: 'publish.latest',
+        message: `is true, but ${tag} is a pre-release, which GitHub never marks Latest: it is published without Latest`,
+        fix: 'set `publish.prerelease: false` to publish it as a full release, or remove `publish.latest`',
+      },
     };
   }
   if (overrides.latest !== 'auto') return { prerelease, latest: overrides.latest ? 'true' : 'false' };

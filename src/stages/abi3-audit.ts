@@ -19,7 +19,12 @@ export async function auditAbi3(context: CellContext, tools: ToolEnv, wheel: str
   if (result.exitCode !== 0) {
     throw new UserError({
       key: 'abi3audit',
-      message: `${path.basename(wheel)} is tagged abi3 but does not keep to the stable ABI:\n${result.all.trimEnd().split('\n').slice(-30).map((line) => line.trimEnd()).join('\n')}`,
+      message: `${path.basename(wheel)} is tagged abi3 but does not keep to the stable ABI:\n${result.all
+        .trimEnd()
+        .split('\n')
+        .slice(-30)
+        .map((line) => line.trimEnd())
+        .join('\n')}`,
       fix: 'build it without the limited API (matrix.abi3: false), or replace the calls abi3audit names with stable-ABI ones',
     });
   }

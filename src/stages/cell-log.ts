@@ -22,7 +22,13 @@ const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_?K
  * masking of the job's log does not reach.
  */
 export function secretRedactor(env: NodeJS.ProcessEnv): (text: string) => string {
-  const secrets = [...new Set(Object.entries(env).filter(([name, value]) => SECRET_NAME.test(name) && value && value.length >= 8).map(([, value]) => value!))];
+  const secrets = [
+    ...new Set(
+      Object.entries(env)
+        .filter(([name, value]) => SECRET_NAME.test(name) && value && value.length >= 8)
+        .map(([, value]) => value!),
+    ),
+  ];
   if (secrets.length === 0) return (text) => text;
   secrets.sort((a, b) => b.length - a.length);
   return (text) => secrets.reduce((kept, secret) => kept.split(secret).join('***'), text);

@@ -33,7 +33,8 @@ export function withLicenseFiles(metadata: string, files: readonly string[]): st
 }
 
 /** Each library's texts as `<dir>/<library>/<text>`. */
-const placements = (libraries: readonly ResolvedLibrary[], dir: string) => new Map(libraries.map((library) => [library, library.texts.map((text) => ({ text, at: `${dir}/${library.name}/${text.name}` }))]));
+const placements = (libraries: readonly ResolvedLibrary[], dir: string) =>
+  new Map(libraries.map((library) => [library, library.texts.map((text) => ({ text, at: `${dir}/${library.name}/${text.name}` }))]));
 
 const recorded = (libraries: readonly ResolvedLibrary[], placed: ReturnType<typeof placements>): BundledLibrary[] =>
   libraries.map((library) => {
@@ -56,7 +57,13 @@ export async function addWheelLicences(wheel: string, libraries: readonly Resolv
   const placed = placements(libraries, `${dir}/licenses/${BUNDLED_LICENSES}`);
   const changed = new Map<string, Buffer>();
   for (const list of placed.values()) for (const { text, at } of list) changed.set(at, await readFile(text.path));
-  changed.set(`${dir}/sboms/${BUNDLED_SBOM}`, Buffer.from(bundledSbom(subject, libraries, (library) => placed.get(library)!.map((p) => p.at)), 'utf8'));
+  changed.set(
+    `${dir}/sboms/${BUNDLED_SBOM}`,
+    Buffer.from(
+      bundledSbom(subject, libraries, (library) => placed.get(library)!.map((p) => p.at)),
+      'utf8',
+    ),
+  );
   const licenseFiles = [...placed.values()].flat().map(({ at }) => at.slice(`${dir}/licenses/`.length));
   const metadata = withLicenseFiles(distInfo.data.toString('utf8'), licenseFiles);
   if (metadata !== undefined && metadata !== distInfo.data.toString('utf8')) changed.set(distInfo.name, Buffer.from(metadata, 'utf8'));
@@ -80,6 +87,9 @@ export async function stageArchiveLicences(stageDir: string, stem: string, libra
     }
   }
   await mkdir(path.join(stageDir, 'licenses'), { recursive: true });
-  await writeFile(path.join(stageDir, 'licenses', BUNDLED_SBOM), bundledSbom(subject, libraries, (library) => placed.get(library)!.map((p) => p.at)));
+  await writeFile(
+    path.join(stageDir, 'licenses', BUNDLED_SBOM),
+    bundledSbom(subject, libraries, (library) => placed.get(library)!.map((p) => p.at)),
+  );
   return recorded(libraries, placed);
 }

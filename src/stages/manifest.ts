@@ -56,7 +56,12 @@ export interface Manifest {
   readonly generator: string;
   readonly cell: { readonly id: string; readonly platform: string; readonly target: string; readonly python: readonly string[]; readonly abi3: boolean };
   readonly project: { readonly name?: string; readonly version?: string };
-  readonly gmp: { readonly source: 'system' | 'build'; readonly version?: string; readonly libraries: readonly string[]; /** For a from-source build: whether it came from the cache. */ readonly cached?: boolean };
+  readonly gmp: {
+    readonly source: 'system' | 'build';
+    readonly version?: string;
+    readonly libraries: readonly string[];
+    /** For a from-source build: whether it came from the cache. */ readonly cached?: boolean;
+  };
   /** The platform tag the cell's toolchain targeted (`manylinux_2_17_x86_64`), when not the build machine's own. */
   readonly compatibility?: string;
   readonly files: readonly ManifestFile[];

@@ -24,7 +24,11 @@ export const sdistTools = (backend: Backend): ToolName[] => [...(backend.sdistTo
 export async function buildSdist(context: CellContext, backend: Backend, tools: ToolEnv, outDir: string): Promise<string> {
   const scratch = await mkdtemp(path.join(context.workDir, 'sdist-'));
   if (!backend.buildSdist) {
-    throw new UserError({ key: 'publish.sdist', message: `a ${backend.name} project has no Python source distribution`, fix: 'set publish.sdist: false, or build the Python package with maturin or a PEP 517 backend' });
+    throw new UserError({
+      key: 'publish.sdist',
+      message: `a ${backend.name} project has no Python source distribution`,
+      fix: 'set publish.sdist: false, or build the Python package with maturin or a PEP 517 backend',
+    });
   }
   await backend.buildSdist(context, tools, scratch);
   const built = (await readdir(scratch)).filter((name) => name.endsWith(SDIST_SUFFIX));

@@ -31,8 +31,19 @@ export function buildMarkdown(manifests: readonly Manifest[]): string {
     }
     for (const { python, reason } of manifest.notSmokeTested ?? []) lines.push('', `⚠️ Python ${python}: built for, not smoke-tested on this machine (${reason}).`);
     for (const file of manifest.files) for (const warning of file.metadataWarnings ?? []) lines.push('', `⚠️ \`${file.name}\`: ${warning} (metadata: PyPI accepts it).`);
-    lines.push('', `| stage | ${Object.keys(manifest.timings).join(' | ')} |`, `| --- | ${Object.keys(manifest.timings).map(() => '---:').join(' | ')} |`);
-    lines.push(`| seconds | ${Object.values(manifest.timings).map((s) => s.toFixed(1)).join(' | ')} |`, '');
+    lines.push(
+      '',
+      `| stage | ${Object.keys(manifest.timings).join(' | ')} |`,
+      `| --- | ${Object.keys(manifest.timings)
+        .map(() => '---:')
+        .join(' | ')} |`,
+    );
+    lines.push(
+      `| seconds | ${Object.values(manifest.timings)
+        .map((s) => s.toFixed(1))
+        .join(' | ')} |`,
+      '',
+    );
   }
   return lines.join('\n');
 }

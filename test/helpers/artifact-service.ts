@@ -84,7 +84,15 @@ export class ArtifactService {
           if (this.artifacts.some((a) => a.name === input.name && a.run === input.workflowRunBackendId && a.finalized)) {
             return { status: 409, body: JSON.stringify({ code: 'already_exists', msg: 'an artifact with this name already exists on the workflow run' }) };
           }
-          const artifact: StoredArtifact = { id: this.nextId++, name: input.name!, run: input.workflowRunBackendId!, job: input.workflowJobRunBackendId!, blocks: new Map(), finalized: false, createdAt: new Date().toISOString() };
+          const artifact: StoredArtifact = {
+            id: this.nextId++,
+            name: input.name!,
+            run: input.workflowRunBackendId!,
+            job: input.workflowJobRunBackendId!,
+            blocks: new Map(),
+            finalized: false,
+            createdAt: new Date().toISOString(),
+          };
           this.artifacts.push(artifact);
           return json({ ok: true, signedUploadUrl: `${this.base}/blob/${artifact.id}?sig=local` });
         }

@@ -39,7 +39,12 @@ export function recordProblems(members: ReadonlyMap<string, Buffer>): string[] {
 export function bundledComponents(members: ReadonlyMap<string, Buffer>, name: string) {
   const data = members.get(name);
   expect(data, `${name} is missing`).toBeDefined();
-  const sbom = JSON.parse(data!.toString('utf8')) as { bomFormat: string; specVersion: string; serialNumber: string; components: { name: string; version?: string; purl?: string; licenses?: { expression: string }[] }[] };
+  const sbom = JSON.parse(data!.toString('utf8')) as {
+    bomFormat: string;
+    specVersion: string;
+    serialNumber: string;
+    components: { name: string; version?: string; purl?: string; licenses?: { expression: string }[] }[];
+  };
   expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', serialNumber: expect.stringMatching(/^urn:uuid:[0-9a-f-]{36}$/) });
   return sbom.components.map((c) => ({ name: c.name, version: c.version, purl: c.purl, licence: c.licenses?.[0]?.expression }));
 }

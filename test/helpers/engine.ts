@@ -55,8 +55,7 @@ export class RecordingReporter implements Reporter {
   }
 }
 
-export const quietLog = (): NodeJS.WritableStream =>
-  (process.env.NATIVE_MATRIX_TEST_LOG ? process.stderr : { write: () => true }) as unknown as NodeJS.WritableStream;
+export const quietLog = (): NodeJS.WritableStream => (process.env.NATIVE_MATRIX_TEST_LOG ? process.stderr : { write: () => true }) as unknown as NodeJS.WritableStream;
 
 /**
  * Builds a fixture with the real engine and returns the manifests. A cell
@@ -82,9 +81,7 @@ export async function buildFixture(
     reporter,
   );
   if (!expectFailure && result.failed.length > 0) throw new Error(await cellErrors(outRoot, result.failed));
-  const manifests = await Promise.all(
-    result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest),
-  );
+  const manifests = await Promise.all(result.outcomes.map(async (o) => JSON.parse(await readFile(o.manifestPath, 'utf8')) as Manifest));
   return { outRoot, manifests, result, log: reporter.lines, warnings: reporter.warnings };
 }
 
@@ -163,7 +160,21 @@ export function elfFilesUnder(dir: string): string[] {
  * and the certificates and proxies its package index may need.
  */
 export function machineEnv(): Record<string, string> {
-  const names = ['HOME', 'PYENV_ROOT', 'XDG_CACHE_HOME', 'NATIVE_MATRIX_CACHE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'PIP_CERT', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  const names = [
+    'HOME',
+    'PYENV_ROOT',
+    'XDG_CACHE_HOME',
+    'NATIVE_MATRIX_CACHE',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'PIP_CERT',
+    'HTTPS_PROXY',
+    'https_proxy',
+    'HTTP_PROXY',
+    'http_proxy',
+    'NO_PROXY',
+    'no_proxy',
+  ];
   return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 

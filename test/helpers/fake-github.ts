@@ -53,11 +53,24 @@ export const BUILT_COMMIT = 'b'.repeat(40);
 export const DEFAULT_BRANCH_COMMIT = 'd'.repeat(40);
 
 const USER = {
-  login: 'native-matrix-bot', id: 1, node_id: 'MDQ6VXNlcjE=', avatar_url: 'https://avatars.example/u/1', gravatar_id: '',
-  url: 'https://api.example/users/native-matrix-bot', html_url: 'https://github.example/native-matrix-bot', followers_url: 'https://api.example/users/x/followers',
-  following_url: 'https://api.example/users/x/following{/other_user}', gists_url: 'https://api.example/users/x/gists{/gist_id}', starred_url: 'https://api.example/users/x/starred{/owner}{/repo}',
-  subscriptions_url: 'https://api.example/users/x/subscriptions', organizations_url: 'https://api.example/users/x/orgs', repos_url: 'https://api.example/users/x/repos',
-  events_url: 'https://api.example/users/x/events{/privacy}', received_events_url: 'https://api.example/users/x/received_events', type: 'Bot', site_admin: false,
+  login: 'native-matrix-bot',
+  id: 1,
+  node_id: 'MDQ6VXNlcjE=',
+  avatar_url: 'https://avatars.example/u/1',
+  gravatar_id: '',
+  url: 'https://api.example/users/native-matrix-bot',
+  html_url: 'https://github.example/native-matrix-bot',
+  followers_url: 'https://api.example/users/x/followers',
+  following_url: 'https://api.example/users/x/following{/other_user}',
+  gists_url: 'https://api.example/users/x/gists{/gist_id}',
+  starred_url: 'https://api.example/users/x/starred{/owner}{/repo}',
+  subscriptions_url: 'https://api.example/users/x/subscriptions',
+  organizations_url: 'https://api.example/users/x/orgs',
+  repos_url: 'https://api.example/users/x/repos',
+  events_url: 'https://api.example/users/x/events{/privacy}',
+  received_events_url: 'https://api.example/users/x/received_events',
+  type: 'Bot',
+  site_admin: false,
 };
 
 /**
@@ -114,7 +127,14 @@ export class FakeGitHub {
   view(tag: string) {
     return this.releases
       .filter((r) => r.tag_name === tag)
-      .map((r) => ({ id: r.id, draft: r.draft, prerelease: r.prerelease, latest: r.id === this.latestId, immutable: r.immutable, assets: r.assets.map((a) => ({ name: a.name, state: a.state, sha256: sha256(a.content) })) }));
+      .map((r) => ({
+        id: r.id,
+        draft: r.draft,
+        prerelease: r.prerelease,
+        latest: r.id === this.latestId,
+        immutable: r.immutable,
+        assets: r.assets.map((a) => ({ name: a.name, state: a.state, sha256: sha256(a.content) })),
+      }));
   }
 
   /** A tag pushed to the repository, lightweight or annotated. */
@@ -129,7 +149,16 @@ export class FakeGitHub {
     const latest = options.latest ?? (!draft && !prerelease);
     const now = new Date().toISOString();
     const release: StoredRelease = {
-      id: this.nextId++, tag_name: tag, name: tag, body: 'By hand', draft, prerelease, immutable: !draft && this.immutableReleases, created_at: now, published_at: draft ? null : now, target_commitish: 'main',
+      id: this.nextId++,
+      tag_name: tag,
+      name: tag,
+      body: 'By hand',
+      draft,
+      prerelease,
+      immutable: !draft && this.immutableReleases,
+      created_at: now,
+      published_at: draft ? null : now,
+      target_commitish: 'main',
       assets: Object.entries(assets).map(([name, content]) => ({ id: this.nextId++, name, state: state[name] ?? 'uploaded', content: Buffer.from(content), created_at: now })),
     };
     this.releases.push(release);
@@ -224,7 +253,12 @@ export class FakeGitHub {
       const slice = all.slice((page - 1) * perPage, page * perPage);
       const headers: Record<string, string> = {};
       if (page * perPage < all.length) headers.link = `<${this.base}${prefix}/releases?per_page=${perPage}&page=${page + 1}>; rel="next"`;
-      return send(200, '/repos/{owner}/{repo}/releases', slice.map((r) => this.releaseJson(r)), headers);
+      return send(
+        200,
+        '/repos/{owner}/{repo}/releases',
+        slice.map((r) => this.releaseJson(r)),
+        headers,
+      );
     }
     if (request.method === 'POST' && match(/^\/releases$/)) {
       const input = JSON.parse(body.toString() || '{}') as { tag_name: string; target_commitish?: string; name?: string; body?: string; draft?: boolean; prerelease?: boolean; make_latest?: string };
@@ -232,7 +266,19 @@ export class FakeGitHub {
       if (!input.draft && this.releases.some((r) => r.tag_name === input.tag_name && !r.draft)) {
         return send(422, undefined, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       }
-      const release: StoredRelease = { id: this.nextId++, tag_name: input.tag_name, name: input.name ?? null, body: input.body ?? 'Generated notes', draft: true, prerelease: !!input.prerelease, immutable: false, created_at: now, published_at: null, target_commitish: input.target_commitish ?? 'main', assets: [] };
+      const release: StoredRelease = {
+        id: this.nextId++,
+        tag_name: input.tag_name,
+        name: input.name ?? null,
+        body: input.body ?? 'Generated notes',
+        draft: true,
+        prerelease: !!input.prerelease,
+        immutable: false,
+        created_at: now,
+        published_at: null,
+        target_commitish: input.target_commitish ?? 'main',
+        assets: [],
+      };
       if (!input.draft) this.publishRelease(release, input.make_latest, now);
       this.releases.push(release);
       return send(201, '/repos/{owner}/{repo}/releases', this.releaseJson(release));
@@ -241,14 +287,20 @@ export class FakeGitHub {
       const name = m[1]!.split('/').map(decodeURIComponent).join('/');
       const tag = this.tags.get(name);
       if (!tag) return send(404, undefined, { message: 'Not Found' });
-      const object = tag.tagObject ? { type: 'tag', sha: tag.tagObject, url: `${this.base}${prefix}/git/tags/${tag.tagObject}` } : { type: 'commit', sha: tag.commit, url: `${this.base}${prefix}/git/commits/${tag.commit}` };
+      const object = tag.tagObject
+        ? { type: 'tag', sha: tag.tagObject, url: `${this.base}${prefix}/git/tags/${tag.tagObject}` }
+        : { type: 'commit', sha: tag.commit, url: `${this.base}${prefix}/git/commits/${tag.commit}` };
       return send(200, '/repos/{owner}/{repo}/git/ref/{ref}', { ref: `refs/tags/${name}`, node_id: `REF_${name}`, url: `${this.base}${prefix}/git/refs/tags/${m[1]}`, object });
     }
     if ((m = match(/^\/git\/tags\/([0-9a-f]{40})$/)) && request.method === 'GET') {
       const [name, tag] = [...this.tags].find(([, candidate]) => candidate.tagObject === m![1]) ?? [];
       if (!name || !tag) return send(404, undefined, { message: 'Not Found' });
       return send(200, '/repos/{owner}/{repo}/git/tags/{tag_sha}', {
-        node_id: `TAG_${name}`, tag: name, sha: m[1], url: `${this.base}${prefix}/git/tags/${m[1]}`, message: `Release ${name}\n`,
+        node_id: `TAG_${name}`,
+        tag: name,
+        sha: m[1],
+        url: `${this.base}${prefix}/git/tags/${m[1]}`,
+        message: `Release ${name}\n`,
         tagger: { name: 'Maintainer', email: 'maintainer@example.org', date: now },
         object: { type: 'commit', sha: tag.commit, url: `${this.base}${prefix}/git/commits/${tag.commit}` },
         verification: { verified: false, reason: 'unsigned', payload: null, signature: null, verified_at: null },
@@ -283,7 +335,12 @@ export class FakeGitHub {
         const slice = release.assets.slice((page - 1) * perPage, page * perPage);
         const headers: Record<string, string> = {};
         if (page * perPage < release.assets.length) headers.link = `<${this.base}${prefix}/releases/${release.id}/assets?per_page=${perPage}&page=${page + 1}>; rel="next"`;
-        return send(200, '/repos/{owner}/{repo}/releases/{release_id}/assets', slice.map((a) => this.assetJson(a)), headers);
+        return send(
+          200,
+          '/repos/{owner}/{repo}/releases/{release_id}/assets',
+          slice.map((a) => this.assetJson(a)),
+          headers,
+        );
       }
       if (request.method === 'POST' && upload) {
         const name = url.searchParams.get('name') ?? '';

@@ -30,7 +30,15 @@ export function parseGitHubOutput(file: string): Record<string, string> {
  * The environment GitHub gives an action's process: the GITHUB_* files and
  * variables, and every declared input as INPUT_*, empty when unset.
  */
-export function actionEnv(options: { workspace: string; runnerTemp: string; output: string; event: string; ref: string; inputs: Record<string, string>; extra?: Record<string, string> }): NodeJS.ProcessEnv {
+export function actionEnv(options: {
+  workspace: string;
+  runnerTemp: string;
+  output: string;
+  event: string;
+  ref: string;
+  inputs: Record<string, string>;
+  extra?: Record<string, string>;
+}): NodeJS.ProcessEnv {
   const inputs = Object.fromEntries(Object.entries(options.inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value]));
   return {
     PATH: process.env.PATH,

@@ -6,7 +6,10 @@ import { ROOT } from './engine.js';
 /** The newest pyenv CPython of a minor version: `3.12` → …/versions/3.12.1/bin/python3. */
 export function pythonPath(version: string): string {
   const root = path.join(process.env.PYENV_ROOT ?? path.join(process.env.HOME ?? '/root', '.pyenv'), 'versions');
-  const dir = readdirSync(root).filter((name) => name.startsWith(`${version}.`)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).at(-1);
+  const dir = readdirSync(root)
+    .filter((name) => name.startsWith(`${version}.`))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .at(-1);
   if (!dir) throw new Error(`no CPython ${version} under ${root}`);
   return path.join(root, dir, 'bin', 'python3');
 }

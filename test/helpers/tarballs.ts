@@ -33,4 +33,3 @@ export function tarball(top: string, licences: readonly string[] = []): Buffer {
   if (spawnSync('tar', ['-czf', file, '-C', dir, top]).status !== 0) throw new Error('tar failed');
   return readFileSync(file);
 }
-

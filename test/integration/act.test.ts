@@ -46,9 +46,17 @@ async function startIndex(): Promise<void> {
   const port = await freePort();
   index.url = `http://127.0.0.1:${port}`;
   // No authentication, no fallback to pypi.org: only what was uploaded is there.
-  index.server = spawn(path.join(PYPI_VENV, 'pypi-server'), ['run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', '--disable-fallback', '--hash-algo', 'sha256', index.packages], { stdio: 'ignore' });
+  index.server = spawn(path.join(PYPI_VENV, 'pypi-server'), ['run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', '--disable-fallback', '--hash-algo', 'sha256', index.packages], {
+    stdio: 'ignore',
+  });
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await fetch(`${index.url}/simple/`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${index.url}/simple/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`pypiserver did not answer on ${index.url}`);
@@ -57,10 +65,12 @@ async function startIndex(): Promise<void> {
 /** The index's files: name → sha256 and modification time. */
 function indexFiles(): Record<string, { sha256: string; mtimeMs: number }> {
   return Object.fromEntries(
-    readdirSync(index.packages).sort().map((name) => {
-      const file = path.join(index.packages, name);
-      return [name, { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs }];
-    }),
+    readdirSync(index.packages)
+      .sort()
+      .map((name) => {
+        const file = path.join(index.packages, name);
+        return [name, { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs }];
+      }),
   );
 }
 
@@ -113,14 +123,23 @@ function act(event: 'push' | 'workflow_dispatch', payload: object, run: string):
     NATIVE_MATRIX_ACT_NODE_MODULES: path.join(ROOT, 'node_modules'),
   };
   const args = [
-    event, '-e', eventFile,
-    '-P', 'ubuntu-24.04=-self-hosted',
-    '--local-repository', `native-matrix/native-matrix@v0=${action}`,
-    '--local-repository', `${CHECKOUT}=${path.join(ROOT, 'test/act/checkout')}`,
-    '--local-repository', `${SETUP_PYTHON}=${path.join(ROOT, 'test/act/setup-python')}`,
-    '--local-repository', `${DOWNLOAD_ARTIFACT}=${path.join(ROOT, 'test/act/download-artifact')}`,
-    '--local-repository', `${PYPI_PUBLISH}=${path.join(ROOT, 'test/act/pypi-publish')}`,
-    '-s', 'GITHUB_TOKEN=ghs_act',
+    event,
+    '-e',
+    eventFile,
+    '-P',
+    'ubuntu-24.04=-self-hosted',
+    '--local-repository',
+    `native-matrix/native-matrix@v0=${action}`,
+    '--local-repository',
+    `${CHECKOUT}=${path.join(ROOT, 'test/act/checkout')}`,
+    '--local-repository',
+    `${SETUP_PYTHON}=${path.join(ROOT, 'test/act/setup-python')}`,
+    '--local-repository',
+    `${DOWNLOAD_ARTIFACT}=${path.join(ROOT, 'test/act/download-artifact')}`,
+    '--local-repository',
+    `${PYPI_PUBLISH}=${path.join(ROOT, 'test/act/pypi-publish')}`,
+    '-s',
+    'GITHUB_TOKEN=ghs_act',
     ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
   ];
   return new Promise((resolve) => {
@@ -142,7 +161,12 @@ describe('workflows/release.yml run whole with act', () => {
     expect(run.status, run.log.slice(-6000)).toBe(0);
     // act numbers the jobs of a matrix: `build linux-x86_64-1`.
     for (const job of ['plan', 'build linux-x86_64(-\\d+)?', 'build sdist(-\\d+)?', 'publish', 'upload to PyPI']) expect(run.log).toMatch(new RegExp(`\\[release/${job}\\s*\\] 🏁  Job succeeded`));
-    expect(artifacts.artifacts.filter((a) => a.run === 'run-tag' && a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64', 'native-matrix-plan', 'native-matrix-sdist', 'pypi-distributions']);
+    expect(
+      artifacts.artifacts
+        .filter((a) => a.run === 'run-tag' && a.finalized)
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['native-matrix-linux-x86_64', 'native-matrix-plan', 'native-matrix-sdist', 'pypi-distributions']);
     // Build and publish read the plan job's artifact, and agree on its digest.
     const digest = /Plan (sha256:[0-9a-f]{64}): 2 cells, publishing v1\.0\.0/.exec(run.log)?.[1];
     expect(digest, 'the plan job logs its digest').toBeDefined();
@@ -195,7 +219,12 @@ describe('workflows/release.yml run whole with act', () => {
     const indexBefore = indexFiles();
     const run = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs: { platforms: 'linux-x86_64', python: '3.12', publish: false } }, 'run-dispatch');
     expect(run.status, run.log.slice(-6000)).toBe(0);
-    expect(artifacts.artifacts.filter((a) => a.run === 'run-dispatch' && a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64', 'native-matrix-plan', 'native-matrix-sdist']);
+    expect(
+      artifacts.artifacts
+        .filter((a) => a.run === 'run-dispatch' && a.finalized)
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['native-matrix-linux-x86_64', 'native-matrix-plan', 'native-matrix-sdist']);
     expect(github.releases.length).toBe(releasesBefore);
     expect(run.log).toMatch(/\[release\/build linux-x86_64(-\d+)?\s*\] 🏁 {2}Job succeeded/);
     // The publish and pypi jobs' conditions (the plan's outputs) are false: they never start.

@@ -39,7 +39,18 @@ describe('dist/index.js build, as a matrix job runs it', () => {
     writeFileSync(path.join(planTemp, 'output'), '');
     const planned = await runAction({
       cwd: workspace,
-      env: { PATH: process.env.PATH!, ...service.env('run-build', 'job-plan'), GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace, GITHUB_OUTPUT: path.join(planTemp, 'output'), GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_NAME: 'push', RUNNER_TEMP: planTemp, INPUT_COMMAND: 'plan', 'INPUT_WORKING-DIRECTORY': '.' },
+      env: {
+        PATH: process.env.PATH!,
+        ...service.env('run-build', 'job-plan'),
+        GITHUB_ACTIONS: 'true',
+        GITHUB_WORKSPACE: workspace,
+        GITHUB_OUTPUT: path.join(planTemp, 'output'),
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_EVENT_NAME: 'push',
+        RUNNER_TEMP: planTemp,
+        INPUT_COMMAND: 'plan',
+        'INPUT_WORKING-DIRECTORY': '.',
+      },
     });
     expect(planned.status, planned.log).toBe(0);
     const plan = JSON.parse(readFileSync(path.join(planTemp, 'native-matrix-plan', 'plan.json'), 'utf8')) as PlanFile;
@@ -74,7 +85,10 @@ describe('dist/index.js build, as a matrix job runs it', () => {
     expect(manifest.ok).toBe(true);
     expect(manifest.cell.python).toEqual(['3.12']);
     expect(manifest.plan).toBe(plan.digest);
-    expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([['native-matrix-plan', true], ['native-matrix-linux-x86_64-abi3', true]]);
+    expect(service.artifacts.map((a) => [a.name, a.finalized])).toEqual([
+      ['native-matrix-plan', true],
+      ['native-matrix-linux-x86_64-abi3', true],
+    ]);
     // The artifact holds exactly the cell's directory: its manifest and its wheel.
     const zip = path.join(mkdtempSync(path.join(tmpdir(), 'artifact-')), 'artifact.zip');
     writeFileSync(zip, service.artifacts.find((a) => a.name === 'native-matrix-linux-x86_64-abi3')!.content!);

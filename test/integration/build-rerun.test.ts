@@ -47,7 +47,7 @@ function attempt(workspace: string, cell: string, job: string, command = 'build'
 
 describe('"Re-run failed jobs" of a build job', () => {
   // The service answers 409 to a second artifact of one name in a run, as GitHub does (test/unit/artifacts.test.ts).
-  it('uploads the cell again in place of the first attempt\'s artifact', async () => {
+  it("uploads the cell again in place of the first attempt's artifact", async () => {
     const workspace = mkdtempSync(path.join(tmpdir(), 'rerun-project-'));
     cpSync(fixture('gmp-cext'), workspace, { recursive: true, filter: (source) => !/(build|\.egg-info|__pycache__)$/.test(source) });
     writeFileSync(path.join(workspace, 'native-matrix.yml'), 'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64]\n  python: ["3.12"]\n');
@@ -60,13 +60,19 @@ describe('"Re-run failed jobs" of a build job', () => {
     const first = await attempt(workspace, cell, 'attempt-1');
     expect(first.status, first.log).toBe(0);
     const name = first.outputs.artifact!;
-    expect(service.artifacts.map((a) => [a.name, a.job])).toEqual([['native-matrix-plan', 'job-plan'], [name, 'attempt-1']]);
+    expect(service.artifacts.map((a) => [a.name, a.job])).toEqual([
+      ['native-matrix-plan', 'job-plan'],
+      [name, 'attempt-1'],
+    ]);
 
     const second = await attempt(workspace, cell, 'attempt-2');
     expect(second.status, second.log).toBe(0);
     // The conflict as the artifact client reports it (not any "409" in the log: a wheel's sha256 may hold one).
     expect(second.log).not.toMatch(/\[Response\] - 409\b|\(409\)|\b409 Conflict/);
-    expect(service.artifacts.map((a) => [a.name, a.job, a.finalized])).toEqual([['native-matrix-plan', 'job-plan', true], [name, 'attempt-2', true]]);
+    expect(service.artifacts.map((a) => [a.name, a.job, a.finalized])).toEqual([
+      ['native-matrix-plan', 'job-plan', true],
+      [name, 'attempt-2', true],
+    ]);
     expect(service.calls).toContain('DeleteArtifact');
   });
 });

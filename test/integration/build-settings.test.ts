@@ -71,7 +71,7 @@ describe('dep-cext: a wheel with a dependency from the index, tested with its ow
 });
 
 describe('qsym-like with native-matrix.settings.yml: build settings reach maturin and cargo', () => {
-  it('marks the abi3 wheel and the CLI of another workspace package with build.environment, passes --locked, runs before-build, audits abi3, ignores other platforms\' overrides', async () => {
+  it("marks the abi3 wheel and the CLI of another workspace package with build.environment, passes --locked, runs before-build, audits abi3, ignores other platforms' overrides", async () => {
     const log = path.join(mkdtempSync(path.join(tmpdir(), 'nm-before-build-')), 'log');
     const { commands, runner } = recordingRunner();
     const { manifests, outRoot, result } = await buildFixture('qsym-like', { platform: 'linux-x86_64', configPath: 'native-matrix.settings.yml', runner, env: { QSYM_TEST_LOG: log } });
@@ -102,7 +102,7 @@ describe('qsym-like with native-matrix.settings.yml: build settings reach maturi
 });
 
 describe('abi3-violation: a wheel tagged abi3 that calls outside the stable ABI', () => {
-  it('fails the cell with abi3audit\'s finding, in the error and the manifest', async () => {
+  it("fails the cell with abi3audit's finding, in the error and the manifest", async () => {
     const { result, outRoot } = await buildFixture('abi3-violation', { platform: 'linux-x86_64', expectFailure: true });
     expect(result.outcomes).toHaveLength(0);
     const message = result.failed[0]!.error.message;

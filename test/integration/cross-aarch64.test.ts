@@ -7,11 +7,9 @@ import { sha256File } from '../../src/core/hashing.js';
 import { cacheRoot } from '../../src/core/cache.js';
 import { buildFixture, embeddedPythonsEnv, fixture } from '../helpers/engine.js';
 
-const FACTORIAL_100 =
-  '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
+const FACTORIAL_100 = '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
 
-const qemu = (program: string, args: string[]) =>
-  spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', program, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+const qemu = (program: string, args: string[]) => spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', program, ...args], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
 
 /**
  * A wheel unpacked into a fresh directory, checked to hold an aarch64

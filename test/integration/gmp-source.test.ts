@@ -48,7 +48,9 @@ describe('gmp.source: build', () => {
       expect(existsSync(path.join(cache, 'gmp', entry!, 'share', 'licenses', file)), file).toBe(true);
     }
     const gmpTexts = ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'].map((name) => `gmpcext-0.1.0.dist-info/licenses/native-matrix-bundled/gmp/${name}`);
-    expect(cold.manifests[0]!.files[0]!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'shared', files: cold.manifests[0]!.files[0]!.bundled, licenseFiles: gmpTexts }]);
+    expect(cold.manifests[0]!.files[0]!.libraries).toEqual([
+      { name: 'gmp', version: '6.3.0', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'shared', files: cold.manifests[0]!.files[0]!.bundled, licenseFiles: gmpTexts },
+    ]);
 
     const warm = await buildFixture('gmp-cext', { configPath: config, env });
     expect(warm.manifests[0]!.ok).toBe(true);

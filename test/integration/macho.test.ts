@@ -26,7 +26,10 @@ beforeAll(async () => {
   await runner.run(tools.python, ['-m', 'pip', 'download', '--only-binary', ':all:', '--platform', 'macosx_11_0_arm64', '--python-version', '3.12', '--no-deps', '--dest', dir, 'gmpy2==2.3.2'], {
     env: { PIP_FIND_LINKS: undefined },
   });
-  wheel = path.join(dir, readdirSync(dir).find((f) => f === WHEEL)!);
+  wheel = path.join(
+    dir,
+    readdirSync(dir).find((f) => f === WHEEL)!,
+  );
 });
 
 describe('the macOS repair check reads real Mach-O files (on Linux, with macholib)', () => {
@@ -44,7 +47,12 @@ describe('the macOS repair check reads real Mach-O files (on Linux, with macholi
 
   it('refuses the wheel once libgmp is taken out of it', async () => {
     const broken = path.join(mkdtempSync(path.join(tmpdir(), 'macos-broken-')), WHEEL);
-    await runner.run(tools.python, ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w") as dst:\n    [dst.writestr(i, src.read(i)) for i in src.infolist() if not i.filename.endswith("libgmp.10.dylib")]', wheel, broken]);
+    await runner.run(tools.python, [
+      '-c',
+      'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w") as dst:\n    [dst.writestr(i, src.read(i)) for i in src.infolist() if not i.filename.endswith("libgmp.10.dylib")]',
+      wheel,
+      broken,
+    ]);
     const error = await checkMacosWheel(runner, tools, broken, platform, '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('gmpy2/gmpy2.cpython-312-darwin.so needs @loader_path/../gmpy2.libs/libgmp.10.dylib, which is neither in the wheel nor a system library');

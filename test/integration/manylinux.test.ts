@@ -27,7 +27,14 @@ describe('linux.manylinux', () => {
 
     const passing = await buildFixture('newer-glibc', {
       platform: 'linux-x86_64',
-      configPath: config(['project:', `  path: ${fixture('newer-glibc')}`, '  import: newerglibc', '  smoke: "newerglibc.close_from(1000)"', 'matrix: { platforms: [linux-x86_64], python: ["3.12"] }', 'linux: { manylinux: "2_34" }']),
+      configPath: config([
+        'project:',
+        `  path: ${fixture('newer-glibc')}`,
+        '  import: newerglibc',
+        '  smoke: "newerglibc.close_from(1000)"',
+        'matrix: { platforms: [linux-x86_64], python: ["3.12"] }',
+        'linux: { manylinux: "2_34" }',
+      ]),
     });
     expect(passing.manifests[0]).toMatchObject({ ok: true, compatibility: 'manylinux_2_34_x86_64' });
     expect(passing.manifests[0]!.files[0]!.name).toBe('newerglibc-0.1.0-cp312-cp312-manylinux_2_34_x86_64.whl');
@@ -67,7 +74,8 @@ describe('gmp-cli archives for manylinux_2_17', () => {
   const FACTORIAL_20 = '2432902008176640000';
   for (const variant of ['rust', 'c'] as const) {
     it(`${variant}: no ELF file in the archive needs a symbol newer than GLIBC_2.17, and the program runs`, async () => {
-      const configPath = variant === 'c' ? config(['project:', `  path: ${fixture('gmp-cli')}/c`, '  kind: binary', '  binary: { name: gmp-cli, smoke: ["20"] }', 'matrix: { platforms: [linux-x86_64] }']) : undefined;
+      const configPath =
+        variant === 'c' ? config(['project:', `  path: ${fixture('gmp-cli')}/c`, '  kind: binary', '  binary: { name: gmp-cli, smoke: ["20"] }', 'matrix: { platforms: [linux-x86_64] }']) : undefined;
       const { manifests, outRoot } = await buildFixture('gmp-cli', configPath ? { configPath } : {});
       const [manifest] = manifests;
       expect(manifest).toMatchObject({ ok: true, compatibility: 'manylinux_2_17_x86_64' });

@@ -34,7 +34,9 @@ describe('metadata as PyPI reads it', () => {
     const { result } = await buildFixture('legacy-cext', { configPath: 'native-matrix.strict.yml', expectFailure: true });
     expect(result.failed.map((f) => f.cell.id)).toEqual(['linux-x86_64']);
     const message = result.failed[0]!.error.problems.map(formatProblem).join('\n');
-    expect(message).toMatch(/^test\/fixtures\/legacy-cext\/native-matrix\.strict\.yml:9: metadata\.strict: the metadata of legacy_cext-1\.0\.2-cp312-.*\.whl has warnings:\n.*long_description missing\./s);
+    expect(message).toMatch(
+      /^test\/fixtures\/legacy-cext\/native-matrix\.strict\.yml:9: metadata\.strict: the metadata of legacy_cext-1\.0\.2-cp312-.*\.whl has warnings:\n.*long_description missing\./s,
+    );
     expect(message).toContain('or set metadata.strict: false to accept the warnings');
   });
 

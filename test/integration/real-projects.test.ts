@@ -42,7 +42,11 @@ class ProjectTestsRunner implements CommandRunner {
     if (options.purpose !== 'test.command') return this.inner.run(file, args, options);
     const result =
       this.hidden.length > 0
-        ? await this.base.run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', MASK, file], { ...options, userShellCommand: false, env: { ...options.env, NM_MASK: this.hidden.join(' ') } })
+        ? await this.base.run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', MASK, file], {
+            ...options,
+            userShellCommand: false,
+            env: { ...options.env, NM_MASK: this.hidden.join(' ') },
+          })
         : await this.base.run(file, args, options);
     this.testOutputs.push(result.all);
     return result;
@@ -89,7 +93,10 @@ function needed(file: string): string[] {
 
 /** The newest glibc any ELF file of an unpacked wheel needs, as `[major, minor]`. */
 function newestGlibcOf(dir: string): [number, number] {
-  const versions = elfFilesUnder(dir).map(newestGlibc).filter((v): v is string => !!v).map((v) => v.split('.').map(Number) as [number, number]);
+  const versions = elfFilesUnder(dir)
+    .map(newestGlibc)
+    .filter((v): v is string => !!v)
+    .map((v) => v.split('.').map(Number) as [number, number]);
   return versions.sort((a, b) => a[0] - b[0] || a[1] - b[1]).at(-1)!;
 }
 
@@ -131,7 +138,12 @@ describe('gmpy2 2.3.2 (setuptools C extension on GMP, MPFR and MPC), its PyPI sd
 
     it('builds one manylinux_2_17 wheel per Python, each carrying libgmp, libmpfr and libmpc, with the sha256 the manifest records', async () => {
       const { manifest } = built;
-      expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-x86_64', abi3: false, python: PYTHONS }, gmp: { source: 'system', libraries: ['gmp', 'mpfr', 'mpc'] }, compatibility: 'manylinux_2_17_x86_64' });
+      expect(manifest).toMatchObject({
+        ok: true,
+        cell: { id: 'linux-x86_64', abi3: false, python: PYTHONS },
+        gmp: { source: 'system', libraries: ['gmp', 'mpfr', 'mpc'] },
+        compatibility: 'manylinux_2_17_x86_64',
+      });
       expect(manifest.project).toMatchObject({ name: 'gmpy2', version: '2.3.2' });
       expect(manifest.files.map((f) => f.name)).toEqual([
         'gmpy2-2.3.2-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl',
@@ -215,7 +227,8 @@ describe('gmpy2 2.3.2 (setuptools C extension on GMP, MPFR and MPC), its PyPI sd
   });
 });
 
-const PAILLIER_COMPUTE = 'import paillier; pub, sec = paillier.generate_keypair(2048); print(paillier.decrypt(sec, paillier.add_many(pub, [bytes(b) for b in paillier.encrypt_many(pub, [1.5, 2.25, -0.75])])))';
+const PAILLIER_COMPUTE =
+  'import paillier; pub, sec = paillier.generate_keypair(2048); print(paillier.decrypt(sec, paillier.add_many(pub, [bytes(b) for b in paillier.encrypt_many(pub, [1.5, 2.25, -0.75])])))';
 
 // The documented subsets of pypaillier's tests run under emulation (test/corpus/pypaillier.yml).
 const AARCH64_PAILLIER_TESTS = 62;
@@ -237,7 +250,12 @@ describe('pypaillier 0.8.0 (maturin, PyO3 0.23, rug with GMP built by gmp-mpfr-s
 
     it('builds a manylinux_2_17 cp313 wheel whose extension carries GMP inside itself: nothing bundled, no libgmp needed', async () => {
       const { manifest } = built;
-      expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-x86_64', abi3: false, python: PYTHONS }, compatibility: 'manylinux_2_17_x86_64', project: { name: 'pypaillier', version: '0.8.0' } });
+      expect(manifest).toMatchObject({
+        ok: true,
+        cell: { id: 'linux-x86_64', abi3: false, python: PYTHONS },
+        compatibility: 'manylinux_2_17_x86_64',
+        project: { name: 'pypaillier', version: '0.8.0' },
+      });
       const [wheel] = manifest.files;
       expect(wheel).toMatchObject({ name: 'pypaillier-0.8.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl', bundled: [], smokePassed: PYTHONS });
       const file = built.dir(wheel!.name);

@@ -13,7 +13,8 @@ import { buildFixture, embeddedPythonsEnv, fixture, ROOT } from '../helpers/engi
 
 const P1000 = '24061467864032622473692149727991';
 const FACTORIAL_30 = '265252859812191058636308480000000';
-const FORCE_CROSS_NOTE = 'gmp-mpfr-sys 1.6.8 refuses to cross-compile without its force-cross feature: this cross build sets CARGO_FEATURE_FORCE_CROSS=1 for cargo, as the feature would (nothing to change in the crate)';
+const FORCE_CROSS_NOTE =
+  'gmp-mpfr-sys 1.6.8 refuses to cross-compile without its force-cross feature: this cross build sets CARGO_FEATURE_FORCE_CROSS=1 for cargo, as the feature would (nothing to change in the crate)';
 const windowsPython = (version: string) => path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, `windows-x86_64-${version}`, 'python.exe');
 
 /** A fresh wine prefix with the bcryptprimitives.dll stand-in (wine 8 lacks the DLL Rust's std imports; Windows has it). */
@@ -64,12 +65,21 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
       expect(imports.filter((dll) => /^python3\d+\.dll$/.test(dll) || dll.includes('gmp'))).toEqual([]);
       // Our own import in the floor and the newest Windows CPython, outside the engine.
       for (const version of ['3.10', '3.14']) {
-        const run = spawnSync('wine', [windowsPython(version), '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork; print(sys.platform, sys.version_info[:2], qwork.partition(1000), qwork.factorial(30), qwork.partitions(6))`], {
-          cwd: site,
-          encoding: 'utf8',
-          env: wine.env,
-          timeout: 180_000,
-        });
+        const run = spawnSync(
+          'wine',
+          [
+            windowsPython(version),
+            '-I',
+            '-c',
+            `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork; print(sys.platform, sys.version_info[:2], qwork.partition(1000), qwork.factorial(30), qwork.partitions(6))`,
+          ],
+          {
+            cwd: site,
+            encoding: 'utf8',
+            env: wine.env,
+            timeout: 180_000,
+          },
+        );
         expect(run.stdout.trim(), run.stderr).toBe(`win32 (3, ${version.split('.')[1]}) ${P1000} ${FACTORIAL_30} [1, 1, 2, 3, 5, 7, 11]`);
       }
 
@@ -103,11 +113,22 @@ describe('a real-shaped Rust workspace (rug defaults, PyO3 0.23 abi3, no force-c
       expect(spawnSync('unzip', ['-q', file, '-d', site]).status).toBe(0);
       const [extension] = readdirSync(path.join(site, 'qwork')).filter((name) => name.endsWith('.so'));
       expect(spawnSync('readelf', ['-h', path.join(site, 'qwork', extension!)], { encoding: 'utf8' }).stdout).toMatch(/Machine:\s+AArch64/);
-      const run = spawnSync('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', python314, '-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork, platform; print(platform.machine(), qwork.partition(1000), qwork.factorial(30))`], {
-        encoding: 'utf8',
-        cwd: site,
-        env: { PATH: '/usr/bin:/bin' },
-      });
+      const run = spawnSync(
+        'qemu-aarch64',
+        [
+          '-L',
+          '/usr/aarch64-linux-gnu',
+          python314,
+          '-I',
+          '-c',
+          `import sys; sys.path.insert(0, ${JSON.stringify(site)}); import qwork, platform; print(platform.machine(), qwork.partition(1000), qwork.factorial(30))`,
+        ],
+        {
+          encoding: 'utf8',
+          cwd: site,
+          env: { PATH: '/usr/bin:/bin' },
+        },
+      );
       expect(run.stdout.trim(), run.stderr).toBe(`aarch64 ${P1000} ${FACTORIAL_30}`);
     } finally {
       rmSync(site, { recursive: true, force: true });

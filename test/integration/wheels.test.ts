@@ -44,7 +44,11 @@ function auditwheelShow(wheel: string): string {
 function wheelGlibc(wheel: string): string | undefined {
   const dir = mkdtempSync(path.join(tmpdir(), 'wheel-elf-'));
   expect(spawnSync('unzip', ['-q', wheel, '-d', dir]).status).toBe(0);
-  return elfFilesUnder(dir).map(newestGlibc).filter((v): v is string => !!v).sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1])).at(-1);
+  return elfFilesUnder(dir)
+    .map(newestGlibc)
+    .filter((v): v is string => !!v)
+    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
+    .at(-1);
 }
 
 /** The wheel unpacked into a fresh directory, to put on sys.path. */
@@ -102,8 +106,12 @@ describe('real wheel builds on Linux x86_64', () => {
     expect(members.get(`${distInfo}/licenses/native-matrix-bundled/gmp/LGPL-3`)!.toString()).toBe(readFileSync('/usr/share/common-licenses/LGPL-3', 'utf8'));
     expect(members.get(`${distInfo}/licenses/native-matrix-bundled/gmp/copyright`)!.toString()).toContain('The GNU MP Library');
     // Ours beside maturin's of the Rust tree (and auditwheel's of what it grafted).
-    expect([...members.keys()].filter((name) => name.startsWith(`${distInfo}/sboms/`))).toEqual(expect.arrayContaining([`${distInfo}/sboms/native-matrix-bundled.cdx.json`, `${distInfo}/sboms/qsym-python.cyclonedx.json`]));
-    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([{ name: 'gmp', version: SYSTEM_GMP_VERSION, purl: `pkg:generic/gmp@${SYSTEM_GMP_VERSION}`, licence: GMP_LICENCE }]);
+    expect([...members.keys()].filter((name) => name.startsWith(`${distInfo}/sboms/`))).toEqual(
+      expect.arrayContaining([`${distInfo}/sboms/native-matrix-bundled.cdx.json`, `${distInfo}/sboms/qsym-python.cyclonedx.json`]),
+    );
+    expect(bundledComponents(members, `${distInfo}/sboms/native-matrix-bundled.cdx.json`)).toEqual([
+      { name: 'gmp', version: SYSTEM_GMP_VERSION, purl: `pkg:generic/gmp@${SYSTEM_GMP_VERSION}`, licence: GMP_LICENCE },
+    ]);
     // A Metadata-Version 2.4 METADATA lists them (PEP 639); an older one is left alone.
     const metadata = members.get(`${distInfo}/METADATA`)!.toString();
     const licenseFileLines = debianGmpTexts(distInfo).map((name) => `License-File: ${name.slice(`${distInfo}/licenses/`.length)}`);
@@ -143,7 +151,11 @@ describe('real wheel builds on Linux x86_64', () => {
     // On an older distribution: Debian 11's own Python 3.9 (glibc 2.31) imports the cp39 wheel.
     const cp39 = manifest!.files.find((f) => f.pythonTag === 'cp39')!;
     const site = unpacked(path.join(outRoot, 'linux-x86_64', cp39.name));
-    const old = runWithOldGlibc(path.join(OLD_USERLAND, 'usr/bin/python3.9'), ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${PRINT_GLIBC}; import gmpcext; print(sys.version_info[:2], gmpcext.factorial(25))`], site);
+    const old = runWithOldGlibc(
+      path.join(OLD_USERLAND, 'usr/bin/python3.9'),
+      ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(site)}); ${PRINT_GLIBC}; import gmpcext; print(sys.version_info[:2], gmpcext.factorial(25))`],
+      site,
+    );
     expect(old.stdout.trim().split('\n'), old.stderr).toEqual(['glibc 2.31', '(3, 9) 15511210043330985984000000']);
   });
 

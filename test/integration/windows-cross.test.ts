@@ -12,8 +12,7 @@ const GMP_LICENCE = 'LGPL-3.0-or-later OR GPL-2.0-or-later';
 /** GMP's own licence files, from the source it was built from. */
 const GMP_TEXTS = ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'];
 
-const FACTORIAL_100 =
-  '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
+const FACTORIAL_100 = '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
 
 /** Runs a Windows program under wine in a fresh prefix, from its own directory, with nothing else on the DLL path. */
 function wine(program: string, args: string[]) {
@@ -43,7 +42,9 @@ describe('Windows binaries cross-built on Linux (mingw-w64), proven under wine',
     const zip = path.join(outRoot, 'windows-x86_64', archive!.name);
     expect(await sha256File(zip)).toBe(archive!.sha256);
     // GMP's licence files from its source, beside the DLL's program in the zip.
-    expect(archive!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: GMP_LICENCE, linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: GMP_TEXTS.map((name) => `gmp-cli-windows-x86_64/licenses/gmp/${name}`) }]);
+    expect(archive!.libraries).toEqual([
+      { name: 'gmp', version: '6.3.0', licence: GMP_LICENCE, linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: GMP_TEXTS.map((name) => `gmp-cli-windows-x86_64/licenses/gmp/${name}`) },
+    ]);
     const zipped = await zipMembers(zip);
     expectLicenceFilesPresent(archive!, zipped);
     expect(zipped.get('gmp-cli-windows-x86_64/licenses/gmp/COPYING.LESSERv3')!.toString()).toContain('GNU LESSER GENERAL PUBLIC LICENSE');
@@ -96,13 +97,26 @@ describe('Windows wheels cross-built on Linux (maturin, mingw-w64), proven in Wi
     expect(wheel).toMatchObject({ name: 'qsymlike-0.1.0-cp310-abi3-win_amd64.whl', kind: 'wheel', platformTag: 'win_amd64', abiTag: 'abi3', smokePassed: ['3.10', '3.11', '3.14'] });
     // delvewheel's mangled name: two packages' libgmp-10.dll never collide in one process.
     expect(wheel!.bundled).toEqual([expect.stringMatching(/^libgmp-10-[0-9a-f]{32}\.dll$/)]);
-    expect(wheel!.smoke).toEqual(['3.10', '3.11', '3.14'].map((version): unknown => expect.objectContaining({ python: version, interpreter: expect.stringMatching(new RegExp(`^${version.replace('.', '\\.')}\\.`)), passed: true })));
+    expect(wheel!.smoke).toEqual(
+      ['3.10', '3.11', '3.14'].map((version): unknown =>
+        expect.objectContaining({ python: version, interpreter: expect.stringMatching(new RegExp(`^${version.replace('.', '\\.')}\\.`)), passed: true }),
+      ),
+    );
     const file = path.join(outRoot, 'windows-x86_64-abi3', wheel!.name);
     expect(await sha256File(file)).toBe(wheel!.sha256);
     // GMP's licence (from the source it was built from) travels in .dist-info/licenses/, with our SBOM and RECORD whole.
     // MinGW's runtime would have its own, but this GMP DLL does not import it: delvewheel bundled nothing else.
     const distInfo = 'qsymlike-0.1.0.dist-info';
-    expect(wheel!.libraries).toEqual([{ name: 'gmp', version: '6.3.0', licence: GMP_LICENCE, linkage: 'shared', files: wheel!.bundled, licenseFiles: GMP_TEXTS.map((name) => `${distInfo}/licenses/native-matrix-bundled/gmp/${name}`) }]);
+    expect(wheel!.libraries).toEqual([
+      {
+        name: 'gmp',
+        version: '6.3.0',
+        licence: GMP_LICENCE,
+        linkage: 'shared',
+        files: wheel!.bundled,
+        licenseFiles: GMP_TEXTS.map((name) => `${distInfo}/licenses/native-matrix-bundled/gmp/${name}`),
+      },
+    ]);
     const members = await zipMembers(file);
     expect(recordProblems(members)).toEqual([]);
     expectLicenceFilesPresent(wheel!, members);

@@ -81,13 +81,21 @@ describe('dist/index.js run as GitHub runs it', () => {
     // Asked to publish from a branch without a tag: the plan job fails at once, with no matrix to build.
     const noTag = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files });
     expect(noTag.status).toBe(1);
-    expect(noTag.stdout).toContain('tag: this workflow_dispatch run asks to publish a release but names no tag, and does not run on a tag; run the workflow with its `tag` input set to the release tag');
+    expect(noTag.stdout).toContain(
+      'tag: this workflow_dispatch run asks to publish a release but names no tag, and does not run on a tag; run the workflow with its `tag` input set to the release tag',
+    );
     expect(noTag.outputs).toEqual({});
     expect(existsSync(path.join(noTag.runnerTemp, 'native-matrix-plan'))).toBe(false);
     const notAsked = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'false' } }, files });
     expect(notAsked.outputs.publish).toBe('false');
     // The default, release: on-tag, publishes no dispatch, asked or not.
-    const notAllowed = runAction({ inputs: { command: 'plan' }, event: 'workflow_dispatch', ref: 'refs/heads/main', payload: { inputs: { publish: 'true' } }, files: { ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG } });
+    const notAllowed = runAction({
+      inputs: { command: 'plan' },
+      event: 'workflow_dispatch',
+      ref: 'refs/heads/main',
+      payload: { inputs: { publish: 'true' } },
+      files: { ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': CONFIG },
+    });
     expect(notAllowed.status, notAllowed.stdout).toBe(0);
     expect(notAllowed.outputs.publish).toBe('false');
   });

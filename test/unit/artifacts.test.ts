@@ -53,7 +53,12 @@ async function uploadCells() {
 describe('artifacts through a local artifact service (Twirp ArtifactService + blob storage)', () => {
   it('round-trips every cell: uploaded by build, downloaded by publish, every sha256 intact', async () => {
     await uploadCells();
-    expect(service.artifacts.filter((a) => a.finalized).map((a) => a.name).sort()).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
+    expect(
+      service.artifacts
+        .filter((a) => a.finalized)
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
 
     const downloaded = mkdtempSync(path.join(tmpdir(), 'downloaded-'));
     expect(await downloadCellArtifacts(downloaded)).toEqual(['native-matrix-linux-x86_64-abi3', 'native-matrix-sdist', 'native-matrix-windows-x86_64-abi3']);
@@ -121,13 +126,14 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
         'INPUT_DRY-RUN': 'false',
         'INPUT_WORKING-DIRECTORY': '.',
       };
-      const action = (overrides: Record<string, string>) => new Promise<{ status: number | null; stdout: string }>((resolve) => {
-        const child = spawn(process.execPath, [ACTION], { cwd: workspace, env: { ...env, ...overrides } });
-        let stdout = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.on('close', (status) => resolve({ status, stdout }));
-      });
+      const action = (overrides: Record<string, string>) =>
+        new Promise<{ status: number | null; stdout: string }>((resolve) => {
+          const child = spawn(process.execPath, [ACTION], { cwd: workspace, env: { ...env, ...overrides } });
+          let stdout = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.on('close', (status) => resolve({ status, stdout }));
+        });
       const planned = await action({ INPUT_COMMAND: 'plan', RUNNER_TEMP: mkdtempSync(path.join(tmpdir(), 'runner-plan-')), GITHUB_OUTPUT: path.join(runnerTemp, 'plan-output') });
       expect(planned.status, planned.stdout).toBe(0);
       expect(planned.stdout).toContain(`Plan ${PLAN.digest}: 3 cells, publishing v1.2.3`);
@@ -142,7 +148,12 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
       expect(run.stdout).toContain('Provenance not attested: no id-token permission (grant `id-token: write` and `attestations: write` to attest the release files)');
       const outputs = parseGitHubOutput(output);
       expect(outputs).toEqual({ assets: '4', 'release-url': 'https://github.example/o/r/releases/tag/v1.2.3' });
-      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual(['SHA256SUMS', 'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl', 'demo-1.2.3-cp310-abi3-win_amd64.whl', 'demo-1.2.3.tar.gz']);
+      expect(github.releases[0]!.assets.map((a) => a.name).sort()).toEqual([
+        'SHA256SUMS',
+        'demo-1.2.3-cp310-abi3-manylinux_2_34_x86_64.whl',
+        'demo-1.2.3-cp310-abi3-win_amd64.whl',
+        'demo-1.2.3.tar.gz',
+      ]);
       expect(github.releases[0]!.draft).toBe(false);
       expect(readFileSync(summary, 'utf8')).toContain('4 added, 0 replaced, 0 already there, 0 removed.');
       // The tag did not exist: publishing made it at the commit built.
@@ -165,4 +176,3 @@ describe('artifacts through a local artifact service (Twirp ArtifactService + bl
     }
   }, 60_000);
 });
-

@@ -26,7 +26,17 @@ const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, wor
 
 function context(yaml: string, runner = new FakeRunner(), platform = 'linux-x86_64'): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: catalog.platforms.get(platform)!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platform)!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/srv/tmp', env: {}, sourceDateEpoch: 315532800 };
+  return {
+    platform: catalog.platforms.get(platform)!,
+    route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get(platform)!, config.linux.manylinux),
+    config,
+    runner,
+    reporter: silent,
+    cacheDir: '/cache',
+    workDir: '/srv/tmp',
+    env: {},
+    sourceDateEpoch: 315532800,
+  };
 }
 
 describe('maturin command line', () => {
@@ -35,13 +45,26 @@ describe('maturin command line', () => {
   it('builds one abi3 wheel with the oldest interpreter, for the cell target, leaving repair to auditwheel', () => {
     const ctx = context('project:\n  path: crates/py\n  features: [abi3]\n  default-features: false\n');
     expect(maturinArgs({ module: linux, context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
-      '-m', 'maturin', 'build', '--release',
-      '--manifest-path', '/srv/project/crates/py/Cargo.toml',
-      '--target', 'x86_64-unknown-linux-gnu',
-      '--out', '/out',
-      '--interpreter', '/py/3.10/bin/python3.10',
-      '--no-default-features', '--features', 'abi3',
-      '--zig', '--compatibility', 'manylinux_2_17_x86_64', '--auditwheel', 'skip',
+      '-m',
+      'maturin',
+      'build',
+      '--release',
+      '--manifest-path',
+      '/srv/project/crates/py/Cargo.toml',
+      '--target',
+      'x86_64-unknown-linux-gnu',
+      '--out',
+      '/out',
+      '--interpreter',
+      '/py/3.10/bin/python3.10',
+      '--no-default-features',
+      '--features',
+      'abi3',
+      '--zig',
+      '--compatibility',
+      'manylinux_2_17_x86_64',
+      '--auditwheel',
+      'skip',
     ]);
   });
 
@@ -69,7 +92,11 @@ describe('maturin command line', () => {
 describe('GMP from source', () => {
   it('downloads and verifies the tarballs, configures a fat PIC generic-host build, then MPFR and MPC against it, and reuses the cache', async () => {
     // GMP's and MPFR's licence files as their releases have them; MPC's left out, to show a missing one is not invented.
-    const files = { 'gmp.tar.gz': tarball('gmp-6.3.0', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3', 'COPYING']), 'mpfr.tar.gz': tarball('mpfr-4.2.2', ['COPYING', 'COPYING.LESSER']), 'mpc.tar.gz': tarball('mpc-1.3.1') };
+    const files = {
+      'gmp.tar.gz': tarball('gmp-6.3.0', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3', 'COPYING']),
+      'mpfr.tar.gz': tarball('mpfr-4.2.2', ['COPYING', 'COPYING.LESSER']),
+      'mpc.tar.gz': tarball('mpc-1.3.1'),
+    };
     const server = await serveTarballs(files);
     try {
       const digest = (name: keyof typeof files) => createHash('sha256').update(files[name]).digest('hex');
@@ -116,7 +143,11 @@ describe('GMP from source', () => {
       const warm = await buildGmpFromSource({ ...ctx, runner: again }, { host: 'x86_64-pc-linux-gnu', configureFlags: ['--enable-shared', '--enable-static', '--enable-fat', '--with-pic'] });
       // Each library's licence texts are kept in the cached prefix, in the catalog's order, with the version built.
       const texts = (library: string, names: string[]) => names.map((name) => ({ name, path: path.join(prefix, 'share', 'licenses', library, name) }));
-      const licences = { gmp: { version: '6.3.0', texts: texts('gmp', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']) }, mpfr: { version: '4.2.2', texts: texts('mpfr', ['COPYING.LESSER', 'COPYING']) }, mpc: { version: '1.3.1', texts: [] } };
+      const licences = {
+        gmp: { version: '6.3.0', texts: texts('gmp', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']) },
+        mpfr: { version: '4.2.2', texts: texts('mpfr', ['COPYING.LESSER', 'COPYING']) },
+        mpc: { version: '1.3.1', texts: [] },
+      };
       expect(build.licences).toEqual(licences);
       expect(readFileSync(licences.gmp.texts[1]!.path, 'utf8')).toBe('COPYINGv2\n');
       expect(warm).toEqual({ prefix, cacheHit: true, licences });
@@ -130,10 +161,16 @@ describe('GMP from source', () => {
     const server = await serveTarballs({ 'gmp.tar.gz': tarball('gmp-6.3.0') });
     try {
       const url = `${server.base}/gmp.tar.gz`;
-      const ctx = { ...context(`gmp:\n  source: build\n  tarballs:\n    gmp: { url: "${url}", sha256: "${'0'.repeat(64)}" }\n`), cacheDir: mkdtempSync(path.join(tmpdir(), 'gmp-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'gmp-work-')) };
+      const ctx = {
+        ...context(`gmp:\n  source: build\n  tarballs:\n    gmp: { url: "${url}", sha256: "${'0'.repeat(64)}" }\n`),
+        cacheDir: mkdtempSync(path.join(tmpdir(), 'gmp-cache-')),
+        workDir: mkdtempSync(path.join(tmpdir(), 'gmp-work-')),
+      };
       const error = await buildGmpFromSource(ctx, { host: 'x86_64-pc-linux-gnu', configureFlags: [] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);
-      expect((error as UserError).message).toMatch(new RegExp(`^gmp\\.tarballs\\.gmp: ${url.replace(/[.]/g, '\\.')} has sha256 [0-9a-f]{64}, not the expected 0{64}; check the URL and the sha256 in the config \\(gmp\\.tarballs\\)$`));
+      expect((error as UserError).message).toMatch(
+        new RegExp(`^gmp\\.tarballs\\.gmp: ${url.replace(/[.]/g, '\\.')} has sha256 [0-9a-f]{64}, not the expected 0{64}; check the URL and the sha256 in the config \\(gmp\\.tarballs\\)$`),
+      );
       expect(readdirSync(path.join(ctx.cacheDir, 'gmp'))).toEqual([]);
     } finally {
       await server.close();
@@ -192,7 +229,13 @@ describe('smoke script', () => {
 
 describe('wheel names and tags', () => {
   it('parses wheel file names', () => {
-    expect(parseWheelName('qsymlike-0.1.0-cp310-abi3-manylinux_2_34_x86_64.whl')).toEqual({ distribution: 'qsymlike', version: '0.1.0', pythonTag: 'cp310', abiTag: 'abi3', platformTag: 'manylinux_2_34_x86_64' });
+    expect(parseWheelName('qsymlike-0.1.0-cp310-abi3-manylinux_2_34_x86_64.whl')).toEqual({
+      distribution: 'qsymlike',
+      version: '0.1.0',
+      pythonTag: 'cp310',
+      abiTag: 'abi3',
+      platformTag: 'manylinux_2_34_x86_64',
+    });
     expect(parseWheelName('x-1.0-1-cp312-cp312-win_amd64.whl').platformTag).toBe('win_amd64');
   });
 
@@ -226,10 +269,21 @@ describe('ldd output', () => {
 
 describe('cells from JSON', () => {
   it('accepts a cell of the plan and refuses anything else with the fix', () => {
-    const cell = { id: 'linux-x86_64-abi3', platform: 'linux-x86_64', os: 'linux', arch: 'x86_64', runner: 'ubuntu-24.04', target: 'x86_64-unknown-linux-gnu', python: '3.12\n3.13', abi3: true, wheel: true, binary: false, experimental: false };
+    const cell = {
+      id: 'linux-x86_64-abi3',
+      platform: 'linux-x86_64',
+      os: 'linux',
+      arch: 'x86_64',
+      runner: 'ubuntu-24.04',
+      target: 'x86_64-unknown-linux-gnu',
+      python: '3.12\n3.13',
+      abi3: true,
+      wheel: true,
+      binary: false,
+      experimental: false,
+    };
     expect(parseCell(JSON.stringify(cell), 'input cell')).toEqual(cell);
     expect(() => parseCell('{"id": "x"', 'input cell')).toThrow(/^input cell: is not JSON/);
     expect(() => parseCell(JSON.stringify({ ...cell, abi3: 'yes' }), 'input cell')).toThrow('input cell: is not a native-matrix cell (abi3: ');
   });
 });
-

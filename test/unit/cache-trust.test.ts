@@ -56,7 +56,11 @@ describe('cached directories', () => {
     ['a changed library', (dir: string) => writeFileSync(path.join(dir, 'lib', 'libgmp.so.10.5.0'), 'a poisoned library'), 'changed: lib/libgmp.so.10.5.0'],
     ['an added file', (dir: string) => writeFileSync(path.join(dir, 'lib', 'libevil.so'), 'x'), 'added: lib/libevil.so'],
     ['a removed header', (dir: string) => rmSync(path.join(dir, 'include', 'gmp.h')), 'removed: include/gmp.h'],
-    ['a link pointed elsewhere', (dir: string) => (rmSync(path.join(dir, 'lib', 'libgmp.so.10')), symlinkSync('/usr/lib/libgmp.so.10', path.join(dir, 'lib', 'libgmp.so.10'))), 'changed: lib/libgmp.so.10'],
+    [
+      'a link pointed elsewhere',
+      (dir: string) => (rmSync(path.join(dir, 'lib', 'libgmp.so.10')), symlinkSync('/usr/lib/libgmp.so.10', path.join(dir, 'lib', 'libgmp.so.10'))),
+      'changed: lib/libgmp.so.10',
+    ],
   ])('discard and rebuild an entry with %s, and say why', async (_, tamper, expected) => {
     const dir = path.join(scratch(), 'gmp');
     await cachedDirectory(dir, fillLibrary);

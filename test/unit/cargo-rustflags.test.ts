@@ -30,8 +30,8 @@ const linkDirs = async (config: string | undefined, extraEnv: NodeJS.ProcessEnv 
   return { result, commands: runner.lines() };
 };
 
-describe('GMP\'s link directory in the rustflags cargo uses', () => {
-  it('joins build.rustflags (the config files\' and ours) when no target rustflags apply', async () => {
+describe("GMP's link directory in the rustflags cargo uses", () => {
+  it("joins build.rustflags (the config files' and ours) when no target rustflags apply", async () => {
     expect((await linkDirs(undefined)).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib' });
     expect((await linkDirs('[build]\nrustflags = ["--cfg", "mine"]\n')).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib' });
     // Another OS's target rustflags do not apply here.
@@ -40,14 +40,18 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
     expect(windowsOnly.commands).toEqual([`rustc --print cfg --target ${TARGET}`]);
   });
 
-  it('joins the target\'s rustflags when the config files give it some, which cargo prefers to build.rustflags', async () => {
+  it("joins the target's rustflags when the config files give it some, which cargo prefers to build.rustflags", async () => {
     expect((await linkDirs(`[target.${TARGET}]\nrustflags = ["-C", "target-cpu=x86-64-v2"]\n`)).result).toEqual({ CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib' });
-    expect((await linkDirs('[target.\'cfg(all(unix, target_arch = "x86_64"))\']\nrustflags = ["--cfg", "fast"]\n')).result).toEqual({ CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib' });
+    expect((await linkDirs('[target.\'cfg(all(unix, target_arch = "x86_64"))\']\nrustflags = ["--cfg", "fast"]\n')).result).toEqual({
+      CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib',
+    });
   });
 
   it('carries a rustflags string of the config along, after ours, which the variable would replace (cargo joins only lists)', async () => {
     expect((await linkDirs('[build]\nrustflags = "--cfg mine"\n')).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg mine' });
-    expect((await linkDirs(`[target.${TARGET}]\nrustflags = "-C target-cpu=native"\n`)).result).toEqual({ CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib -C target-cpu=native' });
+    expect((await linkDirs(`[target.${TARGET}]\nrustflags = "-C target-cpu=native"\n`)).result).toEqual({
+      CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-L native=/deps/lib -C target-cpu=native',
+    });
     // An empty target list counts as none, as for cargo: build.rustflags apply.
     expect((await linkDirs(`[target.${TARGET}]\nrustflags = []\n[build]\nrustflags = ["--cfg", "mine"]\n`)).result).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib' });
   });
@@ -55,7 +59,9 @@ describe('GMP\'s link directory in the rustflags cargo uses', () => {
   it('reads .cargo/config rather than .cargo/config.toml when both exist, as cargo does', async () => {
     const { dir, env } = project('[build]\nrustflags = "--cfg from-toml"\n');
     writeFileSync(path.join(path.dirname(path.dirname(dir)), '.cargo', 'config'), '[build]\nrustflags = "--cfg from-plain"\n');
-    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({ CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain' });
+    expect(await extraRustflagsEnv({ runner: rustc(), projectDir: dir, target: TARGET, host: LINUX, env, args: rustLinkDirArgs(['/deps/lib']) })).toEqual({
+      CARGO_BUILD_RUSTFLAGS: '-L native=/deps/lib --cfg from-plain',
+    });
   });
 
   it('refuses a directory with white space, which the variables cannot carry', () => {
@@ -93,24 +99,50 @@ describe('build paths kept out of compiled files', () => {
     });
   });
 
-  it('maps the project, the interpreter and the cache in CPPFLAGS, before the build\'s own (a later map wins), leaving CFLAGS unset', () => {
-    const maps = cPathMaps({ projectDir: '/srv/work/p', cacheDir: '/srv/cache/native-matrix', interpreter: { version: '3.12', fullVersion: '3.12.7', freeThreaded: false, executable: '/opt/py/3.12.7/bin/python3.12' } });
-    expect(maps).toEqual([['/srv/work/p', '.'], ['/opt/py/3.12.7', '/python'], ['/srv/cache/native-matrix', '/native-matrix']]);
+  it("maps the project, the interpreter and the cache in CPPFLAGS, before the build's own (a later map wins), leaving CFLAGS unset", () => {
+    const maps = cPathMaps({
+      projectDir: '/srv/work/p',
+      cacheDir: '/srv/cache/native-matrix',
+      interpreter: { version: '3.12', fullVersion: '3.12.7', freeThreaded: false, executable: '/opt/py/3.12.7/bin/python3.12' },
+    });
+    expect(maps).toEqual([
+      ['/srv/work/p', '.'],
+      ['/opt/py/3.12.7', '/python'],
+      ['/srv/cache/native-matrix', '/native-matrix'],
+    ]);
     expect(cPathMapFlags({ CPPFLAGS: '-I/gmp/include -ffile-prefix-map=/srv/work/p/src=/src ' }, maps)).toEqual({
-      CPPFLAGS: '-ffile-prefix-map=/srv/work/p=. -ffile-prefix-map=/opt/py/3.12.7=/python -ffile-prefix-map=/srv/cache/native-matrix=/native-matrix -I/gmp/include -ffile-prefix-map=/srv/work/p/src=/src',
+      CPPFLAGS:
+        '-ffile-prefix-map=/srv/work/p=. -ffile-prefix-map=/opt/py/3.12.7=/python -ffile-prefix-map=/srv/cache/native-matrix=/native-matrix -I/gmp/include -ffile-prefix-map=/srv/work/p/src=/src',
     });
     // The system's prefix is the same everywhere; a foreign interpreter's headers are in the sysroot, under the cache.
-    expect(cPathMaps({ projectDir: '/srv/p', cacheDir: '/c', interpreter: { version: '3.11', fullVersion: '3.11.2', freeThreaded: false, executable: '/usr/bin/python3.11' } })).toEqual([['/srv/p', '.'], ['/c', '/native-matrix']]);
+    expect(cPathMaps({ projectDir: '/srv/p', cacheDir: '/c', interpreter: { version: '3.11', fullVersion: '3.11.2', freeThreaded: false, executable: '/usr/bin/python3.11' } })).toEqual([
+      ['/srv/p', '.'],
+      ['/c', '/native-matrix'],
+    ]);
     // Paths the flag cannot carry are left alone.
-    expect(cPathMapFlags({}, [['/srv/my project', '.'], ['/srv/a=b', '.']])).toEqual({});
-    expect(cPathMapFlags({ CPPFLAGS: '-DX' }, [['/srv/my project', '.'], ['/c', '/native-matrix']])).toEqual({ CPPFLAGS: '-ffile-prefix-map=/c=/native-matrix -DX' });
+    expect(
+      cPathMapFlags({}, [
+        ['/srv/my project', '.'],
+        ['/srv/a=b', '.'],
+      ]),
+    ).toEqual({});
+    expect(
+      cPathMapFlags({ CPPFLAGS: '-DX' }, [
+        ['/srv/my project', '.'],
+        ['/c', '/native-matrix'],
+      ]),
+    ).toEqual({ CPPFLAGS: '-ffile-prefix-map=/c=/native-matrix -DX' });
   });
 
   it('maps a project reached through a link by its real path too, which the compiler records as its directory', () => {
     const real = mkdtempSync(path.join(tmpdir(), 'nm-real-'));
     const link = path.join(mkdtempSync(path.join(tmpdir(), 'nm-link-')), 'p');
     symlinkSync(real, link);
-    expect(cPathMaps({ projectDir: link, cacheDir: '/c' })).toEqual([[link, '.'], [realpathSync(real), '.'], ['/c', '/native-matrix']]);
+    expect(cPathMaps({ projectDir: link, cacheDir: '/c' })).toEqual([
+      [link, '.'],
+      [realpathSync(real), '.'],
+      ['/c', '/native-matrix'],
+    ]);
   });
 });
 

@@ -61,7 +61,8 @@ const CASES: Case[] = [
   {
     name: 'malformed Python version',
     config: 'matrix:\n  python: ["py3.12"]\n',
-    expected: 'native-matrix.yml:2: matrix.python[0]: "py3.12" is not a Python version; write it as major.minor, e.g. "3.12", or "3.13t" for free-threaded; the catalog has 3.9 … 3.14 (free-threaded: 3.13t, 3.14t)',
+    expected:
+      'native-matrix.yml:2: matrix.python[0]: "py3.12" is not a Python version; write it as major.minor, e.g. "3.12", or "3.13t" for free-threaded; the catalog has 3.9 … 3.14 (free-threaded: 3.13t, 3.14t)',
   },
   {
     name: 'free-threaded version that does not exist',
@@ -81,12 +82,14 @@ const CASES: Case[] = [
   {
     name: 'misspelt platform',
     config: 'matrix:\n  platforms: [linux-x86_64, windows-x64]\n',
-    expected: 'native-matrix.yml:2: matrix.platforms[1]: "windows-x64" is not a platform in the catalog; did you mean "windows-x86_64"? (the catalog has linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64)',
+    expected:
+      'native-matrix.yml:2: matrix.platforms[1]: "windows-x64" is not a platform in the catalog; did you mean "windows-x86_64"? (the catalog has linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64)',
   },
   {
     name: 'unknown platform',
     config: 'matrix:\n  platforms:\n    - freebsd-riscv\n',
-    expected: 'native-matrix.yml:3: matrix.platforms[0]: "freebsd-riscv" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
+    expected:
+      'native-matrix.yml:3: matrix.platforms[0]: "freebsd-riscv" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
   },
   {
     name: 'unknown preset',
@@ -192,7 +195,8 @@ const CASES: Case[] = [
   {
     name: 'a pre-release marked Latest',
     config: 'publish:\n  prerelease: true\n  latest: true\n',
-    expected: 'native-matrix.yml:3: publish.latest: a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it; remove publish.latest, or set publish.prerelease to false or auto',
+    expected:
+      'native-matrix.yml:3: publish.latest: a pre-release cannot be marked Latest (publish.prerelease is true): GitHub refuses it; remove publish.latest, or set publish.prerelease to false or auto',
   },
   {
     name: 'GMP version malformed',
@@ -232,7 +236,8 @@ const CASES: Case[] = [
   {
     name: 'exclude with unknown platform',
     config: 'matrix:\n  exclude:\n    - platform: windows\n      python: "3.12"\n',
-    expected: 'native-matrix.yml:3: matrix.exclude[0].platform: "windows" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
+    expected:
+      'native-matrix.yml:3: matrix.exclude[0].platform: "windows" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
   },
   {
     name: 'exclude with a misspelt key',
@@ -262,7 +267,8 @@ const CASES: Case[] = [
   {
     name: 'abi3 with split per Python',
     config: 'matrix:\n  split: python\n',
-    expected: 'native-matrix.yml:2: matrix.split: an abi3 wheel is built once per platform (Cargo.toml: pyo3 feature abi3-py310), so it cannot be split per Python; remove matrix.split, or set matrix.abi3: false',
+    expected:
+      'native-matrix.yml:2: matrix.split: an abi3 wheel is built once per platform (Cargo.toml: pyo3 feature abi3-py310), so it cannot be split per Python; remove matrix.split, or set matrix.abi3: false',
   },
   {
     name: 'Python outside requires-python',
@@ -329,7 +335,8 @@ const CASES: Case[] = [
     name: 'input platforms not in the catalog',
     config: 'matrix:\n  platforms: [linux-x86_64]\n',
     narrowing: { platforms: ['linux-x86_64', 'linux-arm'] },
-    expected: 'input platforms: "linux-arm" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
+    expected:
+      'input platforms: "linux-arm" is not a platform in the catalog; use one of linux-x86_64, linux-aarch64, linux-x86_64-musl, linux-aarch64-musl, macos-x86_64, macos-arm64, windows-x86_64 or windows-arm64',
   },
   {
     name: 'input python malformed',
@@ -346,9 +353,7 @@ const CASES: Case[] = [
   {
     name: 'several problems at once',
     config: 'project:\n  kind: whl\nmatrix:\n  platforms: [linux]\n  python: ["3.8"]\n',
-    expected: [
-      'native-matrix.yml:2: project.kind: the string "whl" is not allowed; use wheel, binary or both',
-    ].join('\n'),
+    expected: ['native-matrix.yml:2: project.kind: the string "whl" is not allowed; use wheel, binary or both'].join('\n'),
   },
 ];
 
@@ -361,10 +366,7 @@ async function messageFor(testCase: Case): Promise<string> {
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    await planCommand(
-      { workingDirectory: dir, narrowing: testCase.narrowing ?? {}, event: { inputs: {} }, today: new Date('2026-11-22') },
-      silent,
-    );
+    await planCommand({ workingDirectory: dir, narrowing: testCase.narrowing ?? {}, event: { inputs: {} }, today: new Date('2026-11-22') }, silent);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return error.message.replaceAll(dir, '{dir}');

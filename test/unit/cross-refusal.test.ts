@@ -48,7 +48,8 @@ describe('when cargo cross-compiles', () => {
 
   it("reads the graph with the features maturin builds with: the config's and [tool.maturin]'s", () => {
     const dir = makeProject({
-      'pyproject.toml': '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n[project]\nname = "demo"\n[tool.maturin]\nfeatures = ["pyo3/generate-import-lib", "gmp"]\nno-default-features = true\n',
+      'pyproject.toml':
+        '[build-system]\nrequires = ["maturin>=1,<2"]\nbuild-backend = "maturin"\n[project]\nname = "demo"\n[tool.maturin]\nfeatures = ["pyo3/generate-import-lib", "gmp"]\nno-default-features = true\n',
       'Cargo.toml': '[package]\nname = "demo"\nversion = "0.1.0"\n',
       'native-matrix.yml': 'project:\n  features: [extra]\n',
     });
@@ -75,7 +76,12 @@ describe('cross builds of a Rust project: force-cross', () => {
         { id: 'g5', name: 'gmp-mpfr-sys', version: '1.5.3' },
         { id: 'g6', name: 'gmp-mpfr-sys', version: '1.6.8' },
       ],
-      resolve: { nodes: [{ id: 'g5', features: ['default'] }, { id: 'g6', features: ['force-cross'] }] },
+      resolve: {
+        nodes: [
+          { id: 'g5', features: ['default'] },
+          { id: 'g6', features: ['force-cross'] },
+        ],
+      },
     });
     expect(forceCrossEnv(two).note).toMatch(/^gmp-mpfr-sys 1\.5\.3 refuses/);
   });
@@ -87,7 +93,13 @@ describe("gmp-mpfr-sys's bundled GMP and the zig toolchain", () => {
       'Cargo.toml': '[package]\nname = "p"\nversion = "0.1.0"\nedition = "2021"\n',
       'native-matrix.yml': 'project:\n  kind: binary\n',
     });
-    const dpkgList = ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/x86_64-linux-gnu/libgmpxx.a', '/usr/lib/x86_64-linux-gnu/libgmpxx.so'].join('\n');
+    const dpkgList = [
+      '/usr/include/x86_64-linux-gnu/gmp.h',
+      '/usr/lib/x86_64-linux-gnu/libgmp.a',
+      '/usr/lib/x86_64-linux-gnu/libgmp.so',
+      '/usr/lib/x86_64-linux-gnu/libgmpxx.a',
+      '/usr/lib/x86_64-linux-gnu/libgmpxx.so',
+    ].join('\n');
     const runner = new FakeRunner(({ file, args }) => {
       if (file === 'dpkg-query') return { stdout: 'install ok installed' };
       if (file === 'dpkg' && args[0] === '-L') return { stdout: dpkgList };
@@ -96,7 +108,17 @@ describe("gmp-mpfr-sys's bundled GMP and the zig toolchain", () => {
     });
     const config = validateConfig(parseYamlConfig(readFileSync(path.join(dir, 'native-matrix.yml'), 'utf8'), 'native-matrix.yml', path.join(dir, 'native-matrix.yml')), { catalog: loadCatalog() });
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
-    const context = { platform: loadCatalog().platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, loadCatalog().platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: '/w', env: {}, sourceDateEpoch: 315532800 } as const;
+    const context = {
+      platform: loadCatalog().platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, loadCatalog().platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir,
+      workDir: '/w',
+      env: {},
+      sourceDateEpoch: 315532800,
+    } as const;
     const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/pip', bin: (n: string) => `/t/bin/${n}` };
     const gmp = await linux.provisionGmp(context, tools);
     expect(gmp.rustLinkDirs).toHaveLength(1);

@@ -17,7 +17,17 @@ describe('distribution file names', () => {
     expect(agreedVersion(['SHA256SUMS'])).toBeUndefined();
     expect(agreedVersion(['demo-1.0-py3-none-any.whl', 'demo-1.0.post1.tar.gz'])).toEqual({ disagreement: 'demo 1.0 (demo-1.0-py3-none-any.whl) vs demo 1.0.post1 (demo-1.0.post1.tar.gz)' });
     // A binary's archive is told apart by its kind, not its name.
-    expect(() => checkVersionsAgree([{ name: 'a-1.0-py3-none-any.whl', kind: 'wheel' }, { name: 'a-cli-linux-x86_64.tar.gz', kind: 'archive' }])).not.toThrow();
-    expect(() => checkVersionsAgree([{ name: 'a-1.0-py3-none-any.whl', kind: 'wheel' }, { name: 'b-1.0.tar.gz', kind: 'sdist' }])).toThrow(/do not share one name and version: a 1\.0 \(a-1\.0-py3-none-any\.whl\) vs b 1\.0 \(b-1\.0\.tar\.gz\)/);
+    expect(() =>
+      checkVersionsAgree([
+        { name: 'a-1.0-py3-none-any.whl', kind: 'wheel' },
+        { name: 'a-cli-linux-x86_64.tar.gz', kind: 'archive' },
+      ]),
+    ).not.toThrow();
+    expect(() =>
+      checkVersionsAgree([
+        { name: 'a-1.0-py3-none-any.whl', kind: 'wheel' },
+        { name: 'b-1.0.tar.gz', kind: 'sdist' },
+      ]),
+    ).toThrow(/do not share one name and version: a 1\.0 \(a-1\.0-py3-none-any\.whl\) vs b 1\.0 \(b-1\.0\.tar\.gz\)/);
   });
 });

@@ -28,7 +28,7 @@ describe('describeFailure: any thrown value as one clear failure', () => {
     expect(describeFailure(new UserError(problems.slice(0, 3), 1000)).problems.map((p) => p.message)).toEqual(['p0', 'p1', 'p2', '… and 1000 more problems']);
   });
 
-  it('quotes a user\'s text no further than its first token', () => {
+  it("quotes a user's text no further than its first token", () => {
     expect(clip('root:x:0:0:root:/root:/bin/bash daemon:x:1:1')).toBe('root:x:0:0:root:/root:/bin/bash…');
     expect(clip('linux')).toBe('linux');
     expect(clip('a'.repeat(50))).toBe(`${'a'.repeat(40)}…`);

@@ -65,8 +65,14 @@ describe('the lines that say why a command failed', () => {
   });
 
   it('a Python traceback to its exception', () => {
-    const output = 'collecting ...\nTraceback (most recent call last):\n  File "<string>", line 1, in <module>\n    import demo\nImportError: libgmp.so.10: cannot open shared object file: No such file or directory\nafter\n';
-    expect(failureLines(output)).toEqual(['Traceback (most recent call last):', '  File "<string>", line 1, in <module>', '    import demo', 'ImportError: libgmp.so.10: cannot open shared object file: No such file or directory']);
+    const output =
+      'collecting ...\nTraceback (most recent call last):\n  File "<string>", line 1, in <module>\n    import demo\nImportError: libgmp.so.10: cannot open shared object file: No such file or directory\nafter\n';
+    expect(failureLines(output)).toEqual([
+      'Traceback (most recent call last):',
+      '  File "<string>", line 1, in <module>',
+      '    import demo',
+      'ImportError: libgmp.so.10: cannot open shared object file: No such file or directory',
+    ]);
   });
 
   it('the last 20 lines when nothing looks like a cause, and at most 40 lines when much does', () => {

@@ -9,7 +9,11 @@ import { checkManifest, RELEASE_FILE_NAME } from '../../src/publish/manifest-sch
 import { writeCell } from '../helpers/cells.js';
 
 const cells = (...ids: string[]) => ids.map((id) => ({ id, experimental: false }) as unknown as Cell);
-const problemsOf = (promise: Promise<unknown>) => promise.then(() => [], (error: unknown) => (error as UserError).problems.map((problem) => `${problem.key}: ${problem.message}`));
+const problemsOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => [],
+    (error: unknown) => (error as UserError).problems.map((problem) => `${problem.key}: ${problem.message}`),
+  );
 
 describe('gathering the cells to publish', () => {
   it('leaves alone a link in --from that is no cell of the plan, and refuses one named like a cell', async () => {
@@ -34,13 +38,22 @@ describe('gathering the cells to publish', () => {
     const fromDir = mkdtempSync(path.join(tmpdir(), 'from-'));
     writeCell(fromDir, 'linux-x86_64-abi3', { 'a.whl': 'a' });
     writeCell(fromDir, 'linux-x86_64-abi3', { 'a.whl': 'other a' }, { dirName: 'native-matrix-linux-x86_64-abi3' });
-    expect(await problemsOf(gatherCells(fromDir, cells('linux-x86_64-abi3')))).toEqual([`cell linux-x86_64-abi3: is in both ${fromDir}/linux-x86_64-abi3/ and ${fromDir}/native-matrix-linux-x86_64-abi3/`]);
+    expect(await problemsOf(gatherCells(fromDir, cells('linux-x86_64-abi3')))).toEqual([
+      `cell linux-x86_64-abi3: is in both ${fromDir}/linux-x86_64-abi3/ and ${fromDir}/native-matrix-linux-x86_64-abi3/`,
+    ]);
   });
 });
 
 describe('the manifest schema publish reads', () => {
   const manifest = (file: Record<string, unknown>) => ({ schema: 1, cell: { id: 'linux-x86_64' }, ok: true, files: [{ name: 'a.whl', sha256: 'a'.repeat(64), size: 1, smoke: [], ...file }] });
-  const gmp = { name: 'gmp', version: '6.3.0', licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later', linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: ['a-1.dist-info/licenses/native-matrix-bundled/gmp/COPYINGv2'] };
+  const gmp = {
+    name: 'gmp',
+    version: '6.3.0',
+    licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later',
+    linkage: 'shared',
+    files: ['libgmp-10.dll'],
+    licenseFiles: ['a-1.dist-info/licenses/native-matrix-bundled/gmp/COPYINGv2'],
+  };
 
   it('takes the carried libraries beside the bundled file names, and a manifest from before either', () => {
     expect(checkManifest(manifest({ bundled: ['libgmp-10.dll'], libraries: [gmp] }), 'm.json').problems).toEqual([]);
@@ -48,7 +61,9 @@ describe('the manifest schema publish reads', () => {
   });
 
   it('refuses carried libraries that are not what build writes', () => {
-    expect(checkManifest(manifest({ libraries: [{ ...gmp, licence: undefined }] }), 'm.json').problems.map((p) => p.message)).toEqual(['files[0].libraries[0].licence: Invalid input: expected string, received undefined']);
+    expect(checkManifest(manifest({ libraries: [{ ...gmp, licence: undefined }] }), 'm.json').problems.map((p) => p.message)).toEqual([
+      'files[0].libraries[0].licence: Invalid input: expected string, received undefined',
+    ]);
     expect(checkManifest(manifest({ bundled: 'libgmp-10.dll' }), 'm.json').problems.map((p) => p.message)).toEqual(['files[0].bundled: Invalid input: expected array, received string']);
   });
 });

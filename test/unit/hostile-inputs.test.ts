@@ -111,7 +111,11 @@ describe('hostile inputs', () => {
 
   it('project.path outside the working directory: above it, absolute, or through a link', () => {
     const outside = mkdtempSync(path.join(tmpdir(), 'elsewhere-'));
-    for (const [where, shown] of [['../../other', '../../other'], ['/etc', '/etc'], ['escape', 'escape']] as const) {
+    for (const [where, shown] of [
+      ['../../other', '../../other'],
+      ['/etc', '/etc'],
+      ['escape', 'escape'],
+    ] as const) {
       const dir = project(`project:\n  path: ${where}\n${LINUX}`);
       symlinkSync(outside, path.join(dir, 'escape'));
       const run = cli(['plan'], dir);
@@ -144,7 +148,9 @@ describe('hostile inputs', () => {
     const run = cli(['plan'], project(`matrix:\n${keys}\n`));
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(21);
     expect(run.stderr).toContain('error: … and 29980 more problems');
-    expectFailure(cli(['plan'], project('matrix:\n  python: ["3.12"]\n  python: ["3.13"]\n')), ['native-matrix.yml:3: not valid YAML: the key python is written twice in the same mapping; remove one of them']);
+    expectFailure(cli(['plan'], project('matrix:\n  python: ["3.12"]\n  python: ["3.13"]\n')), [
+      'native-matrix.yml:3: not valid YAML: the key python is written twice in the same mapping; remove one of them',
+    ]);
   });
 
   it('the action: build reports a config problem as an annotation at file and line, as plan does', () => {
@@ -171,16 +177,24 @@ describe('hostile inputs', () => {
     const dir = project(LINUX);
     const run = action({ command: 'publish', tag: 'v0.1.0', 'dry-run': 'true' }, dir);
     expect(run.status).toBe(1);
-    expect(run.stdout).toMatch(/::error title=native-matrix::artifacts: .* needs the workflow run's artifact service, and this step runs outside a GitHub Actions job \(ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set\); run the action as a step of a workflow job/);
+    expect(run.stdout).toMatch(
+      /::error title=native-matrix::artifacts: .* needs the workflow run's artifact service, and this step runs outside a GitHub Actions job \(ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL are not set\); run the action as a step of a workflow job/,
+    );
     expect(run.stdout + run.stderr).not.toMatch(/internal error|getRuntimeToken|%0A\s+at |\n\s+at /);
   });
 
   it('warns when native-matrix.yml makes a [tool.native-matrix] section of pyproject.toml ignored', () => {
-    const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': LINUX, 'pyproject.toml': `${ABI3_MATURIN_PROJECT['pyproject.toml']}\n[tool.native-matrix.matrix]\nplatforms = ["windows-x86_64"]\n` });
+    const dir = makeProject({
+      ...ABI3_MATURIN_PROJECT,
+      'native-matrix.yml': LINUX,
+      'pyproject.toml': `${ABI3_MATURIN_PROJECT['pyproject.toml']}\n[tool.native-matrix.matrix]\nplatforms = ["windows-x86_64"]\n`,
+    });
     mkdirSync(path.join(dir, 'unused'));
     const run = cli(['plan', '--json'], dir);
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('warning: pyproject.toml:9: tool.native-matrix: is ignored: native-matrix.yml is the config; move these keys into native-matrix.yml and remove the section, or remove native-matrix.yml\n');
+    expect(run.stderr).toContain(
+      'warning: pyproject.toml:9: tool.native-matrix: is ignored: native-matrix.yml is the config; move these keys into native-matrix.yml and remove the section, or remove native-matrix.yml\n',
+    );
     expect((JSON.parse(run.stdout) as { include: { id: string }[] }).include.map((c) => c.id)).toEqual(['linux-x86_64-abi3', 'sdist']);
   });
 });

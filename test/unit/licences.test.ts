@@ -30,22 +30,49 @@ const source = (dir: string, names: string[], version?: string): LicenceSource =
 describe('bundled file names → libraries (matrix/libraries.yml)', () => {
   it('knows GMP, MPFR, MPC and MinGW runtime files under every name the repair tools give them, and nothing else', () => {
     const ids = (names: string[]) => names.map((name) => libraryOfFile(name)?.id);
-    expect(ids(['libgmp.so.10', 'libgmp-1a2b3c4d.so.10.5.0', 'qsymlike.libs/libgmp-1a2b3c4d.so.10.5.0', 'libgmp-10.dll', 'libgmp-10-0123456789abcdef0123456789abcdef.dll', 'libgmp.10.dylib', 'libgmpxx.so.4'])).toEqual(Array(7).fill('gmp'));
+    expect(
+      ids([
+        'libgmp.so.10',
+        'libgmp-1a2b3c4d.so.10.5.0',
+        'qsymlike.libs/libgmp-1a2b3c4d.so.10.5.0',
+        'libgmp-10.dll',
+        'libgmp-10-0123456789abcdef0123456789abcdef.dll',
+        'libgmp.10.dylib',
+        'libgmpxx.so.4',
+      ]),
+    ).toEqual(Array(7).fill('gmp'));
     expect(ids(['libmpfr.so.6', 'libmpfr-0c1d2e3f.so.6.2.0', 'libmpfr-6.dll', 'libmpc.so.3', 'libmpc-3.dll'])).toEqual(['mpfr', 'mpfr', 'mpfr', 'mpc', 'mpc']);
-    expect(ids(['libgcc_s_seh-1.dll', 'libgcc_s_seh-1-0123456789abcdef0123456789abcdef.dll', 'libwinpthread-1.dll', 'libwinpthread-1-0123456789abcdef0123456789abcdef.dll'])).toEqual(['libgcc', 'libgcc', 'winpthreads', 'winpthreads']);
+    expect(ids(['libgcc_s_seh-1.dll', 'libgcc_s_seh-1-0123456789abcdef0123456789abcdef.dll', 'libwinpthread-1.dll', 'libwinpthread-1-0123456789abcdef0123456789abcdef.dll'])).toEqual([
+      'libgcc',
+      'libgcc',
+      'winpthreads',
+      'winpthreads',
+    ]);
     // Names that only start alike are other libraries.
     expect(ids(['libmpcdec.so.6', 'libgmpfoo.so', 'libffi.so.8', 'zlib1.dll'])).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('resolves shared, statically linked and unknown libraries, warning for unknown ones and missing texts', () => {
     const dir = texts(['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']);
-    const { libraries, warnings } = resolveLibraries(['libgmp-10-0123456789abcdef0123456789abcdef.dll', 'libwinpthread-1.dll', 'libzstd.so.1'], { gmp: source(dir, ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'], '6.3.0') }, [
-      { id: 'mpfr', source: { version: '4.2.0-p9', texts: [] } },
-      // Also shared: counted once, as shared.
-      { id: 'gmp', source: source(dir, ['COPYINGv2'], '6.2.1') },
-    ]);
+    const { libraries, warnings } = resolveLibraries(
+      ['libgmp-10-0123456789abcdef0123456789abcdef.dll', 'libwinpthread-1.dll', 'libzstd.so.1'],
+      { gmp: source(dir, ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'], '6.3.0') },
+      [
+        { id: 'mpfr', source: { version: '4.2.0-p9', texts: [] } },
+        // Also shared: counted once, as shared.
+        { id: 'gmp', source: source(dir, ['COPYINGv2'], '6.2.1') },
+      ],
+    );
     expect(libraries.map(({ texts: t, ...rest }) => ({ ...rest, texts: t.map((x) => x.name) }))).toEqual([
-      { name: 'gmp', version: '6.3.0', licence: GMP, linkage: 'shared', files: ['libgmp-10-0123456789abcdef0123456789abcdef.dll'], texts: ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'], purl: 'pkg:generic/gmp@6.3.0' },
+      {
+        name: 'gmp',
+        version: '6.3.0',
+        licence: GMP,
+        linkage: 'shared',
+        files: ['libgmp-10-0123456789abcdef0123456789abcdef.dll'],
+        texts: ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3'],
+        purl: 'pkg:generic/gmp@6.3.0',
+      },
       { name: 'libzstd.so.1', licence: 'unknown', linkage: 'shared', files: ['libzstd.so.1'], texts: [] },
       { name: 'mpfr', version: '4.2.0-p9', licence: 'LGPL-3.0-or-later', linkage: 'static', files: [], texts: [], purl: 'pkg:generic/mpfr@4.2.0-p9' },
       { name: 'winpthreads', licence: 'MIT AND BSD-3-Clause', linkage: 'shared', files: ['libwinpthread-1.dll'], texts: [] },
@@ -69,11 +96,25 @@ describe('the CycloneDX SBOM of bundled libraries', () => {
   it('lists each library with version, licence, purl and files, dated by SOURCE_DATE_EPOCH, with a serial number derived from its content', () => {
     const text = bundledSbom(subject, [gmp, { name: 'libzstd.so.1', licence: 'unknown', linkage: 'shared', files: ['libzstd.so.1'], texts: [] }], placed);
     const sbom = readSbom(text);
-    expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, metadata: { timestamp: '2024-05-06T07:08:10Z', tools: { components: [{ name: 'native-matrix', version: '9.9.9' }] }, component: { name: 'demo', version: '1.0.0' } } });
+    expect(sbom).toMatchObject({
+      bomFormat: 'CycloneDX',
+      specVersion: '1.6',
+      version: 1,
+      metadata: { timestamp: '2024-05-06T07:08:10Z', tools: { components: [{ name: 'native-matrix', version: '9.9.9' }] }, component: { name: 'demo', version: '1.0.0' } },
+    });
     expect(sbom.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(sbom.components[0]).toEqual({
-      type: 'library', 'bom-ref': 'native-matrix-bundled:gmp@6.3.0', name: 'gmp', version: '6.3.0', licenses: [{ expression: GMP }], purl: 'pkg:generic/gmp@6.3.0',
-      properties: [{ name: 'native-matrix:linkage', value: 'shared' }, { name: 'native-matrix:file', value: 'libgmp-10.dll' }, { name: 'native-matrix:license-file', value: placed()[0] }],
+      type: 'library',
+      'bom-ref': 'native-matrix-bundled:gmp@6.3.0',
+      name: 'gmp',
+      version: '6.3.0',
+      licenses: [{ expression: GMP }],
+      purl: 'pkg:generic/gmp@6.3.0',
+      properties: [
+        { name: 'native-matrix:linkage', value: 'shared' },
+        { name: 'native-matrix:file', value: 'libgmp-10.dll' },
+        { name: 'native-matrix:license-file', value: placed()[0] },
+      ],
     });
     // An unknown licence is not guessed.
     expect(sbom.components[1]!.licenses).toBeUndefined();
@@ -93,12 +134,23 @@ describe('RECORD and METADATA', () => {
       ['demo/a,b.py', Buffer.from('new')],
       ['demo-1.0.dist-info/licenses/x/COPYING', Buffer.from('licence')],
     ]);
-    expect(updateRecord(record, changed)).toBe(['demo/__init__.py,sha256=old,3', `"demo/a,b.py",${hash('new')}`, 'demo-1.0.dist-info/METADATA,sha256=m,9', `demo-1.0.dist-info/licenses/x/COPYING,${hash('licence')}`, 'demo-1.0.dist-info/RECORD,,', ''].join('\n'));
+    expect(updateRecord(record, changed)).toBe(
+      [
+        'demo/__init__.py,sha256=old,3',
+        `"demo/a,b.py",${hash('new')}`,
+        'demo-1.0.dist-info/METADATA,sha256=m,9',
+        `demo-1.0.dist-info/licenses/x/COPYING,${hash('licence')}`,
+        'demo-1.0.dist-info/RECORD,,',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('lists the licence files in METADATA 2.4 and newer, and leaves older metadata alone', () => {
     const v24 = 'Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\n\n# Demo\n\nLicense-File: in the description\n';
-    expect(withLicenseFiles(v24, ['native-matrix-bundled/gmp/COPYINGv2', 'LICENSE'])).toBe('Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\nLicense-File: native-matrix-bundled/gmp/COPYINGv2\n\n# Demo\n\nLicense-File: in the description\n');
+    expect(withLicenseFiles(v24, ['native-matrix-bundled/gmp/COPYINGv2', 'LICENSE'])).toBe(
+      'Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\nLicense-File: native-matrix-bundled/gmp/COPYINGv2\n\n# Demo\n\nLicense-File: in the description\n',
+    );
     expect(withLicenseFiles('Metadata-Version: 2.4\nName: demo\n', ['a/B'])).toBe('Metadata-Version: 2.4\nName: demo\nLicense-File: a/B\n');
     expect(withLicenseFiles('Metadata-Version: 2.1\nName: demo\n\nbody\n', ['a/B'])).toBeUndefined();
     expect(withLicenseFiles('Metadata-Version: 2.3\nName: demo\n', ['a/B'])).toBeUndefined();
@@ -115,7 +167,11 @@ async function wheel(dir: string, metadataVersion: string): Promise<string> {
   ];
   const record = [...files.map(([name, data]) => `${name},${recordHash(Buffer.from(data))},${Buffer.byteLength(data)}`), 'demo-1.0.0.dist-info/RECORD,,', ''].join('\n');
   const file = path.join(dir, `demo-1.0.0-cp312-cp312-manylinux_2_17_x86_64-${metadataVersion}.whl`);
-  await writeZip([...files, ['demo-1.0.0.dist-info/RECORD', record, 0o100644] as const].map(([name, data, mode]) => ({ name, data: Buffer.from(data), mode, compress: true })), file, EPOCH);
+  await writeZip(
+    [...files, ['demo-1.0.0.dist-info/RECORD', record, 0o100644] as const].map(([name, data, mode]) => ({ name, data: Buffer.from(data), mode, compress: true })),
+    file,
+    EPOCH,
+  );
   return file;
 }
 
@@ -135,9 +191,19 @@ describe('licence texts into a wheel and an archive', () => {
     const members = await zipMembers(first);
     expect(recordProblems(members)).toEqual([]);
     // The new members sit just before RECORD, which stays last.
-    expect([...members.keys()]).toEqual(['demo/__init__.py', 'demo.libs/libgmp-1a2b3c4d.so.10.5.0', 'demo-1.0.0.dist-info/METADATA', 'demo-1.0.0.dist-info/WHEEL', ...licenseFiles, 'demo-1.0.0.dist-info/sboms/native-matrix-bundled.cdx.json', 'demo-1.0.0.dist-info/RECORD']);
+    expect([...members.keys()]).toEqual([
+      'demo/__init__.py',
+      'demo.libs/libgmp-1a2b3c4d.so.10.5.0',
+      'demo-1.0.0.dist-info/METADATA',
+      'demo-1.0.0.dist-info/WHEEL',
+      ...licenseFiles,
+      'demo-1.0.0.dist-info/sboms/native-matrix-bundled.cdx.json',
+      'demo-1.0.0.dist-info/RECORD',
+    ]);
     expect(members.get(licenseFiles[1]!)!.toString()).toBe(readFileSync(path.join(dir, 'COPYINGv2'), 'utf8'));
-    expect(members.get('demo-1.0.0.dist-info/METADATA')!.toString()).toBe(`Metadata-Version: 2.4\nName: demo\nVersion: 1.0.0\n${licenseFiles.map((f) => `License-File: ${f.slice('demo-1.0.0.dist-info/licenses/'.length)}\n`).join('')}\nA demo.\n`);
+    expect(members.get('demo-1.0.0.dist-info/METADATA')!.toString()).toBe(
+      `Metadata-Version: 2.4\nName: demo\nVersion: 1.0.0\n${licenseFiles.map((f) => `License-File: ${f.slice('demo-1.0.0.dist-info/licenses/'.length)}\n`).join('')}\nA demo.\n`,
+    );
     expect(bundledComponents(members, 'demo-1.0.0.dist-info/sboms/native-matrix-bundled.cdx.json')).toEqual([{ name: 'gmp', version: '6.3.0', purl: 'pkg:generic/gmp@6.3.0', licence: GMP }]);
 
     // Metadata 2.1: the same texts, METADATA untouched.
@@ -195,7 +261,11 @@ describe('where the licences come from', () => {
 
   it("takes gmp-mpfr-sys's bundled GMP (and MPFR, MPC as its features ask) from the crate's source trees, unless it links the system's", () => {
     const crate = mkdtempSync(path.join(tmpdir(), 'gmp-mpfr-sys-'));
-    for (const [tree, names] of [['gmp-6.2.1-c', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']], ['mpfr-4.2.0-p9-c', ['COPYING.LESSER', 'COPYING']], ['mpc-1.3.1-c', ['COPYING.LESSER']]] as const) {
+    for (const [tree, names] of [
+      ['gmp-6.2.1-c', ['COPYING.LESSERv3', 'COPYINGv2', 'COPYINGv3']],
+      ['mpfr-4.2.0-p9-c', ['COPYING.LESSER', 'COPYING']],
+      ['mpc-1.3.1-c', ['COPYING.LESSER']],
+    ] as const) {
       mkdirSync(path.join(crate, tree));
       for (const name of names) writeFileSync(path.join(crate, tree, name), name);
     }
@@ -206,9 +276,21 @@ describe('where the licences come from', () => {
       ],
     };
     // cargo tree, for the package built: `(*)` marks a repeat; a workspace path follows the version.
-    const tree = ['qsym-python v0.1.0 (/w/crates/qsym-python)|abi3,bundled-gmp', 'gmp-mpfr-sys v1.5.3|mpfr', 'rug v1.19.2|gmp-mpfr-sys,integer', 'gmp-mpfr-sys v1.5.3|mpfr (*)', 'gmp-mpfr-sys v1.6.0|use-system-libs', ''].join('\n');
+    const tree = [
+      'qsym-python v0.1.0 (/w/crates/qsym-python)|abi3,bundled-gmp',
+      'gmp-mpfr-sys v1.5.3|mpfr',
+      'rug v1.19.2|gmp-mpfr-sys,integer',
+      'gmp-mpfr-sys v1.5.3|mpfr (*)',
+      'gmp-mpfr-sys v1.6.0|use-system-libs',
+      '',
+    ].join('\n');
     const built = treeFeatures(tree, 'gmp-mpfr-sys');
-    expect(built).toEqual(new Map([['1.5.3', ['mpfr']], ['1.6.0', ['use-system-libs']]]));
+    expect(built).toEqual(
+      new Map([
+        ['1.5.3', ['mpfr']],
+        ['1.6.0', ['use-system-libs']],
+      ]),
+    );
     expect(treeFeatures('gmp-mpfr-sys v1.5.3|\n', 'gmp-mpfr-sys')).toEqual(new Map([['1.5.3', []]]));
     expect(staticGmpMpfrSys(metadata, built)).toEqual([{ version: '1.5.3', dir: crate, features: ['mpfr'] }]);
     // Not built at all (another member's, or another target's): not carried.
@@ -223,11 +305,16 @@ describe('where the licences come from', () => {
 
 describe('the summary', () => {
   it('shows each carried library with version and licence, and falls back to the file names of an older manifest', () => {
-    expect(carriedCell({ bundled: ['libgmp-10.dll', 'libzstd.dll'], libraries: [
-      { name: 'gmp', version: '6.3.0', licence: GMP, linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: [] },
-      { name: 'libzstd.dll', licence: 'unknown', linkage: 'shared', files: ['libzstd.dll'], licenseFiles: [] },
-      { name: 'mpfr', version: '4.2.0-p9', licence: 'LGPL-3.0-or-later', linkage: 'static', files: [], licenseFiles: [] },
-    ] })).toBe(`gmp 6.3.0 (${GMP})<br>libzstd.dll (⚠️ licence unknown)<br>mpfr 4.2.0-p9 (LGPL-3.0-or-later, linked statically)`);
+    expect(
+      carriedCell({
+        bundled: ['libgmp-10.dll', 'libzstd.dll'],
+        libraries: [
+          { name: 'gmp', version: '6.3.0', licence: GMP, linkage: 'shared', files: ['libgmp-10.dll'], licenseFiles: [] },
+          { name: 'libzstd.dll', licence: 'unknown', linkage: 'shared', files: ['libzstd.dll'], licenseFiles: [] },
+          { name: 'mpfr', version: '4.2.0-p9', licence: 'LGPL-3.0-or-later', linkage: 'static', files: [], licenseFiles: [] },
+        ],
+      }),
+    ).toBe(`gmp 6.3.0 (${GMP})<br>libzstd.dll (⚠️ licence unknown)<br>mpfr 4.2.0-p9 (LGPL-3.0-or-later, linked statically)`);
     expect(carriedCell({ bundled: ['libgmp.so.10'] })).toBe('libgmp.so.10');
     expect(carriedCell({ bundled: [], libraries: [] })).toBe('—');
   });
@@ -236,7 +323,13 @@ describe('the summary', () => {
 describe('RECORD line ends', () => {
   it("keeps auditwheel's CRLF for every line it rewrites or adds", () => {
     const record = 'demo/__init__.py,sha256=old,3\r\ndemo-1.0.dist-info/RECORD,,\r\n';
-    const updated = updateRecord(record, new Map([['demo/__init__.py', Buffer.from('new')], ['demo-1.0.dist-info/licenses/x/COPYING', Buffer.from('licence')]]));
+    const updated = updateRecord(
+      record,
+      new Map([
+        ['demo/__init__.py', Buffer.from('new')],
+        ['demo-1.0.dist-info/licenses/x/COPYING', Buffer.from('licence')],
+      ]),
+    );
     expect(updated.split('\r\n')).toHaveLength(4);
     expect(updated).not.toMatch(/[^\r]\n/);
     expect(updated.endsWith('demo-1.0.dist-info/RECORD,,\r\n')).toBe(true);

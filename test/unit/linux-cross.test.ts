@@ -145,7 +145,17 @@ const debianRunner = () => debian.runner();
 
 function context(runner: FakeRunner, cacheDir: string, env: NodeJS.ProcessEnv = {}, manylinux = '2_17'): CellContext {
   const config = validateConfig(parseYamlConfig(`matrix:\n  platforms: [linux-aarch64]\nlinux:\n  manylinux: "${manylinux}"\n`, 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
-  return { platform: aarch64, route: routeOf(X86_64_LINUX, aarch64, config.linux.manylinux), config, runner, reporter: silent, cacheDir, workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+  return {
+    platform: aarch64,
+    route: routeOf(X86_64_LINUX, aarch64, config.linux.manylinux),
+    config,
+    runner,
+    reporter: silent,
+    cacheDir,
+    workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')),
+    env,
+    sourceDateEpoch: 315532800,
+  };
 }
 
 /** A pyenv tree with a native python3.11 (the fake runner answers its probe). */
@@ -182,7 +192,8 @@ describe('apt output', () => {
   });
 
   it('reads the download URIs with their digests', () => {
-    const line = "'http://deb.debian.org/debian-security/pool/updates/main/p/python3.11/python3.11-minimal_3.11.2-6%2bdeb12u9_arm64.deb' python3.11-minimal_3.11.2-6+deb12u9_arm64.deb 1861676 SHA256:617855dbf3299e03873926c75d61feaf3d36924586aecc1951a0b965a95bc694";
+    const line =
+      "'http://deb.debian.org/debian-security/pool/updates/main/p/python3.11/python3.11-minimal_3.11.2-6%2bdeb12u9_arm64.deb' python3.11-minimal_3.11.2-6+deb12u9_arm64.deb 1861676 SHA256:617855dbf3299e03873926c75d61feaf3d36924586aecc1951a0b965a95bc694";
     expect(parsePrintUris(`${line}\n`)).toEqual([
       {
         url: 'http://deb.debian.org/debian-security/pool/updates/main/p/python3.11/python3.11-minimal_3.11.2-6%2bdeb12u9_arm64.deb',
@@ -276,7 +287,13 @@ describe('the pinned pip of a tool environment', () => {
     const py = (version: string, executable: string): Interpreter => ({ version, executable, fullVersion: `${version.replace('t', '')}.1`, freeThreaded: version.endsWith('t') });
     const posix = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.13t', '/py/bin/python3.13t'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) });
     expect(posix.pipRunner).toBe(path.join(posix.dir, 'lib/python3.13t/site-packages/pip/__pip-runner__.py'));
-    const windows = await ensureToolEnv({ runner: new FakeRunner(), host: py('3.12', 'C:/py/python.exe'), tools: [], cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')), machine: hostFacts({ os: 'windows', arch: 'x86_64' }) });
+    const windows = await ensureToolEnv({
+      runner: new FakeRunner(),
+      host: py('3.12', 'C:/py/python.exe'),
+      tools: [],
+      cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')),
+      machine: hostFacts({ os: 'windows', arch: 'x86_64' }),
+    });
     expect(windows.pipRunner.replaceAll('\\', '/')).toBe(`${windows.dir}/Lib/site-packages/pip/__pip-runner__.py`);
   });
 });
@@ -287,13 +304,21 @@ describe('foreign CPython from the apt sources', () => {
     const runner = debianRunner();
     const [python] = await foreignInterpreters(context(runner, cacheDir, { PYENV_ROOT: pyenvWith311() }), toolchain, ['3.11'], PEP517);
     const sysroot = python!.foreign!.sysroot;
-    expect(python).toMatchObject({ version: '3.11', fullVersion: '3.11.2', executable: path.join(sysroot, 'usr/bin/python3.11'), foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } } });
+    expect(python).toMatchObject({
+      version: '3.11',
+      fullVersion: '3.11.2',
+      executable: path.join(sysroot, 'usr/bin/python3.11'),
+      foreign: { launcher: ['qemu-aarch64', '-L', sysroot], native: { fullVersion: '3.11.9' } },
+    });
     const lines = runner.lines();
     expect(lines.slice(0, 3)).toEqual(['apt-cache --version', 'dpkg --print-foreign-architectures', 'apt-cache policy python3.11-minimal:arm64']);
     expect(lines[3]).toMatch(/\/versions\/3\.11\.9\/bin\/python3\.11 -c /); // the native twin
     // The -dev package's own dependencies (libc6-dev, …) are not followed.
-    expect(lines[4]).toBe('apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64');
-    const packages = 'gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
+    expect(lines[4]).toBe(
+      'apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances python3.11-minimal:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64',
+    );
+    const packages =
+      'gcc-12-base:arm64 libc6:arm64 libexpat1:arm64 libffi8:arm64 libgcc-s1:arm64 libpython3.11-minimal:arm64 libpython3.11-stdlib:arm64 libssl3:arm64 python3.11-minimal:arm64 zlib1g:arm64 libpython3.11-dev:arm64';
     expect(lines.slice(5, 7)).toEqual([`apt-get -o Acquire::ForceHash=SHA256 download --print-uris ${packages}`, `apt-get -o Acquire::ForceHash=SHA256 download -q ${packages}`]);
     // apt runs in an empty scratch directory, which is gone afterwards.
     const scratch = runner.commands[5]!.cwd!;
@@ -356,7 +381,7 @@ describe('foreign CPython from the apt sources', () => {
     const error = await foreignInterpreters(context(noArch, '/nonexistent'), toolchain, ['3.11'], PEP517).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CannotBuildHereError);
     expect((error as Error).message).toBe(
-      'platform linux-aarch64: cannot be built on this machine: linux-aarch64 wheels are cross-built against this system\'s arm64 CPython packages, and dpkg has no arm64 architecture: run `sudo dpkg --add-architecture arm64 && sudo apt-get update` (Ubuntu also needs its ports mirror for arm64 in the apt sources); build it on its runner (ubuntu-24.04-arm)',
+      "platform linux-aarch64: cannot be built on this machine: linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, and dpkg has no arm64 architecture: run `sudo dpkg --add-architecture arm64 && sudo apt-get update` (Ubuntu also needs its ports mirror for arm64 in the apt sources); build it on its runner (ubuntu-24.04-arm)",
     );
 
     const missing = await foreignInterpreters(context(debianRunner(), '/nonexistent'), toolchain, ['3.11', '3.12', '3.13t'], PEP517).catch((e: unknown) => e);
@@ -375,7 +400,10 @@ describe('foreign CPython for a maturin wheel', () => {
     writeFileSync(embedded, '');
     const runner = debian.runner((record) => (record.file === 'qemu-aarch64' && record.args.includes(embedded) ? { stdout: '3.14.6 cpython 0\n' } : undefined));
     const warnings: { message: string; fix?: string }[] = [];
-    const cell = { ...context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { NATIVE_MATRIX_PYTHONS: pythons }), reporter: { ...silent, warning: (w: { message: string; fix?: string }) => warnings.push(w) } };
+    const cell = {
+      ...context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), { NATIVE_MATRIX_PYTHONS: pythons }),
+      reporter: { ...silent, warning: (w: { message: string; fix?: string }) => warnings.push(w) },
+    };
     const [py311, py312, py314] = await foreignInterpreters(cell, toolchain, ['3.11', '3.12', '3.14'], MATURIN);
     // No native twin is needed: maturin is told the version by name.
     expect(py311).toMatchObject({ version: '3.11', fullVersion: '3.11.2', foreign: { buildAs: 'python3.11' } });
@@ -393,9 +421,16 @@ describe('foreign CPython for a maturin wheel', () => {
 describe('building and smoke-testing for a foreign interpreter', () => {
   const sysroot = mkdtempSync(path.join(tmpdir(), 'nm-sysroot-'));
   mkdirSync(path.join(sysroot, 'usr/lib/python3.11'), { recursive: true });
-  for (const name of ['_sysconfigdata__aarch64-linux-gnu.py', '_sysconfigdata__linux_aarch64-linux-gnu.py', '_sysconfigdata__x86_64-linux-gnu.py']) writeFileSync(path.join(sysroot, 'usr/lib/python3.11', name), '');
+  for (const name of ['_sysconfigdata__aarch64-linux-gnu.py', '_sysconfigdata__linux_aarch64-linux-gnu.py', '_sysconfigdata__x86_64-linux-gnu.py'])
+    writeFileSync(path.join(sysroot, 'usr/lib/python3.11', name), '');
   const native: Interpreter = { version: '3.11', executable: '/py/3.11.9/bin/python3.11', fullVersion: '3.11.9', freeThreaded: false };
-  const foreign: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot, native } };
+  const foreign: Interpreter = {
+    version: '3.11',
+    executable: `${sysroot}/usr/bin/python3.11`,
+    fullVersion: '3.11.2',
+    freeThreaded: false,
+    foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot, native },
+  };
   const tools = { dir: '/t', python: '/t/bin/python', pipRunner: '/t/lib/python3.11/site-packages/pip/__pip-runner__.py', bin: (n: string) => `/t/bin/${n}`, uv: '/t/bin/uv' };
 
   it('creates a crossenv with the native twin, the target sysconfig and the cross compilers, without a pip of its own', async () => {
@@ -403,7 +438,10 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     const ctx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')), {}, 'host');
     const builder = await crossWheelBuilder(ctx, toolchain, foreign);
     // The host's CC or LDSHARED, if exported, cannot reach the target's build.
-    expect(builder).toEqual({ python: path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'), env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LDSHARED: undefined, LDCXXSHARED: undefined } });
+    expect(builder).toEqual({
+      python: path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'),
+      env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LDSHARED: undefined, LDCXXSHARED: undefined },
+    });
     // For an older glibc the builder sets no compiler: zig's for the target, from the GMP provision, compile and link.
     const zigCtx = context(new FakeRunner(), mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
     expect((await crossWheelBuilder(zigCtx, toolchain, foreign)).env).toEqual({});
@@ -444,14 +482,21 @@ describe('building and smoke-testing for a foreign interpreter', () => {
     expect(build.file).toBe(path.join(ctx.workDir, 'crossenv-3.11', 'bin', 'cross-python'));
     expect(build.args).toEqual([tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', expect.stringContaining(`${ctx.workDir}/wheels-`), '/srv/project']);
     // The project and the cache (the sysroot's Python headers) mapped before GMP's flags; the native twin's prefix is not the target's.
-    expect(build.env).toMatchObject({ CPPFLAGS: `-ffile-prefix-map=/srv/project=. -ffile-prefix-map=${ctx.cacheDir}=/native-matrix -I/gmp/include`, LDFLAGS: '-L/gmp/lib', CC: 'aarch64-linux-gnu-gcc', LDSHARED: undefined });
+    expect(build.env).toMatchObject({
+      CPPFLAGS: `-ffile-prefix-map=/srv/project=. -ffile-prefix-map=${ctx.cacheDir}=/native-matrix -I/gmp/include`,
+      LDFLAGS: '-L/gmp/lib',
+      CC: 'aarch64-linux-gnu-gcc',
+      LDSHARED: undefined,
+    });
 
     // For glibc 2.17 (the default), the extension is compiled and linked by zig for the target, from the GMP provision's environment.
     const zigCtx = context(runner, mkdtempSync(path.join(tmpdir(), 'nm-cache-')));
     const zigGmp = { ...gmp, env: { ...gmp.env, CC: '/zig/aarch64/cc', CXX: '/zig/aarch64/c++', LDSHARED: '/zig/aarch64/cc -shared' } };
     await buildWheels({ context: zigCtx, module: linux, project: { backend: 'setuptools', abi3: { enabled: false } }, gmp: zigGmp, tools, interpreters: [foreign], abi3: false });
     expect(runner.commands.at(-1)!.env).toMatchObject({ CC: '/zig/aarch64/cc', CXX: '/zig/aarch64/c++', LDSHARED: '/zig/aarch64/cc -shared' });
-    expect(runner.commands.find((c) => c.args.includes('crossenv') && c.args.includes(path.join(zigCtx.workDir, 'crossenv-3.11')))!.args).toEqual(expect.arrayContaining(['--cc', 'aarch64-linux-gnu-gcc']));
+    expect(runner.commands.find((c) => c.args.includes('crossenv') && c.args.includes(path.join(zigCtx.workDir, 'crossenv-3.11')))!.args).toEqual(
+      expect.arrayContaining(['--cc', 'aarch64-linux-gnu-gcc']),
+    );
 
     // maturin (with zig) cross-builds for the foreign interpreter, named by its version.
     await buildWheels({ context: zigCtx, module: linux, project: { backend: 'maturin', abi3: { enabled: false } }, gmp, tools, interpreters: [foreign], abi3: false }).catch(() => undefined);
@@ -478,9 +523,15 @@ describe('building and smoke-testing for a foreign interpreter', () => {
 });
 
 describe('test.command for a foreign interpreter', () => {
-  it('finds `python` and `python3` on PATH running the environment\'s interpreter under the emulator', async () => {
+  it("finds `python` and `python3` on PATH running the environment's interpreter under the emulator", async () => {
     const sysroot = '/sysroot';
-    const interpreter: Interpreter = { version: '3.11', executable: `${sysroot}/usr/bin/python3.11`, fullVersion: '3.11.2', freeThreaded: false, foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot } };
+    const interpreter: Interpreter = {
+      version: '3.11',
+      executable: `${sysroot}/usr/bin/python3.11`,
+      fullVersion: '3.11.2',
+      freeThreaded: false,
+      foreign: { launcher: ['qemu-aarch64', '-L', sysroot], sysroot },
+    };
     const runner = new FakeRunner();
     const config = validateConfig(parseYamlConfig('matrix:\n  platforms: [linux-aarch64]\ntest:\n  command: python -m unittest\n', 'native-matrix.yml', '/srv/project/native-matrix.yml'), { catalog });
     const ctx = { ...context(runner, '/cache'), config };
@@ -503,23 +554,31 @@ describe('test.command for a foreign interpreter', () => {
 
 describe('native-matrix run on an x86_64 host', () => {
   // What is foreign depends on the host: this is the x86_64 Linux view.
-  it.runIf(process.platform === 'linux' && process.arch === 'x64')('skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, keeping an earlier run\'s output; build fails with the reason', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'nm-run-'));
-    const configPath = path.join(dir, 'native-matrix.yml');
-    writeFileSync(configPath, 'matrix:\n  platforms: [linux-aarch64]\n  python: ["3.12"]\npublish:\n  sdist: false\n');
-    const outRoot = path.join(dir, 'out');
-    mkdirSync(path.join(outRoot, 'linux-aarch64'), { recursive: true });
-    writeFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), '{"from": "an earlier run"}');
-    const options = { workingDirectory: fixture('gmp-cext'), configPath, outRoot, runner: debianRunner(), env: { PYENV_ROOT: pyenvWith311() } };
-    const run = await buildMany({ ...options, skipForeign: true }, silent);
-    expect(run.outcomes).toEqual([]);
-    expect(run.failed).toEqual([]);
-    expect(run.skipped.map((s) => [s.cell.id, s.reason])).toEqual([
-      ['linux-aarch64', "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)"],
-    ]);
-    expect(readFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), 'utf8')).toBe('{"from": "an earlier run"}');
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
+    "skips a linux-aarch64 wheel cell whose Pythons apt cannot provide, keeping an earlier run's output; build fails with the reason",
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'nm-run-'));
+      const configPath = path.join(dir, 'native-matrix.yml');
+      writeFileSync(configPath, 'matrix:\n  platforms: [linux-aarch64]\n  python: ["3.12"]\npublish:\n  sdist: false\n');
+      const outRoot = path.join(dir, 'out');
+      mkdirSync(path.join(outRoot, 'linux-aarch64'), { recursive: true });
+      writeFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), '{"from": "an earlier run"}');
+      const options = { workingDirectory: fixture('gmp-cext'), configPath, outRoot, runner: debianRunner(), env: { PYENV_ROOT: pyenvWith311() } };
+      const run = await buildMany({ ...options, skipForeign: true }, silent);
+      expect(run.outcomes).toEqual([]);
+      expect(run.failed).toEqual([]);
+      expect(run.skipped.map((s) => [s.cell.id, s.reason])).toEqual([
+        [
+          'linux-aarch64',
+          "linux-aarch64 wheels are cross-built against this system's arm64 CPython packages, which have no Python 3.12; narrow the build with --python to the versions apt offers (`apt-cache policy 'python3.*-minimal:arm64'`)",
+        ],
+      ]);
+      expect(readFileSync(path.join(outRoot, 'linux-aarch64', 'manifest.json'), 'utf8')).toBe('{"from": "an earlier run"}');
 
-    const build = await buildMany({ ...options, skipForeign: false }, silent);
-    expect(build.failed.map((f) => f.error.message)).toEqual([expect.stringMatching(/^platform linux-aarch64: cannot be built on this machine: .* no Python 3\.12; .*; build it on its runner \(ubuntu-24\.04-arm\)$/)]);
-  });
+      const build = await buildMany({ ...options, skipForeign: false }, silent);
+      expect(build.failed.map((f) => f.error.message)).toEqual([
+        expect.stringMatching(/^platform linux-aarch64: cannot be built on this machine: .* no Python 3\.12; .*; build it on its runner \(ubuntu-24\.04-arm\)$/),
+      ]);
+    },
+  );
 });

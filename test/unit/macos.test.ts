@@ -34,7 +34,17 @@ Load command 8
 
 function context(platform = arm64, host = MAC_ARM, yaml = '{}\n', runner = new FakeRunner(), env: NodeJS.ProcessEnv = {}): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/Users/runner/work/p/native-matrix.yml'), { catalog });
-  return { platform, route: routeOf(host, platform), config, runner, reporter: silent, cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')), workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')), env, sourceDateEpoch: 315532800 };
+  return {
+    platform,
+    route: routeOf(host, platform),
+    config,
+    runner,
+    reporter: silent,
+    cacheDir: mkdtempSync(path.join(tmpdir(), 'mac-cache-')),
+    workDir: mkdtempSync(path.join(tmpdir(), 'mac-work-')),
+    env,
+    sourceDateEpoch: 315532800,
+  };
 }
 
 describe('macOS deployment target and GMP', () => {
@@ -59,8 +69,15 @@ describe('macOS deployment target and GMP', () => {
     const gmp = await macos.provisionGmp(context(arm64, MAC_ARM, '{}\n', runner, { MACOSX_DEPLOYMENT_TARGET: '13.0' }));
     expect(runner.lines()).toEqual(['brew --prefix --installed gmp', 'otool -l /opt/homebrew/opt/gmp/lib/libgmp.dylib']);
     expect(gmp).toEqual({
-      source: 'system', libDirs: ['/opt/homebrew/opt/gmp/lib'],
-      env: { MACOSX_DEPLOYMENT_TARGET: '13.0', CPPFLAGS: '-I/opt/homebrew/opt/gmp/include', LDFLAGS: '-L/opt/homebrew/opt/gmp/lib', C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include', LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib' },
+      source: 'system',
+      libDirs: ['/opt/homebrew/opt/gmp/lib'],
+      env: {
+        MACOSX_DEPLOYMENT_TARGET: '13.0',
+        CPPFLAGS: '-I/opt/homebrew/opt/gmp/include',
+        LDFLAGS: '-L/opt/homebrew/opt/gmp/lib',
+        C_INCLUDE_PATH: '/opt/homebrew/opt/gmp/include',
+        LIBRARY_PATH: '/opt/homebrew/opt/gmp/lib',
+      },
       // No Homebrew here: its keg, and so GMP's version and texts, cannot be read.
       licences: { gmp: { texts: [] } },
     });
@@ -118,8 +135,18 @@ describe('macOS builds and repair', () => {
     const interpreters = [{ version: '3.12', executable: '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12', fullVersion: '3.12.7', freeThreaded: false }];
     const ctx = context();
     expect(maturinArgs({ module: macos, context: ctx, interpreters, abi3: true } as never, '/out')).toEqual([
-      '-m', 'maturin', 'build', '--release', '--manifest-path', '/Users/runner/work/p/Cargo.toml',
-      '--target', 'aarch64-apple-darwin', '--out', '/out', '--interpreter', '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12',
+      '-m',
+      'maturin',
+      'build',
+      '--release',
+      '--manifest-path',
+      '/Users/runner/work/p/Cargo.toml',
+      '--target',
+      'aarch64-apple-darwin',
+      '--out',
+      '/out',
+      '--interpreter',
+      '/Users/runner/hostedtoolcache/Python/3.12.7/arm64/bin/python3.12',
     ]);
     expect(maturinArgs({ module: macos, context: context(x86, MAC_INTEL), interpreters, abi3: true } as never, '/out')).toContain('x86_64-apple-darwin');
   });
@@ -135,7 +162,7 @@ describe('macOS builds and repair', () => {
     expect(delocateArgs(x86, 'w.whl', '/out').slice(0, 2)).toEqual(['--require-archs', 'x86_64']);
   });
 
-  it('bundles a program\'s dylibs next to it, rewrites install names, and signs again', async () => {
+  it("bundles a program's dylibs next to it, rewrites install names, and signs again", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mac-bundle-'));
     const libgmp = path.join(dir, 'libgmp.10.dylib');
     writeFileSync(libgmp, 'dylib');
@@ -165,13 +192,14 @@ describe('macOS builds and repair', () => {
 
   it("requires the cell's arch in every Mach-O file of the wheel (universal2 files hold it too)", async () => {
     const tools = { python: '/tools/bin/python' } as never;
-    const report = (archs: Record<string, string[]>) =>
-      new FakeRunner(() => ({ stdout: JSON.stringify({ platformTags: ['macosx_11_0_arm64'], bundled: [], violations: [], minos: {}, archs }) }));
+    const report = (archs: Record<string, string[]>) => new FakeRunner(() => ({ stdout: JSON.stringify({ platformTags: ['macosx_11_0_arm64'], bundled: [], violations: [], minos: {}, archs }) }));
     const fat = report({ 'demo/_demo.abi3.so': ['arm64', 'x86_64'] });
     expect(await checkMacosWheel(fat, tools, 'demo.whl', arm64, '11.0')).toEqual({ bundled: [], platformTags: ['macosx_11_0_arm64'] });
     const wrong = report({ 'demo/_demo.abi3.so': ['arm64'], 'demo/.dylibs/libgmp.10.dylib': ['x86_64'] });
     const error = await checkMacosWheel(wrong, tools, 'demo.whl', arm64, '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toContain('demo.whl is not self-contained: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64; check that delocate found the libraries, and that they were built for arm64 and the deployment target');
+    expect((error as UserError).message).toContain(
+      'demo.whl is not self-contained: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64; check that delocate found the libraries, and that they were built for arm64 and the deployment target',
+    );
   });
 });

@@ -47,8 +47,18 @@ describe('linux.manylinux in the config', () => {
   });
 
   it('gives zig, cargo-zigbuild and auditwheel their targets, per arch', () => {
-    expect(glibcTarget({ config: config('{}\n'), platform: x86 })).toEqual({ version: '2.17', policy: 'manylinux_2_17_x86_64', zigTarget: 'x86_64-linux-gnu.2.17', cargoTarget: 'x86_64-unknown-linux-gnu.2.17' });
-    expect(glibcTarget({ config: config('linux: { manylinux: "2_34" }\n'), platform: aarch64 })).toEqual({ version: '2.34', policy: 'manylinux_2_34_aarch64', zigTarget: 'aarch64-linux-gnu.2.34', cargoTarget: 'aarch64-unknown-linux-gnu.2.34' });
+    expect(glibcTarget({ config: config('{}\n'), platform: x86 })).toEqual({
+      version: '2.17',
+      policy: 'manylinux_2_17_x86_64',
+      zigTarget: 'x86_64-linux-gnu.2.17',
+      cargoTarget: 'x86_64-unknown-linux-gnu.2.17',
+    });
+    expect(glibcTarget({ config: config('linux: { manylinux: "2_34" }\n'), platform: aarch64 })).toEqual({
+      version: '2.34',
+      policy: 'manylinux_2_34_aarch64',
+      zigTarget: 'aarch64-linux-gnu.2.34',
+      cargoTarget: 'aarch64-unknown-linux-gnu.2.34',
+    });
     expect(glibcTarget({ config: config('linux: { manylinux: host }\n'), platform: x86 })).toBeUndefined();
   });
 
@@ -98,29 +108,49 @@ describe('the glibc symbol check', () => {
 });
 
 describe('zig', () => {
-  it('picks the GMP family\'s headers and shared libraries from dpkg -L, not the static archives that would shadow a bundled libgmp.a', () => {
+  it("picks the GMP family's headers and shared libraries from dpkg -L, not the static archives that would shadow a bundled libgmp.a", () => {
     const listed = developmentFiles(
-      ['/.', '/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h', '/usr/lib/x86_64-linux-gnu/libgmp.a', '/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/libmpc.a', '/usr/lib/libmpc.so', '/usr/lib/x86_64-linux-gnu/pkgconfig/gmp.pc', '/usr/share/doc/libgmp-dev/copyright'].join('\n'),
+      [
+        '/.',
+        '/usr/include/x86_64-linux-gnu/gmp.h',
+        '/usr/include/gmpxx.h',
+        '/usr/lib/x86_64-linux-gnu/libgmp.a',
+        '/usr/lib/x86_64-linux-gnu/libgmp.so',
+        '/usr/lib/libmpc.a',
+        '/usr/lib/libmpc.so',
+        '/usr/lib/x86_64-linux-gnu/pkgconfig/gmp.pc',
+        '/usr/share/doc/libgmp-dev/copyright',
+      ].join('\n'),
     );
     expect(listed).toEqual({ headers: ['/usr/include/x86_64-linux-gnu/gmp.h', '/usr/include/gmpxx.h'], libraries: ['/usr/lib/x86_64-linux-gnu/libgmp.so', '/usr/lib/libmpc.so'] });
   });
 
-  it('sets the compilers, setuptools\' linkers and the zig for cargo-zigbuild', () => {
+  it("sets the compilers, setuptools' linkers and the zig for cargo-zigbuild", () => {
     const toolchain = { zig: '/t/zig', cc: '/z/cc', cxx: '/z/c++', ar: '/z/ar', ranlib: '/z/ranlib' };
     expect(zigEnv(toolchain)).toEqual({
-      CC: '/z/cc', CXX: '/z/c++', AR: '/z/ar', RANLIB: '/z/ranlib', LDSHARED: '/z/cc -shared', LDCXXSHARED: '/z/c++ -shared', CARGO_ZIGBUILD_ZIG_PATH: '/t/zig',
+      CC: '/z/cc',
+      CXX: '/z/c++',
+      AR: '/z/ar',
+      RANLIB: '/z/ranlib',
+      LDSHARED: '/z/cc -shared',
+      LDCXXSHARED: '/z/c++ -shared',
+      CARGO_ZIGBUILD_ZIG_PATH: '/t/zig',
     });
   });
 });
 
-describe('rustc\'s view of a GMP built from source', () => {
+describe("rustc's view of a GMP built from source", () => {
   it('links its shared libraries only, so that its libgmp.a cannot take the place of a bundled one', async () => {
     const lib = mkdtempSync(path.join(tmpdir(), 'gmp-prefix-lib-'));
     for (const name of ['libgmp.a', 'libgmp.la', 'libgmp.so', 'libgmp.so.10', 'libgmp.so.10.5.0', 'libgmpxx.so.4']) writeFileSync(path.join(lib, name), name);
     mkdirSync(path.join(lib, 'pkgconfig'));
     const context = { cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) } as unknown as Parameters<typeof sharedLibrariesOf>[0];
     const view = await sharedLibrariesOf(context, lib);
-    expect(readdirSync(view).filter((name) => !name.startsWith('.')).sort()).toEqual(['libgmp.so', 'libgmp.so.10', 'libgmp.so.10.5.0', 'libgmpxx.so.4']);
+    expect(
+      readdirSync(view)
+        .filter((name) => !name.startsWith('.'))
+        .sort(),
+    ).toEqual(['libgmp.so', 'libgmp.so.10', 'libgmp.so.10.5.0', 'libgmpxx.so.4']);
     expect(readlinkSync(path.join(view, 'libgmp.so.10'))).toBe(path.join(lib, 'libgmp.so.10'));
     expect(await sharedLibrariesOf(context, lib)).toBe(view);
   });

@@ -12,7 +12,19 @@ import { gatherCells } from '../../src/publish/gather.js';
 import { writeCell } from '../helpers/cells.js';
 import { ABI3_MATURIN_PROJECT, makeProject } from '../helpers/project.js';
 
-const cell = (id: string, platform: string): Cell => ({ id, platform, os: 'linux', arch: 'x86_64', runner: 'ubuntu-24.04', target: 't', python: '3.12\n3.13', abi3: true, wheel: true, binary: false, experimental: false });
+const cell = (id: string, platform: string): Cell => ({
+  id,
+  platform,
+  os: 'linux',
+  arch: 'x86_64',
+  runner: 'ubuntu-24.04',
+  target: 't',
+  python: '3.12\n3.13',
+  abi3: true,
+  wheel: true,
+  binary: false,
+  experimental: false,
+});
 const CELLS = [cell('linux-x86_64-abi3', 'linux-x86_64'), cell('windows-x86_64-abi3', 'windows-x86_64')];
 
 async function thrown(promise: Promise<unknown> | (() => unknown)): Promise<UserError> {
@@ -44,7 +56,9 @@ describe('plan.json', () => {
     expect(await readPlanFileIn(mkdtempSync(path.join(tmpdir(), 'no-plan-')))).toBeUndefined();
 
     writeFileSync(file, readFileSync(file, 'utf8').replace('"publish": true', '"publish": false'));
-    expect((await thrown(readPlanFile(file))).message).toMatch(new RegExp(`^${file}: records digest sha256:[0-9a-f]+, but its plan has digest sha256:[0-9a-f]+: it was changed after planning; use the plan.json the plan step wrote, unchanged$`));
+    expect((await thrown(readPlanFile(file))).message).toMatch(
+      new RegExp(`^${file}: records digest sha256:[0-9a-f]+, but its plan has digest sha256:[0-9a-f]+: it was changed after planning; use the plan.json the plan step wrote, unchanged$`),
+    );
     writeFileSync(file, '{"digest": "x", "plan": {"schema": 1, "cells": [{"id": "a"}], "publish": true}}');
     expect((await thrown(readPlanFile(file))).message).toContain(`${file}: is not a native-matrix plan (plan.cells.0.platform:`);
     writeFileSync(file, 'not json');

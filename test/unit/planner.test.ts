@@ -145,15 +145,16 @@ describe('planner', () => {
     expect(plan('matrix:\n  platforms: [linux-x86_64-musl]\n').cells[0]!.experimental).toBe(true);
   });
 
-  it('refuses a plan over GitHub\'s 256-job limit', () => {
+  it("refuses a plan over GitHub's 256-job limit", () => {
     const platforms = Array.from({ length: 40 }, (_, i) => `  p${i}: { os: linux, arch: x86_64, runner: r, target: t, wheel-tag: w, repair: auditwheel, minutes: { build: 1, smoke: 1 } }`).join('\n');
     const big = parseCatalog({
       platforms: parse(`platforms:\n${platforms}\nminute-multipliers: { linux: 1, windows: 2, macos: 10 }\n`),
-      python: parse('python:\n  "3.11": { end-of-life: 2027-10-31, default: true }\n  "3.12": { end-of-life: 2028-10-31, default: true }\n  "3.13": { end-of-life: 2029-10-31, default: true }\n  "3.14": { end-of-life: 2030-10-31, default: true }\n  "3.13t": { end-of-life: 2029-10-31, free-threaded: true }\n  "3.14t": { end-of-life: 2030-10-31, free-threaded: true }\n  "3.10": { end-of-life: 2026-10-31 }\n'),
+      python: parse(
+        'python:\n  "3.11": { end-of-life: 2027-10-31, default: true }\n  "3.12": { end-of-life: 2028-10-31, default: true }\n  "3.13": { end-of-life: 2029-10-31, default: true }\n  "3.14": { end-of-life: 2030-10-31, default: true }\n  "3.13t": { end-of-life: 2029-10-31, free-threaded: true }\n  "3.14t": { end-of-life: 2030-10-31, free-threaded: true }\n  "3.10": { end-of-life: 2026-10-31 }\n',
+      ),
       presets: { presets: {} },
     });
-    const run = (python: string) => () =>
-      plan(`matrix:\n  split: python\n  python: ${python}\n`, NOT_ABI3, {}, big);
+    const run = (python: string) => () => plan(`matrix:\n  split: python\n  python: ${python}\n`, NOT_ABI3, {}, big);
     expect(run('["3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t"]')).not.toThrow(); // 240 cells
     expect(run('["3.10", "3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t"]')).toThrow(
       new UserError({ key: 'plan', message: "280 cells exceed GitHub's limit of 256 jobs per matrix", fix: 'select fewer platforms or Python versions, or remove matrix.split' }),

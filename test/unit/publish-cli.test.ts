@@ -96,7 +96,10 @@ describe('native-matrix publish', () => {
     writeFileSync(path.join(windows, 'demo-win.whl'), 'tampered');
     const run = await cli(['publish', '--from', fromDir, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
     expect(run.status).toBe(1);
-    const errors = run.stderr.trim().split('\n').filter((line) => line.startsWith('error: '));
+    const errors = run.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('error: '));
     expect(errors).toEqual([
       'error: cell macos-arm64-abi3: failed its smoke test: demo-mac.whl on Python 3.13; fix the build and re-run it; a failing cell is never published',
       'error: same.whl: is produced by both cell linux-x86_64-abi3 and cell linux-aarch64-abi3; give each cell distinct outputs (for binaries, the platform id is part of the name)',
@@ -108,7 +111,9 @@ describe('native-matrix publish', () => {
     writeCell(missing, 'linux-x86_64-abi3', { 'a.whl': 'a' });
     const second = await cli(['publish', '--from', missing, '--tag', 'v1.2.3', '--repo', 'o/r'], project, { GITHUB_API_URL: server.base, GITHUB_TOKEN: 'ghs_secret' });
     expect(second.status).toBe(1);
-    expect(second.stderr).toContain(`error: cell windows-x86_64-abi3: is missing: no manifest.json in ${missing}/windows-x86_64-abi3/ or ${missing}/native-matrix-windows-x86_64-abi3/; let its build job finish (or re-run it) before publishing`);
+    expect(second.stderr).toContain(
+      `error: cell windows-x86_64-abi3: is missing: no manifest.json in ${missing}/windows-x86_64-abi3/ or ${missing}/native-matrix-windows-x86_64-abi3/; let its build job finish (or re-run it) before publishing`,
+    );
     expect(server.requests).toBe(0);
   });
 
@@ -242,8 +247,12 @@ describe('native-matrix publish', () => {
       expect(run.status).toBe(1);
       const errors = run.stderr.split('\n').filter((line) => line.startsWith('error: '));
       expect(errors.map((line) => line.split(':')[1]!.trim())).toEqual(['SHA256SUMS', NAME]);
-      expect(errors[0]).toBe(`error: SHA256SUMS: would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${NAME}; publish the files this release was made with, or set \`publish.replace: true\` in the config to change a published release; files may be added to a published release, but a published SHA256SUMS only gains lines`);
-      expect(errors[1]).toContain(`differs from the asset of the published release v1.2.3 (sha256 ${sha256(Buffer.from('first wheel'))}, 11 bytes; built: sha256 ${sha256(Buffer.from('rebuilt wheel'))}, 13 bytes); publish the files this release was made with, or set \`publish.replace: true\``);
+      expect(errors[0]).toBe(
+        `error: SHA256SUMS: would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${NAME}; publish the files this release was made with, or set \`publish.replace: true\` in the config to change a published release; files may be added to a published release, but a published SHA256SUMS only gains lines`,
+      );
+      expect(errors[1]).toContain(
+        `differs from the asset of the published release v1.2.3 (sha256 ${sha256(Buffer.from('first wheel'))}, 11 bytes; built: sha256 ${sha256(Buffer.from('rebuilt wheel'))}, 13 bytes); publish the files this release was made with, or set \`publish.replace: true\``,
+      );
       expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
       expect(JSON.stringify(server.view('v1.2.3'))).toBe(before);
       expect(written(fromDir)).toEqual([]);
@@ -254,7 +263,12 @@ describe('native-matrix publish', () => {
       // Each replaced file counted once.
       expect(replaced.stderr).toContain('Release v1.2.3: 0 added, 2 replaced, 0 already there, 0 removed; published');
       const [release] = server.view('v1.2.3');
-      expect(release!.assets.map((a) => [a.name, a.sha256]).sort()).toEqual([[NAME, sha256(Buffer.from('rebuilt wheel'))], ['SHA256SUMS', sha256(readFileSync(path.join(fromDir, 'SHA256SUMS')))]].sort());
+      expect(release!.assets.map((a) => [a.name, a.sha256]).sort()).toEqual(
+        [
+          [NAME, sha256(Buffer.from('rebuilt wheel'))],
+          ['SHA256SUMS', sha256(readFileSync(path.join(fromDir, 'SHA256SUMS')))],
+        ].sort(),
+      );
       expect(written(fromDir)).toEqual(['SHA256SUMS', 'release-manifest.json']);
     });
   });

@@ -13,7 +13,15 @@ describe('publish orders names by code point, whatever the locale', () => {
   });
 
   it('plans uploads in code-point order', () => {
-    const { operations } = reconcile({ tag: 'v1', files: shuffled.map((name) => ({ name, sha256: sha(name), size: 1 })), release: { id: 1, draft: true, immutable: false, assets: [] }, replace: false, prune: false, draft: true, marks: { prerelease: false, latest: 'true' } });
+    const { operations } = reconcile({
+      tag: 'v1',
+      files: shuffled.map((name) => ({ name, sha256: sha(name), size: 1 })),
+      release: { id: 1, draft: true, immutable: false, assets: [] },
+      replace: false,
+      prune: false,
+      draft: true,
+      marks: { prerelease: false, latest: 'true' },
+    });
     expect(operations.map((operation) => describeOperation(operation, 'v1'))).toEqual(NAMES.map((name) => `upload ${name} (1 bytes)`));
   });
 });

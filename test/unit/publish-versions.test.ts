@@ -21,7 +21,9 @@ describe('pre-releases and Latest from the tag', () => {
     expect(releaseMarks('v1.9.1', published('v1.9.0', 'v2.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'false' });
     expect(releaseMarks('v1.10.1', published('v1.9.0', 'v1.10.0'), AUTO)).toEqual({ prerelease: false, latest: 'true' });
     // Drafts, pre-releases and tags that are not versions do not compete.
-    expect(releaseMarks('v1.2.0', [{ tag_name: 'v3.0.0', draft: true, prerelease: false }, { tag_name: 'v2.0.0rc1', draft: false, prerelease: true }, ...published('nightly')], AUTO).latest).toBe('true');
+    expect(releaseMarks('v1.2.0', [{ tag_name: 'v3.0.0', draft: true, prerelease: false }, { tag_name: 'v2.0.0rc1', draft: false, prerelease: true }, ...published('nightly')], AUTO).latest).toBe(
+      'true',
+    );
     // A tag that is not a version: GitHub's own rule.
     expect(releaseMarks('nightly', published('v1.0.0'), AUTO)).toEqual({ prerelease: false, latest: 'legacy' });
   });
@@ -40,7 +42,11 @@ describe('pre-releases and Latest from the tag', () => {
   it('never marks a pre-release Latest, even when publish.latest asks, and says so', () => {
     const marks = releaseMarks('v2.0.0rc1', published('v1.0.0'), { prerelease: 'auto', latest: true });
     expect(marks).toMatchObject({ prerelease: true, latest: 'false' });
-    expect(marks.warning).toEqual({ key: 'publish.latest', message: 'is true, but v2.0.0rc1 is a pre-release, which GitHub never marks Latest: it is published without Latest', fix: 'set `publish.prerelease: false` to publish it as a full release, or remove `publish.latest`' });
+    expect(marks.warning).toEqual({
+      key: 'publish.latest',
+      message: 'is true, but v2.0.0rc1 is a pre-release, which GitHub never marks Latest: it is published without Latest',
+      fix: 'set `publish.prerelease: false` to publish it as a full release, or remove `publish.latest`',
+    });
     expect(releaseMarks('v2.0.0', [], { prerelease: true, latest: true })).toMatchObject({ prerelease: true, latest: 'false' });
   });
 

@@ -83,7 +83,9 @@ describe('release publisher against a local GitHub', () => {
     const changed = files(4, 'y').map((f, i) => (i === 2 ? { ...f, name: list[2]!.name } : list[i]!));
     const before = JSON.stringify(server.view('v1.2.3'));
     const writes = server.log.filter((line) => !line.startsWith('GET')).length;
-    const refused = await publisher(server).publish(request(changed)).catch((error: unknown) => error as UserError);
+    const refused = await publisher(server)
+      .publish(request(changed))
+      .catch((error: unknown) => error as UserError);
     expect(refused).toBeInstanceOf(UserError);
     expect((refused as UserError).problems).toEqual([
       {
@@ -112,7 +114,12 @@ describe('release publisher against a local GitHub', () => {
     await expect(publisher(server).publish(request(changed, { replace: true }))).rejects.toThrow();
     const [kept] = server.view('v1.2.3');
     expect(kept!.draft).toBe(false);
-    expect(kept!.assets.filter((a) => a.state === 'uploaded').map((a) => [a.name, a.sha256]).sort()).toEqual(list.map((f) => [f.name, f.sha256]).sort());
+    expect(
+      kept!.assets
+        .filter((a) => a.state === 'uploaded')
+        .map((a) => [a.name, a.sha256])
+        .sort(),
+    ).toEqual(list.map((f) => [f.name, f.sha256]).sort());
     // Once uploads work, the new content takes the old one's place under the same name.
     failUploads = false;
     const report = await publisher(server).publish(request(changed, { replace: true }));
@@ -127,7 +134,12 @@ describe('release publisher against a local GitHub', () => {
     // An earlier run left a draft: a wheel no longer built, a temporary, an empty starter, and one current file.
     server.seed('v1.2.3', {
       draft: true,
-      assets: { 'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel', [`${list[0]!.name}.native-matrix-replacement`]: 'half', [list[1]!.name]: '', [list[0]!.name]: readFileSync(list[0]!.path!) },
+      assets: {
+        'pkg-1.0-cp310-abi3-manylinux_2_34_x86_64.whl': 'old wheel',
+        [`${list[0]!.name}.native-matrix-replacement`]: 'half',
+        [list[1]!.name]: '',
+        [list[0]!.name]: readFileSync(list[0]!.path!),
+      },
       state: { [list[1]!.name]: 'starter' },
     });
     const report = await publisher(server).publish(request(list));
@@ -176,7 +188,9 @@ describe('release publisher against a local GitHub', () => {
     // A rebuilt file changes its line: refused, naming it, before any write.
     const writes = server.log.filter((line) => !line.startsWith('GET')).length;
     const rebuilt = [list[0]!, list[1]!, { ...files(3, 'rebuilt')[2]!, name: list[2]!.name }];
-    const refused = (await publisher(server).publish(request(sums(rebuilt))).catch((error: unknown) => error)) as UserError;
+    const refused = (await publisher(server)
+      .publish(request(sums(rebuilt)))
+      .catch((error: unknown) => error)) as UserError;
     expect(refused.problems.map((problem) => problem.key)).toEqual(['SHA256SUMS', list[2]!.name]);
     expect(refused.problems[0]!.message).toBe(`would change lines of the published release v1.2.3's SHA256SUMS: other sha256 for ${list[2]!.name}`);
     expect(server.log.filter((line) => !line.startsWith('GET')).length).toBe(writes);
@@ -187,11 +201,19 @@ describe('release publisher against a local GitHub', () => {
     const server = await fake();
     const other = 'e'.repeat(40);
     const writes = () => server.log.filter((line) => !line.startsWith('GET')).length;
-    const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error as UserError).problems);
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => (error as UserError).problems,
+      );
 
     server.tag('v1.2.3', other);
     expect(await refusal(publisher(server).publish(request(files(1))))).toEqual([
-      { key: 'tag v1.2.3', message: `points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`, fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built' },
+      {
+        key: 'tag v1.2.3',
+        message: `points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`,
+        fix: 'publish from the workflow run of the tag (or dispatch it on the tag), or move the tag to the commit that was built',
+      },
     ]);
     server.tag('v1.2.3', other, { annotated: true });
     expect((await refusal(publisher(server).publish(request(files(1)))))?.[0]?.message).toBe(`points at commit ${other}, but the files were built from commit ${BUILT_COMMIT}`);
@@ -205,7 +227,11 @@ describe('release publisher against a local GitHub', () => {
 
     // From a terminal (no commit known): the tag must exist; its commit is said.
     expect(await refusal(publisher(server).publish({ ...request(files(1)), tag: 'v2.0.0', commit: undefined }))).toEqual([
-      { key: 'tag v2.0.0', message: 'does not exist in o/r', fix: 'push it first (git tag v2.0.0 <commit> && git push origin v2.0.0); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)' },
+      {
+        key: 'tag v2.0.0',
+        message: 'does not exist in o/r',
+        fix: 'push it first (git tag v2.0.0 <commit> && git push origin v2.0.0); publish makes a missing tag only in a workflow, at the commit it built (GITHUB_SHA)',
+      },
     ]);
     expect(server.view('v2.0.0')).toEqual([]);
     server.tag('pkg/v1.0.0', other);
@@ -306,7 +332,9 @@ describe('release publisher against a local GitHub', () => {
     expect((await publisher(server).publish(request(list))).skipped).toHaveLength(2);
     // Other bytes, even with publish.replace: refused, and nothing written.
     const changed = [list[0]!, { ...files(1, 'new')[0]!, name: list[1]!.name }, ...files(3, 'more').slice(2)];
-    const refused = (await publisher(server).publish(request(changed, { replace: true })).catch((error: unknown) => error)) as UserError;
+    const refused = (await publisher(server)
+      .publish(request(changed, { replace: true }))
+      .catch((error: unknown) => error)) as UserError;
     expect(refused).toBeInstanceOf(UserError);
     expect(refused.problems).toHaveLength(1);
     expect(refused.problems[0]!.key).toBe('release v1.2.3');
@@ -334,7 +362,12 @@ describe('release publisher against a local GitHub', () => {
   it('writes nothing in a dry run, and says what it would write', async () => {
     const server = await fake();
     const report = await publisher(server).publish(request(files(2), { dryRun: true }));
-    expect(report.planned).toEqual(['create draft release v1.2.3', expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/), expect.stringMatching(/^upload /), 'publish release v1.2.3, marked Latest']);
+    expect(report.planned).toEqual([
+      'create draft release v1.2.3',
+      expect.stringMatching(/^upload pkg-1\.0-cp310-abi3-platform0\.whl \(\d+ bytes\)$/),
+      expect.stringMatching(/^upload /),
+      'publish release v1.2.3, marked Latest',
+    ]);
     expect(server.log.every((line) => line.startsWith('GET'))).toBe(true);
     expect(server.releases).toEqual([]);
 
@@ -381,7 +414,9 @@ describe('release publisher against a local GitHub', () => {
     // Every upload of one file fails with 502 and a starter asset.
     const list = files(3);
     let broken = true;
-    const server = await fake((context) => (broken && context.upload && context.path.includes('/assets') && context.index >= 0 && server.log.at(-1)?.includes(list[1]!.name) ? { kind: 'starter' } : undefined));
+    const server = await fake((context) =>
+      broken && context.upload && context.path.includes('/assets') && context.index >= 0 && server.log.at(-1)?.includes(list[1]!.name) ? { kind: 'starter' } : undefined,
+    );
     await expect(publisher(server).publish(request(list))).rejects.toThrow();
     const [draft] = server.view('v1.2.3');
     expect(draft!.draft).toBe(true);
@@ -404,9 +439,15 @@ describe('release publisher against a local GitHub', () => {
     const request = { method: 'PATCH' as const, url: 'https://api.example/repos/o/r/releases/assets/1', headers: {} };
     const said = (error: unknown) => (asUserError(error, 'v1.2.3') as UserError).problems;
     expect(said(new RequestError('Cannot modify an immutable release', 422, { request }))).toEqual([
-      { key: 'release v1.2.3', message: "is immutable (the repository's immutable releases setting): GitHub refused to change it (Cannot modify an immutable release)", fix: 'publish under a new tag; an immutable release keeps the files it was published with' },
+      {
+        key: 'release v1.2.3',
+        message: "is immutable (the repository's immutable releases setting): GitHub refused to change it (Cannot modify an immutable release)",
+        fix: 'publish under a new tag; an immutable release keeps the files it was published with',
+      },
     ]);
-    expect(said(new RequestError('fetch failed', 500, { request }))).toEqual([{ key: 'release v1.2.3', message: 'publishing stopped: GitHub answered 500: fetch failed', fix: 'run publish again: it continues from what the release holds' }]);
+    expect(said(new RequestError('fetch failed', 500, { request }))).toEqual([
+      { key: 'release v1.2.3', message: 'publishing stopped: GitHub answered 500: fetch failed', fix: 'run publish again: it continues from what the release holds' },
+    ]);
     expect(said(new RequestError('Bad credentials', 401, { request }))[0]!.message).toBe('GitHub refused (401): Bad credentials');
     const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
     expect(asUserError(bug, 'v1.2.3')).toBe(bug);
@@ -433,4 +474,3 @@ describe('release publisher against a local GitHub', () => {
     expect(JSON.stringify(published)).not.toContain('ghs_secret');
   });
 });
-

@@ -50,14 +50,20 @@ function context(versions: string[], runner: FakeRunner): CellContext {
   }
   const config = validateConfig(parseYamlConfig('{}\n', 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
   const cacheDir = mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
-  const reporter = { info: (line: string) => info.push(line), status: (line: string) => info.push(line), warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
+  const reporter = {
+    info: (line: string) => info.push(line),
+    status: (line: string) => info.push(line),
+    warning() {},
+    group: <T>(_: string, work: () => Promise<T>) => work(),
+    section: <T>(_: string, work: () => Promise<T>) => work(),
+  };
   const info: string[] = [];
   return Object.assign({ platform, route: routeOf(LINUX, platform), config, runner, reporter, cacheDir, workDir: '/w', env: { NATIVE_MATRIX_PYTHONS: root }, sourceDateEpoch: 315532800 }, { info });
 }
 
 const answering = () => new FakeRunner(({ file }) => (file.endsWith('-objdump') ? { stdout: OBJDUMP } : undefined));
 
-describe("the Python import library of a cross build for Windows (PyO3 without generate-import-lib)", () => {
+describe('the Python import library of a cross build for Windows (PyO3 without generate-import-lib)', () => {
   it('is needed for PyO3 older than 0.29 (raw-dylib since) unless generate-import-lib is on, and never without PyO3', () => {
     expect(pyo3NeedsImportLibrary(graph('0.23.5').pyo3)).toBe(true);
     expect(pyo3NeedsImportLibrary(graph('0.28.2').pyo3)).toBe(true);
@@ -71,7 +77,12 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
         { id: 'f', name: 'pyo3-ffi', version: '0.22.6' },
         { id: 'b', name: 'pyo3-build-config', version: '0.22.6' },
       ],
-      resolve: { nodes: [{ id: 'f', features: [] }, { id: 'b', features: ['python3-dll-a', 'resolve-config'] }] },
+      resolve: {
+        nodes: [
+          { id: 'f', features: [] },
+          { id: 'b', features: ['python3-dll-a', 'resolve-config'] },
+        ],
+      },
     });
     expect(pyo3NeedsImportLibrary(viaBuildConfig.pyo3)).toBe(false);
   });
@@ -100,7 +111,9 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
       `x86_64-w64-mingw32-dlltool --input-def ${dir}/python3.def --dllname python3.dll --output-lib ${dir}/libpython3.dll.a`,
     ]);
     expect(readFileSync(path.join(dir, 'python3.def'), 'utf8')).toBe('LIBRARY python3.dll\nEXPORTS\nPyAIter_Check\nPyExc_ValueError\n_Py_NoneStruct\n');
-    expect((ctx as unknown as { info: string[] }).info).toEqual([`PyO3 0.23.5 makes no Python import library without its generate-import-lib feature: linking through python3.dll of Windows CPython 3.14 (${dir})`]);
+    expect((ctx as unknown as { info: string[] }).info).toEqual([
+      `PyO3 0.23.5 makes no Python import library without its generate-import-lib feature: linking through python3.dll of Windows CPython 3.14 (${dir})`,
+    ]);
     // Cached by the DLL's sha256: a second build makes nothing.
     runner.commands.length = 0;
     expect(await maturinBuildNeeds(ctx, { versions: ['3.10'], abi3: true, graph: graph('0.23.5') })).toEqual(needs);
@@ -120,9 +133,12 @@ describe("the Python import library of a cross build for Windows (PyO3 without g
     const needs = await maturinBuildNeeds(ctx, { versions: ['3.12', '3.14'], abi3: false, graph: graph('0.26.0') });
     expect(needs.env).toEqual({});
     const [dir] = needs.rustLinkDirs;
-    expect(runner.lines().filter((line) => line.includes('dlltool')).map((line) => line.split(' ').at(-1))).toEqual(
-      ['libpython3.12.dll.a', 'libpython312.dll.a', 'libpython3.14.dll.a', 'libpython314.dll.a'].map((name) => `${dir}/${name}`),
-    );
+    expect(
+      runner
+        .lines()
+        .filter((line) => line.includes('dlltool'))
+        .map((line) => line.split(' ').at(-1)),
+    ).toEqual(['libpython3.12.dll.a', 'libpython312.dll.a', 'libpython3.14.dll.a', 'libpython314.dll.a'].map((name) => `${dir}/${name}`));
   });
 
   it('refuses, naming the fixes, a version with no Windows CPython here when its wheel is not abi3', async () => {

@@ -8,13 +8,20 @@ const lines = (input: ReconcileInput) => reconcile(input).operations.map((operat
 
 describe('reconcile: from the intended files and the release to operations', () => {
   it('creates, fills and publishes a new release', () => {
-    expect(lines({ ...base, files: [file('a.whl'), file('b.whl')] })).toEqual(['create draft release v1.0.0', 'upload a.whl (10 bytes)', 'upload b.whl (10 bytes)', 'publish release v1.0.0, marked Latest']);
+    expect(lines({ ...base, files: [file('a.whl'), file('b.whl')] })).toEqual([
+      'create draft release v1.0.0',
+      'upload a.whl (10 bytes)',
+      'upload b.whl (10 bytes)',
+      'publish release v1.0.0, marked Latest',
+    ]);
     expect(lines({ ...base, draft: true, marks: { prerelease: true, latest: 'false' }, files: [file('a.whl')] })).toEqual(['create draft release v1.0.0 (pre-release)', 'upload a.whl (10 bytes)']);
   });
 
   it('makes a draft exact: keeps, replaces, removes stale files, temporaries and incomplete uploads, then publishes', () => {
     const release = {
-      id: 1, draft: true, immutable: false,
+      id: 1,
+      draft: true,
+      immutable: false,
       assets: [asset(1, 'a.whl'), asset(2, 'b.whl', 'old'), asset(3, 'stale.whl'), asset(4, 'a.whl.native-matrix-replacement'), asset(5, 'c.whl', 'c', 'starter')],
     };
     const result = reconcile({ ...base, release, files: [file('a.whl'), file('b.whl'), file('c.whl')] });
@@ -81,7 +88,13 @@ describe('reconcile: from the intended files and the release to operations', () 
     // Without the published text there is no telling: refused, as any other bytes are.
     expect(reconcile({ ...base, release, files: [file('a.whl'), file('b.whl'), file('c.whl'), file('SHA256SUMS', 'sums2')] }).refused.map((problem) => problem.key)).toEqual(['SHA256SUMS']);
     // b.whl rebuilt and a.whl gone: each named as the cause.
-    const changed = reconcile({ ...base, release, files: [file('b.whl', 'b2'), file('c.whl'), file('SHA256SUMS', 'sums3')], checksums: { name: 'SHA256SUMS', published, intended: line('b.whl', 'b2') + line('c.whl') }, prune: true });
+    const changed = reconcile({
+      ...base,
+      release,
+      files: [file('b.whl', 'b2'), file('c.whl'), file('SHA256SUMS', 'sums3')],
+      checksums: { name: 'SHA256SUMS', published, intended: line('b.whl', 'b2') + line('c.whl') },
+      prune: true,
+    });
     expect(changed.refused.map((problem) => `${problem.key}: ${problem.message}`)).toEqual([
       `SHA256SUMS: would change lines of the published release v1.0.0's SHA256SUMS: other sha256 for b.whl; no line for a.whl; new lines for c.whl`,
       `b.whl: differs from the asset of the published release v1.0.0 (sha256 ${'b.whl'.padEnd(64, '0')}, 10 bytes; built: sha256 ${'b2'.padEnd(64, '0')}, 10 bytes)`,
@@ -100,7 +113,8 @@ describe('reconcile: from the intended files and the release to operations', () 
     expect(refused).toEqual([
       {
         key: 'release v1.0.0',
-        message: "is immutable (the repository's immutable releases setting): its assets cannot change, and this run would upload b.whl as b.whl.native-matrix-replacement (10 bytes), rename b.whl.native-matrix-replacement to b.whl",
+        message:
+          "is immutable (the repository's immutable releases setting): its assets cannot change, and this run would upload b.whl as b.whl.native-matrix-replacement (10 bytes), rename b.whl.native-matrix-replacement to b.whl",
         fix: 'publish under a new tag; an immutable release keeps the files it was published with',
       },
     ]);

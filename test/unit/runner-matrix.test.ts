@@ -108,7 +108,7 @@ const SETTINGS: Readonly<Record<string, string>> = {
 };
 const LOCAL = 'native-matrix run on an x86_64 Linux machine';
 
-const silent = { info() {}, status() {}, warning() {}, group: <T,>(_: string, work: () => Promise<T>) => work(), section: <T,>(_: string, work: () => Promise<T>) => work() };
+const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
 
 function projectDir(kind: ProjectKind, buildOn: string): string {
   const dir = path.join(root, `${PROJECTS.indexOf(kind)}-${buildOn.replace(/\W+/g, '-')}`, PROJECT_DIR_NAME);
@@ -127,7 +127,8 @@ function configFor(kind: ProjectKind, buildOn: string, dir: string): Config {
 function interpreterFor(route: Route, version: string): Interpreter {
   const native: Interpreter = { version, executable: `/opt/hostedtoolcache/Python/${version}/bin/python${version}`, fullVersion: `${version}.9`, freeThreaded: false };
   if (route.emulator === 'qemu') return { ...native, executable: `${SYSROOT}/usr/bin/python${version}`, foreign: { launcher: ['qemu-aarch64', '-L', SYSROOT], sysroot: SYSROOT, native } };
-  if (route.emulator === 'wine') return { ...native, executable: `/pythons/windows-x86_64-${version}/python.exe`, foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}` } };
+  if (route.emulator === 'wine')
+    return { ...native, executable: `/pythons/windows-x86_64-${version}/python.exe`, foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}` } };
   return native;
 }
 
@@ -282,6 +283,10 @@ describe('the runner-matrix contract', async () => {
 
   it('covers every route the resolver knows, and every platform of the catalog', () => {
     expect([...routes].sort()).toEqual([...ROUTE_IDS].sort());
-    for (const platform of catalog.platforms.values()) expect([...pairs].some((pair) => pair.endsWith(` ${platform.id}`)), platform.id).toBe(true);
+    for (const platform of catalog.platforms.values())
+      expect(
+        [...pairs].some((pair) => pair.endsWith(` ${platform.id}`)),
+        platform.id,
+      ).toBe(true);
   });
 });

@@ -49,7 +49,16 @@ describe('child processes', () => {
   });
 
   it('started by the runner see the environment without them', async () => {
-    const secrets = { GITHUB_TOKEN: 'ghs_y', 'INPUT_GITHUB-TOKEN': 'ghs_x', ACTIONS_RUNTIME_TOKEN: 't', GITHUB_ENV: '/r/env', GITHUB_OUTPUT: '/r/out', GITHUB_PATH: '/r/path', GITHUB_STEP_SUMMARY: '/r/sum', NATIVE_MATRIX_TEST_KEPT: 'kept' };
+    const secrets = {
+      GITHUB_TOKEN: 'ghs_y',
+      'INPUT_GITHUB-TOKEN': 'ghs_x',
+      ACTIONS_RUNTIME_TOKEN: 't',
+      GITHUB_ENV: '/r/env',
+      GITHUB_OUTPUT: '/r/out',
+      GITHUB_PATH: '/r/path',
+      GITHUB_STEP_SUMMARY: '/r/sum',
+      NATIVE_MATRIX_TEST_KEPT: 'kept',
+    };
     const saved = Object.fromEntries(Object.keys(secrets).map((name) => [name, process.env[name]]));
     Object.assign(process.env, secrets);
     try {
@@ -73,10 +82,24 @@ describe('gathering cells', () => {
     const manifest = path.join(fromDir, 'linux-x86_64-abi3', 'manifest.json');
     const { readFileSync, writeFileSync } = await import('node:fs');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('..%2Fsecret', '../../etc/passwd'));
-    const cell = { id: 'linux-x86_64-abi3', platform: 'linux-x86_64', os: 'linux' as const, arch: 'x86_64', runner: 'r', target: 't', python: '3.12', abi3: true, wheel: true, binary: false, experimental: false };
+    const cell = {
+      id: 'linux-x86_64-abi3',
+      platform: 'linux-x86_64',
+      os: 'linux' as const,
+      arch: 'x86_64',
+      runner: 'r',
+      target: 't',
+      python: '3.12',
+      abi3: true,
+      wheel: true,
+      binary: false,
+      experimental: false,
+    };
     const error = await gatherCells(fromDir, [cell]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toBe(`${manifest}: files[0].name "../../etc/passwd": is not a plain file name (letters, digits and . _ + -, not starting with a dot, ending in a letter or digit); rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`);
+    expect((error as UserError).message).toBe(
+      `${manifest}: files[0].name "../../etc/passwd": is not a plain file name (letters, digits and . _ + -, not starting with a dot, ending in a letter or digit); rebuild the cell: a manifest.json is written by \`native-matrix build\` and not edited`,
+    );
   });
 });
 

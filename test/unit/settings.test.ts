@@ -61,13 +61,29 @@ overrides:
   it.each([
     ['an unknown test key', 'test:\n  require: [pytest]\n', 'native-matrix.yml:2: test.require: unknown key; did you mean "requires"?'],
     ['a number in the environment', 'build:\n  environment:\n    OPT: 2\n', 'native-matrix.yml:3: build.environment.OPT: 2 is a number; quote it: "2"'],
-    ['a bad variable name', 'build:\n  environment: { "MY-VAR": "1" }\n', 'native-matrix.yml:2: build.environment.MY-VAR: "MY-VAR" is not a variable name; use letters, digits and _, not starting with a digit'],
+    [
+      'a bad variable name',
+      'build:\n  environment: { "MY-VAR": "1" }\n',
+      'native-matrix.yml:2: build.environment.MY-VAR: "MY-VAR" is not a variable name; use letters, digits and _, not starting with a digit',
+    ],
     ['args as a string', 'build:\n  args: --locked\n', 'native-matrix.yml:2: build.args: expected a list, got the string "--locked"; write a list, e.g. [a, b]'],
     ['an empty before-build command', 'build:\n  before-build: ["make gen", " "]\n', 'native-matrix.yml:2: build.before-build[1]: is an empty command; write a command, or remove it'],
-    ['test sources outside the project', 'test:\n  command: pytest\n  sources: [tests, ../shared]\n', 'native-matrix.yml:3: test.sources[1]: "../shared" is outside the project; give a path relative to the project directory, inside it'],
+    [
+      'test sources outside the project',
+      'test:\n  command: pytest\n  sources: [tests, ../shared]\n',
+      'native-matrix.yml:3: test.sources[1]: "../shared" is outside the project; give a path relative to the project directory, inside it',
+    ],
     ['test sources without a command', 'test:\n  sources: [tests]\n', 'native-matrix.yml:2: test.sources: copies test sources, but no test.command runs them; add test.command, e.g. "pytest"'],
-    ['tests for a binary project', 'project:\n  kind: binary\ntest:\n  command: pytest\n', 'native-matrix.yml:3: test: tests run against a wheel, but project.kind is binary; set kind: wheel or both, or remove the key'],
-    ['an override of another key', 'overrides:\n  - platforms: [linux-x86_64]\n    matrix: { python: ["3.12"] }\n', 'native-matrix.yml:3: overrides[0].matrix: unknown key; remove it; overrides[0] takes platforms, build or test'],
+    [
+      'tests for a binary project',
+      'project:\n  kind: binary\ntest:\n  command: pytest\n',
+      'native-matrix.yml:3: test: tests run against a wheel, but project.kind is binary; set kind: wheel or both, or remove the key',
+    ],
+    [
+      'an override of another key',
+      'overrides:\n  - platforms: [linux-x86_64]\n    matrix: { python: ["3.12"] }\n',
+      'native-matrix.yml:3: overrides[0].matrix: unknown key; remove it; overrides[0] takes platforms, build or test',
+    ],
     ['an override of an unknown platform', 'overrides:\n  - platforms: [windows-x86-64]\n    build: { args: [] }\n', 'native-matrix.yml:2: overrides[0].platforms[0]: '],
     ['an override without platforms', 'overrides:\n  - build: { args: [] }\n', 'native-matrix.yml:2: overrides[0].platforms: expected a list, got nothing; write a list, e.g. [a, b]'],
     ['an override that changes nothing', 'overrides:\n  - platforms: [linux-x86_64]\n', 'native-matrix.yml:2: overrides[0]: changes nothing; give it build: or test: settings, or remove it'],

@@ -30,7 +30,9 @@ describe('the terminal, quiet by default', () => {
   it('without a terminal: a heading per cell, a line per stage, status lines and warnings; no details, no control characters', async () => {
     const { stream, text } = capture(false);
     await cellRun(new TerminalReporter(stream));
-    const lines = text().replace(/\d+\.\d s/g, 'T').split('\n');
+    const lines = text()
+      .replace(/\d+\.\d s/g, 'T')
+      .split('\n');
     expect(lines).toEqual([
       'linux-x86_64 (cell 1 of 2)',
       '  Find the interpreters in T',

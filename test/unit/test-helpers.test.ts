@@ -7,7 +7,7 @@ import type { Cell } from '../../src/plan/types.js';
 import { writeCell } from '../helpers/cells.js';
 import { cellErrors } from '../helpers/engine.js';
 
-describe('the integration tests\' build helper', () => {
+describe("the integration tests' build helper", () => {
   it('reports a failed cell by the error its manifest records, else by what was thrown', async () => {
     const outRoot = mkdtempSync(path.join(tmpdir(), 'nm-out-'));
     const dir = writeCell(outRoot, 'linux-aarch64', {}, { ok: false });

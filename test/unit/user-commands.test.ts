@@ -45,7 +45,7 @@ test:
 `;
   const env = { PATH: '/usr/bin', HOME: '/h', PIP_FIND_LINKS: '/opt/wheels', PIP_INDEX_URL: 'https://index.example/simple', GITHUB_TOKEN: 'ghs_secret', CFLAGS: '-O0' };
 
-  it('installs the wheel from the output only, its requirements and test.requires from the user\'s index, and runs the tests in a copy of test.sources', async () => {
+  it("installs the wheel from the output only, its requirements and test.requires from the user's index, and runs the tests in a copy of test.sources", async () => {
     const { project, wheelDir, config } = setup(yaml);
     let sourcesCopied = false;
     const runner = new FakeRunner(({ args, options }) => {
@@ -53,7 +53,17 @@ test:
       if (options.userShellCommand) sourcesCopied = existsSync(path.join(options.cwd!, 'tests', 'test_demo.py'));
       return undefined;
     });
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const context: CellContext = {
+      platform: catalog.platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir: '/cache',
+      workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')),
+      env,
+      sourceDateEpoch: 315532800,
+    };
     const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ python: '3.12', passed: true, test: { passed: true } });
 
@@ -61,7 +71,21 @@ test:
     const venv = venvCmd!.args.at(-1)!;
     const python = path.join(venv, 'bin', 'python');
     expect([venvCmd!.file, ...venvCmd!.args]).toEqual(['/uv/bin/uv', 'venv', '--quiet', '--no-project', '--no-config', '--python', '/py/bin/python3.12', venv]);
-    expect([wheelCmd!.file, ...wheelCmd!.args]).toEqual(['/uv/bin/uv', 'pip', 'install', '--no-config', '--python', python, '--no-index', '--no-deps', '--find-links', wheelDir, '--only-binary', ':all:', 'demo']);
+    expect([wheelCmd!.file, ...wheelCmd!.args]).toEqual([
+      '/uv/bin/uv',
+      'pip',
+      'install',
+      '--no-config',
+      '--python',
+      python,
+      '--no-index',
+      '--no-deps',
+      '--find-links',
+      wheelDir,
+      '--only-binary',
+      ':all:',
+      'demo',
+    ]);
     expect(requiresCmd!.file).toBe(python);
     expect([depsCmd!.file, ...depsCmd!.args]).toEqual(['/uv/bin/uv', 'pip', 'install', '--no-config', '--python', python, 'six>=1.16', 'colorama; sys_platform == "win32"', 'pytest']);
     // The user's index reaches uv in its own terms; the machine's find-links and the token do not.
@@ -86,7 +110,17 @@ test:
   it('records a failing test run with its output, after a passing import', async () => {
     const { wheelDir, config } = setup(yaml);
     const runner = new FakeRunner(({ options }) => (options.userShellCommand ? { exitCode: 1, all: 'FAILED tests/test_demo.py::test_it' } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const context: CellContext = {
+      platform: catalog.platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir: '/cache',
+      workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')),
+      env,
+      sourceDateEpoch: 315532800,
+    };
     const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result.passed).toBe(true);
     expect(result.test).toMatchObject({ passed: false, output: 'exit code 1:\nFAILED tests/test_demo.py::test_it' });
@@ -96,7 +130,17 @@ test:
     const { wheelDir } = setup('');
     const config = validateConfig(parseYamlConfig('', 'native-matrix.yml', '/p/native-matrix.yml'), { catalog });
     const runner = new FakeRunner();
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')), env, sourceDateEpoch: 315532800 };
+    const context: CellContext = {
+      platform: catalog.platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir: '/cache',
+      workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')),
+      env,
+      sourceDateEpoch: 315532800,
+    };
     const result = await smokeWheel({ context, tools, interpreter, wheelDir, distribution: 'demo', importName: 'demo' });
     expect(result).toMatchObject({ passed: true });
     expect(result.test).toBeUndefined();
@@ -136,7 +180,7 @@ describe('user commands and variables', () => {
     }
   });
 
-  it('run through the shell on purpose, without the runner\'s secrets', async () => {
+  it("run through the shell on purpose, without the runner's secrets", async () => {
     const saved = process.env.GITHUB_TOKEN;
     process.env.GITHUB_TOKEN = 'ghs_secret';
     try {
@@ -157,7 +201,17 @@ describe('abi3audit', () => {
     const { config } = setup('');
     const finding = 'demo-0.1.0-cp310-abi3-linux_x86_64.whl: demo/_demo.abi3.so uses the Python 3.12 ABI, but is tagged for the Python 3.10 ABI\n  PyLong_AsInt';
     const runner = new FakeRunner(({ args }) => (args.at(-1)!.includes('bad') ? { exitCode: 1, all: finding } : undefined));
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: {}, sourceDateEpoch: 315532800 };
+    const context: CellContext = {
+      platform: catalog.platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir: '/cache',
+      workDir: '/w',
+      env: {},
+      sourceDateEpoch: 315532800,
+    };
     await auditAbi3(context, tools, '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl');
     expect([runner.commands[0]!.file, ...runner.commands[0]!.args]).toEqual(['/t/bin/abi3audit', '--strict', '--verbose', '/out/good-0.1.0-cp310-abi3-linux_x86_64.whl']);
     const error = await auditAbi3(context, tools, '/out/bad-0.1.0-cp310-abi3-linux_x86_64.whl').catch((e: unknown) => e);
@@ -172,7 +226,17 @@ describe('build.before-build', () => {
   const run = async (subject: Parameters<typeof runBeforeBuild>[2]) => {
     const { config } = setup(yaml);
     const runner = new FakeRunner();
-    const context: CellContext = { platform: catalog.platforms.get('linux-x86_64')!, route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux), config, runner, reporter: silent, cacheDir: '/cache', workDir: '/w', env: { PATH: '/usr/bin' }, sourceDateEpoch: 315532800 };
+    const context: CellContext = {
+      platform: catalog.platforms.get('linux-x86_64')!,
+      route: routeOf({ os: 'linux', arch: 'x86_64' }, catalog.platforms.get('linux-x86_64')!, config.linux.manylinux),
+      config,
+      runner,
+      reporter: silent,
+      cacheDir: '/cache',
+      workDir: '/w',
+      env: { PATH: '/usr/bin' },
+      sourceDateEpoch: 315532800,
+    };
     await runBeforeBuild(context, {}, subject);
     return runner.commands[0]!;
   };

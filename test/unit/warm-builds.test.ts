@@ -63,7 +63,18 @@ describe('cargo target directories of a Rust build', () => {
   });
 
   it("key the variables of rustc, cargo, the C toolchain, PyO3 and GMP, and all the step's own; not the target directory, cargo's home or the rest of the machine's", () => {
-    const machine = { PATH: '/usr/bin', HOME: '/home/u', RUSTFLAGS: '-C opt-level=3', CARGO_TARGET_DIR: '/t', CARGO_HOME: '/c', CC: 'gcc', PYO3_PYTHON: '/py', GITHUB_SHA: 'abc', CARGO_PROFILE_RELEASE_LTO: 'fat', RUNNER_TEMP: '/tmp/r' };
+    const machine = {
+      PATH: '/usr/bin',
+      HOME: '/home/u',
+      RUSTFLAGS: '-C opt-level=3',
+      CARGO_TARGET_DIR: '/t',
+      CARGO_HOME: '/c',
+      CC: 'gcc',
+      PYO3_PYTHON: '/py',
+      GITHUB_SHA: 'abc',
+      CARGO_PROFILE_RELEASE_LTO: 'fat',
+      RUNNER_TEMP: '/tmp/r',
+    };
     expect(keyedVariables(machine, { GMP_MPFR_SYS_CACHE: '/cache/gmp-mpfr-sys', MY_FLAG: '1', CARGO_TARGET_DIR: '/mine' })).toEqual({
       RUSTFLAGS: '-C opt-level=3',
       CC: 'gcc',
@@ -122,7 +133,11 @@ describe('the compiled builds on GitHub', () => {
   it('are saved alone: the other entries of the directory are set aside and put back', async () => {
     const dir = path.join(scratch(), 'native-matrix');
     for (const name of ['tools', 'gmp', 'cargo-target']) mkdirSync(path.join(dir, name), { recursive: true });
-    const seen = await withOnly(dir, (name) => name !== 'cargo-target', () => Promise.resolve(['tools', 'gmp', 'cargo-target'].filter((name) => existsSync(path.join(dir, name)))));
+    const seen = await withOnly(
+      dir,
+      (name) => name !== 'cargo-target',
+      () => Promise.resolve(['tools', 'gmp', 'cargo-target'].filter((name) => existsSync(path.join(dir, name)))),
+    );
     expect(seen).toEqual(['tools', 'gmp']);
     expect(existsSync(path.join(dir, 'cargo-target'))).toBe(true);
     expect(existsSync(`${dir}.aside`)).toBe(false);
@@ -134,8 +149,17 @@ describe('the compiled builds on GitHub', () => {
 
 describe('the tool environment on a cold cache', () => {
   it('takes uv straight from PyPI, by a pinned sha256, unless the machine names its own index or proxy', () => {
-    expect(uvWheelFor('linux', 'x64', true)).toEqual({ url: expect.stringMatching(/^https:\/\/files\.pythonhosted\.org\/.+\/uv-[\d.]+-py3-none-manylinux_2_17_x86_64\..+\.whl$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    for (const [platform, arch] of [['linux', 'arm64'], ['darwin', 'arm64'], ['darwin', 'x64'], ['win32', 'x64']] as const) expect(uvWheelFor(platform, arch, true)).toBeDefined();
+    expect(uvWheelFor('linux', 'x64', true)).toEqual({
+      url: expect.stringMatching(/^https:\/\/files\.pythonhosted\.org\/.+\/uv-[\d.]+-py3-none-manylinux_2_17_x86_64\..+\.whl$/),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    for (const [platform, arch] of [
+      ['linux', 'arm64'],
+      ['darwin', 'arm64'],
+      ['darwin', 'x64'],
+      ['win32', 'x64'],
+    ] as const)
+      expect(uvWheelFor(platform, arch, true)).toBeDefined();
     expect(uvWheelFor('linux', 'x64', false)).toBeUndefined();
     const home = scratch();
     expect(mayFetchFromPypi({ HOME: home })).toBe(true);

@@ -33,10 +33,12 @@ async function maturinWheel(dir: string, refs: string[]): Promise<string> {
   const wheel = path.join(dir, 'demo-0.1.0-cp310-abi3-linux_x86_64.whl');
   await new Promise<void>((resolve) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      writeFileSync(wheel, Buffer.concat(chunks));
-      resolve();
-    });
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => {
+        writeFileSync(wheel, Buffer.concat(chunks));
+        resolve();
+      });
   });
   return wheel;
 }

@@ -25,7 +25,17 @@ const python312 = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\
 
 function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST): CellContext {
   const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', 'D:/a/proj/proj/native-matrix.yml'), { catalog });
-  return { platform, route: routeOf(host, platform), config, runner, reporter: silent, cacheDir: 'C:/cache', workDir: 'C:/work', env: { PATH: RUNNER_PATH, USERPROFILE: 'C:\\Users\\runneradmin', NATIVE_MATRIX_RETRY_BASE_MS: '1' }, sourceDateEpoch: 315532800 };
+  return {
+    platform,
+    route: routeOf(host, platform),
+    config,
+    runner,
+    reporter: silent,
+    cacheDir: 'C:/cache',
+    workDir: 'C:/work',
+    env: { PATH: RUNNER_PATH, USERPROFILE: 'C:\\Users\\runneradmin', NATIVE_MATRIX_RETRY_BASE_MS: '1' },
+    sourceDateEpoch: 315532800,
+  };
 }
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
@@ -41,7 +51,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     let pacmanCalls = 0;
     const runner = new FakeRunner(({ file }) => (file.endsWith('pacman.exe') && ++pacmanCalls < 3 ? { exitCode: 1, all: 'error: failed retrieving file' } : undefined));
     const gmp = await windows.provisionGmp(context('gmp:\n  libraries: [gmp, mpfr]\n', runner));
-    const pacman = 'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
+    const pacman =
+      'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-x86_64-gcc mingw-w64-x86_64-binutils make m4 diffutils mingw-w64-x86_64-gmp mingw-w64-x86_64-mpfr';
     expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
     // No MSYS2 here: no share\\licenses to read the texts from (msys2Licences is tested on its own).
@@ -70,11 +81,18 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     expect([locate!.file, ...locate!.args, rustc!.file, ...rustc!.args]).toEqual(['cargo', 'locate-project', '--workspace', '--message-format', 'plain', 'rustc', '-vV']);
     expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
     expect(maturin!.args).toEqual([
-      '-m', 'maturin', 'build', '--release',
-      '--manifest-path', expect.stringMatching(/crates[\\/]py[\\/]Cargo\.toml$/),
-      '--target', 'x86_64-pc-windows-gnu',
-      '--out', expect.any(String),
-      '--interpreter', 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe',
+      '-m',
+      'maturin',
+      'build',
+      '--release',
+      '--manifest-path',
+      expect.stringMatching(/crates[\\/]py[\\/]Cargo\.toml$/),
+      '--target',
+      'x86_64-pc-windows-gnu',
+      '--out',
+      expect.any(String),
+      '--interpreter',
+      'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe',
     ]);
     expect(maturin!.env).toEqual({
       MSYSTEM: 'MINGW64',
@@ -91,15 +109,27 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
 
   it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, name-mangled", () => {
     expect(delvewheelArgs(platform, 'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin'])).toEqual([
-      '-m', 'delvewheel', 'repair',
-      '--add-path', 'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
+      '-m',
+      'delvewheel',
+      'repair',
+      '--add-path',
+      'C:\\gmp\\bin;C:\\msys64\\mingw64\\bin',
       '--no-diagnostic',
-      '--wheel-dir', 'C:\\out',
+      '--wheel-dir',
+      'C:\\out',
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);
     // Cross-built on Linux: the PE walk's directories, in the host's path-list syntax.
     expect(delvewheelArgs(platform, '/w/demo.whl', '/out', ['/gmp/bin', '/usr/x86_64-w64-mingw32/lib'], 'linux')).toEqual([
-      '-m', 'delvewheel', 'repair', '--add-path', '/gmp/bin:/usr/x86_64-w64-mingw32/lib', '--no-diagnostic', '--wheel-dir', '/out', '/w/demo.whl',
+      '-m',
+      'delvewheel',
+      'repair',
+      '--add-path',
+      '/gmp/bin:/usr/x86_64-w64-mingw32/lib',
+      '--no-diagnostic',
+      '--wheel-dir',
+      '/out',
+      '/w/demo.whl',
     ]);
   });
 
@@ -109,7 +139,10 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     // No Windows CPython here: every version is still built for (maturin knows Windows CPython), and none is smoke-tested.
     const runner = new FakeRunner();
     const interpreters = await wineInterpreters({ ...context('{}\n', runner, { os: 'linux', arch: 'x86_64' }), env: {} }, 'x86_64-w64-mingw32', ['3.12', '3.13']);
-    expect(interpreters.map((i) => [i.version, i.foreign?.buildAs, Boolean(i.untested)])).toEqual([['3.12', 'python3.12', true], ['3.13', 'python3.13', true]]);
+    expect(interpreters.map((i) => [i.version, i.foreign?.buildAs, Boolean(i.untested)])).toEqual([
+      ['3.12', 'python3.12', true],
+      ['3.13', 'python3.13', true],
+    ]);
     expect(runner.commands).toEqual([]);
   });
 
@@ -136,7 +169,15 @@ describe('windows-x86_64 from a Linux host', () => {
   });
 
   it('reads PE import tables from objdump', () => {
-    const output = ['The Import Tables (interpreted .idata section contents)', ' vma:            Hint    Time      Forward  DLL       First', '\tDLL Name: libgmp-10.dll', '\tvma:  Hint/Ord Member-Name Bound-To', '\tDLL Name: KERNEL32.dll', '\tDLL Name: msvcrt.dll', ''].join('\n');
+    const output = [
+      'The Import Tables (interpreted .idata section contents)',
+      ' vma:            Hint    Time      Forward  DLL       First',
+      '\tDLL Name: libgmp-10.dll',
+      '\tvma:  Hint/Ord Member-Name Bound-To',
+      '\tDLL Name: KERNEL32.dll',
+      '\tDLL Name: msvcrt.dll',
+      '',
+    ].join('\n');
     expect(parsePeImports(output)).toEqual(['libgmp-10.dll', 'KERNEL32.dll', 'msvcrt.dll']);
   });
 });

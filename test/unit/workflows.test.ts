@@ -69,7 +69,10 @@ describe("the action's own release workflow", () => {
       env: { PATH: `${dir}:${process.env.PATH}`, TAG: tag, REPOSITORY: 'o/r', SHA: 'abc123', GH_TOKEN: 't' },
     });
     expect(result.status, result.stderr).toBe(0);
-    return readFileSync(log, 'utf8').trim().split('\n').filter((line) => line.includes('-X'));
+    return readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('-X'));
   }
 
   it('moves the major tag to the highest release of its major only', () => {
