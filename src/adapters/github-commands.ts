@@ -14,7 +14,7 @@ import type { ReleaseFile } from '../publish/gather.js';
 import { stagePypiFiles } from '../publish/pypi.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
-import { compiledBuildsKey, isReleaseRun, restoreBuildCache, restoreKeysFor, saveBuildCache, withOnly } from '../github/cache.js';
+import { compiledBuildsKey, isReleaseRun, restoreBuildCache, restoreKeysFor, saveOnly } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
 import { currentHost, hostFacts, thisHost, type HostFacts } from '../core/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
@@ -77,7 +77,10 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   // job's log as well as into the cell's build.log: the runner masks secrets
   // there, and it is kept when the job is cancelled or times out.
   const runner = new ExecaRunner(process.stdout);
-  const result = await buildMany({ workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false, runner }, reporter);
+  const result = await buildMany(
+    { workingDirectory, configPath: inputs.configPath, cells: [cell], planDigest: plan.digest, python: inputs.python, outRoot, skipForeign: false, runner, freshBuilds: releaseRun },
+    reporter,
+  );
 
   // Upload what was built even when the cell failed: nothing built is lost,
   // and publish refuses a cell whose manifest records a failure.
@@ -94,22 +97,12 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
     }
   }
   if (process.env.GITHUB_STEP_SUMMARY && built) await core.summary.addRaw(buildMarkdown([built.manifest])).write();
-  if (restored !== key)
-    await withOnly(
-      cacheRoot(),
-      (name) => name !== path.basename(targets),
-      () => saveBuildCache(cachePaths, key),
-    );
+  if (restored !== key) await saveOnly(cacheRoot(), (name) => name !== path.basename(targets), cachePaths, key);
   if (buildsPrefix) {
     // Only the directories this cell built in: older ones restored with them are left out.
     const used = await targetDirsUsedSince(targets, buildStarted);
     const buildsKey = compiledBuildsKey(buildsPrefix, used);
-    if (used.length > 0 && restoredBuilds !== buildsKey)
-      await withOnly(
-        targets,
-        (name) => used.includes(name),
-        () => saveBuildCache([targets], buildsKey),
-      );
+    if (used.length > 0 && restoredBuilds !== buildsKey) await saveOnly(targets, (name) => used.includes(name), [targets], buildsKey);
   }
   if (result.failed.length > 0) throw new UserError(result.failed.flatMap(({ error }) => error.problems));
 }

@@ -95,6 +95,13 @@ function graphFeatureArgs(config: Config): string[] {
   return [...(noDefault ? ['--no-default-features'] : []), ...(features.length > 0 ? ['--features', features.join(',')] : [])];
 }
 
+/**
+ * Where a build's cargo target directories live: the cache's, or for a
+ * release run (compiled from the commit alone) the cell's scratch space.
+ * Both are written as /target in what is compiled, so the bytes are the same.
+ */
+const targetsRoot = (context: CellContext) => (context.freshBuilds ? path.join(context.workDir, 'cargo-target') : cargoTargetsRoot(context.cacheDir));
+
 /** A command line without the arguments that name the interpreters and the output directory. */
 function withoutPerBuildArgs(args: readonly string[]): string[] {
   const kept: string[] = [];
@@ -119,7 +126,7 @@ async function buildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record
   const scrub = (value: string) => value.split(context.workDir).join('<work>');
   const keyed = Object.fromEntries(Object.entries(keyedVariables(context.env, env)).map(([name, value]) => [name, scrub(value)]));
   const build: RustBuild = {
-    root: cargoTargetsRoot(context.cacheDir),
+    root: targetsRoot(context),
     facts,
     target: context.platform.target,
     profile: 'release',
@@ -152,7 +159,7 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const gmp = { ...inputs.gmp, rustLinkDirs: [...(inputs.gmp.rustLinkDirs ?? []), ...needs.rustLinkDirs] };
   // Our target directories, unless the user's build.environment names one.
   const keyedTargets = !('CARGO_TARGET_DIR' in buildSettings(context).environment);
-  const root = cargoTargetsRoot(context.cacheDir);
+  const root = targetsRoot(context);
   // Whatever a compiled file says of where it was built inside them is the same on every machine.
   const remaps = keyedTargets && !/\s/.test(root) ? [`--remap-path-prefix=${root}=/target`] : [];
   // The user's build.environment on top of ours, for every step of the build.

@@ -24,6 +24,8 @@ export interface BuildManyOptions {
   readonly cells?: readonly Cell[];
   /** The digest of the plan the explicit cells come from (the action's plan artifact). */
   readonly planDigest?: string;
+  /** Compile from the commit alone, reusing no compiled build of an earlier run (a release run). */
+  readonly freshBuilds?: boolean;
   readonly platform?: string;
   readonly python?: readonly string[];
   readonly outRoot: string;
@@ -115,7 +117,7 @@ export async function buildMany(options: BuildManyOptions, reporter: Reporter): 
   for (const [index, cell] of cells.entries()) {
     try {
       const title = cells.length > 1 ? `${cell.id} (cell ${index + 1} of ${cells.length})` : cell.id;
-      const outcome = await reporter.section(title, () => buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env, planDigest }));
+      const outcome = await reporter.section(title, () => buildCell({ cell, config, project, catalog, runner, reporter, outRoot: options.outRoot, env, planDigest, freshBuilds: options.freshBuilds }));
       outcomes.push(outcome);
       manifests.push(outcome.manifest);
     } catch (thrown) {

@@ -44,6 +44,8 @@ export interface BuildCellOptions {
   readonly cacheDir?: string;
   /** The digest of the plan the cell belongs to, recorded in the manifest. */
   readonly planDigest?: string;
+  /** Compile from the commit alone, reusing no compiled build of an earlier run (a release run). */
+  readonly freshBuilds?: boolean;
 }
 
 export interface CellOutcome {
@@ -65,7 +67,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   if (!platform) throw new UserError({ key: 'cell', message: `names platform ${cell.platform}, which is not in the catalog`, fix: 'pass a cell from the plan of this version of native-matrix' });
   const module = platformModule(platform);
   const backend = backendFor(project.backend);
-  const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux });
+  const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: cell.sdist ? 'host' : config.linux.manylinux });
   if (refusal) throw new CannotBuildHereError(platform, refusal.reason);
   const started = performance.now();
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
@@ -87,6 +89,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     workDir,
     env,
     sourceDateEpoch: sourceDate.epoch,
+    ...(options.freshBuilds ? { freshBuilds: true } : {}),
   };
   const timings: Record<string, number> = {};
   const stage = async <T>(name: string, title: string, work: () => Promise<T>): Promise<T> => {

@@ -27,8 +27,8 @@ export interface HostFacts extends Host {
 /** POSIX sh: anything beyond the safe characters goes in single quotes (a backslash is not safe: sh eats it). */
 const shQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
-/** cmd.exe: double quotes, with a double quote doubled; backslashes are path separators there. */
-const cmdQuote = (word: string): string => (/^[\w@%+=:,./\\-]+$/.test(word) ? word : `"${word.replace(/"/g, '""')}"`);
+/** cmd.exe: double quotes, with a double quote doubled; backslashes are path separators there. (`%` expands even inside quotes: no quoting keeps it.) */
+const cmdQuote = (word: string): string => (/^[\w@+=:,./\\-]+$/.test(word) ? word : `"${word.replace(/"/g, '""')}"`);
 
 export function hostFacts(host: Host): HostFacts {
   const windows = host.os === 'windows';

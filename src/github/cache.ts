@@ -47,20 +47,38 @@ export async function saveBuildCache(paths: string[], key: string): Promise<void
 /**
  * Runs `work` (a cache save) with only the entries `keep` of `dir` in it:
  * the others are moved beside it for the while and put back afterwards
- * (a rename each, however large). @actions/cache cannot leave a directory
- * out of a path it saves (its `!` patterns exclude nothing inside one).
+ * (a rename each, however large), also when a move fails half-way.
+ * @actions/cache cannot leave a directory out of a path it saves (its `!`
+ * patterns exclude nothing inside one).
  */
 export async function withOnly<T>(dir: string, keep: (name: string) => boolean, work: () => Promise<T>): Promise<T> {
   const aside = `${dir}.aside`;
-  await rm(aside, { recursive: true, force: true });
-  const moved = existsSync(dir) ? (await readdir(dir)).filter((name) => !keep(name)) : [];
-  if (moved.length > 0) await mkdir(aside, { recursive: true });
-  for (const name of moved) await rename(path.join(dir, name), path.join(aside, name));
+  const moved: string[] = [];
   try {
+    await rm(aside, { recursive: true, force: true });
+    const names = existsSync(dir) ? (await readdir(dir)).filter((name) => !keep(name)) : [];
+    if (names.length > 0) await mkdir(aside, { recursive: true });
+    for (const name of names) {
+      await rename(path.join(dir, name), path.join(aside, name));
+      moved.push(name);
+    }
     return await work();
   } finally {
     for (const name of moved) await rename(path.join(aside, name), path.join(dir, name)).catch(() => undefined);
-    await rm(aside, { recursive: true, force: true });
+    await rm(aside, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Saves `paths` under `key` with only the entries `keep` of `dir` in them.
+ * Like every cache step it only costs time when it fails (a file held open,
+ * a rename refused): the build it follows stands.
+ */
+export async function saveOnly(dir: string, keep: (name: string) => boolean, paths: string[], key: string): Promise<void> {
+  try {
+    await withOnly(dir, keep, () => saveBuildCache(paths, key));
+  } catch (error) {
+    core.info(`native-matrix: cache not saved: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

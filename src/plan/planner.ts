@@ -71,18 +71,20 @@ export function planMatrix({ config, catalog, project, narrowing = {}, today = n
           warnings,
         ).map((version) => catalog.pythons.get(version)!);
 
-  // Which runner builds each platform: the route resolver decides, and a
-  // cross build the config asks for that it refuses is the config's error.
+  if (errors.length > 0) throw new UserError(errors);
+  const pairs = applyExcludes(platforms, pythons, config, warnings);
+
+  // Which runner builds each platform that has a cell left: the route
+  // resolver decides, and a cross build the config asks for that it refuses
+  // is the config's error.
   const request = { wheel: config.project.kind !== 'binary', binary: config.project.kind !== 'wheel', backend: project.backend, manylinux: config.linux.manylinux };
   const runners = new Map<string, { runner: string; verify?: string }>();
-  for (const platform of platforms) {
+  for (const platform of platforms.filter((p) => pairs.some((pair) => pair.platform === p))) {
     const choice = plannedRunner(catalog, platform, config, request);
     if (choice.refusal) errors.push(configProblem(['windows', 'build-on'], choice.refusal.reason, `leave ${platform.id} out (matrix.platforms, or matrix.exclude)`));
     else runners.set(platform.id, choice);
   }
   if (errors.length > 0) throw new UserError(errors);
-
-  const pairs = applyExcludes(platforms, pythons, config, warnings);
   const cells = groupIntoCells(pairs, platforms, { abi3, config, runners });
   const sdist = config.publish.sdist && cells.length > 0 ? sdistCell(config, catalog, cells) : undefined;
   if (sdist) cells.push(sdist);

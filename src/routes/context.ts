@@ -19,4 +19,6 @@ export interface CellContext {
   readonly env: NodeJS.ProcessEnv;
   /** SOURCE_DATE_EPOCH of the build (the commit's time): `runner` gives it to every build command; archives are dated with it. */
   readonly sourceDateEpoch: number;
+  /** Compile from the commit alone, reusing no compiled build of an earlier run (a release run). */
+  readonly freshBuilds?: boolean;
 }

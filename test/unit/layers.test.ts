@@ -17,7 +17,7 @@ const LAYERS: readonly { readonly layer: string; readonly holds: readonly string
   { layer: 'catalog', holds: ['catalog'], what: 'the catalog: platforms, Pythons, presets, libraries (matrix/*.yml)' },
   { layer: 'config', holds: ['config'], what: "reading and validating a project's config" },
   { layer: 'project', holds: ['project'], what: 'what the project is: its backend, its cargo graph and flags' },
-  { layer: 'routes', holds: ['routes'], what: 'the host, how it builds a platform, the per-cell context' },
+  { layer: 'routes', holds: ['routes'], what: 'how the host builds a platform (the route), and the per-cell context' },
   { layer: 'platforms', holds: ['platforms'], what: 'the OS-specific half of a build, and the toolchains it provisions' },
   { layer: 'backends', holds: ['backends'], what: 'maturin, PEP 517, cargo and make behind one interface, and the user build settings they apply' },
   { layer: 'stages', holds: ['stages'], what: 'the build pipeline: backends, repair, smoke, licences, manifest, sdist, binaries' },

@@ -151,7 +151,9 @@ const normalize = (text: string) =>
   text
     .replaceAll(root, '<tmp>')
     .replaceAll(root.replaceAll('/', '\\'), '<tmp>')
-    .replace(/([\\/](?:work|pythons|cache|wheels|setuptools|make|cross-probe|repaired|repaired-out|glibc)-)[A-Za-z0-9]{6}/g, '$1XXXXXX');
+    .replace(/([\\/](?:work|pythons|cache|wheels|setuptools|make|cross-probe|repaired|repaired-out|glibc)-)[A-Za-z0-9]{6}/g, '$1XXXXXX')
+    // The cross gcc's runtime directories are named by this machine's gcc version.
+    .replace(/(\/usr\/lib\/gcc\/[\w-]+\/)[\w.-]+/g, '$1<gcc version>');
 
 async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: string): Promise<string[]> {
   const platform = route.platform;

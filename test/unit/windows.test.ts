@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +105,26 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       CARGO_TARGET_DIR: expect.stringContaining(path.join(ctx.cacheDir, 'cargo-target', '')),
     });
     expect(maturinArgs({ module: windows, context: ctx, interpreters: [python312], abi3: true } as never, 'out')).not.toContain('--compatibility');
+  });
+
+  it("compiles a release run from the commit alone: its target directories in the cell's scratch space, written as /target all the same", async () => {
+    const runner = new FakeRunner(({ args }) => {
+      if (args.includes('maturin')) writeFileSync(`${args[args.indexOf('--out') + 1]!}/demo-0.1.0-cp310-abi3-win_amd64.whl`, Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]));
+      return undefined;
+    });
+    const ctx = {
+      ...context('project:\n  path: crates/py\n', runner),
+      workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')),
+      cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')),
+      freshBuilds: true,
+    };
+    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
+    const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'x', bin: (n: string) => n };
+    await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
+    const maturin = runner.commands.find((c) => c.args.includes('maturin'))!;
+    expect(maturin.env!.CARGO_TARGET_DIR).toContain(path.join(ctx.workDir, 'cargo-target', ''));
+    expect(maturin.env!.CARGO_BUILD_RUSTFLAGS).toContain(`--remap-path-prefix=${path.join(ctx.workDir, 'cargo-target')}=/target`);
+    expect(existsSync(path.join(ctx.cacheDir, 'cargo-target'))).toBe(false);
   });
 
   it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, name-mangled", () => {
