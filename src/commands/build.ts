@@ -69,6 +69,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const reason = module.cannotBuildHere(platform, { ...cell, backend: project.backend, manylinux: config.linux.manylinux }, host);
   if (reason) throw new CannotBuildHereError(platform, reason);
   const started = performance.now();
+  // uv (the tool environment's installer) needs nothing of the cell: it is
+  // fetched while the cell starts and its interpreters are found.
+  const uv = ensureUv({ runner: options.runner, cacheDir: options.cacheDir ?? cacheRoot(env), windows: host.os === 'windows', env });
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const outDir = path.join(options.outRoot, cell.id);
   // Everything the cell runs and says goes to its log file, which ends up beside its manifest.
@@ -107,9 +110,6 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let provisioned: GmpProvision | undefined;
   let gmpMpfrSysChecked = false;
   let failure: unknown;
-  // uv (the tool environment's installer) needs none of the cell's
-  // interpreters: it is fetched while they are found.
-  const uv = ensureUv({ runner, cacheDir: context.cacheDir, windows: host.os === 'windows', env });
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell))) : [];
   } catch (error) {
