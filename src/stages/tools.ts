@@ -148,7 +148,7 @@ async function zipMember(zip: Buffer, name: string): Promise<Buffer | undefined>
 }
 
 /** Downloads the wheel, checks its sha256 and writes its uv binary to `binary`. */
-async function fetchUvWheel(wheel: UvWheel, binary: string, windows: boolean): Promise<void> {
+export async function fetchUvWheel(wheel: UvWheel, binary: string, windows: boolean): Promise<void> {
   const response = await fetch(wheel.url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${wheel.url}`);
   const body = Buffer.from(await response.arrayBuffer());
