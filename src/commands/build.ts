@@ -70,6 +70,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   const { route, refusal } = resolveRoute(currentHost(), platform, { ...cell, backend: project.backend, manylinux: cell.sdist ? 'host' : config.linux.manylinux });
   if (refusal) throw new CannotBuildHereError(platform, refusal.reason);
   const started = performance.now();
+  // uv (the tool environment's installer) needs nothing of the cell: it is
+  // fetched while the cell starts and its interpreters are found.
+  const uv = ensureUv({ runner: options.runner, cacheDir: options.cacheDir ?? cacheRoot(env), machine: route.host, env });
   const workDir = await mkdtemp(path.join(tmpdir(), `native-matrix-${cell.id}-`));
   const outDir = path.join(options.outRoot, cell.id);
   // Everything the cell runs and says goes to its log file, which ends up beside its manifest.
@@ -110,9 +113,6 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
   let gmpMpfrSysChecked = false;
   // Boxed: whatever was thrown, even undefined, is a failure.
   let failure: { readonly error: unknown } | undefined;
-  // uv (the tool environment's installer) needs none of the cell's
-  // interpreters: it is fetched while they are found.
-  const uv = ensureUv({ runner, cacheDir: context.cacheDir, machine: route.host, env });
   try {
     interpreters = cell.wheel ? await stage('interpreters', 'Find the interpreters', () => module.findInterpreters(context, cellPythons(cell), backend)) : [];
   } catch (error) {

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { readZip } from './archive.js';
+import { inflateRawSync } from 'node:zlib';
+import yauzl from 'yauzl';
 import toolsData from '../../matrix/tools.yml';
 import type { CommandRunner } from './process/runner.js';
 import { cachedDirectory, cacheKey } from './cache.js';
@@ -128,21 +129,38 @@ export function mayFetchFromPypi(env: NodeJS.ProcessEnv): boolean {
   });
 }
 
+/** The bytes of the member `name` of the zip in `zip` (checked already: the wheel's pinned sha256 covers them). */
+async function zipMember(zip: Buffer, name: string): Promise<Buffer | undefined> {
+  const archive = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.fromBuffer(zip, { lazyEntries: true }, (error, opened) => (error ? reject(error) : resolve(opened))));
+  const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+    archive.on('entry', (found: yauzl.Entry) => (found.fileName === name ? resolve(found) : archive.readEntry()));
+    archive.on('end', () => resolve(undefined));
+    archive.on('error', reject);
+    archive.readEntry();
+  });
+  archive.close();
+  if (!entry) return undefined;
+  // Inflated in one call from the local header's data, several times faster than yauzl's stream.
+  const header = entry.relativeOffsetOfLocalHeader;
+  const start = header + 30 + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28);
+  const data = zip.subarray(start, start + entry.compressedSize);
+  const content = entry.compressionMethod === 0 ? data : inflateRawSync(data);
+  if (content.length !== entry.uncompressedSize) throw new Error(`${name}: ${content.length} bytes, not ${entry.uncompressedSize}`);
+  return content;
+}
+
 /** Downloads the wheel, checks its sha256 and writes its uv binary to `binary`. */
-async function fetchUvWheel(wheel: UvWheel, binary: string, machine: HostFacts): Promise<void> {
+export async function fetchUvWheel(wheel: UvWheel, binary: string, machine: HostFacts): Promise<void> {
   const response = await fetch(wheel.url, { redirect: 'follow', signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${wheel.url}`);
   const body = Buffer.from(await response.arrayBuffer());
   const actual = createHash('sha256').update(body).digest('hex');
   if (actual !== wheel.sha256) throw new Error(`${wheel.url} has sha256 ${actual}, not the pinned ${wheel.sha256}`);
-  const file = path.join(path.dirname(path.dirname(binary)), 'uv.whl');
-  await writeFile(file, body);
   const name = `uv-${TOOL_PINS.uv}.data/scripts/uv${machine.executableSuffix}`;
-  const entry = (await readZip(file, (member) => member === name)).find((member) => member.name === name);
-  await rm(file, { force: true });
-  if (!entry) throw new Error(`${wheel.url} holds no ${name}`);
+  const content = await zipMember(body, name);
+  if (!content) throw new Error(`${wheel.url} holds no ${name}`);
   await mkdir(path.dirname(binary), { recursive: true });
-  await writeFile(binary, entry.data, { mode: 0o755 });
+  await writeFile(binary, content, { mode: 0o755 });
 }
 
 export interface UvOptions {

@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +20,8 @@ import {
 } from '../../src/backends/cargo-targets.js';
 import { cachedDirectory, recordsWritten, TREE_RECORD, treeDigests } from '../../src/core/cache.js';
 import { findInterpreters, type Interpreter } from '../../src/core/interpreters.js';
-import { mayFetchFromPypi, uvWheelFor } from '../../src/core/tools.js';
+import { writeZip } from '../../src/core/archive.js';
+import { fetchUvWheel, mayFetchFromPypi, TOOL_PINS, uvWheelFor } from '../../src/core/tools.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { hostFacts } from '../../src/core/host.js';
 
@@ -168,6 +171,34 @@ describe('the tool environment on a cold cache', () => {
     mkdirSync(path.join(home, '.pip'));
     writeFileSync(path.join(home, '.pip', 'pip.conf'), '[global]\nindex-url = https://mirror.example.com/simple\n');
     expect(mayFetchFromPypi({ HOME: home })).toBe(false);
+  });
+
+  it("writes uv's binary from a wheel whose sha256 is the pinned one, and refuses another", async () => {
+    const dir = scratch();
+    const wheel = path.join(dir, 'uv.whl');
+    const binary = Buffer.from(`#!/bin/sh\necho uv ${'x'.repeat(5000)}\n`);
+    await writeZip(
+      [
+        { name: 'uv/__init__.py', data: Buffer.from(''), mode: 0o100644, compress: true },
+        { name: `uv-${TOOL_PINS.uv}.data/scripts/uv`, data: binary, mode: 0o100755, compress: true },
+      ],
+      wheel,
+      315532800,
+    );
+    const body = readFileSync(wheel);
+    const server = createServer((_request, response) => void response.writeHead(200, { 'content-length': body.length }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/uv.whl`;
+      const target = path.join(dir, 'cache', 'bin', 'uv');
+      await fetchUvWheel({ url, sha256: createHash('sha256').update(body).digest('hex') }, target, hostFacts({ os: 'linux', arch: 'x86_64' }));
+      expect(readFileSync(target)).toEqual(binary);
+      expect(statSync(target).mode & 0o777).toBe(0o755);
+      await expect(fetchUvWheel({ url, sha256: '0'.repeat(64) }, path.join(dir, 'other', 'bin', 'uv'), hostFacts({ os: 'linux', arch: 'x86_64' }))).rejects.toThrow(/not the pinned/);
+      expect(existsSync(path.join(dir, 'other'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('records a new entry beside its first use, its many files hashed in threads as one by one', async () => {
