@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import { pyo3Abi3, setuptoolsAbi3 } from '../project/detect.js';
 import type { GmpProvision, PlatformModule } from '../platforms/types.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
@@ -62,8 +61,6 @@ export const cargo: Backend = {
   routes: BACKEND_ROUTES.cargo,
   wheelTools: [],
   compilesAgainstInterpreters: false,
-  // A crate's wheels (kind both) are PyO3's; without a Cargo.toml, the Python package's own.
-  abi3: (files, config) => (files.cargo ? pyo3Abi3(files, config) : setuptoolsAbi3(files)),
   graphFeatureArgs: cargoFeatureArgs,
   buildProgram,
 };

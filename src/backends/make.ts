@@ -1,7 +1,6 @@
 import { cp, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { GmpProvision, PlatformModule } from '../platforms/types.js';
-import { setuptoolsAbi3 } from '../project/detect.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 import type { Backend, BuiltProgram } from './types.js';
@@ -33,6 +32,5 @@ export const make: Backend = {
   routes: BACKEND_ROUTES.make,
   wheelTools: [],
   compilesAgainstInterpreters: false,
-  abi3: setuptoolsAbi3,
   buildProgram,
 };

@@ -5,7 +5,6 @@ import { glibcTarget } from '../platforms/glibc.js';
 import { crossPythonImportLibraries } from '../platforms/python-import-libs.js';
 import type { MaturinBuild } from '../platforms/types.js';
 import { MINGW_TRIPLE } from '../platforms/windows.js';
-import { pyo3Abi3 } from '../project/detect.js';
 import { readToml, strings, table } from '../project/files.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
@@ -186,7 +185,6 @@ export const maturin: Backend = {
   sdistTools: ['maturin'],
   compilesAgainstInterpreters: false,
   cachesCompiledBuilds: true,
-  abi3: pyo3Abi3,
   graphFeatureArgs,
   buildWheels,
   buildSdist,

@@ -1,7 +1,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Interpreter } from '../core/interpreters.js';
-import { setuptoolsAbi3 } from '../project/detect.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 import { cPathMapFlags, cPathMaps } from './build-paths.js';
@@ -62,7 +61,6 @@ export const pep517: Backend = {
   wheelTools: [],
   sdistTools: ['build'],
   compilesAgainstInterpreters: true,
-  abi3: setuptoolsAbi3,
   buildWheels,
   buildSdist,
   // A project of kind both builds its program with cargo.

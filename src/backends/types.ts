@@ -3,7 +3,7 @@ import type { Interpreter } from '../core/interpreters.js';
 import type { ToolEnv, ToolName } from '../core/tools.js';
 import type { GmpProvision, PlatformModule } from '../platforms/types.js';
 import type { CargoGraph } from '../project/cargo-features.js';
-import type { Abi3Facts, BuildBackend, ProjectFacts, ProjectFiles } from '../project/detect.js';
+import type { BuildBackend, ProjectFacts } from '../project/detect.js';
 import type { BackendRoutes } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 
@@ -47,8 +47,6 @@ export interface Backend {
   readonly compilesAgainstInterpreters: boolean;
   /** Whether the action caches its compiled builds (cargo target directories, one per interpreter) between non-release runs. */
   readonly cachesCompiledBuilds?: boolean;
-  /** Whether, and from which Python on, its wheels are abi3, as the project's files say to this backend. */
-  abi3(files: ProjectFiles, config: Config): Abi3Facts;
   /** The cargo features a read of its resolved graph asks for, when it builds with cargo. */
   graphFeatureArgs?(config: Config): string[];
   /** Builds unrepaired wheels into a scratch directory and returns their paths. */
