@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { GmpProvision } from '../platforms/types.js';
@@ -47,16 +46,6 @@ export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours
 
 export function cargoFeatureArgs(config: Config): string[] {
   return [...(config.project.defaultFeatures ? [] : ['--no-default-features']), ...(config.project.features.length > 0 ? ['--features', config.project.features.join(',')] : [])];
-}
-
-/** The wheels a build left in `dir`, in order; none is an error. */
-export async function wheelsIn(dir: string, backend: string): Promise<string[]> {
-  const wheels = (await readdir(dir))
-    .filter((name) => name.endsWith('.whl'))
-    .sort()
-    .map((name) => path.join(dir, name));
-  if (wheels.length === 0) throw new Error(`the ${backend} build produced no wheel`);
-  return wheels;
 }
 
 /**

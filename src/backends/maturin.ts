@@ -10,7 +10,8 @@ import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 import type { RouteId } from '../routes/route.js';
 import { TOOL_PINS } from '../core/tools.js';
-import { addRustTarget, buildEnv, cargoFeatureArgs, cargoStepEnv, wheelsIn } from './cargo-env.js';
+import { addRustTarget, buildEnv, cargoFeatureArgs, cargoStepEnv } from './cargo-env.js';
+import { wheelOutput } from './wheel-output.js';
 import { cargoTargetsRoot, interpreterIdentity, keyedVariables, openTargetDir, pruneTargetDirs, rustWorkspaceFacts, type RustBuild } from './cargo-targets.js';
 import { cargo } from './cargo.js';
 import type { Backend, WheelBuildInputs } from './types.js';
@@ -117,7 +118,7 @@ function withoutPerBuildArgs(args: readonly string[]): string[] {
  * PyO3 configuration (see cargo-targets.ts): a build that changed nothing
  * compiles nothing. Directories no longer of use are pruned afterwards.
  */
-async function buildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string): Promise<void> {
+async function buildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string, finished: () => Promise<unknown>): Promise<void> {
   const { context, tools, interpreters, abi3 } = inputs;
   const stepEnv = { ...context.env, ...env };
   const facts = await rustWorkspaceFacts(context.runner, context.config.project.dir, stepEnv, context.route.host);
@@ -145,6 +146,7 @@ async function buildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record
       env: { ...env, CARGO_TARGET_DIR: opened.dir },
       purpose: `maturin build for Python ${interpreter.version}`,
     });
+    await finished();
   }
   const removed = await pruneTargetDirs(build.root, used);
   if (removed.length > 0) context.reporter.info(`Removed ${removed.length} cargo target director${removed.length === 1 ? 'y' : 'ies'} no longer of use`);
@@ -165,12 +167,11 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const env = await cargoStepEnv(context, gmp, { ...buildEnv(context, gmp), ...needs.env }, remaps);
   await addRustTarget(context, env);
   await runBeforeBuild(context, env, interpreters[0]!);
-  if (keyedTargets) await buildsInTargetDirs(inputs, env, outDir);
-  else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
-  const wheels = await wheelsIn(outDir, 'maturin');
   // maturin's SBOM names the checkout's crates by absolute path.
-  for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host);
-  return wheels;
+  const output = wheelOutput(outDir, 'maturin', { finish: (wheel) => normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host), onWheel: inputs.onWheel });
+  if (keyedTargets) await buildsInTargetDirs(inputs, env, outDir, output.collect);
+  else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
+  return output.all();
 }
 
 async function buildSdist(context: CellContext, tools: { python: string }, scratch: string): Promise<void> {

@@ -4,7 +4,8 @@ import type { Interpreter } from '../core/interpreters.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
 import { cPathMapFlags, cPathMaps } from './build-paths.js';
-import { buildEnv, wheelsIn } from './cargo-env.js';
+import { buildEnv } from './cargo-env.js';
+import { wheelOutput } from './wheel-output.js';
 import { cargo } from './cargo.js';
 import type { Backend, WheelBuildInputs } from './types.js';
 import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build.js';
@@ -29,6 +30,7 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
   // The user's build.environment on top of ours, for every step of the build.
   const env = withUserEnvironment(context, buildEnv(context, gmp));
+  const output = wheelOutput(outDir, 'PEP 517', { onWheel: inputs.onWheel });
   for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
     const builder = await module.wheelBuilder(context, interpreter);
     await runBeforeBuild(context, { ...env, ...builder.env }, interpreter);
@@ -47,8 +49,9 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
         purpose: `building the wheel for Python ${interpreter.version}`,
       },
     );
+    await output.collect();
   }
-  return wheelsIn(outDir, 'PEP 517');
+  return output.all();
 }
 
 async function buildSdist(context: CellContext, tools: { python: string }, scratch: string): Promise<void> {

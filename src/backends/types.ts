@@ -19,6 +19,8 @@ export interface WheelBuildInputs {
   readonly abi3: boolean;
   /** The project's resolved dependency graph for the target, read for a cross build. */
   readonly cargoGraph?: CargoGraph;
+  /** Told of each wheel as soon as it is finished, while the next interpreter's is built: the caller may start repairing it. */
+  readonly onWheel?: (wheel: string) => void;
 }
 
 /** The program a binary build made, and its package's version when project.binary.package names one. */
