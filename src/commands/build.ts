@@ -168,22 +168,40 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       files.push(await buildSdistCell({ context: cellContext, module, project, catalog, gmp, interpreters, outDir, stage, uv }));
     } else if (cell.wheel && tools) {
       const buildWith = cell.abi3 ? interpreters.filter((i) => !i.freeThreaded) : interpreters;
-      const built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph }));
-      const repaired = await stage('repair', `Repair wheels (${platform.repair})`, async () => {
-        const statics = await staticLibraries(context, project.backend);
-        const results = [];
-        for (const wheel of built) {
-          const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
-          if (cell.abi3) await auditAbi3(context, tools, fixed);
-          const check = await module.checkWheel(context, fixed, tools);
-          // What the wheel carries, and the licence texts that must go with it (after the repair that bundled it).
-          const { distribution, version } = parseWheelName(path.basename(fixed));
-          const carried = carriedLibraries(context, gmp, check.bundled, statics, path.basename(fixed));
-          const libraries = await addWheelLicences(fixed, carried, { name: distribution, version, generator: GENERATOR, epochSeconds: context.sourceDateEpoch });
-          results.push({ path: fixed, check, libraries });
+      // Each wheel is repaired as soon as it is built, one at a time, while
+      // the next interpreter's is being built: the repair stage then waits
+      // only for what is left.
+      let statics: ReturnType<typeof staticLibraries> | undefined;
+      const repairOne = async (wheel: string) => {
+        statics ??= staticLibraries(context, project.backend);
+        const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
+        if (cell.abi3) await auditAbi3(context, tools, fixed);
+        const check = await module.checkWheel(context, fixed, tools);
+        // What the wheel carries, and the licence texts that must go with it (after the repair that bundled it).
+        const { distribution, version } = parseWheelName(path.basename(fixed));
+        const carried = carriedLibraries(context, gmp, check.bundled, await statics, path.basename(fixed));
+        const libraries = await addWheelLicences(fixed, carried, { name: distribution, version, generator: GENERATOR, epochSeconds: context.sourceDateEpoch });
+        return { path: fixed, check, libraries };
+      };
+      const repairs = new Map<string, ReturnType<typeof repairOne>>();
+      let repairing: Promise<unknown> = Promise.resolve();
+      const repair = (wheel: string) => {
+        if (!repairs.has(wheel)) {
+          const result = repairing.then(() => repairOne(wheel));
+          repairing = result.catch(() => undefined);
+          repairs.set(wheel, result);
         }
-        return results;
-      });
+        return repairs.get(wheel)!;
+      };
+      let built: string[];
+      try {
+        built = await stage('build', `Build wheels (${project.backend})`, () => buildWheels({ context, module, project, gmp, tools, interpreters: buildWith, abi3: cell.abi3, cargoGraph, onWheel: (wheel) => void repair(wheel).catch(() => undefined) }));
+      } catch (error) {
+        // Nothing of the cell runs on after a failed build: a repair it started ends first.
+        await repairing;
+        throw error;
+      }
+      const repaired = await stage('repair', `Repair wheels (${platform.repair})`, () => Promise.all(built.map(repair)));
       const metadataWarnings = await stage('metadata', 'Check metadata (twine check)', () => checkMetadata(context, tools, repaired.map((r) => r.path)));
       reportMetadataWarnings(context, metadataWarnings);
       const distribution = parseWheelName(path.basename(repaired[0]!.path)).distribution;

@@ -25,6 +25,11 @@ export interface WheelBuildInputs {
   readonly abi3: boolean;
   /** The project's resolved dependency graph for the target, read for a cross build. */
   readonly cargoGraph?: CargoGraph;
+  /**
+   * Told of each wheel as soon as it is finished, while the next
+   * interpreter's is built: the caller may start repairing it.
+   */
+  readonly onWheel?: (wheel: string) => void;
 }
 
 /** Where gmp-mpfr-sys caches the GMP it builds from source. */
@@ -149,7 +154,7 @@ function withoutPerBuildArgs(args: readonly string[]): string[] {
  * PyO3 configuration (see cargo-targets.ts): a build that changed nothing
  * compiles nothing. Directories no longer of use are pruned afterwards.
  */
-async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string): Promise<void> {
+async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string, finished: () => Promise<void>): Promise<void> {
   const { context, tools, interpreters, abi3 } = inputs;
   const windows = context.host.os === 'windows';
   const stepEnv = { ...context.env, ...env };
@@ -178,6 +183,7 @@ async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly
       env: { ...env, CARGO_TARGET_DIR: opened.dir },
       purpose: `maturin build for Python ${interpreter.version}`,
     });
+    await finished();
   }
   const removed = await pruneTargetDirs(build.root, used);
   if (removed.length > 0) context.reporter.info(`Removed ${removed.length} cargo target director${removed.length === 1 ? 'y' : 'ies'} no longer of use`);
@@ -197,10 +203,21 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   // Whatever a compiled file says of where it was built inside them is the same on every machine.
   const remaps = keyedTargets && !/\s/.test(root) ? [`--remap-path-prefix=${root}=/target`] : [];
   const env = project.backend === 'maturin' ? await cargoStepEnv(context, gmp, { ...buildEnv(inputs), ...needs?.env }, remaps) : withUserEnvironment(context, buildEnv(inputs));
+  // Each new wheel of the output directory, finished and handed on.
+  const seen = new Set<string>();
+  const finished = async () => {
+    for (const wheel of await wheelsIn(outDir)) {
+      if (seen.has(wheel)) continue;
+      seen.add(wheel);
+      // maturin's SBOM names the checkout's crates by absolute path.
+      if (project.backend === 'maturin') await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.host.os === 'windows');
+      inputs.onWheel?.(wheel);
+    }
+  };
   if (project.backend === 'maturin') {
     await addRustTarget(context, env);
     await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
-    if (keyedTargets) await maturinBuildsInTargetDirs(inputs, env, outDir);
+    if (keyedTargets) await maturinBuildsInTargetDirs(inputs, env, outDir, finished);
     else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the
@@ -220,11 +237,11 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
         [tools.pipRunner, 'wheel', '--no-deps', '--disable-pip-version-check', '--wheel-dir', outDir, ...buildSettings(context).args, context.config.project.dir],
         { cwd: context.config.project.dir, env: { ...pep517StepEnv(context, { ...env, ...builder.env }, interpreter), DIST_EXTRA_CONFIG: setuptoolsConfig }, purpose: `building the wheel for Python ${interpreter.version}` },
       );
+      await finished();
     }
   }
+  await finished();
   const wheels = await wheelsIn(outDir);
   if (wheels.length === 0) throw new Error(`the ${project.backend} build produced no wheel`);
-  // maturin's SBOM names the checkout's crates by absolute path.
-  if (project.backend === 'maturin') for (const wheel of wheels) await normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.host.os === 'windows');
   return wheels;
 }
