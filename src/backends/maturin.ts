@@ -5,6 +5,7 @@ import { glibcTarget } from '../platforms/glibc.js';
 import { crossPythonImportLibraries } from '../platforms/python-import-libs.js';
 import type { MaturinBuild } from '../platforms/types.js';
 import { MINGW_TRIPLE } from '../platforms/windows.js';
+import { rustcHost } from '../project/cargo-features.js';
 import { readToml, strings, table } from '../project/files.js';
 import { BACKEND_ROUTES } from '../routes/backend-routes.js';
 import type { CellContext } from '../routes/context.js';
@@ -165,7 +166,8 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const remaps = keyedTargets && !/\s/.test(root) ? [`--remap-path-prefix=${root}=/target`] : [];
   // The user's build.environment on top of ours, for every step of the build.
   const env = await cargoStepEnv(context, gmp, { ...buildEnv(context, gmp), ...needs.env }, remaps);
-  await addRustTarget(context, env);
+  // Every toolchain has the standard library of its host.
+  if ((await rustcHost(context.runner, context.config.project.dir, { ...context.env, ...env })) !== context.platform.target) await addRustTarget(context, env);
   await runBeforeBuild(context, env, interpreters[0]!);
   // maturin's SBOM names the checkout's crates by absolute path.
   const output = wheelOutput(outDir, 'maturin', { finish: (wheel) => normalizeSbomPaths(wheel, context.config.baseDir, context.sourceDateEpoch, context.route.host), onWheel: inputs.onWheel });
