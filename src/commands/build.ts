@@ -173,6 +173,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       // only for what is left.
       let statics: ReturnType<typeof staticLibraries> | undefined;
       const repairOne = async (wheel: string) => {
+        // What the build links statically, by cargo's graph (read after a build made its lockfile).
         statics ??= staticLibraries(context, project.backend);
         const fixed = await module.repairWheel(context, wheel, outDir, gmp, tools);
         if (cell.abi3) await auditAbi3(context, tools, fixed);

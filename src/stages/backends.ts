@@ -10,8 +10,8 @@ import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build
 import { extraRustflagsEnv, rustLinkDirArgs } from '../project/cargo-rustflags.js';
 import { cPathMapFlags, cPathMaps, rustPathRemapArgs } from './build-paths.js';
 import { normalizeSbomPaths } from './wheel-sbom.js';
-import type { CargoGraph } from '../project/cargo-features.js';
-import { cargoTargetsRoot, interpreterIdentity, keyedVariables, openTargetDir, pruneTargetDirs, rustWorkspaceFacts, type RustBuild } from './cargo-targets.js';
+import { rustcHost, type CargoGraph } from '../project/cargo-features.js';
+import { cargoTargetsRoot, interpreterIdentity, keyedVariables, openTargetDir, pruneTargetDirs, rustWorkspaceFacts, type RustBuild, type RustWorkspaceFacts } from './cargo-targets.js';
 import { TOOL_PINS } from './tools.js';
 
 export interface WheelBuildInputs {
@@ -154,11 +154,8 @@ function withoutPerBuildArgs(args: readonly string[]): string[] {
  * PyO3 configuration (see cargo-targets.ts): a build that changed nothing
  * compiles nothing. Directories no longer of use are pruned afterwards.
  */
-async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string, finished: () => Promise<void>): Promise<void> {
+async function maturinBuildsInTargetDirs(inputs: WheelBuildInputs, env: Readonly<Record<string, string>>, outDir: string, finished: () => Promise<void>, facts: RustWorkspaceFacts): Promise<void> {
   const { context, tools, interpreters, abi3 } = inputs;
-  const windows = context.host.os === 'windows';
-  const stepEnv = { ...context.env, ...env };
-  const facts = await rustWorkspaceFacts(context.runner, context.config.project.dir, stepEnv, windows);
   // A variable naming this build's scratch directory would give every build a directory of its own.
   const scrub = (value: string) => value.split(context.workDir).join('<work>');
   const keyed = Object.fromEntries(Object.entries(keyedVariables(context.env, env)).map(([name, value]) => [name, scrub(value)]));
@@ -215,9 +212,11 @@ export async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
     }
   };
   if (project.backend === 'maturin') {
-    await addRustTarget(context, env);
-    await runBeforeBuild(context, env, interpreters[0]!, context.host.os === 'windows');
-    if (keyedTargets) await maturinBuildsInTargetDirs(inputs, env, outDir, finished);
+    const windows = context.host.os === 'windows';
+    // Every toolchain has the standard library of its host.
+    if ((await rustcHost(context.runner, context.config.project.dir, { ...context.env, ...env })) !== context.platform.target) await addRustTarget(context, env);
+    await runBeforeBuild(context, env, interpreters[0]!, windows);
+    if (keyedTargets) await maturinBuildsInTargetDirs(inputs, env, outDir, finished, await rustWorkspaceFacts(context.runner, context.config.project.dir, { ...context.env, ...env }, windows));
     else await context.runner.run(tools.python, maturinArgs(inputs, outDir), { cwd: context.config.project.dir, env, purpose: 'maturin build' });
   } else {
     // Any PEP 517 backend, through the pinned pip: each interpreter builds the

@@ -61,7 +61,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip\\__pip-runner__.py', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     // The workspace, its lockfile and the toolchain name the cargo target directory.
-    const [rustup, locate, rustc, maturin] = runner.commands;
+    const [host, rustup, locate, rustc, maturin] = runner.commands;
+    expect([host!.file, ...host!.args]).toEqual(['rustc', '-vV']);
     expect([rustup!.file, ...rustup!.args]).toEqual(['rustup', 'target', 'add', 'x86_64-pc-windows-gnu']);
     expect([locate!.file, ...locate!.args, rustc!.file, ...rustc!.args]).toEqual(['cargo', 'locate-project', '--workspace', '--message-format', 'plain', 'rustc', '-vV']);
     expect(maturin!.file).toBe('C:\\cache\\tools\\x\\Scripts\\python.exe');
