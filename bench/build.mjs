@@ -13,7 +13,7 @@
 // Then the tool environment on a cold cache: native-matrix's `tools` stage
 // with a fresh cache root (gmp-cext's tools) against `python -m venv` +
 // `pip install` of the same pinned tools.
-// Usage: npm run bench:build [-- WARM_RUNS [COLD_RUNS]]   (default 5 and 3)
+// Usage: npm run bench:build [-- WARM_RUNS [COLD_RUNS]]   (default 5 and 5; 0 warm runs: the cold ones alone)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const warmRuns = Number(process.argv[2] ?? 5);
-const coldRuns = Number(process.argv[3] ?? 3);
+const coldRuns = Number(process.argv[3] ?? 5);
 const project = path.join(root, 'test/fixtures/pyo3-plain');
 const pythons = ['3.11', '3.12'];
 const smoke = "import zlib; assert plainclient.checksum(b'native') == zlib.adler32(b'native')";
