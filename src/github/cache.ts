@@ -1,7 +1,7 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheKey } from '../core/cache.js';
 
@@ -45,40 +45,63 @@ export async function saveBuildCache(paths: string[], key: string): Promise<void
 }
 
 /**
- * Runs `work` (a cache save) with only the entries `keep` of `dir` in it:
- * the others are moved beside it for the while and put back afterwards
- * (a rename each, however large), also when a move fails half-way.
- * @actions/cache cannot leave a directory out of a path it saves (its `!`
- * patterns exclude nothing inside one).
+ * Where a directory's entries are staged for a save, and land on a restore:
+ * @actions/cache cannot leave an entry out of a directory it saves (its `!`
+ * patterns exclude nothing inside a path it matched whole), so what is
+ * saved is a sibling directory of hard links to the entries kept. Nothing
+ * is moved out of the directory itself, which other builds on a
+ * self-hosted runner may be reading at the time.
  */
-export async function withOnly<T>(dir: string, keep: (name: string) => boolean, work: () => Promise<T>): Promise<T> {
-  const aside = `${dir}.aside`;
-  const moved: string[] = [];
-  try {
-    await rm(aside, { recursive: true, force: true });
-    const names = existsSync(dir) ? (await readdir(dir)).filter((name) => !keep(name)) : [];
-    if (names.length > 0) await mkdir(aside, { recursive: true });
-    for (const name of names) {
-      await rename(path.join(dir, name), path.join(aside, name));
-      moved.push(name);
-    }
-    return await work();
-  } finally {
-    for (const name of moved) await rename(path.join(aside, name), path.join(dir, name)).catch(() => undefined);
-    await rm(aside, { recursive: true, force: true }).catch(() => undefined);
+export const stagingDir = (dir: string) => `${dir}.saved`;
+
+/** Hard links of the tree at `from` at `to` (copies where the file system refuses a link). */
+async function linkTree(from: string, to: string): Promise<void> {
+  const stats = await lstat(from);
+  if (stats.isDirectory()) {
+    await mkdir(to, { recursive: true });
+    for (const name of await readdir(from)) await linkTree(path.join(from, name), path.join(to, name));
+  } else if (stats.isSymbolicLink()) {
+    await symlink(await readlink(from), to);
+  } else {
+    await link(from, to).catch(() => copyFile(from, to));
   }
 }
 
 /**
- * Saves `paths` under `key` with only the entries `keep` of `dir` in them.
- * Like every cache step it only costs time when it fails (a file held open,
- * a rename refused): the build it follows stands.
+ * Restores a cache saved by `saveOnly` into `dir`: an entry already in
+ * `dir` is kept (a self-hosted runner's own), a restored one is moved in.
  */
-export async function saveOnly(dir: string, keep: (name: string) => boolean, paths: string[], key: string): Promise<void> {
+export async function restoreInto(dir: string, otherPaths: string[], key: string, restoreKeys: string[]): Promise<string | undefined> {
+  const staged = stagingDir(dir);
+  await rm(staged, { recursive: true, force: true });
+  const restored = await restoreBuildCache([staged, ...otherPaths], key, restoreKeys);
+  if (existsSync(staged)) {
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(staged)) {
+      if (!existsSync(path.join(dir, name))) await rename(path.join(staged, name), path.join(dir, name));
+    }
+    await rm(staged, { recursive: true, force: true });
+  }
+  return restored;
+}
+
+/**
+ * Saves the entries `keep` of `dir` (and `otherPaths` whole) under `key`,
+ * for `restoreInto`. Like every cache step it only costs time when it
+ * fails: the build it follows stands.
+ */
+export async function saveOnly(dir: string, keep: (name: string) => boolean, otherPaths: string[], key: string): Promise<void> {
+  const staged = stagingDir(dir);
   try {
-    await withOnly(dir, keep, () => saveBuildCache(paths, key));
+    await rm(staged, { recursive: true, force: true });
+    await mkdir(staged, { recursive: true });
+    const names = existsSync(dir) ? (await readdir(dir)).filter(keep) : [];
+    for (const name of names) await linkTree(path.join(dir, name), path.join(staged, name));
+    await saveBuildCache([staged, ...otherPaths], key);
   } catch (error) {
     core.info(`native-matrix: cache not saved: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await rm(staged, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

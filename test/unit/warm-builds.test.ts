@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compiledBuildsKey, withOnly } from '../../src/github/cache.js';
+import { compiledBuildsKey } from '../../src/github/cache.js';
 import {
   interpreterIdentity,
   keyedVariables,
@@ -133,18 +133,7 @@ describe('cargo target directories of a Rust build', () => {
 });
 
 describe('the compiled builds on GitHub', () => {
-  it('are saved alone: the other entries of the directory are set aside and put back', async () => {
-    const dir = path.join(scratch(), 'native-matrix');
-    for (const name of ['tools', 'gmp', 'cargo-target']) mkdirSync(path.join(dir, name), { recursive: true });
-    const seen = await withOnly(
-      dir,
-      (name) => name !== 'cargo-target',
-      () => Promise.resolve(['tools', 'gmp', 'cargo-target'].filter((name) => existsSync(path.join(dir, name)))),
-    );
-    expect(seen).toEqual(['tools', 'gmp']);
-    expect(existsSync(path.join(dir, 'cargo-target'))).toBe(true);
-    expect(existsSync(`${dir}.aside`)).toBe(false);
-    // Keyed by the directories saved, whatever their order.
+  it('are keyed by the directories saved, whatever their order', () => {
     expect(compiledBuildsKey('native-matrix-builds-linux-x86_64-0123-', ['b', 'a'])).toBe(compiledBuildsKey('native-matrix-builds-linux-x86_64-0123-', ['a', 'b']));
     expect(compiledBuildsKey('p-', ['a'])).not.toBe(compiledBuildsKey('p-', ['a', 'b']));
   });
