@@ -227,6 +227,16 @@ async function fetchUvInto(uvDir: string, { runner, host, machine = thisHost(), 
 }
 
 /**
+ * uv's cache for the tool environments, unless UV_CACHE_DIR names one: a
+ * cache of native-matrix's own, whatever cache root a build uses. uv links
+ * an environment's files to its cache and each new link changes a file's
+ * change time, by which a tool environment's record is trusted without
+ * hashing it: from the machine's shared uv cache, every other environment
+ * made with the same packages would have the next build hash the tools again.
+ */
+export const toolsUvCache = (env: NodeJS.ProcessEnv): string => env.UV_CACHE_DIR || path.join(env.XDG_CACHE_HOME || env.LOCALAPPDATA || path.join(homedir(), '.cache'), 'native-matrix-uv');
+
+/**
  * Creates (or reuses) a virtual environment with exactly the pinned tools,
  * keyed by the tools, their versions and the host interpreter. uv makes and
  * fills it where it can (seconds faster on every fresh runner), pip elsewhere.
@@ -245,7 +255,7 @@ export async function ensureToolEnv({ runner, host, tools, cacheDir, machine = t
         const [file, args] = installer.createVenv(target);
         await runner.run(file, args, { purpose: 'creating the tool environment' });
         const [installFile, installArgs] = installer.install(venvLayout(target, machine.venv).python, ['--quiet', ...requirements]);
-        await runner.run(installFile, installArgs, { env: installer.indexEnv(process.env), purpose: 'installing the build tools from PyPI' });
+        await runner.run(installFile, installArgs, { env: { ...installer.indexEnv(process.env), UV_CACHE_DIR: toolsUvCache(process.env) }, purpose: 'installing the build tools from PyPI' });
       } else {
         await runner.run(host.executable, ['-m', 'venv', '--clear', target], { purpose: 'creating the tool environment' });
         await runner.run(venvLayout(target, machine.venv).python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', ...requirements], {
