@@ -107,6 +107,10 @@ if [[ $(uname -m) == x86_64 ]]; then
   embedded_python 3.10 windows amd64 windows-x86_64
   embedded_python 3.11 windows amd64 windows-x86_64
   embedded_python 3.14 linux arm64 linux-aarch64
+  # And arm64 Linux 3.10 and 3.11, for the linux-aarch64 cells that ask for
+  # them when apt's arm64 CPython is another version.
+  embedded_python 3.10 linux arm64 linux-aarch64
+  embedded_python 3.11 linux arm64 linux-aarch64
 fi
 
 # An older glibc userland: Debian 11 (glibc 2.31, Python 3.9), the oldest

@@ -28,8 +28,10 @@ export function pep517StepEnv(context: CellContext, env: Readonly<Record<string,
 async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const { context, module, tools, interpreters, abi3, gmp } = inputs;
   const outDir = await mkdtemp(path.join(context.workDir, 'wheels-'));
-  // The user's build.environment on top of ours, for every step of the build.
-  const env = withUserEnvironment(context, buildEnv(context, gmp));
+  // The user's build.environment on top of ours (with what the target's
+  // compiler needs to find GMP), for every step of the build.
+  const compilerEnv = (await module.pep517Env?.(context, gmp)) ?? {};
+  const env = withUserEnvironment(context, { ...buildEnv(context, gmp), ...compilerEnv });
   const output = wheelOutput(outDir, 'PEP 517', { onWheel: inputs.onWheel });
   for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
     const builder = await module.wheelBuilder(context, interpreter);

@@ -21,4 +21,4 @@ export function embeddedPython(env: NodeJS.ProcessEnv, platformId: string, versi
 
 /** How a user points native-matrix at such interpreters, for the fix of a "not smoke-tested here" warning. */
 export const embeddedPythonHint = (platformId: string): string =>
-  `put a python-build-standalone CPython at $${EMBEDDED_PYTHONS_VARIABLE}/${platformId}-<version>/ (scripts/install-deps.sh extracts Windows 3.10, 3.11 and 3.14, and Linux 3.14, into .cache/python)`;
+  `put a python-build-standalone CPython at $${EMBEDDED_PYTHONS_VARIABLE}/${platformId}-<version>/ (scripts/install-deps.sh extracts Windows 3.10, 3.11 and 3.14, Linux x86_64 3.14 and Linux arm64 3.10, 3.11 and 3.14 into .cache/python)`;

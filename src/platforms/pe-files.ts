@@ -16,17 +16,28 @@ export function parsePeImports(objdumpOutput: string): string[] {
   return [...objdumpOutput.matchAll(/^\s*DLL Name:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
 }
 
-/** The export names of a DLL, from `objdump -p`'s `[Ordinal/Name Pointer] Table`. */
-export function parsePeExportNames(objdumpOutput: string): string[] {
-  const table = objdumpOutput.split(/^\[Ordinal\/Name Pointer\] Table\s*$/m)[1];
-  if (table === undefined) return [];
+/** Names from the rows after a table's header line, up to the first line that is not a row. */
+function tableRows(after: string | undefined, row: RegExp): string[] {
   const names: string[] = [];
-  for (const line of table.split('\n').slice(1)) {
-    const match = /^\s*\[\s*\d+\]\s+(\S+)\s*$/.exec(line);
+  for (const line of (after ?? '').split('\n').slice(1)) {
+    const match = row.exec(line);
     if (!match) break;
-    names.push(match[1]!);
+    if (match[1]) names.push(match[1]);
   }
   return names;
+}
+
+/**
+ * The export names of a DLL, from `objdump -p`: GNU objdump's
+ * `[Ordinal/Name Pointer] Table`, or llvm-objdump's (MSYS2's CLANG
+ * environments) `Ordinal RVA Name` rows, where an export by ordinal only has
+ * no name and a forwarded one says where to.
+ */
+export function parsePeExportNames(objdumpOutput: string): string[] {
+  const gnu = objdumpOutput.split(/^\[Ordinal\/Name Pointer\] Table\s*$/m)[1];
+  if (gnu !== undefined) return tableRows(gnu, /^\s*\[\s*\d+\]\s+(\S+)\s*$/);
+  const llvm = objdumpOutput.split(/^\s*Ordinal\s+RVA\s+Name\s*$/m)[1];
+  return tableRows(llvm, /^\s*\d+\s+(?:0x[0-9a-f]+)?\s*([^\s(]+)?(?:\s+\(forwarded to \S+\))?\s*$/i);
 }
 
 /**

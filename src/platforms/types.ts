@@ -70,6 +70,12 @@ export interface PlatformModule {
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */
   toolchainTools?(context: CellContext): readonly ToolName[];
+  /**
+   * Variables a PEP 517 build needs on top of GMP's when the target's C
+   * compiler is not the one GMP was built with (MSVC on a Windows runner):
+   * where it finds the GMP family's headers and import libraries.
+   */
+  pep517Env?(context: CellContext, gmp: GmpProvision): Promise<Readonly<Record<string, string>>>;
   /** Provides GMP, and the cell's compilers with it; `tools` holds the toolchainTools when there are any. */
   provisionGmp(context: CellContext, tools?: ToolEnv): Promise<GmpProvision>;
   /** Repairs `wheel` into `outDir` so that GMP travels inside; returns the repaired wheel's path. */

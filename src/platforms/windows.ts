@@ -18,6 +18,7 @@ import { libraryOfFile } from '../catalog/libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { walkPeImports } from './pe-files.js';
+import { msvcGmp } from './windows-msvc.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
 import type { Host } from '../core/host.js';
@@ -230,6 +231,12 @@ export const windows: PlatformModule = {
         ...(await wineBuildScriptEnv(context, triple, path.join(build.prefix, 'lib'), libDirs)),
       },
     };
+  },
+
+  async pep517Env(context, gmp) {
+    if (!onWindows(context)) return {};
+    const { objdump, bin, packagePrefix } = msys2Layout(context.platform);
+    return msvcGmp(context, gmp, { objdump, bin, packagePrefix, install: (packages) => pacmanInstall(context.runner, context.platform, context.env, packages) });
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {

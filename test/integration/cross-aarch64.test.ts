@@ -92,13 +92,16 @@ describe('linux-aarch64 C-extension wheels cross-built on x86_64 against Debian 
 });
 
 describe('linux-aarch64 maturin wheels cross-built on x86_64 with zig, smoke-tested under qemu-aarch64', () => {
-  it("builds qsym-like's abi3 wheel for manylinux_2_17_aarch64; Debian's arm64 CPython (3.11 on Debian 12) and python-build-standalone's 3.14 import it with only the libgmp it carries", async () => {
+  it("builds qsym-like's abi3 wheel for manylinux_2_17_aarch64; python-build-standalone's 3.10 (its floor) and 3.14, and the apt sources' version, import it with only the libgmp it carries", async () => {
     expect(spawnSync('dpkg-query', ['-W', '-f=${Status}', 'libgmp10:arm64'], { encoding: 'utf8' }).stdout, 'remove libgmp10:arm64 for an honest test').not.toContain('install ok installed');
     const python314 = path.join(embeddedPythonsEnv().NATIVE_MATRIX_PYTHONS!, 'linux-aarch64-3.14', 'bin', 'python3.14');
-    // Debian's arm64 CPython: 3.11 on Debian 12, 3.12 on Ubuntu 24.04 (the repository's own CI).
+    // The version of the apt sources: 3.11 on Debian 12 (a python-build-standalone
+    // one is preferred, when there is one), 3.12 on Ubuntu 24.04 (the
+    // repository's own CI: Debian's arm64 CPython, as no other is extracted).
     const debian = ['3.11', '3.12', '3.13'].find((v) => /Candidate: \d/.test(spawnSync('apt-cache', ['policy', `python${v}-minimal:arm64`], { encoding: 'utf8' }).stdout));
     expect(debian, 'no arm64 CPython in the apt sources: run scripts/install-deps.sh').toBeDefined();
-    const pythons = [debian!, '3.14'];
+    // abi3-py310: the floor is always smoke-tested too.
+    const pythons = ['3.10', debian!, '3.14'];
     const { manifests, outRoot, log } = await buildFixture('qsym-like', { configPath: path.join(fixture('qsym-like'), 'native-matrix.aarch64.yml'), python: pythons });
     const [manifest] = manifests;
     expect(manifest).toMatchObject({ ok: true, cell: { id: 'linux-aarch64-abi3', target: 'aarch64-unknown-linux-gnu', python: pythons }, gmp: { source: 'build' } });

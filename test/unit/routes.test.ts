@@ -47,10 +47,14 @@ describe('the route resolver', () => {
     expect(outcome(MAC_INTEL, 'macos-x86_64', program('cargo'))).toBe('macos-native');
   });
 
+  it('builds a setuptools C extension for Windows on either host: MSVC on a Windows runner, or cross-built on Linux', () => {
+    expect(outcome(WINDOWS, 'windows-x86_64', wheel('setuptools'))).toBe('windows-msys2');
+    expect(outcome(LINUX_X86, 'windows-x86_64', wheel('setuptools'))).toBe('windows-wine');
+  });
+
   it('refuses with the reason and the runner that builds the cell instead', () => {
     expect(outcome(LINUX_X86, 'linux-aarch64', wheel('maturin', 'host'))).toBe('refused (build): linux-aarch64: maturin wheels for aarch64 are cross-built with zig only, and linux.manylinux is host');
     expect(outcome(LINUX_ARM, 'linux-x86_64', program('cargo'))).toBe('refused (host): linux-x86_64 needs an x86_64 host (this one is aarch64)');
-    expect(outcome(LINUX_X86, 'windows-x86_64', wheel('setuptools'))).toMatch(/^refused \(build\): windows-x86_64: wheels of a setuptools C extension are not built for Windows: .*MSVC.*$/);
     expect(outcome(LINUX_ARM, 'windows-x86_64', wheel('maturin'))).toBe('refused (host): windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64');
     expect(outcome(MAC_INTEL, 'macos-arm64', wheel('maturin'))).toBe('refused (host): macos-arm64 needs an arm64 Mac');
     expect(outcome(LINUX_X86, 'macos-x86_64', program('cargo'))).toBe('refused (host): macos-x86_64 is built on macOS (this host runs linux)');

@@ -43,6 +43,12 @@ for (const version of ['3.10', '3.12']) {
   mkdirSync(path.join(SYSROOT, 'usr', 'lib', `python${version}`), { recursive: true });
   writeFileSync(path.join(SYSROOT, 'usr', 'lib', `python${version}`, '_sysconfigdata__linux_aarch64-linux-gnu.py'), 'build_time_vars = {}\n');
 }
+/** MSYS2's MinGW environment as pacman leaves it: the GMP family's DLLs in bin, their headers (and MinGW's C library's) in include. */
+const MSYS2_BIN = path.join(root, 'mingw64', 'bin');
+mkdirSync(MSYS2_BIN, { recursive: true });
+mkdirSync(path.join(root, 'mingw64', 'include'));
+for (const dll of ['libgmp-10.dll', 'libgmpxx-4.dll', 'libmpfr-6.dll', 'libmpc-3.dll', 'libgcc_s_seh-1.dll']) writeFileSync(path.join(MSYS2_BIN, dll), dll);
+for (const header of ['gmp.h', 'gmpxx.h', 'mpfr.h', 'mpf2mpfr.h', 'mpc.h', 'stdio.h']) writeFileSync(path.join(root, 'mingw64', 'include', header), header);
 /** A project directory as a user might have it: a space, and a backslash (a legal file name character on Linux and macOS). */
 const PROJECT_DIR_NAME = 'my project\\v2';
 
@@ -84,7 +90,7 @@ const PROJECTS: readonly ProjectKind[] = [
       'pyproject.toml': '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "cdemo"\nversion = "0.1.0"\n',
       'setup.py': 'from setuptools import Extension, setup\nsetup(ext_modules=[Extension("cdemo", ["cdemo.c"], libraries=["gmp"])])\n',
     },
-    config: `matrix:\n  python: ["3.12"]\n${USER_COMMANDS}`,
+    config: `matrix:\n  python: ["3.12"]\ngmp:\n  libraries: [gmp, mpfr, mpc]\n${USER_COMMANDS}`,
   },
   {
     title: 'cargo binary',
@@ -139,7 +145,7 @@ async function answer(record: { file: string; args: readonly string[] }, dir: st
   const out = flag ? args[args.indexOf(flag) + 1] : undefined;
   if (out) await writeFile(path.join(out, 'demo-0.1.0-cp310-abi3-any.whl'), EMPTY_ZIP);
   if (record.file === 'cargo' && args[0] === 'metadata') return { stdout: JSON.stringify({ target_directory: path.join(dir, 'target'), packages: [{ name: 'qcli', version: '0.1.0' }] }) };
-  if (record.file.endsWith('objdump') && args.includes('-p')) return { stdout: '[Ordinal/Name Pointer] Table\n\t[   0] PyArg_Parse\n\t[   1] Py_None\n' };
+  if (/objdump(\.exe)?$/.test(record.file) && args.includes('-p')) return { stdout: '[Ordinal/Name Pointer] Table\n\t[   0] PyArg_Parse\n\t[   1] Py_None\n' };
   return undefined;
 }
 
@@ -177,7 +183,7 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
     env: { PATH: '/usr/bin:/bin', HOME: '/home/runner', NATIVE_MATRIX_PYTHONS: pythons },
     sourceDateEpoch: 315532800,
   };
-  const gmp: GmpProvision = { source: 'build', env: { CPPFLAGS: '-I<gmp>/include', LDFLAGS: '-L<gmp>/lib' }, libDirs: ['<gmp>/lib'] };
+  const gmp: GmpProvision = { source: 'build', env: { CPPFLAGS: '-I<gmp>/include', LDFLAGS: '-L<gmp>/lib' }, libDirs: [route.id === 'windows-msys2' ? MSYS2_BIN : '<gmp>/lib'] };
   const tools: ToolEnv = { dir: '<tools>', python: '<tools>/bin/python', pipRunner: '<tools>/pip-runner.py', bin: (name) => `<tools>/bin/${name}` };
   try {
     if (project.backend === 'maturin' || project.backend === 'setuptools') {
@@ -202,10 +208,14 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
   return lines_;
 }
 
+/** The variables that point a compiler at GMP without flags (MSVC's), shown under the command that has them, with its PATH. */
+const COMPILER_VARIABLES = ['INCLUDE', 'LIB', 'PATH'];
+
 function lines(runner: FakeRunner): string[] {
-  return runner.commands.map((c): string => {
+  return runner.commands.flatMap((c): string[] => {
     const line = c.options.userShellCommand ? `shell: ${c.file}` : displayCommand(c.file, c.args);
-    return `$ ${line}`;
+    const env = c.env?.INCLUDE === undefined ? [] : COMPILER_VARIABLES.map((name) => `  ${name}=${c.env?.[name] ?? '(inherited)'}`);
+    return [`$ ${line}`, ...env];
   });
 }
 
@@ -266,10 +276,7 @@ async function contract(): Promise<{ text: string; routes: Set<string>; pairs: S
 }
 
 /** Cells a runner refuses today although it is the platform's own: each with why. */
-const KNOWN_GAPS = [
-  // Windows CPython compiles C extensions with MSVC; the MSVC route (MinGW's GMP DLLs with import libraries made for MSVC) is not built yet.
-  { platform: 'windows-x86_64', project: 'setuptools C extension' },
-];
+const KNOWN_GAPS: readonly { readonly platform: string; readonly project: string }[] = [];
 
 describe('the runner-matrix contract', async () => {
   const { text, routes, pairs, refusals } = await contract();
