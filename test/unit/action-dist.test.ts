@@ -125,7 +125,7 @@ describe('dist/index.js run as GitHub runs it', () => {
   it('rejects an unknown command', () => {
     const run = runAction({ inputs: { command: 'deploy' }, event: 'push', ref: 'refs/heads/main' });
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain('input command: "deploy" is not a command; set command: to plan, build, publish');
+    expect(run.stdout).toContain('input command: "deploy" is not a command; set command: to plan, build, verify, publish');
   });
 
   it('is the committed bundle', () => {
