@@ -91,11 +91,16 @@ export async function verifyCell(options: VerifyOptions, reporter: Reporter): Pr
       const fallbacks = [...catalog.pythons.values()].filter((p) => !p.freeThreaded).map((p) => p.version);
       const host = await chooseToolHost(interpreters, fallbacks, { runner, env, host: resolution.route.host });
       const tools = await reporter.group('Prepare the installer', () => ensureToolEnv({ runner, host, tools: [], cacheDir, machine: resolution.route.host, uv }));
+      const fits = (wheel: string, version: string) => wheelFits(parseWheelName(wheel), catalog.pythons.get(version) ?? { major: 0, minor: 0, freeThreaded: false });
+      // Every Python of the cell gets a wheel, and every wheel a Python.
+      for (const interpreter of interpreters) {
+        if (!wheels.some((wheel) => fits(wheel, interpreter.version))) failures.push(`Python ${interpreter.version}: no wheel of the artifact fits it`);
+      }
       for (const wheel of wheels) {
         const name = parseWheelName(wheel);
         const importName = importNameFor(config, name.distribution);
-        const fitting = interpreters.filter((i) => wheelFits(name, catalog.pythons.get(i.version) ?? { major: 0, minor: 0, freeThreaded: false }));
-        if (fitting.length === 0) failures.push(`${wheel}: fits none of the cell's Pythons (${cellPythons(cell).join(', ')}) found here`);
+        const fitting = interpreters.filter((i) => fits(wheel, i.version));
+        if (fitting.length === 0) failures.push(`${wheel}: fits none of the cell's Pythons (${cellPythons(cell).join(', ')})`);
         for (const interpreter of fitting) {
           const result = await reporter.group(`${wheel} in Python ${interpreter.fullVersion}`, () =>
             smokeWheel({ context, tools, interpreter, wheelDir: options.fromDir, distribution: name.distribution, importName }),

@@ -202,6 +202,8 @@ describe('real wheel builds on Linux x86_64', () => {
     await expect(verifyCell(withTest('exit 3'), new RecordingReporter())).rejects.toThrow(
       new RegExp(`failed verification on this machine:\\n${picked[0]!.replace(/\./g, '\\.')} on Python 3\\.12: import passed, test\\.command FAILED`),
     );
+    // Every Python of the cell must get a wheel: the artifact lacks the cp311 one.
+    await expect(verifyCell({ ...withTest('true'), cell: { ...cell, python: '3.11\n3.12\n3.13' } }, new RecordingReporter())).rejects.toThrow('Python 3.11: no wheel of the artifact fits it');
   });
 
   it('pyo3-plain (no GMP, requires-python >=3.10): manylinux_2_17 wheels for 3.10 and 3.13 that bundle nothing', async () => {
