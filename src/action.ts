@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'build':
+    case 'verify':
     case 'publish': {
       const { runActionCommand } = (await import(GITHUB_COMMANDS)) as typeof import('./adapters/github-commands.js');
       await runActionCommand(inputs, workingDirectory, reporter);

@@ -15,6 +15,8 @@ const USAGE = `Usage:
   native-matrix plan    [--config F] [--platforms L] [--python L] [--json]
   native-matrix build   [--config F] [--cell JSON | --platform ID] [--python L] [--out DIR]
                         (--platform sdist: the sdist cell)
+  native-matrix verify  [--config F] --cell JSON --from DIR
+                        (a cell's built files, imported and run on a machine of their own platform)
   native-matrix publish [--config F] --from DIR [--tag T] [--repo OWNER/NAME] [--dry-run]
                         [--platforms L] [--python L]   (the plan's narrowing, if any)
   native-matrix run     [--config F] [--out DIR]
@@ -46,6 +48,7 @@ const OPTIONS = {
     repo: { type: 'string' },
     'dry-run': { type: 'boolean' },
   },
+  verify: { ...COMMON, cell: { type: 'string' }, from: { type: 'string' } },
   run: { ...COMMON, out: { type: 'string' } },
 } as const satisfies Record<string, ParseArgsConfig['options']>;
 

@@ -1,7 +1,7 @@
 import { splitList } from './config/selectors.js';
 import { UserError } from './core/errors.js';
 
-export const COMMANDS = ['plan', 'build', 'publish'] as const;
+export const COMMANDS = ['plan', 'build', 'verify', 'publish'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** The action's inputs, parsed once. Frozen. */

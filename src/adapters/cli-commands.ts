@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { buildMany } from '../commands/build-many.js';
 import { publishCommand } from '../commands/publish.js';
+import { verifyCell } from '../commands/verify.js';
 import { splitList } from '../config/selectors.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { parseCell } from '../plan/cell.js';
@@ -19,9 +20,16 @@ type Values = Record<string, string | boolean | undefined>;
 
 const list = (value: string | boolean | undefined) => (typeof value === 'string' ? splitList(value) : undefined);
 
-/** build, publish and run on the terminal. */
-export async function runCliCommand(command: 'build' | 'publish' | 'run', values: Values, context: CliContext): Promise<number> {
+/** build, verify, publish and run on the terminal. */
+export async function runCliCommand(command: 'build' | 'verify' | 'publish' | 'run', values: Values, context: CliContext): Promise<number> {
   const { reporter, workingDirectory, configPath } = context;
+  if (command === 'verify') {
+    if (typeof values.cell !== 'string' || typeof values.from !== 'string') throw new UsageError('verify: --cell JSON and --from DIR are required');
+    const runner = new ExecaRunner(context.verbose ? process.stderr : discard);
+    const result = await verifyCell({ workingDirectory, configPath, cell: parseCell(values.cell, '--cell'), fromDir: path.resolve(values.from), fromLabel: '--from', runner }, reporter);
+    result.lines.forEach((line) => process.stdout.write(`${line}\n`));
+    return 0;
+  }
   if (command === 'publish') {
     if (typeof values.from !== 'string') throw new UsageError('publish: --from DIR is required');
     const result = await publishCommand(

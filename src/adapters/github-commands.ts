@@ -8,7 +8,8 @@ import { buildMany } from '../commands/build-many.js';
 import { loadCatalog } from '../catalog/catalog.js';
 import { loadConfig } from '../config/load.js';
 import { UserError } from '../core/errors.js';
-import { downloadCellArtifacts, replaceArtifact, uploadCellArtifact } from '../github/artifacts.js';
+import { downloadCellArtifact, downloadCellArtifacts, replaceArtifact, uploadCellArtifact } from '../github/artifacts.js';
+import { verifyCell } from '../commands/verify.js';
 import { artifactName, PLAN_ARTIFACT, PLAN_FILE, PYPI_ARTIFACT } from '../core/names.js';
 import type { ReleaseFile } from '../publish/gather.js';
 import { stagePypiFiles } from '../publish/pypi.js';
@@ -34,12 +35,13 @@ import type { Reporter } from '../core/reporter.js';
 
 export { uploadPlanArtifact } from '../github/plan-artifact.js';
 
-/** build and publish as action steps. */
+/** build, verify and publish as action steps. */
 export async function runActionCommand(inputs: ActionInputs, workingDirectory: string, reporter: Reporter): Promise<void> {
   if (inputs.command === 'publish') return publishStep(inputs, workingDirectory, reporter);
   if (!inputs.cell) {
-    throw new UserError({ key: 'input cell', message: 'is required for command: build', fix: 'pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan' });
+    throw new UserError({ key: 'input cell', message: `is required for command: ${inputs.command}`, fix: 'pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan' });
   }
+  if (inputs.command === 'verify') return verifyStep(inputs, inputs.cell, workingDirectory, reporter);
   const tempRoot = process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix');
   // What can be checked here is checked before anything is downloaded: the
   // cell's JSON and the config (a config problem is annotated at its line).
@@ -122,6 +124,15 @@ async function compiledBuildsPrefix(config: Config, platformId: string, cell: Re
   } catch {
     return undefined;
   }
+}
+
+/** Downloads one cross-built cell's artifact and checks its files on a runner of their own OS. */
+async function verifyStep(inputs: ActionInputs, cellJson: string, workingDirectory: string, reporter: Reporter): Promise<void> {
+  const cell = parseCell(cellJson, 'input cell');
+  const fromDir = path.join(process.env.RUNNER_TEMP ?? path.join(workingDirectory, '.native-matrix'), 'native-matrix-verify', cell.id);
+  const name = artifactName(cell.id);
+  await reporter.group(`Download ${name}`, () => downloadCellArtifact(name, fromDir));
+  await verifyCell({ workingDirectory, configPath: inputs.configPath, cell, fromDir, runner: new ExecaRunner(process.stdout) }, reporter);
 }
 
 /** Downloads every cell's artifact, verifies them all, and publishes the release. */

@@ -87,6 +87,11 @@ export const ConfigSchema = ZOD.strictObject({
     // on an ubuntu runner (maturin projects), then imported on Windows.
     'build-on': ZOD.enum(['windows', 'linux']).default('windows'),
   }).prefault({}),
+  macos: ZOD.strictObject({
+    // macos: natively on a Mac runner; linux: cross-built with zig on an
+    // ubuntu runner, its Mach-O files checked there, then imported on a Mac.
+    'build-on': ZOD.enum(['macos', 'linux']).default('macos'),
+  }).prefault({}),
   build: BuildSettings.optional(),
   test: TestSettings.optional(),
   overrides: ZOD.array(ZOD.strictObject({ platforms: ZOD.array(ZOD.string()), build: BuildSettings.optional(), test: TestSettings.optional() })).default([]),

@@ -69,6 +69,10 @@ export interface Config {
     /** Where windows-x86_64 cells are built: on a Windows runner, or cross-built on a Linux one. */
     readonly buildOn: 'windows' | 'linux';
   };
+  readonly macos: {
+    /** Where macOS cells are built: on a Mac runner, or cross-built with zig on a Linux one. */
+    readonly buildOn: 'macos' | 'linux';
+  };
   /** `build`, `test` and `overrides`: resolve them for a platform with settingsFor (config/overrides.ts). */
   readonly build: BuildSettings;
   readonly test?: TestSettings;

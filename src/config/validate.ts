@@ -251,6 +251,7 @@ function freezeConfig(
     }),
     publish: Object.freeze({ ...raw.publish }),
     windows: Object.freeze({ buildOn: raw.windows['build-on'] }),
+    macos: Object.freeze({ buildOn: raw.macos['build-on'] }),
     linux: Object.freeze({ ...raw.linux }),
     metadata: Object.freeze({ ...raw.metadata }),
     locate: (keyPath: KeyPath) => source.locate(keyPath),

@@ -49,6 +49,18 @@ export async function downloadCellArtifacts(dir: string): Promise<string[]> {
   return ours.map((artifact) => artifact.name).sort();
 }
 
+/** Downloads one cell's artifact into `dir` (the verify step's). */
+export async function downloadCellArtifact(name: string, dir: string): Promise<void> {
+  const { client, ArtifactNotFoundError } = await artifactClient(`downloading ${name}`);
+  try {
+    const { artifact } = await client.getArtifact(name);
+    await client.downloadArtifact(artifact.id, { path: dir });
+  } catch (error) {
+    if (!(error instanceof ArtifactNotFoundError)) throw error;
+    throw new UserError({ key: 'artifact', message: `${name} is not in this workflow run`, fix: 'run the verify job after the build job of the same run (needs: build), for a cell that was built' });
+  }
+}
+
 /**
  * Uploads `dir` as artifact `name`, deleting one of that name first: names
  * are unique across every attempt of a run, so a re-run job replaces its own.

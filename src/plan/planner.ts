@@ -4,7 +4,7 @@ import type { Config, ExcludeRule } from '../config/types.js';
 import { dotted } from '../config/validate.js';
 import { UserError, type Problem } from '../core/errors.js';
 import { allowsPython, type ProjectFacts } from '../project/detect.js';
-import { plannedRunner } from '../routes/runners.js';
+import { buildOnKey, plannedRunner } from '../routes/runners.js';
 import { GITHUB_MATRIX_LIMIT, type Cell, type Plan } from './types.js';
 
 export interface Narrowing {
@@ -81,7 +81,7 @@ export function planMatrix({ config, catalog, project, narrowing = {}, today = n
   const runners = new Map<string, { runner: string; verify?: string }>();
   for (const platform of platforms.filter((p) => pairs.some((pair) => pair.platform === p))) {
     const choice = plannedRunner(catalog, platform, config, request);
-    if (choice.refusal) errors.push(configProblem(['windows', 'build-on'], choice.refusal.reason, `leave ${platform.id} out (matrix.platforms, or matrix.exclude)`));
+    if (choice.refusal) errors.push(configProblem(buildOnKey(platform), choice.refusal.reason, `leave ${platform.id} out (matrix.platforms, or matrix.exclude)`));
     else runners.set(platform.id, choice);
   }
   if (errors.length > 0) throw new UserError(errors);

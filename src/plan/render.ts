@@ -1,5 +1,6 @@
 import type { Catalog, Platform } from '../catalog/catalog.js';
 import type { Config } from '../config/types.js';
+import { runnerHost } from '../routes/runners.js';
 import type { Cell } from './types.js';
 
 /**
@@ -21,6 +22,12 @@ export interface MinutesEstimate {
 
 export const cellPythons = (cell: Cell): string[] => (cell.python ? cell.python.split('\n') : []);
 
+/**
+ * Minutes follow the runner: a cell is built and smoke-tested on its runner,
+ * billed at that runner's OS multiplier (a macOS cell built on ubuntu with
+ * macos.build-on: linux is billed as Linux), and a cell with a verify runner
+ * pays for one more import per Python there, at that OS's multiplier.
+ */
 export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): MinutesEstimate {
   let minutes = 0;
   let billed = 0;
@@ -28,13 +35,12 @@ export function estimateMinutes(cells: readonly Cell[], catalog: Catalog): Minut
     const platform = catalog.platforms.get(cell.platform)!;
     const smoke = platform.minutes.smoke * Math.max(1, cellPythons(cell).length);
     const cellMinutes = platform.minutes.build + smoke;
+    const builtOn = runnerHost(catalog, cell.runner)?.os ?? cell.os;
     minutes += cellMinutes;
+    billed += cellMinutes * catalog.minuteMultipliers[builtOn];
     if (cell.verify) {
-      // Built and smoke-tested on a Linux runner, then imported on its own OS.
       minutes += smoke;
-      billed += cellMinutes * catalog.minuteMultipliers.linux + smoke * catalog.minuteMultipliers[cell.os];
-    } else {
-      billed += cellMinutes * catalog.minuteMultipliers[cell.os];
+      billed += smoke * catalog.minuteMultipliers[runnerHost(catalog, cell.verify)?.os ?? cell.os];
     }
   }
   return { minutes, billed };

@@ -22,7 +22,7 @@ export interface Cell {
   /** Experimental platforms: the workflow lets them fail (continue-on-error). */
   readonly experimental: boolean;
   /**
-   * For a cell cross-built on another OS's runner (windows.build-on: linux):
+   * For a cell cross-built on another OS's runner (windows.build-on or macos.build-on: linux):
    * the runner of its own OS where the workflow installs and imports the wheels.
    */
   readonly verify?: string;

@@ -17,15 +17,28 @@ export const runnerLabels = (catalog: Catalog): string[] => [...new Set([...cata
 
 export type RunnerChoice = { readonly runner: string; readonly verify?: string; readonly refusal?: undefined } | { readonly refusal: Refusal };
 
+/** The config keys that move an OS's cells to a Linux runner (`windows.build-on`, `macos.build-on`). */
+type BuildOnConfig = Pick<Config, 'windows' | 'macos'>;
+
+/** Whether the config asks for a platform's cells to be cross-built on Linux. */
+const BUILT_ON_LINUX: Readonly<Record<Platform['os'], (config: BuildOnConfig) => boolean>> = {
+  linux: () => false,
+  windows: (config) => config.windows.buildOn === 'linux',
+  macos: (config) => config.macos.buildOn === 'linux',
+};
+
+/** The config key that decides where a platform's cells are built, for messages. */
+export const buildOnKey = (platform: Platform): string[] => [platform.os, 'build-on'];
+
 /**
  * The runner that builds a platform's cells: its own, or with
- * `windows.build-on: linux` a Linux runner the resolver gives a route to
- * (mingw-w64 and wine on ubuntu), and then the platform's own runner verifies
- * the files. A Linux runner whose route cannot build what the cell asks is a
- * refusal, not a quiet fallback.
+ * `windows.build-on: linux` or `macos.build-on: linux` a Linux runner the
+ * resolver gives a route to (mingw-w64 and wine, or zig, on ubuntu), and then
+ * the platform's own runner verifies the files. A Linux runner whose route
+ * cannot build what the cell asks is a refusal, not a quiet fallback.
  */
-export function plannedRunner(catalog: Catalog, platform: Platform, config: Pick<Config, 'windows'>, request: BuildRequest): RunnerChoice {
-  if (platform.os !== 'windows' || config.windows.buildOn !== 'linux') return { runner: platform.runner };
+export function plannedRunner(catalog: Catalog, platform: Platform, config: BuildOnConfig, request: BuildRequest): RunnerChoice {
+  if (!BUILT_ON_LINUX[platform.os](config)) return { runner: platform.runner };
   const linuxRunners = [...catalog.platforms.values()].filter((p) => p.os === 'linux' && !p.experimental).map((p) => p.runner);
   let refusal: Refusal | undefined;
   for (const runner of new Set(linuxRunners)) {

@@ -82,6 +82,12 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
   };
 }
 
+/** Smoke-runs a program archive built earlier (`<name>-<version>-<platform>.<format>`), as its build did: the verify job's. */
+export function smokeArchive(context: CellContext, module: PlatformModule, archive: string): Promise<SmokeResult> {
+  const stem = path.basename(archive).slice(0, -`.${module.archiveFormat}`.length);
+  return smokeProgram(context, module, archive, stem, programIdentity(context).name);
+}
+
 /** Unpacks the archive into an empty directory and runs the program there with the smoke arguments. */
 async function smokeProgram(context: CellContext, module: PlatformModule, archive: string, stem: string, name: string): Promise<SmokeResult> {
   const started = performance.now();

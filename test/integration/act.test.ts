@@ -109,14 +109,15 @@ afterAll(async () => {
   index.server?.kill();
 });
 
-function act(event: 'push' | 'workflow_dispatch', payload: object, run: string): Promise<{ status: number | null; log: string }> {
+/** A run of act in `cwd` (the project `repo` unless said), with extra arguments such as `-j plan`. */
+function act(event: 'push' | 'workflow_dispatch', payload: object, run: string, { cwd = repo, args: extra = [] as string[] } = {}): Promise<{ status: number | null; log: string }> {
   const eventFile = path.join(mkdtempSync(path.join(tmpdir(), 'act-event-')), 'event.json');
   writeFileSync(eventFile, JSON.stringify(payload));
   const env = {
     ...artifacts.env(run, `${run}-job`),
     GITHUB_API_URL: github.base,
     GITHUB_REPOSITORY: 'o/r',
-    NATIVE_MATRIX_ACT_SOURCE: repo,
+    NATIVE_MATRIX_ACT_SOURCE: cwd,
     ...(process.env.NATIVE_MATRIX_CACHE ? { NATIVE_MATRIX_CACHE: process.env.NATIVE_MATRIX_CACHE } : {}),
     NATIVE_MATRIX_ACT_PYPI_URL: `${index.url}/`,
     NATIVE_MATRIX_ACT_TWINE: path.join(PYPI_VENV, 'twine'),
@@ -141,9 +142,10 @@ function act(event: 'push' | 'workflow_dispatch', payload: object, run: string):
     '-s',
     'GITHUB_TOKEN=ghs_act',
     ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    ...extra,
   ];
   return new Promise((resolve) => {
-    const child = spawn(ACT, args, { cwd: repo, env: { ...process.env, CARGO_TARGET_DIR: undefined } });
+    const child = spawn(ACT, args, { cwd, env: { ...process.env, CARGO_TARGET_DIR: undefined } });
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -242,5 +244,50 @@ describe('workflows/release.yml run whole with act', () => {
     expect(run.log).not.toMatch(/\[release\/build/);
     expect(artifacts.artifacts.filter((a) => a.run === 'run-no-tag')).toEqual([]);
     expect(github.releases.length).toBe(releasesBefore);
+  });
+});
+
+describe('workflows/release.yml with macos.build-on: linux', () => {
+  it('plans the macOS cells on the ubuntu runner, each verified on its own Mac by a job that publish and pypi wait for', async () => {
+    // The same project, asking for its macOS cells to be built on Linux.
+    const macRepo = mkdtempSync(path.join(tmpdir(), 'native-matrix-act-macos-'));
+    cpSync(repo, macRepo, { recursive: true, filter: (source) => !source.endsWith('/.git') });
+    writeFileSync(
+      path.join(macRepo, 'native-matrix.yml'),
+      'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64, macos-x86_64, macos-arm64]\n  python: ["3.12"]\nmacos:\n  build-on: linux\npublish:\n  release: both\n  pypi: true\n',
+    );
+    const inRepo = (args: string[]) => spawnSync('git', ['-c', 'user.name=native-matrix', '-c', 'user.email=native-matrix@example.invalid', ...args], { cwd: macRepo, encoding: 'utf8' });
+    inRepo(['init', '-q', '-b', 'main']);
+    inRepo(['add', '-A']);
+    expect(inRepo(['commit', '-qm', 'release']).status).toBe(0);
+
+    // The job graph as act reads it: verify after build, publish and pypi after verify.
+    const list = spawnSync(ACT, ['--list'], { cwd: macRepo, encoding: 'utf8' });
+    expect(list.status, list.stderr).toBe(0);
+    const stages = Object.fromEntries([...list.stdout.matchAll(/^(\d+)\s+(\S+)\s/gm)].map((m) => [m[2]!, Number(m[1])]));
+    expect(stages).toEqual({ plan: 0, build: 1, verify: 2, publish: 3, pypi: 4 });
+
+    // The plan job, run for real: its matrix and the verify job's.
+    const run = await act('workflow_dispatch', { ref: 'refs/heads/main', inputs: { publish: false } }, 'run-macos-plan', { cwd: macRepo, args: ['-j', 'plan'] });
+    expect(run.status, run.log.slice(-6000)).toBe(0);
+    // act logs each step's outputs: the plan step's matrix, then the verify step's (the job's `verify`).
+    const outputs = [...run.log.matchAll(/::set-output:: matrix=(\{.*\})\s*$/gm)].map(
+      (m) => (JSON.parse(m[1]!) as { include: { id: string; runner: string; verify?: string; target: string }[] }).include,
+    );
+    expect(outputs).toHaveLength(2);
+    expect(outputs[0]!.map((c) => [c.id, c.runner, c.verify ?? null, c.target])).toEqual([
+      ['linux-x86_64', 'ubuntu-24.04', null, 'x86_64-unknown-linux-gnu'],
+      ['macos-x86_64', 'ubuntu-24.04', 'macos-15-intel', 'x86_64-apple-darwin'],
+      ['macos-arm64', 'ubuntu-24.04', 'macos-14', 'aarch64-apple-darwin'],
+      ['sdist', 'ubuntu-24.04', null, 'x86_64-unknown-linux-gnu'],
+    ]);
+    expect(outputs[1]!.map((c) => [c.id, c.runner, c.verify])).toEqual([
+      ['macos-x86_64', 'ubuntu-24.04', 'macos-15-intel'],
+      ['macos-arm64', 'ubuntu-24.04', 'macos-14'],
+    ]);
+    // The plan's summary: the estimate follows the runners. Every build on
+    // Linux (7 + 9 + 7 + 7 minutes, ×1), one import per Mac (1 + 1, ×10),
+    // where the Mac runners would have billed 7 + 90 + 70 + 7.
+    expect(run.log).toContain('**4 cells**, about 32 runner minutes (50 billed minutes');
   });
 });

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/stages/manifest.js';
 import { sha256File } from '../../src/core/hashing.js';
-import { buildFixture } from '../helpers/engine.js';
+import { buildFixture, fixture, quietLog, RecordingReporter } from '../helpers/engine.js';
+import { verifyCell } from '../../src/commands/verify.js';
+import { ExecaRunner } from '../../src/core/process/runner.js';
+import type { Cell } from '../../src/plan/types.js';
 import { bundledComponents } from '../helpers/carried.js';
 
 const FACTORIAL_100 = '93326215443944152681699238856266700490715968264381621468592963895217599993229915608941463976156518286253697920827223758251185210916864000000000000000000000000';
@@ -40,6 +43,28 @@ describe('binary kind on Linux x86_64', () => {
     expect(readFileSync(path.join(dir, texts[0]!), 'utf8')).toContain('The GNU MP Library');
     const sbom = new Map([['sbom', readFileSync(path.join(dir, top, 'licenses', 'native-matrix-bundled.cdx.json'))]]);
     expect(bundledComponents(sbom, 'sbom')).toEqual([{ name: 'gmp', version: gmpVersion, purl: `pkg:generic/gmp@${gmpVersion}`, licence: 'LGPL-3.0-or-later OR GPL-2.0-or-later' }]);
+
+    // The verify job's run of the archive, on a machine of the cell's own platform: the program runs with its smoke arguments.
+    const cell: Cell = {
+      id: 'linux-x86_64',
+      platform: 'linux-x86_64',
+      os: 'linux',
+      arch: 'x86_64',
+      runner: 'ubuntu-24.04',
+      target: 'x86_64-unknown-linux-gnu',
+      python: '',
+      abi3: false,
+      wheel: false,
+      binary: true,
+      experimental: false,
+    };
+    const verified = await verifyCell({ workingDirectory: fixture('gmp-cli'), cell, fromDir: path.join(outRoot, 'linux-x86_64'), runner: new ExecaRunner(quietLog()) }, new RecordingReporter());
+    expect(verified.lines).toEqual(['gmp-cli-0.1.0-linux-x86_64.tar.gz: program passed']);
+    // A cell of another platform is not verified here: it names the runner that does.
+    const mac: Cell = { ...cell, id: 'macos-arm64', platform: 'macos-arm64', os: 'macos', arch: 'aarch64', runner: 'ubuntu-24.04', verify: 'macos-14', target: 'aarch64-apple-darwin' };
+    await expect(verifyCell({ workingDirectory: fixture('gmp-cli'), cell: mac, fromDir: outRoot, runner: new ExecaRunner(quietLog()) }, new RecordingReporter())).rejects.toThrow(
+      'cell macos-arm64: is verified on a macos aarch64 machine, not this one',
+    );
   });
 
   it('keeps a manifest saying why, when a cell fails, and goes on to write the summary', async () => {

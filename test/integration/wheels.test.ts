@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,22 @@ import { ensureToolEnv, type ToolEnv } from '../../src/core/tools.js';
 import { ExecaRunner } from '../../src/core/process/runner.js';
 import { twineCheck } from '../helpers/python.js';
 import { bundledComponents, expectLicenceFilesPresent, recordProblems, zipMembers } from '../helpers/carried.js';
-import { buildFixture, elfFilesUnder, embeddedPythonsEnv, newestGlibc, OLD_USERLAND, PRINT_GLIBC, quietLog, ROOT, runWithOldGlibc, SmokeMaskingRunner } from '../helpers/engine.js';
+import {
+  buildFixture,
+  elfFilesUnder,
+  embeddedPythonsEnv,
+  fixture,
+  newestGlibc,
+  OLD_USERLAND,
+  PRINT_GLIBC,
+  quietLog,
+  RecordingReporter,
+  ROOT,
+  runWithOldGlibc,
+  SmokeMaskingRunner,
+} from '../helpers/engine.js';
+import { verifyCell } from '../../src/commands/verify.js';
+import type { Cell } from '../../src/plan/types.js';
 
 const PYTHONS = ['3.10', '3.11', '3.12', '3.13'];
 // 3.14 is the Linux CPython that scripts/install-deps.sh extracts (python-build-standalone, without ensurepip).
@@ -157,6 +172,38 @@ describe('real wheel builds on Linux x86_64', () => {
       site,
     );
     expect(old.stdout.trim().split('\n'), old.stderr).toEqual(['glibc 2.31', '(3, 9) 15511210043330985984000000']);
+
+    // What the verify job does on a runner of the cell's own OS, from the artifact's files alone:
+    // each wheel into each Python it fits, imported (system libgmp hidden), and test.command run.
+    const artifact = mkdtempSync(path.join(tmpdir(), 'artifact-'));
+    const picked = manifest!.files.filter((f) => ['cp312', 'cp313'].includes(f.pythonTag!)).map((f) => f.name);
+    for (const name of picked) copyFileSync(path.join(outRoot, 'linux-x86_64', name), path.join(artifact, name));
+    const cell: Cell = {
+      id: 'linux-x86_64',
+      platform: 'linux-x86_64',
+      os: 'linux',
+      arch: 'x86_64',
+      runner: 'ubuntu-24.04',
+      target: 'x86_64-unknown-linux-gnu',
+      python: '3.12\n3.13',
+      abi3: false,
+      wheel: true,
+      binary: false,
+      experimental: false,
+    };
+    const withTest = (command: string) => {
+      const config = path.join(mkdtempSync(path.join(tmpdir(), 'verify-config-')), 'native-matrix.yml');
+      writeFileSync(config, `project:\n  import: gmpcext\ntest:\n  command: ${JSON.stringify(command)}\n`);
+      return { workingDirectory: fixture('gmp-cext'), configPath: config, cell, fromDir: artifact, runner: maskedSmoke() };
+    };
+    const verified = await verifyCell(withTest(`{python} -c "import gmpcext, sys; sys.exit(gmpcext.factorial(5) != '120')"`), new RecordingReporter());
+    expect(verified.lines).toEqual(picked.map((name, i) => `${name} on Python ${['3.12', '3.13'][i]}: import passed, test.command passed`));
+    // A failing test.command fails verification, naming the wheel and the Python.
+    await expect(verifyCell(withTest('exit 3'), new RecordingReporter())).rejects.toThrow(
+      new RegExp(`failed verification on this machine:\\n${picked[0]!.replace(/\./g, '\\.')} on Python 3\\.12: import passed, test\\.command FAILED`),
+    );
+    // Every Python of the cell must get a wheel: the artifact lacks the cp311 one.
+    await expect(verifyCell({ ...withTest('true'), cell: { ...cell, python: '3.11\n3.12\n3.13' } }, new RecordingReporter())).rejects.toThrow('Python 3.11: no wheel of the artifact fits it');
   });
 
   it('pyo3-plain (no GMP, requires-python >=3.10): manylinux_2_17 wheels for 3.10 and 3.13 that bundle nothing', async () => {

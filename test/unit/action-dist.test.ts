@@ -125,7 +125,20 @@ describe('dist/index.js run as GitHub runs it', () => {
   it('rejects an unknown command', () => {
     const run = runAction({ inputs: { command: 'deploy' }, event: 'push', ref: 'refs/heads/main' });
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain('input command: "deploy" is not a command; set command: to plan, build, publish');
+    expect(run.stdout).toContain('input command: "deploy" is not a command; set command: to plan, build, verify, publish');
+  });
+
+  it('verify: needs the cell, and the workflow run whose artifact it downloads', () => {
+    const noCell = runAction({ inputs: { command: 'verify' }, event: 'push', ref: 'refs/tags/v1.0.0' });
+    expect(noCell.status).toBe(1);
+    expect(noCell.stdout).toContain('input cell: is required for command: verify; pass cell: ${{ toJSON(matrix) }} in a job whose matrix comes from the plan');
+    const planned = runAction({ inputs: { command: 'plan' }, event: 'push', ref: 'refs/tags/v1.0.0' });
+    const cell = (JSON.parse(planned.outputs.matrix!) as { include: { id: string }[] }).include.find((c) => c.id === 'macos-arm64-abi3');
+    // Outside a job of a workflow run there is no artifact to verify: said plainly, before anything runs.
+    const outside = runAction({ inputs: { command: 'verify', cell: JSON.stringify(cell) }, event: 'push', ref: 'refs/tags/v1.0.0' });
+    expect(outside.status).toBe(1);
+    expect(outside.stdout).toContain("downloading native-matrix-macos-arm64-abi3 needs the workflow run's artifact service");
+    expect(outside.outputs).toEqual({});
   });
 
   it('is the committed bundle', () => {

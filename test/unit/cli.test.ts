@@ -84,4 +84,23 @@ describe('native-matrix CLI', () => {
     expect(cli(['--help'], dir).status).toBe(0);
     expect(cli(['--version'], dir).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('verify: checks a cell only on a machine of its platform, and only with its files', () => {
+    const dir = makeProject({ ...ABI3_MATURIN_PROJECT, 'native-matrix.yml': 'matrix:\n  platforms: [linux-x86_64, macos-arm64]\n  python: ["3.12"]\nmacos:\n  build-on: linux\n' });
+    const planned = cli(['plan', '--json'], dir);
+    expect(planned.status, planned.stderr).toBe(0);
+    const cells = (JSON.parse(planned.stdout) as { include: { id: string }[] }).include;
+    const cell = (id: string) => JSON.stringify(cells.find((c) => c.id === id));
+    const empty = makeProject({});
+    expect(cli(['verify', '--cell', cell('linux-x86_64-abi3')], dir)).toMatchObject({ status: 2, stderr: expect.stringMatching(/^native-matrix: verify: --cell JSON and --from DIR are required/) });
+    // A macOS cell built on Linux is verified on its Mac, not here.
+    expect(cli(['verify', '--cell', cell('macos-arm64-abi3'), '--from', empty], dir)).toMatchObject({
+      status: 1,
+      stderr: 'error: cell macos-arm64-abi3: is verified on a macos aarch64 machine, not this one; run verify on macos-14\n',
+    });
+    expect(cli(['verify', '--cell', cell('linux-x86_64-abi3'), '--from', empty], dir)).toMatchObject({
+      status: 1,
+      stderr: `error: --from: ${empty} holds no wheel of cell linux-x86_64-abi3; download the artifact native-matrix-linux-x86_64-abi3 there\n`,
+    });
+  });
 });

@@ -137,6 +137,11 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: windows.build-on: the string "macos" is not allowed; use windows or linux',
   },
   {
+    name: 'macos.build-on neither macos nor linux',
+    config: 'macos:\n  build-on: windows\n',
+    expected: 'native-matrix.yml:2: macos.build-on: the string "windows" is not allowed; use macos or linux',
+  },
+  {
     name: 'abi3 as a string',
     config: 'matrix:\n  abi3: "yes"\n',
     expected: 'native-matrix.yml:2: matrix.abi3: the string "yes" is not allowed; use auto, true or false',

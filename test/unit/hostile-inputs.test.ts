@@ -97,7 +97,7 @@ describe('hostile inputs', () => {
       'compose.yml': 'services:\n  SECRET-SERVICE:\n    image: x\nSECRET-KEY: 1\n',
     });
     const fix = 'give the path of a native-matrix.yml or of a pyproject.toml with [tool.native-matrix]';
-    const keys = 'project, gmp, matrix, publish, windows, build, test, overrides, linux or metadata';
+    const keys = 'project, gmp, matrix, publish, windows, macos, build, test, overrides, linux or metadata';
     const passwd = cli(['plan', '--config', 'passwd'], dir);
     expectFailure(passwd, [`passwd:1: is not a native-matrix config: its top level is text, not a mapping of ${keys}; ${fix}`]);
     const token = cli(['plan', '--config', 'token'], dir);

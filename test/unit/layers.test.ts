@@ -24,7 +24,7 @@ const LAYERS: readonly { readonly layer: string; readonly holds: readonly string
   { layer: 'plan', holds: ['plan'], what: 'the planner and the plan file' },
   { layer: 'publish', holds: ['publish'], what: 'gathering and checking the cells, and deciding what a release must become' },
   { layer: 'github', holds: ['github'], what: "GitHub's API, artifacts, cache and attestations" },
-  { layer: 'commands', holds: ['commands'], what: 'plan, build, publish' },
+  { layer: 'commands', holds: ['commands'], what: 'plan, build, verify, publish' },
   { layer: 'entry', holds: ['adapters', 'action.ts', 'cli.ts', 'options.ts'], what: 'the terminal and the GitHub runner, and the entry points' },
 ];
 

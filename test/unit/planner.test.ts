@@ -211,6 +211,46 @@ describe('windows.build-on', () => {
   });
 });
 
+describe('macos.build-on', () => {
+  const MACOS = 'matrix:\n  platforms: [linux-x86_64, macos-x86_64, macos-arm64]\n  python: ["3.12", "3.13"]\n';
+
+  it('builds each macOS platform on its own Mac runner by default, billed at the macOS rate', () => {
+    const { cells } = plan(MACOS);
+    expect(cells.map((c) => [c.id, c.runner, c.verify])).toEqual([
+      ['linux-x86_64-abi3', 'ubuntu-24.04', undefined],
+      ['macos-x86_64-abi3', 'macos-15-intel', undefined],
+      ['macos-arm64-abi3', 'macos-14', undefined],
+    ]);
+    // linux-x86_64: 6 + 2, ×1; macos-x86_64: 8 + 2, ×10; macos-arm64: 6 + 2, ×10.
+    expect(estimateMinutes(cells, catalog)).toEqual({ minutes: 8 + 10 + 8, billed: 8 + 100 + 80 });
+  });
+
+  it('with linux, builds both arches on the ubuntu runner and imports each on its own Mac: the estimate follows the runner', () => {
+    const { cells } = plan(`${MACOS}macos:\n  build-on: linux\n`);
+    expect(cells.map((c) => [c.id, c.runner, c.verify, c.target])).toEqual([
+      ['linux-x86_64-abi3', 'ubuntu-24.04', undefined, 'x86_64-unknown-linux-gnu'],
+      ['macos-x86_64-abi3', 'ubuntu-24.04', 'macos-15-intel', 'x86_64-apple-darwin'],
+      ['macos-arm64-abi3', 'ubuntu-24.04', 'macos-14', 'aarch64-apple-darwin'],
+    ]);
+    // Every build at the Linux rate (8 + 10 + 8); the 2 + 2 import minutes on the Macs at ×10.
+    expect(estimateMinutes(cells, catalog)).toEqual({ minutes: 8 + 10 + 8 + 2 + 2, billed: 8 + 10 + 8 + 20 + 20 });
+    for (const cell of cells) expect(parseCell(JSON.stringify(cell), 'cell')).toEqual(cell);
+  });
+
+  it('moves only macOS: windows.build-on and macos.build-on are separate keys', () => {
+    const both = 'matrix:\n  platforms: [macos-arm64, windows-x86_64]\n  python: ["3.13"]\n';
+    const runners = (config: string) => plan(config).cells.map((c) => [c.platform, c.runner, c.verify ?? null]);
+    expect(runners(`${both}macos:\n  build-on: linux\n`)).toEqual([
+      ['macos-arm64', 'ubuntu-24.04', 'macos-14'],
+      ['windows-x86_64', 'windows-2025', null],
+    ]);
+    expect(runners(`${both}windows:\n  build-on: linux\n`)).toEqual([
+      ['macos-arm64', 'macos-14', null],
+      ['windows-x86_64', 'ubuntu-24.04', 'windows-2025'],
+    ]);
+  });
+});
+
 describe('the sdist cell', () => {
   it('is planned by default: one cell on the Linux runner, with the newest GIL Python of the plan', () => {
     const { all } = plan('matrix:\n  platforms: [macos-arm64, windows-x86_64]\n  python: ["3.12", "3.13", "3.13t"]\n');

@@ -45,6 +45,11 @@ describe('the route resolver', () => {
     expect(outcome(WINDOWS, 'windows-x86_64', wheel('maturin'))).toBe('windows-msys2');
     expect(outcome(MAC_ARM, 'macos-arm64', wheel('maturin'))).toBe('macos-native');
     expect(outcome(MAC_INTEL, 'macos-x86_64', program('cargo'))).toBe('macos-native');
+    // macos.build-on: linux: zig on the x86_64 ubuntu runner, for both arches.
+    expect(outcome(LINUX_X86, 'macos-x86_64', program('cargo'))).toBe('macos-zig');
+    expect(outcome(LINUX_X86, 'macos-arm64', wheel('maturin'))).toBe('macos-zig');
+    const zig = resolveRoute(LINUX_X86, platform('macos-arm64'), wheel('maturin')).route!;
+    expect([zig.cross, zig.zig, zig.emulator, zig.targetVenv]).toEqual([true, true, 'none', 'posix']);
   });
 
   it('builds a setuptools C extension for Windows on either host: MSVC on a Windows runner, or cross-built on Linux', () => {
@@ -57,7 +62,7 @@ describe('the route resolver', () => {
     expect(outcome(LINUX_ARM, 'linux-x86_64', program('cargo'))).toBe('refused (host): linux-x86_64 needs an x86_64 host (this one is aarch64)');
     expect(outcome(LINUX_ARM, 'windows-x86_64', wheel('maturin'))).toBe('refused (host): windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64');
     expect(outcome(MAC_INTEL, 'macos-arm64', wheel('maturin'))).toBe('refused (host): macos-arm64 needs an arm64 Mac');
-    expect(outcome(LINUX_X86, 'macos-x86_64', program('cargo'))).toBe('refused (host): macos-x86_64 is built on macOS (this host runs linux)');
+    expect(outcome(LINUX_ARM, 'macos-x86_64', program('cargo'))).toBe('refused (host): macos-x86_64 is built on macOS (this host runs linux)');
     expect(outcome(LINUX_X86, 'linux-x86_64-musl', wheel('maturin'))).toMatch(/^refused \(host\): linux-x86_64-musl is experimental/);
   });
 

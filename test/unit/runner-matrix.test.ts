@@ -109,6 +109,7 @@ const PROJECTS: readonly ProjectKind[] = [
 const SETTINGS: Readonly<Record<string, string>> = {
   defaults: '',
   'windows.build-on: linux': 'windows:\n  build-on: linux\n',
+  'macos.build-on: linux': 'macos:\n  build-on: linux\n',
   'linux.manylinux: host': 'linux:\n  manylinux: host\n',
   'native-matrix run on an x86_64 Linux machine': '',
 };
@@ -219,7 +220,7 @@ function lines(runner: FakeRunner): string[] {
   });
 }
 
-/** One section per project kind and windows.build-on, one block per cell of its plan. */
+/** One section per project kind and setting (build-on, manylinux, a local run), one block per cell of its plan. */
 interface NativeRefusal {
   readonly runner: string;
   readonly platform: Platform;

@@ -5,6 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { matrixJson } from '../../src/commands/plan.js';
+import { parseYamlConfig } from '../../src/config/source.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { parseCell } from '../../src/plan/cell.js';
+import { planMatrix } from '../../src/plan/planner.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -15,6 +21,11 @@ interface Step {
   with?: Record<string, unknown>;
 }
 interface Job {
+  needs?: string | string[];
+  if?: string;
+  'runs-on'?: string;
+  strategy?: { matrix?: unknown };
+  outputs?: Record<string, string>;
   permissions?: Record<string, string>;
   steps: Step[];
 }
@@ -46,6 +57,45 @@ describe.each(['workflows/release.yml', 'workflows/release-reusable.yml'])('%s',
     expect(publish.command).toBe('publish');
     expect(Object.keys(publish)).not.toContain('tag');
     expect(Object.keys(publish)).not.toContain('platforms');
+  });
+  it('verifies every cross-built cell on its own runner with the action, before publish and pypi', () => {
+    const verify = jobs.verify!;
+    expect(verify.needs).toEqual(['plan', 'build']);
+    expect(verify.strategy!.matrix).toBe('${{ fromJSON(needs.plan.outputs.verify) }}');
+    expect(verify['runs-on']).toBe('${{ matrix.verify }}');
+    expect(verify.permissions).toEqual({ contents: 'read' });
+    // The project (config, test.sources), every Python of the cell, then the action's verify step, with no token.
+    expect(verify.steps.map((s) => s.uses?.split('@')[0])).toEqual(['actions/checkout', 'actions/setup-python', 'native-matrix/native-matrix']);
+    expect(verify.steps[1]!.with).toEqual({ 'python-version': '${{ matrix.python }}' });
+    expect(actionStep(verify).with).toMatchObject({ command: 'verify', cell: '${{ toJSON(matrix) }}', 'github-token': '' });
+    // Nothing unverified is published: both wait for verify, and a failed verify fails publish's condition.
+    expect(jobs.publish!.needs).toContain('verify');
+    expect(jobs.publish!.if).toContain('!failure()');
+    expect(jobs.pypi!.needs).toContain('verify');
+    expect(jobs.pypi!.if).toContain("needs.publish.result == 'success'");
+  });
+
+  it("gives the verify job the plan's cells that have a verify runner, whole, for every OS", () => {
+    const catalog = loadCatalog();
+    const yaml = 'matrix:\n  platforms: [linux-x86_64, macos-x86_64, macos-arm64, windows-x86_64]\n  python: ["3.12", "3.13"]\nmacos:\n  build-on: linux\nwindows:\n  build-on: linux\n';
+    const config = validateConfig(parseYamlConfig(yaml, 'native-matrix.yml', '/project/native-matrix.yml'), { catalog });
+    const { cells } = planMatrix({ config, catalog, project: { backend: 'maturin', abi3: { enabled: false } }, narrowing: {}, today: new Date('2026-12-06') });
+    const script = jobs.plan!.steps.find((s) => s.run && s.env?.MATRIX)!.run!;
+    const output = path.join(mkdtempSync(path.join(tmpdir(), 'output-')), 'out');
+    writeFileSync(output, '');
+    const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, MATRIX: matrixJson(cells), GITHUB_OUTPUT: output } });
+    expect(result.status, result.stderr).toBe(0);
+    const line = readFileSync(output, 'utf8').trim();
+    expect(line.startsWith('matrix=')).toBe(true);
+    const { include } = JSON.parse(line.slice('matrix='.length)) as { include: unknown[] };
+    const verified = include.map((entry) => parseCell(JSON.stringify(entry), 'verify matrix'));
+    expect(verified.map((c) => [c.id, c.runner, c.verify, c.python])).toEqual([
+      ['macos-x86_64', 'ubuntu-24.04', 'macos-15-intel', '3.12\n3.13'],
+      ['macos-arm64', 'ubuntu-24.04', 'macos-14', '3.12\n3.13'],
+      ['windows-x86_64', 'ubuntu-24.04', 'windows-2025', '3.12\n3.13'],
+    ]);
+    // Each entry is the build's cell unchanged: what the action's verify step is given.
+    expect(verified).toEqual(cells.filter((c) => c.verify));
   });
 });
 
