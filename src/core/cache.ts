@@ -4,6 +4,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:f
 import { availableParallelism, homedir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { lockEntry } from './entry-lock.js';
 import type { Problem } from './errors.js';
 
 /**
@@ -48,29 +49,42 @@ export function cacheKey(parts: Record<string, unknown>): string {
 export async function cachedDirectory(dir: string, fill: (dir: string) => Promise<void>, { recordLater = false } = {}): Promise<{ dir: string; hit: boolean; discarded?: string }> {
   // A record still being written (recordLater) is finished first.
   await recording.get(dir);
-  const problem = existsSync(dir) ? await checkTree(dir) : 'absent';
-  if (problem === undefined) return { dir, hit: true };
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  // Another build on this machine (a second job of a self-hosted runner) may
+  // be filling the same entry: it is filled by one process at a time, and
+  // the others wait and then find it complete.
+  const release = await lockEntry(dir);
+  let releaseLater = false;
   try {
-    await fill(dir);
-  } catch (error) {
+    const problem = existsSync(dir) ? await checkTree(dir) : 'absent';
+    if (problem === undefined) return { dir, hit: true };
     await rm(dir, { recursive: true, force: true });
-    throw error;
+    await mkdir(dir, { recursive: true });
+    try {
+      await fill(dir);
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    if (recordLater) {
+      // Hashing a large entry (zig's tens of thousands of files) takes seconds
+      // that the entry's first user need not wait for: the record is written
+      // beside the build, and `recordsWritten` waits for it before the cache
+      // is kept. Without a record (the process ended first), the next run fills it again.
+      const done = recordTree(dir)
+        .catch(() => undefined)
+        .finally(() => {
+          recording.delete(dir);
+          return release().catch(() => undefined);
+        });
+      recording.set(dir, done);
+      releaseLater = true;
+    } else {
+      await recordTree(dir);
+    }
+    return { dir, hit: false, ...(problem === 'absent' ? {} : { discarded: `${dir}: ${problem}` }) };
+  } finally {
+    if (!releaseLater) await release().catch(() => undefined);
   }
-  if (recordLater) {
-    // Hashing a large entry (zig's tens of thousands of files) takes seconds
-    // that the entry's first user need not wait for: the record is written
-    // beside the build, and `recordsWritten` waits for it before the cache
-    // is kept. Without a record (the process ended first), the next run fills it again.
-    const done = recordTree(dir)
-      .catch(() => undefined)
-      .finally(() => recording.delete(dir));
-    recording.set(dir, done);
-  } else {
-    await recordTree(dir);
-  }
-  return { dir, hit: false, ...(problem === 'absent' ? {} : { discarded: `${dir}: ${problem}` }) };
 }
 
 /** Records being written in the background, by directory. */

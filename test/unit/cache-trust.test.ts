@@ -121,6 +121,24 @@ describe('cached directories', () => {
   });
 });
 
+describe('an entry filled by two builds at once', () => {
+  it('is filled by one while the other waits and then finds it complete (never a half-written file run)', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'nm-lock-')), 'uv', 'abc');
+    let fills = 0;
+    const fill = async (target: string) => {
+      fills += 1;
+      await writeFile(path.join(target, 'uv'), 'partial');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writeFile(path.join(target, 'uv'), 'complete');
+    };
+    const [first, second] = await Promise.all([cachedDirectory(dir, fill), cachedDirectory(dir, fill)]);
+    expect(fills).toBe(1);
+    expect([first.hit, second.hit].sort()).toEqual([false, true]);
+    expect(readFileSync(path.join(dir, 'uv'), 'utf8')).toBe('complete');
+    expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+});
+
 describe('the cache key', () => {
   it("covers every interpreter's patch version: a new patch release is a new key", async () => {
     const bin = scratch();
