@@ -15,7 +15,7 @@ import type { ReleaseFile } from '../publish/gather.js';
 import { stagePypiFiles } from '../publish/pypi.js';
 import { publishCommand } from '../commands/publish.js';
 import { attestFiles } from '../github/attest.js';
-import { compiledBuildsKey, isReleaseRun, restoreInto, restoreKeysFor, saveOnly } from '../github/cache.js';
+import { cacheRootPatterns, compiledBuildsKey, isReleaseRun, restoreBuildCache, restoreInto, restoreKeysFor, saveBuildCache, saveOnly } from '../github/cache.js';
 import { cellPythons } from '../plan/render.js';
 import { currentHost, hostFacts, thisHost, type HostFacts } from '../core/host.js';
 import { cargoHome } from '../project/cargo-rustflags.js';
@@ -64,15 +64,16 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
   const key = `${prefix}${cacheKey({ gmp: config.gmp, sources: sourcesData, tools: toolsData, python: cell.python, interpreters })}`;
   const releaseRun = isReleaseRun(process.env, plan.plan.publish);
   if (releaseRun) reporter.info(`A release run: the cache is restored by its exact key ${key} only, and no compiled build: the wheels are compiled from the commit alone`);
-  const restored = await restoreInto(cacheRoot(), cargoPaths, key, restoreKeysFor(prefix, releaseRun));
+  const targets = cargoTargetsRoot(cacheRoot());
+  const cachePaths = [...cacheRootPatterns(cacheRoot(), [`${path.basename(targets)}*`]), ...cargoPaths];
+  const restored = await restoreBuildCache(cachePaths, key, restoreKeysFor(prefix, releaseRun));
   // The compiled builds (a Rust project's cargo target directories, one per
   // interpreter) in a cache of their own, for any run but a release: keyed
   // by the lockfile, the toolchain, cargo's and native-matrix's config, the
   // tools and the interpreters, so that a change to any never brings back a
   // stale build. The main cache above never holds them.
-  const targets = cargoTargetsRoot(cacheRoot());
   const buildsPrefix = releaseRun ? undefined : await compiledBuildsPrefix(config, cell.platform, { python: cell.python, interpreters });
-  const restoredBuilds = buildsPrefix ? await restoreInto(targets, [], buildsPrefix, [buildsPrefix]) : undefined;
+  const restoredBuilds = buildsPrefix ? await restoreInto(targets, buildsPrefix, [buildsPrefix]) : undefined;
   const buildStarted = Date.now();
 
   // Every command's output streams into its stage's collapsed group of the
@@ -99,12 +100,12 @@ export async function runActionCommand(inputs: ActionInputs, workingDirectory: s
     }
   }
   if (process.env.GITHUB_STEP_SUMMARY && built) await core.summary.addRaw(buildMarkdown([built.manifest])).write();
-  if (restored !== key) await saveOnly(cacheRoot(), (name) => !name.startsWith(path.basename(targets)), cargoPaths, key);
+  if (restored !== key) await saveBuildCache(cachePaths, key);
   if (buildsPrefix) {
     // Only the directories this cell built in: older ones restored with them are left out.
     const used = await targetDirsUsedSince(targets, buildStarted);
     const buildsKey = compiledBuildsKey(buildsPrefix, used);
-    if (used.length > 0 && restoredBuilds !== buildsKey) await saveOnly(targets, (name) => used.includes(name), [targets], buildsKey);
+    if (used.length > 0 && restoredBuilds !== buildsKey) await saveOnly(targets, (name) => used.includes(name), buildsKey);
   }
   if (result.failed.length > 0) throw new UserError(result.failed.flatMap(({ error }) => error.problems));
 }

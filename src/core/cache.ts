@@ -52,7 +52,7 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
   // Another build on this machine (a second job of a self-hosted runner) may
   // be filling the same entry: it is filled by one process at a time, and
   // the others wait and then find it complete.
-  const release = await lockEntry(dir);
+  const lock = await lockEntry(dir);
   let releaseLater = false;
   try {
     const problem = existsSync(dir) ? await checkTree(dir) : 'absent';
@@ -65,6 +65,8 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
+    // Another process took the entry over while this one filled it: the fill is used, but not recorded, so the next run fills it again.
+    if (lock.lost) return { dir, hit: false };
     if (recordLater) {
       // Hashing a large entry (zig's tens of thousands of files) takes seconds
       // that the entry's first user need not wait for: the record is written
@@ -74,7 +76,7 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
         .catch(() => undefined)
         .finally(() => {
           recording.delete(dir);
-          return release().catch(() => undefined);
+          return lock.release().catch(() => undefined);
         });
       recording.set(dir, done);
       releaseLater = true;
@@ -83,7 +85,7 @@ export async function cachedDirectory(dir: string, fill: (dir: string) => Promis
     }
     return { dir, hit: false, ...(problem === 'absent' ? {} : { discarded: `${dir}: ${problem}` }) };
   } finally {
-    if (!releaseLater) await release().catch(() => undefined);
+    if (!releaseLater) await lock.release().catch(() => undefined);
   }
 }
 

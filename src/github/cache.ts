@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheKey } from '../core/cache.js';
+import { lockEntry, type EntryLock } from '../core/entry-lock.js';
 
 /**
  * Whether this run's files may be released: a tag push, a release event, or a
@@ -45,12 +46,20 @@ export async function saveBuildCache(paths: string[], key: string): Promise<void
 }
 
 /**
- * Where a directory's entries are staged for a save, and land on a restore:
- * @actions/cache cannot leave an entry out of a directory it saves (its `!`
- * patterns exclude nothing inside a path it matched whole), so what is
- * saved is a sibling directory of hard links to the entries kept. Nothing
- * is moved out of the directory itself, which other builds on a
- * self-hosted runner may be reading at the time.
+ * The paths of native-matrix's directory in the action's cache: every entry
+ * but the ones `left out` (the compiled builds, which have a cache of their
+ * own) and the entry locks. @actions/cache keys an entry by its path
+ * patterns, which are the same on every run, and reads nothing it saves
+ * through anything but the file system, so nothing is moved or linked.
+ */
+export const cacheRootPatterns = (root: string, leftOut: readonly string[]): string[] => [path.join(root, '*'), ...leftOut.map((name) => `!${path.join(root, name)}`), `!${path.join(root, '*.lock')}`];
+
+/**
+ * Where some entries of a directory are staged for a save of their own, and
+ * land on a restore: the compiled builds saved are a changing set of
+ * directories, which no fixed path pattern names, so they are staged as a
+ * sibling directory of hard links. Nothing is moved out of the directory
+ * itself, which other builds on a self-hosted runner may be reading.
  */
 export const stagingDir = (dir: string) => `${dir}.saved`;
 
@@ -71,18 +80,27 @@ async function linkTree(from: string, to: string): Promise<void> {
  * Restores a cache saved by `saveOnly` into `dir`: an entry already in
  * `dir` is kept (a self-hosted runner's own), a restored one is moved in.
  */
-export async function restoreInto(dir: string, otherPaths: string[], key: string, restoreKeys: string[]): Promise<string | undefined> {
+export async function restoreInto(dir: string, key: string, restoreKeys: string[]): Promise<string | undefined> {
   const staged = stagingDir(dir);
-  await rm(staged, { recursive: true, force: true });
-  const restored = await restoreBuildCache([staged, ...otherPaths], key, restoreKeys);
-  if (existsSync(staged)) {
-    await mkdir(dir, { recursive: true });
-    for (const name of await readdir(staged)) {
-      if (!existsSync(path.join(dir, name))) await rename(path.join(staged, name), path.join(dir, name));
-    }
+  // The staging path is fixed (the cache service keys entries by their paths): one job of a machine at a time uses it.
+  const lock = await lockEntry(staged);
+  try {
     await rm(staged, { recursive: true, force: true });
+    const restored = await restoreBuildCache([staged], key, restoreKeys);
+    if (existsSync(staged)) {
+      await mkdir(dir, { recursive: true });
+      for (const name of await readdir(staged)) {
+        if (!existsSync(path.join(dir, name))) await rename(path.join(staged, name), path.join(dir, name));
+      }
+    }
+    return restored;
+  } catch (error) {
+    core.warning(`native-matrix: cache restore failed, building without it: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  } finally {
+    await rm(staged, { recursive: true, force: true }).catch(() => undefined);
+    await lock.release().catch(() => undefined);
   }
-  return restored;
 }
 
 /**
@@ -90,18 +108,21 @@ export async function restoreInto(dir: string, otherPaths: string[], key: string
  * for `restoreInto`. Like every cache step it only costs time when it
  * fails: the build it follows stands.
  */
-export async function saveOnly(dir: string, keep: (name: string) => boolean, otherPaths: string[], key: string): Promise<void> {
+export async function saveOnly(dir: string, keep: (name: string) => boolean, key: string): Promise<void> {
   const staged = stagingDir(dir);
+  let lock: EntryLock | undefined;
   try {
+    lock = await lockEntry(staged);
     await rm(staged, { recursive: true, force: true });
     await mkdir(staged, { recursive: true });
     const names = existsSync(dir) ? (await readdir(dir)).filter(keep) : [];
     for (const name of names) await linkTree(path.join(dir, name), path.join(staged, name));
-    await saveBuildCache([staged, ...otherPaths], key);
+    await saveBuildCache([staged], key);
   } catch (error) {
     core.info(`native-matrix: cache not saved: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     await rm(staged, { recursive: true, force: true }).catch(() => undefined);
+    await lock?.release().catch(() => undefined);
   }
 }
 

@@ -25,7 +25,9 @@ vi.mock('@actions/cache', () => ({
 }));
 vi.mock('@actions/core', () => ({ info: () => undefined, warning: () => undefined }));
 
-const { restoreInto, saveOnly, stagingDir } = await import('../../src/github/cache.js');
+const { cacheRootPatterns, restoreInto, saveOnly, stagingDir } = await import('../../src/github/cache.js');
+// @actions/cache's own resolution of path patterns (not stood in for): what a real save would archive.
+const { resolvePaths } = (await import(new URL('../../node_modules/@actions/cache/lib/internal/cacheUtils.js', import.meta.url).href)) as { resolvePaths: (patterns: string[]) => Promise<string[]> };
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'nm-cache-'));
 const tree = (dir: string, files: Record<string, string>) => {
@@ -41,12 +43,25 @@ beforeEach(() => {
 });
 
 describe("the action's cache of native-matrix's directory", () => {
-  it('saves only the entries kept, and never moves an entry out of the directory while it saves', async () => {
+  it('archives every entry but the compiled builds and the entry locks, by patterns that are the same on every run', async () => {
+    const workspace = scratch();
+    const root = path.join(workspace, 'native-matrix');
+    tree(root, { 'gmp/6.3.0/lib/libgmp.a': 'gmp', 'tools/abc/bin/maturin': 'm', 'cargo-target/abc/lib.rlib': 'r', 'cargo-target.saved/x': 'x', 'zig.lock/x': '' });
+    const previous = process.env.GITHUB_WORKSPACE;
+    process.env.GITHUB_WORKSPACE = workspace;
+    try {
+      expect((await resolvePaths(cacheRootPatterns(root, ['cargo-target*']))).sort()).toEqual(['native-matrix/gmp', 'native-matrix/tools']);
+    } finally {
+      process.env.GITHUB_WORKSPACE = previous;
+    }
+  });
+
+  it('saves the compiled builds kept, and never moves an entry out of the directory while it saves', async () => {
     const root = path.join(scratch(), 'native-matrix');
     tree(root, { 'gmp/6.3.0/lib/libgmp.a': 'gmp', 'tools/bin/maturin': 'maturin', 'cargo-target/abc/release/lib.rlib': 'rlib' });
     const seenDuringSave: string[][] = [];
     during.onSave = () => seenDuringSave.push(readdirSync(root).sort());
-    await saveOnly(root, (name) => name !== 'cargo-target', [], 'key-1');
+    await saveOnly(root, (name) => name !== 'cargo-target', 'key-1');
     // Another build reading the cache meanwhile found every entry in place.
     expect(seenDuringSave).toEqual([['cargo-target', 'gmp', 'tools']]);
     expect(readdirSync(path.join(store.get('key-1')!.copy, '0')).sort()).toEqual(['gmp', 'tools']);
@@ -60,10 +75,10 @@ describe("the action's cache of native-matrix's directory", () => {
     // The same path on the next runner (the cache service keys entries by their paths).
     const second = path.join(scratch(), 'native-matrix');
     tree(second, { 'gmp/lib/libgmp.a': 'built', 'tools/uv': 'uv' });
-    await saveOnly(second, () => true, [], 'native-matrix-linux-x86_64-abc');
+    await saveOnly(second, () => true, 'native-matrix-linux-x86_64-abc');
     rmSync(second, { recursive: true });
     tree(second, { 'tools/uv': 'newer uv' });
-    const hit = await restoreInto(second, [], 'native-matrix-linux-x86_64-def', ['native-matrix-linux-x86_64-']);
+    const hit = await restoreInto(second, 'native-matrix-linux-x86_64-def', ['native-matrix-linux-x86_64-']);
     expect(hit).toBe('native-matrix-linux-x86_64-abc');
     expect(readFileSync(path.join(second, 'gmp/lib/libgmp.a'), 'utf8')).toBe('built');
     expect(readFileSync(path.join(second, 'tools/uv'), 'utf8')).toBe('newer uv');
@@ -76,7 +91,7 @@ describe("the action's cache of native-matrix's directory", () => {
     during.onSave = () => {
       throw new Error('cache service unavailable');
     };
-    await expect(saveOnly(root, () => true, [], 'key-2')).resolves.toBeUndefined();
+    await expect(saveOnly(root, () => true, 'key-2')).resolves.toBeUndefined();
     expect(readdirSync(root)).toEqual(['gmp']);
     expect(existsSync(stagingDir(root))).toBe(false);
   });
