@@ -115,12 +115,21 @@ export async function msvcGmp(context: CellContext, gmp: Pick<GmpProvision, 'lib
       else if (header === `${library}.h`) throw new UserError({ key: 'gmp.libraries', message: `${library}'s header ${header} is not in ${headers}`, fix });
     }
     if (library === 'gmp' && !declaresDllImport(await readFile(path.join(include, 'gmp.h'), 'utf8'))) {
-      throw new UserError({ key: 'gmp.libraries', message: `${path.join(headers, 'gmp.h')} is not a DLL build's (no #define __GMP_LIBGMP_DLL 1): MSVC code would read GMP's data exports through code thunks`, fix });
+      throw new UserError({
+        key: 'gmp.libraries',
+        message: `${path.join(headers, 'gmp.h')} is not a DLL build's (no #define __GMP_LIBGMP_DLL 1): MSVC code would read GMP's data exports through code thunks`,
+        fix,
+      });
     }
     const dllPath = path.join(found.dir, found.dll);
     const { stdout } = await runner.run(msys2.objdump, ['-p', dllPath], { quiet: true, purpose: `reading the exports of ${found.dll}` });
     const names = parsePeExportNames(stdout);
-    if (names.length === 0) throw new UserError({ key: 'gmp.libraries', message: `${dllPath} exports nothing that ${path.win32.basename(msys2.objdump)} -p shows`, fix: `it is no DLL of the GMP family for this arch: ${fix}` });
+    if (names.length === 0)
+      throw new UserError({
+        key: 'gmp.libraries',
+        message: `${dllPath} exports nothing that ${path.win32.basename(msys2.objdump)} -p shows`,
+        fix: `it is no DLL of the GMP family for this arch: ${fix}`,
+      });
     const def = path.join(lib, `${library}.def`);
     await writeFile(def, moduleDefinition(found.dll, names));
     const name = msvcLibraryName(library);

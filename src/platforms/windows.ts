@@ -128,7 +128,7 @@ function objdumpFor(context: CellContext): string {
  * libwinpthread-1.dll).
  */
 function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>): string[] {
-  if (onWindows(context)) return [...gmp.libDirs, layoutOf(context).bin];
+  if (onWindows(context)) return [...new Set([...gmp.libDirs, layoutOf(context).bin])];
   const triple = MINGW_TRIPLE[context.platform.arch]!;
   // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
   const gccRoot = path.join('/usr/lib/gcc', triple);

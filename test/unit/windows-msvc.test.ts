@@ -9,6 +9,7 @@ import { UserError } from '../../src/core/errors.js';
 import { parsePeExportNames } from '../../src/platforms/pe-files.js';
 import { declaresDllImport, libraryDll, llvmDlltoolArgs, msvcEnv, msvcGmp, msvcLibraryName, type Msys2Tools } from '../../src/platforms/windows-msvc.js';
 import type { CellContext } from '../../src/routes/context.js';
+import { compilerVariables, pep517StepEnv } from '../../src/backends/pep517.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { routeOf } from '../helpers/route.js';
 
@@ -158,7 +159,9 @@ describe('the import libraries of an MSVC build against MinGW DLLs', () => {
     const silent = new FakeRunner(() => ({ stdout: 'no export table here' }));
     const error = await msvcGmp(context('[gmp]', silent), { source: 'system', libDirs: [bin] }, msys2Tools([])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(/libgmp-10\.dll exports nothing that objdump\.exe -p shows; it is no DLL of the GMP family for this arch: check that MSYS2's mingw-w64-ucrt-x86_64-gmp package is installed/);
+    expect((error as UserError).message).toMatch(
+      /libgmp-10\.dll exports nothing that objdump\.exe -p shows; it is no DLL of the GMP family for this arch: check that MSYS2's mingw-w64-ucrt-x86_64-gmp package is installed/,
+    );
   });
 
   it("refuses a gmp.h that is not a DLL build's: without dllimport, MSVC code would read gmp_version through a code thunk", async () => {
@@ -169,5 +172,24 @@ describe('the import libraries of an MSVC build against MinGW DLLs', () => {
     const error = await msvcGmp(context('[gmp]', answering()), { source: 'build', libDirs: [bin] }, msys2Tools([])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toMatch(/gmp\.h is not a DLL build's \(no #define __GMP_LIBGMP_DLL 1\)/);
+  });
+});
+
+describe('the environment of an MSVC build', () => {
+  const interpreter = { version: '3.12', executable: 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64\\python.exe', fullVersion: '3.12.7', freeThreaded: false };
+  const ours = { CPPFLAGS: '-IC:\\gmp\\include', LDFLAGS: '-LC:\\gmp\\lib', C_INCLUDE_PATH: 'C:\\gmp\\include', LIBRARY_PATH: 'C:\\gmp\\lib', INCLUDE: 'C:\\w\\include', PATH: 'C:\\py' };
+
+  it("gives cl.exe and link.exe none of GCC's flags and no -ffile-prefix-map, which they warn about or, under /WX, refuse", () => {
+    const msvc = { ...context('[gmp]', new FakeRunner()), route: { ...routeOf({ os: 'windows', arch: 'x86_64' }, platform), msvc: true } };
+    const env = compilerVariables(msvc, ours);
+    expect(env).toEqual({ INCLUDE: 'C:\\w\\include', PATH: 'C:\\py' });
+    expect(pep517StepEnv(msvc, env, interpreter)).toEqual(env);
+  });
+
+  it('keeps them, and adds the path maps, for a GNU compiler', () => {
+    const gnu = context('[gmp]', new FakeRunner());
+    expect(gnu.route.msvc).toBe(false);
+    expect(compilerVariables(gnu, ours)).toEqual(ours);
+    expect(pep517StepEnv(gnu, ours, interpreter).CPPFLAGS).toMatch(/^-ffile-prefix-map=.* -IC:\\gmp\\include$/);
   });
 });
