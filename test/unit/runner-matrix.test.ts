@@ -276,7 +276,7 @@ async function contract(): Promise<{ text: string; routes: Set<string>; pairs: S
         const cargoCross = (project.backend === 'maturin' || project.backend === 'cargo') && cargoCrossCompiles(route.cross, RUSTC_HOST[runner], platform.target);
         const forceCross = cargoCross && kind.graph ? Object.keys(forceCrossEnv(kind.graph).env).join(' ') || 'none needed' : 'not a cross build';
         out.push(
-          `route: ${route.id} (host ${route.host.os} ${route.host.arch}, ${route.cross ? 'cross' : 'native'}, emulator ${route.emulator}${route.zig ? ', zig' : ''}); cargo cross-compiles: ${cargoCross ? `yes (rustc ${RUSTC_HOST[runner]} → ${platform.target}): ${forceCross}` : 'no'}`,
+          `route: ${route.id} (host ${route.host.os} ${route.host.arch}, ${route.cross ? 'cross' : 'native'}, emulator ${route.emulator}${route.zig ? ', zig' : ''}${route.msvc ? ', C extensions by MSVC' : ''}); cargo cross-compiles: ${cargoCross ? `yes (rustc ${RUSTC_HOST[runner]} → ${platform.target}): ${forceCross}` : 'no'}`,
           '',
           '```',
           ...(await buildStep(route, kind, config, dir)).map(normalize),
