@@ -20,8 +20,24 @@ import { buildSettings, runBeforeBuild, withUserEnvironment } from './user-build
  * kept out of what it compiles.
  */
 export function pep517StepEnv(context: CellContext, env: Readonly<Record<string, string | undefined>>, interpreter: Interpreter): Record<string, string | undefined> {
+  // cl.exe has no documented equivalent of -ffile-prefix-map (/d1trimfile: is
+  // undocumented, and /pathmap: is C#'s): an MSVC build keeps its paths.
+  if (context.route.msvc) return { ...env };
   const maps = cPathMaps({ projectDir: context.config.project.dir, cacheDir: context.cacheDir, interpreter });
   return { ...env, ...cPathMapFlags({ CPPFLAGS: context.env.CPPFLAGS, ...env }, maps) };
+}
+
+/**
+ * Variables in GCC's language (`-I`, `-L`, `-ffile-prefix-map=`), which GMP's
+ * provision gives a MinGW or Unix compiler. meson and CMake hand CPPFLAGS,
+ * CFLAGS and LDFLAGS to cl.exe and link.exe, which warn (D9002, LNK4044) or,
+ * under /WX, fail: an MSVC build finds GMP through INCLUDE and LIB instead.
+ */
+const GCC_VARIABLES = ['CPPFLAGS', 'CFLAGS', 'CXXFLAGS', 'LDFLAGS', 'C_INCLUDE_PATH', 'CPLUS_INCLUDE_PATH', 'LIBRARY_PATH'];
+
+/** Our variables for the cell's compiler: without GCC's when MSVC compiles. */
+export function compilerVariables(context: Pick<CellContext, 'route'>, ours: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(ours).filter(([name]) => !context.route.msvc || !GCC_VARIABLES.includes(name)));
 }
 
 /** Each interpreter builds the wheel for itself (a foreign one through the platform's cross-building stand-in); an abi3 wheel is built once. */
@@ -31,7 +47,7 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   // The user's build.environment on top of ours (with what the target's
   // compiler needs to find GMP), for every step of the build.
   const compilerEnv = (await module.pep517Env?.(context, gmp)) ?? {};
-  const env = withUserEnvironment(context, { ...buildEnv(context, gmp), ...compilerEnv });
+  const env = withUserEnvironment(context, compilerVariables(context, { ...buildEnv(context, gmp), ...compilerEnv }));
   const output = wheelOutput(outDir, 'PEP 517', { onWheel: inputs.onWheel });
   for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
     const builder = await module.wheelBuilder(context, interpreter);

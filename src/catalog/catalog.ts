@@ -14,7 +14,13 @@ const PlatformSchema = ZOD.strictObject({
   target: ZOD.string(),
   'wheel-tag': ZOD.string(),
   'deployment-target': ZOD.string().optional(),
-  msys2: ZOD.strictObject({ root: ZOD.string(), environment: ZOD.string(), prefix: ZOD.string() }).optional(),
+  msys2: ZOD.strictObject({
+    root: ZOD.string(),
+    environment: ZOD.string(),
+    prefix: ZOD.string(),
+    /** The environment for C extensions built by MSVC, when not the same (one that links the UCRT, as CPython does). */
+    msvc: ZOD.strictObject({ environment: ZOD.string(), prefix: ZOD.string() }).optional(),
+  }).optional(),
   repair: ZOD.enum(['auditwheel', 'delocate', 'delvewheel']),
   minutes: ZOD.strictObject({ build: ZOD.number(), smoke: ZOD.number() }),
   experimental: ZOD.boolean().default(false),

@@ -171,7 +171,10 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
 
     if (cell.binary) {
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend, gmp, outDir }));
+      // A program is cargo's, never MSVC's: beside MSVC-built wheels it gets GMP for its own toolchain (MSYS2's MINGW64, not UCRT64).
+      const programContext: CellContext = route.msvc ? { ...context, route: { ...route, msvc: false } } : context;
+      const programGmp = route.msvc ? await stage('provision-binary', 'Provision GMP for the binary', () => module.provisionGmp(programContext, tools)) : gmp;
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context: programContext, module, backend, gmp: programGmp, outDir }));
       files.push(archive);
     }
   } catch (error) {

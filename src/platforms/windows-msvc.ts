@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GmpLibrary } from '../config/types.js';
 import type { Host } from '../core/host.js';
@@ -15,7 +15,15 @@ import type { GmpProvision } from './types.js';
 // through an import library in its own format, made here from the DLL's
 // export table with llvm-dlltool, as gmpy2 and python-flint do with lib.exe.
 // The extension then imports libgmp-10.dll like any DLL, and delvewheel
-// bundles it with MinGW's runtime DLLs.
+// bundles it with MinGW's runtime DLLs. The DLLs are UCRT64's (CLANGARM64's
+// on arm64), which link the UCRT as CPython and MSVC's code do.
+//
+// The module definition names every export without DATA: objdump -p does not
+// say which are data (gmp_version, __gmp_bits_per_limb). That is safe because
+// a DLL build's gmp.h defines __GMP_LIBGMP_DLL as 1, so every declaration of
+// the family (mpfr.h and mpc.h follow gmp.h's) is __declspec(dllimport) and
+// MSVC reads data through the __imp_ pointer, never the code thunk that
+// llvm-dlltool also makes; a gmp.h without it is refused.
 
 /** llvm-dlltool's machine for an arch. */
 const DLLTOOL_MACHINE: Readonly<Record<Host['arch'], string>> = { x86_64: 'i386:x86-64', aarch64: 'arm64' };
@@ -33,6 +41,9 @@ export function libraryDll(names: readonly string[], library: GmpLibrary): strin
   const pattern = new RegExp(`^lib${library}-\\d+\\.dll$`, 'i');
   return names.find((name) => pattern.test(name));
 }
+
+/** Whether a gmp.h is a DLL build's, whose declarations are dllimport. */
+export const declaresDllImport = (gmpH: string): boolean => /^#define\s+__GMP_LIBGMP_DLL\s+1\b/m.test(gmpH);
 
 /**
  * The import library's name, as MSVC's linker looks it up: `libraries=['gmp']`
@@ -77,7 +88,7 @@ export interface Msys2Tools {
  * meson-python would take MinGW's gcc for the compiler, and MSYS2's link.exe
  * is coreutils'.
  */
-export async function msvcGmp(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>, msys2: Msys2Tools): Promise<Record<string, string>> {
+export async function msvcGmp(context: CellContext, gmp: Pick<GmpProvision, 'libDirs' | 'source'>, msys2: Msys2Tools): Promise<Record<string, string>> {
   const { config, platform, runner } = context;
   // llvm-dlltool makes the import libraries MSVC's lib.exe would (short import format).
   await msys2.install([`${msys2.packagePrefix}-llvm-tools`]);
@@ -92,7 +103,10 @@ export async function msvcGmp(context: CellContext, gmp: Pick<GmpProvision, 'lib
       const dll = libraryDll(existsSync(dir) ? readdirSync(dir) : [], library);
       return dll ? [{ dir, dll }] : [];
     })[0];
-    const fix = `check that MSYS2's ${msys2.packagePrefix}-${library} package is installed`;
+    const fix =
+      gmp.source === 'system'
+        ? `check that MSYS2's ${msys2.packagePrefix}-${library} package is installed`
+        : `read the cell's log for ${library}'s build from source (make install puts a MinGW DLL in <prefix>\\bin), or set gmp.source: system`;
     if (!found) throw new UserError({ key: 'gmp.libraries', message: `${library}'s DLL (lib${library}-N.dll) is not in ${gmp.libDirs.join(', ')}`, fix });
     const headers = path.join(path.dirname(found.dir), 'include');
     for (const header of HEADERS[library]) {
@@ -100,10 +114,22 @@ export async function msvcGmp(context: CellContext, gmp: Pick<GmpProvision, 'lib
       if (existsSync(source)) await copyFile(source, path.join(include, header));
       else if (header === `${library}.h`) throw new UserError({ key: 'gmp.libraries', message: `${library}'s header ${header} is not in ${headers}`, fix });
     }
+    if (library === 'gmp' && !declaresDllImport(await readFile(path.join(include, 'gmp.h'), 'utf8'))) {
+      throw new UserError({
+        key: 'gmp.libraries',
+        message: `${path.join(headers, 'gmp.h')} is not a DLL build's (no #define __GMP_LIBGMP_DLL 1): MSVC code would read GMP's data exports through code thunks`,
+        fix,
+      });
+    }
     const dllPath = path.join(found.dir, found.dll);
     const { stdout } = await runner.run(msys2.objdump, ['-p', dllPath], { quiet: true, purpose: `reading the exports of ${found.dll}` });
     const names = parsePeExportNames(stdout);
-    if (names.length === 0) throw new Error(`${dllPath} exports nothing that objdump shows`);
+    if (names.length === 0)
+      throw new UserError({
+        key: 'gmp.libraries',
+        message: `${dllPath} exports nothing that ${path.win32.basename(msys2.objdump)} -p shows`,
+        fix: `it is no DLL of the GMP family for this arch: ${fix}`,
+      });
     const def = path.join(lib, `${library}.def`);
     await writeFile(def, moduleDefinition(found.dll, names));
     const name = msvcLibraryName(library);

@@ -22,6 +22,7 @@ import { msvcGmp } from './windows-msvc.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
 import type { Host } from '../core/host.js';
+import type { Route } from '../routes/route.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
 // gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that
@@ -30,10 +31,17 @@ import type { Host } from '../core/host.js';
 
 const win = path.win32;
 
-/** MSYS2's layout for the catalog's environment (MINGW64, UCRT64, CLANGARM64). */
-export function msys2Layout(platform: Platform) {
+/**
+ * MSYS2's layout for what a cell builds: the catalog's environment (MINGW64,
+ * CLANGARM64) for the GNU toolchain and Rust, or its `msvc` one (UCRT64) when
+ * the cell's C extensions are compiled by MSVC (`route.msvc`), whose DLLs
+ * link CPython's C runtime. GMP, its headers, the import libraries and the
+ * DLLs delvewheel bundles all come from the one environment.
+ */
+export function msys2Layout(platform: Platform, builds: Pick<Route, 'msvc'>) {
   if (!platform.msys2) throw new Error(`platform ${platform.id} has no msys2 entry in the catalog`);
-  const { root, environment, prefix } = platform.msys2;
+  const { root } = platform.msys2;
+  const { environment, prefix } = (builds.msvc && platform.msys2.msvc) || platform.msys2;
   const envDir = win.join(root, environment.toLowerCase());
   return {
     root,
@@ -46,6 +54,8 @@ export function msys2Layout(platform: Platform) {
   };
 }
 
+export type Msys2Layout = ReturnType<typeof msys2Layout>;
+
 /**
  * The environment of a build step on a Windows runner: MinGW's bin first
  * (gcc, and the GMP DLLs), then MSYS2's usr\bin (sh, make, m4, diff, which
@@ -53,8 +63,7 @@ export function msys2Layout(platform: Platform) {
  * CPython, rustup's cargo). MSYS2's Python is never used: interpreters are
  * always called by their full path.
  */
-export function msys2Env(platform: Platform, env: NodeJS.ProcessEnv): Record<string, string> {
-  const layout = msys2Layout(platform);
+export function msys2Env(layout: Msys2Layout, env: NodeJS.ProcessEnv): Record<string, string> {
   return {
     MSYSTEM: layout.environment,
     CHERE_INVOKING: '1',
@@ -63,8 +72,7 @@ export function msys2Env(platform: Platform, env: NodeJS.ProcessEnv): Record<str
 }
 
 /** The MSYS2 packages a cell needs: the toolchain, make/m4/diffutils for GMP's build, and the GMP family. */
-export function msys2Packages(platform: Platform, libraries: readonly GmpLibrary[], source: 'system' | 'build'): string[] {
-  const { packagePrefix, environment } = msys2Layout(platform);
+export function msys2Packages({ packagePrefix, environment }: Msys2Layout, libraries: readonly GmpLibrary[], source: 'system' | 'build'): string[] {
   // CLANG* environments (windows-arm64) have LLVM's toolchain, not GCC.
   const toolchain = environment.startsWith('CLANG') ? [`${packagePrefix}-clang`, `${packagePrefix}-llvm-tools`] : [`${packagePrefix}-gcc`, `${packagePrefix}-binutils`];
   const packages = [...toolchain, 'make', 'm4', 'diffutils'];
@@ -75,13 +83,12 @@ export function msys2Packages(platform: Platform, libraries: readonly GmpLibrary
 const PACMAN_ATTEMPTS = 3;
 
 /** Installs MSYS2 packages non-interactively, retrying: its mirrors fail now and then. */
-async function pacmanInstall(runner: CommandRunner, platform: Platform, env: NodeJS.ProcessEnv, packages: readonly string[]): Promise<void> {
-  const layout = msys2Layout(platform);
+async function pacmanInstall(runner: CommandRunner, layout: Msys2Layout, env: NodeJS.ProcessEnv, packages: readonly string[]): Promise<void> {
   // --refresh: the runner image's package database is weeks old, and the
   // versions it names vanish from the mirrors.
   const args = ['-S', '--refresh', '--noconfirm', '--needed', '--disable-download-timeout', ...packages];
   for (let attempt = 1; ; attempt++) {
-    const result = await runner.run(layout.pacman, args, { env: msys2Env(platform, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
+    const result = await runner.run(layout.pacman, args, { env: msys2Env(layout, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
     if (result.exitCode === 0) return;
     await new Promise((resolve) => setTimeout(resolve, Number(env.NATIVE_MATRIX_RETRY_BASE_MS ?? 5000) * attempt));
   }
@@ -98,7 +105,7 @@ export const MINGW_TRIPLE: Readonly<Record<string, string>> = { x86_64: 'x86_64-
 const MINGW_CROSS_PACKAGES: Record<string, readonly string[]> = { x86_64: ['gcc-mingw-w64-x86-64', 'binutils-mingw-w64-x86-64', 'wine', 'wine64'] };
 
 /** The C compiler of the platform's MSYS2 environment. */
-const msys2Compiler = (platform: Platform) => (msys2Layout(platform).environment.startsWith('CLANG') ? 'clang' : 'gcc');
+const msys2Compiler = (layout: Msys2Layout) => (layout.environment.startsWith('CLANG') ? 'clang' : 'gcc');
 
 /** Debian's mingw-w64 gcc that cross-builds for Windows on Linux, and the packages it needs to link. */
 function mingwCompiler(platform: Platform): CrossCompiler {
@@ -108,10 +115,11 @@ function mingwCompiler(platform: Platform): CrossCompiler {
 
 /** Built on Windows itself (MSYS2), not cross-built on Linux (mingw-w64 and wine). */
 const onWindows = (context: Pick<CellContext, 'route'>) => context.route.id === 'windows-msys2';
+const layoutOf = (context: Pick<CellContext, 'platform' | 'route'>) => msys2Layout(context.platform, context.route);
 
 /** The objdump that reads PE files on this host. */
 function objdumpFor(context: CellContext): string {
-  return onWindows(context) ? msys2Layout(context.platform).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
+  return onWindows(context) ? layoutOf(context).objdump : `${MINGW_TRIPLE[context.platform.arch]}-objdump`;
 }
 
 /**
@@ -120,7 +128,7 @@ function objdumpFor(context: CellContext): string {
  * libwinpthread-1.dll).
  */
 function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>): string[] {
-  if (onWindows(context)) return [...gmp.libDirs, msys2Layout(context.platform).bin];
+  if (onWindows(context)) return [...new Set([...gmp.libDirs, layoutOf(context).bin])];
   const triple = MINGW_TRIPLE[context.platform.arch]!;
   // GCC's runtime DLLs live in /usr/lib/gcc/<triple>/<version>[-posix|-win32]/, whatever the version.
   const gccRoot = path.join('/usr/lib/gcc', triple);
@@ -134,20 +142,18 @@ function dllSearchDirs(context: CellContext, gmp: Pick<GmpProvision, 'libDirs'>)
 }
 
 /**
- * delvewheel's command line: bundle MinGW's DLLs from its bin directory,
+ * delvewheel's command line: bundle MinGW's DLLs from the directories the PE
+ * walk searches (never another MSYS2 environment's DLLs of the same names),
  * name-mangled (libgmp-10-<hash>.dll) so that two packages carrying different
  * builds of libgmp-10.dll can be imported into one Windows process.
  */
-export function delvewheelArgs(platform: Platform, wheel: string, outDir: string, searchPaths: readonly string[], hostOs: Host['os'] = 'windows'): string[] {
-  // On Windows, MSYS2's MinGW bin; cross-building on Linux, the directories
-  // the PE walk searches, in the host's path-list syntax.
-  const paths = hostOs === 'windows' ? [...searchPaths, msys2Layout(platform).bin] : searchPaths;
+export function delvewheelArgs(wheel: string, outDir: string, searchPaths: readonly string[], hostOs: Host['os'] = 'windows'): string[] {
   return [
     '-m',
     'delvewheel',
     'repair',
     '--add-path',
-    paths.join(hostOs === 'windows' ? ';' : ':'),
+    searchPaths.join(hostOs === 'windows' ? ';' : ':'),
     // The diagnostic record holds this command line, temporary paths and all,
     // which would make two builds of one commit differ.
     '--no-diagnostic',
@@ -171,25 +177,25 @@ export const windows: PlatformModule = {
     const { config, platform, runner, env } = context;
     const triple = MINGW_TRIPLE[platform.arch]!;
     if (onWindows(context)) {
-      await pacmanInstall(runner, platform, env, msys2Packages(platform, config.gmp.libraries, config.gmp.source));
-      const layout = msys2Layout(platform);
+      const layout = layoutOf(context); // UCRT64's for MSVC: its gcc builds GMP from source too.
+      await pacmanInstall(runner, layout, env, msys2Packages(layout, config.gmp.libraries, config.gmp.source));
       const envDir = win.dirname(layout.bin);
       const licences = (libraries: readonly string[]) => msys2Licences(runner, envDir, layout.pacman, layout.packagePrefix, libraries);
       if (config.gmp.source === 'system') {
-        return { source: 'system', libDirs: [layout.bin], env: msys2Env(platform, env), licences: await licences([...config.gmp.libraries, ...MINGW_RUNTIME]) };
+        return { source: 'system', libDirs: [layout.bin], env: msys2Env(layout, env), licences: await licences([...config.gmp.libraries, ...MINGW_RUNTIME]) };
       }
       const build = await buildGmpFromSource(context, {
         host: triple,
         // MinGW cannot build static and shared GMP in one go; the DLL is what travels.
         configureFlags: ['--disable-static', '--enable-shared', '--enable-fat', '--with-pic'],
-        cc: msys2Compiler(platform),
-        env: msys2Env(platform, env),
+        cc: msys2Compiler(layout),
+        env: msys2Env(layout, env),
       });
       return {
         source: 'build',
         cacheHit: build.cacheHit,
         libDirs: [win.join(build.prefix, 'bin')],
-        env: { ...msys2Env(platform, env), ...prefixEnv(build.prefix, {}, win) },
+        env: { ...msys2Env(layout, env), ...prefixEnv(build.prefix, {}, win) },
         licences: { ...(await licences(MINGW_RUNTIME)), ...build.licences },
       };
     }
@@ -235,14 +241,14 @@ export const windows: PlatformModule = {
 
   async pep517Env(context, gmp) {
     if (!onWindows(context)) return {};
-    const { objdump, bin, packagePrefix } = msys2Layout(context.platform);
-    return msvcGmp(context, gmp, { objdump, bin, packagePrefix, install: (packages) => pacmanInstall(context.runner, context.platform, context.env, packages) });
+    const layout = layoutOf(context);
+    const { objdump, bin, packagePrefix } = layout;
+    return msvcGmp(context, gmp, { objdump, bin, packagePrefix, install: (packages) => pacmanInstall(context.runner, layout, context.env, packages) });
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
-    const searchPaths = onWindows(context) ? gmp.libDirs : dllSearchDirs(context, gmp);
-    await context.runner.run(tools.python, delvewheelArgs(context.platform, wheel, repaired, searchPaths, context.route.host.os), { env: gmp.env, purpose: 'delvewheel repair' });
+    await context.runner.run(tools.python, delvewheelArgs(wheel, repaired, dllSearchDirs(context, gmp), context.route.host.os), { env: gmp.env, purpose: 'delvewheel repair' });
     return takeRepairedWheel(repaired, outDir, 'delvewheel repair', wheel);
   },
 
@@ -250,7 +256,7 @@ export const windows: PlatformModule = {
     return checkWindowsWheel(context, wheel, tools);
   },
 
-  cCompiler: (context) => (onWindows(context) ? msys2Compiler(context.platform) : mingwCompiler(context.platform).command),
+  cCompiler: (context) => (onWindows(context) ? msys2Compiler(layoutOf(context)) : mingwCompiler(context.platform).command),
   archiveFormat: 'zip',
   programFile: (name) => `${name}.exe`,
 

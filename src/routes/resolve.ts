@@ -64,6 +64,7 @@ export function resolveRoute(host: Host, platform: Platform, request: BuildReque
     emulator: choice.emulator,
     targetVenv: platform.os === 'windows' ? 'windows' : 'posix',
     zig: (platform.os === 'linux' && request.manylinux !== 'host') || choice.id === 'macos-zig',
+    msvc: choice.id === 'windows-msys2' && request.wheel && request.backend === 'setuptools',
   });
   const rules = BACKEND_ROUTES[request.backend];
   for (const [wanted, rule, what] of [

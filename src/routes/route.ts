@@ -30,6 +30,12 @@ export interface Route {
   readonly targetVenv: VenvFlavour;
   /** Whether C and Rust code is compiled and linked by zig (an older glibc). */
   readonly zig: boolean;
+  /**
+   * Whether the cell's wheels are C extensions compiled by MSVC (a PEP 517
+   * build on a Windows runner, as Windows CPython builds every extension):
+   * the libraries they link must share CPython's C runtime, the UCRT.
+   */
+  readonly msvc: boolean;
 }
 
 /** Why a host cannot build a cell, and where it is built instead. */

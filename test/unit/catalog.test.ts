@@ -18,7 +18,10 @@ describe('platform catalog', () => {
     const windows = catalog.platforms.get('windows-x86_64')!;
     expect(windows.target).toBe('x86_64-pc-windows-gnu');
     expect(windows.repair).toBe('delvewheel');
-    expect(windows.msys2).toEqual({ root: 'C:\\msys64', environment: 'MINGW64', prefix: 'mingw-w64-x86_64' });
+    // MINGW64 for Rust (rustup's windows-gnu standard library is msvcrt's); UCRT64, CPython's C runtime, for MSVC's C extensions.
+    expect(windows.msys2).toEqual({ root: 'C:\\msys64', environment: 'MINGW64', prefix: 'mingw-w64-x86_64', msvc: { environment: 'UCRT64', prefix: 'mingw-w64-ucrt-x86_64' } });
+    // CLANGARM64 links the UCRT already: one environment for both.
+    expect(catalog.platforms.get('windows-arm64')!.msys2!.msvc).toBeUndefined();
   });
 
   it('uses native arm64 runners instead of emulation', () => {

@@ -77,6 +77,19 @@ describe('the route resolver', () => {
     expect(resolveRoute(LINUX_X86, platform('linux-aarch64'), wheel('maturin')).route!.emulator).toBe('qemu');
   });
 
+  it("compiles C extensions with MSVC on a Windows runner only: Rust, programs and mingw-w64's cross builds stay GNU", () => {
+    const msvc = (host: Host, id: string, request: ReturnType<typeof wheel>) => resolveRoute(host, platform(id), request).route!.msvc;
+    expect(msvc(WINDOWS, 'windows-x86_64', wheel('setuptools'))).toBe(true);
+    expect(msvc({ os: 'windows', arch: 'aarch64' }, 'windows-arm64', wheel('setuptools'))).toBe(true);
+    // kind: both: the wheels are MSVC's, the program (cargo's) gets its own GNU provision.
+    expect(msvc(WINDOWS, 'windows-x86_64', { ...wheel('setuptools'), binary: true })).toBe(true);
+    expect(msvc(WINDOWS, 'windows-x86_64', wheel('maturin'))).toBe(false);
+    expect(msvc(WINDOWS, 'windows-x86_64', program('cargo'))).toBe(false);
+    expect(msvc(WINDOWS, 'windows-x86_64', program('make'))).toBe(false);
+    expect(msvc(LINUX_X86, 'windows-x86_64', wheel('setuptools'))).toBe(false);
+    expect(msvc(LINUX_X86, 'linux-x86_64', wheel('setuptools'))).toBe(false);
+  });
+
   it('builds macos-arm64 natively on macos-14: a crate whose gmp-mpfr-sys lacks force-cross is neither refused nor given it', () => {
     const real = { platform: process.platform, arch: process.arch };
     try {

@@ -10,6 +10,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { UserError } from '../../src/core/errors.js';
 import { planMatrix } from '../../src/plan/planner.js';
 import { platformModule } from '../../src/platforms/index.js';
+import { msys2Layout } from '../../src/platforms/windows.js';
 import type { GmpProvision } from '../../src/platforms/types.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { cargoCrossCompiles, forceCrossEnv, type CargoGraph } from '../../src/project/cargo-features.js';
@@ -43,12 +44,17 @@ for (const version of ['3.10', '3.12']) {
   mkdirSync(path.join(SYSROOT, 'usr', 'lib', `python${version}`), { recursive: true });
   writeFileSync(path.join(SYSROOT, 'usr', 'lib', `python${version}`, '_sysconfigdata__linux_aarch64-linux-gnu.py'), 'build_time_vars = {}\n');
 }
-/** MSYS2's MinGW environment as pacman leaves it: the GMP family's DLLs in bin, their headers (and MinGW's C library's) in include. */
-const MSYS2_BIN = path.join(root, 'mingw64', 'bin');
-mkdirSync(MSYS2_BIN, { recursive: true });
-mkdirSync(path.join(root, 'mingw64', 'include'));
-for (const dll of ['libgmp-10.dll', 'libgmpxx-4.dll', 'libmpfr-6.dll', 'libmpc-3.dll', 'libgcc_s_seh-1.dll']) writeFileSync(path.join(MSYS2_BIN, dll), dll);
-for (const header of ['gmp.h', 'gmpxx.h', 'mpfr.h', 'mpf2mpfr.h', 'mpc.h', 'stdio.h']) writeFileSync(path.join(root, 'mingw64', 'include', header), header);
+/** MSYS2's MinGW environments as pacman leaves them: the GMP family's DLLs in bin, their headers (and MinGW's C library's) in include. */
+const msys2Bin = (environment: string) => path.join(root, environment.toLowerCase(), 'bin');
+for (const environment of ['MINGW64', 'UCRT64', 'CLANGARM64']) {
+  const bin = msys2Bin(environment);
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(path.join(bin, '..', 'include'));
+  for (const dll of ['libgmp-10.dll', 'libgmpxx-4.dll', 'libmpfr-6.dll', 'libmpc-3.dll', 'libgcc_s_seh-1.dll']) writeFileSync(path.join(bin, dll), dll);
+  // A DLL build's gmp.h: its declarations are dllimport.
+  for (const header of ['gmp.h', 'gmpxx.h', 'mpfr.h', 'mpf2mpfr.h', 'mpc.h', 'stdio.h'])
+    writeFileSync(path.join(bin, '..', 'include', header), header === 'gmp.h' ? '#define __GMP_LIBGMP_DLL  1\n' : header);
+}
 /** A project directory as a user might have it: a space, and a backslash (a legal file name character on Linux and macOS). */
 const PROJECT_DIR_NAME = 'my project\\v2';
 
@@ -184,7 +190,11 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
     env: { PATH: '/usr/bin:/bin', HOME: '/home/runner', NATIVE_MATRIX_PYTHONS: pythons },
     sourceDateEpoch: 315532800,
   };
-  const gmp: GmpProvision = { source: 'build', env: { CPPFLAGS: '-I<gmp>/include', LDFLAGS: '-L<gmp>/lib' }, libDirs: [route.id === 'windows-msys2' ? MSYS2_BIN : '<gmp>/lib'] };
+  const gmp: GmpProvision = {
+    source: 'build',
+    env: { CPPFLAGS: '-I<gmp>/include', LDFLAGS: '-L<gmp>/lib' },
+    libDirs: [route.id === 'windows-msys2' ? msys2Bin(msys2Layout(platform, route).environment) : '<gmp>/lib'],
+  };
   const tools: ToolEnv = { dir: '<tools>', python: '<tools>/bin/python', pipRunner: '<tools>/pip-runner.py', bin: (name) => `<tools>/bin/${name}` };
   try {
     if (project.backend === 'maturin' || project.backend === 'setuptools') {
@@ -211,11 +221,14 @@ async function buildStep(route: Route, kind: ProjectKind, config: Config, dir: s
 
 /** The variables that point a compiler at GMP without flags (MSVC's), shown under the command that has them, with its PATH. */
 const COMPILER_VARIABLES = ['INCLUDE', 'LIB', 'PATH'];
+/** GCC's, shown beside MSVC's only if set: cl.exe and link.exe would warn about or refuse them. */
+const GCC_VARIABLES = ['CPPFLAGS', 'CFLAGS', 'LDFLAGS'];
 
 function lines(runner: FakeRunner): string[] {
   return runner.commands.flatMap((c): string[] => {
     const line = c.options.userShellCommand ? `shell: ${c.file}` : displayCommand(c.file, c.args);
-    const env = c.env?.INCLUDE === undefined ? [] : COMPILER_VARIABLES.map((name) => `  ${name}=${c.env?.[name] ?? '(inherited)'}`);
+    const gcc = GCC_VARIABLES.filter((name) => c.env?.[name] !== undefined);
+    const env = c.env?.INCLUDE === undefined ? [] : [...COMPILER_VARIABLES, ...gcc].map((name) => `  ${name}=${c.env?.[name] ?? '(inherited)'}`);
     return [`$ ${line}`, ...env];
   });
 }
@@ -263,7 +276,7 @@ async function contract(): Promise<{ text: string; routes: Set<string>; pairs: S
         const cargoCross = (project.backend === 'maturin' || project.backend === 'cargo') && cargoCrossCompiles(route.cross, RUSTC_HOST[runner], platform.target);
         const forceCross = cargoCross && kind.graph ? Object.keys(forceCrossEnv(kind.graph).env).join(' ') || 'none needed' : 'not a cross build';
         out.push(
-          `route: ${route.id} (host ${route.host.os} ${route.host.arch}, ${route.cross ? 'cross' : 'native'}, emulator ${route.emulator}${route.zig ? ', zig' : ''}); cargo cross-compiles: ${cargoCross ? `yes (rustc ${RUSTC_HOST[runner]} → ${platform.target}): ${forceCross}` : 'no'}`,
+          `route: ${route.id} (host ${route.host.os} ${route.host.arch}, ${route.cross ? 'cross' : 'native'}, emulator ${route.emulator}${route.zig ? ', zig' : ''}${route.msvc ? ', C extensions by MSVC' : ''}); cargo cross-compiles: ${cargoCross ? `yes (rustc ${RUSTC_HOST[runner]} → ${platform.target}): ${forceCross}` : 'no'}`,
           '',
           '```',
           ...(await buildStep(route, kind, config, dir)).map(normalize),

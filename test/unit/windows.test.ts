@@ -9,7 +9,8 @@ import { parseYamlConfig } from '../../src/config/source.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { CellContext } from '../../src/routes/context.js';
 import type { Host } from '../../src/core/host.js';
-import { delvewheelArgs, msys2Env, msys2Packages, windows } from '../../src/platforms/windows.js';
+import { delvewheelArgs, msys2Env, msys2Layout, msys2Packages, windows } from '../../src/platforms/windows.js';
+import { resolveRoute } from '../../src/routes/resolve.js';
 import { parsePeImports } from '../../src/platforms/pe-files.js';
 import { wineInterpreters, wineLauncher, windowsPathOf } from '../../src/platforms/wine.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
@@ -18,6 +19,7 @@ import { venvLayout } from '../../src/core/venv.js';
 
 const catalog = loadCatalog();
 const platform = catalog.platforms.get('windows-x86_64')!;
+const MINGW64 = msys2Layout(platform, { msvc: false });
 const RUNNER_PATH = 'C:\\hostedtoolcache\\windows\\Python\\3.12.7\\x64;C:\\Users\\runneradmin\\.cargo\\bin;C:\\Windows\\system32';
 const WINDOWS_HOST: Host = { os: 'windows', arch: 'x86_64' };
 const silent = { info() {}, status() {}, warning() {}, group: <T>(_: string, work: () => Promise<T>) => work(), section: <T>(_: string, work: () => Promise<T>) => work() };
@@ -40,7 +42,7 @@ function context(yaml = '{}\n', runner = new FakeRunner(), host = WINDOWS_HOST):
 
 describe('windows-x86_64 on a GitHub Windows runner', () => {
   it("puts MinGW's bin, then MSYS2's usr\\bin, before the runner's PATH", () => {
-    expect(msys2Env(platform, { PATH: RUNNER_PATH })).toEqual({
+    expect(msys2Env(MINGW64, { PATH: RUNNER_PATH })).toEqual({
       MSYSTEM: 'MINGW64',
       CHERE_INVOKING: '1',
       PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}`,
@@ -56,8 +58,8 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     expect(runner.lines()).toEqual([pacman, pacman, pacman]);
     expect(runner.commands[0]!.env).toEqual({ MSYSTEM: 'MINGW64', CHERE_INVOKING: '1', PATH: `C:\\msys64\\mingw64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` });
     // No MSYS2 here: no share\\licenses to read the texts from (msys2Licences is tested on its own).
-    expect(gmp).toEqual({ source: 'system', libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }), licences: {} });
-    expect(msys2Packages(platform, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
+    expect(gmp).toEqual({ source: 'system', libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(MINGW64, { PATH: RUNNER_PATH }), licences: {} });
+    expect(msys2Packages(MINGW64, ['gmp'], 'build')).toEqual(['mingw-w64-x86_64-gcc', 'mingw-w64-x86_64-binutils', 'make', 'm4', 'diffutils']);
   });
 
   it("adds the GNU Rust target, then runs maturin with the runner's CPython for x86_64-pc-windows-gnu, with the MinGW tools on PATH", async () => {
@@ -72,7 +74,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
     });
     // A real cache root: the build's cargo target directory is made there.
     const ctx = { ...context('project:\n  path: crates/py\n', runner), workDir: tmpdir(), cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')) };
-    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
+    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(MINGW64, { PATH: RUNNER_PATH }) };
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'C:\\cache\\tools\\x\\Lib\\site-packages\\pip\\__pip-runner__.py', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     // The workspace, its lockfile and the toolchain name the cargo target directory.
@@ -119,7 +121,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       cacheDir: mkdtempSync(path.join(tmpdir(), 'nm-cache-')),
       freshBuilds: true,
     };
-    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(platform, { PATH: RUNNER_PATH }) };
+    const gmp = { source: 'system' as const, libDirs: ['C:\\msys64\\mingw64\\bin'], env: msys2Env(MINGW64, { PATH: RUNNER_PATH }) };
     const tools = { dir: 'C:/cache/tools/x', python: 'C:\\cache\\tools\\x\\Scripts\\python.exe', pipRunner: 'x', bin: (n: string) => n };
     await buildWheels({ context: ctx, module: windows, project: { backend: 'maturin', abi3: { enabled: true } }, gmp, tools, interpreters: [python312], abi3: true });
     const maturin = runner.commands.find((c) => c.args.includes('maturin'))!;
@@ -129,7 +131,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
   });
 
   it("repairs with delvewheel, adding MinGW's bin so libgmp-10.dll, libgcc_s_seh-1.dll and libwinpthread-1.dll travel inside, name-mangled", () => {
-    expect(delvewheelArgs(platform, 'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin'])).toEqual([
+    expect(delvewheelArgs('C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl', 'C:\\out', ['C:\\gmp\\bin', 'C:\\msys64\\mingw64\\bin'])).toEqual([
       '-m',
       'delvewheel',
       'repair',
@@ -141,7 +143,7 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       'C:\\w\\demo-0.1.0-cp310-abi3-win_amd64.whl',
     ]);
     // Cross-built on Linux: the PE walk's directories, in the host's path-list syntax.
-    expect(delvewheelArgs(platform, '/w/demo.whl', '/out', ['/gmp/bin', '/usr/x86_64-w64-mingw32/lib'], 'linux')).toEqual([
+    expect(delvewheelArgs('/w/demo.whl', '/out', ['/gmp/bin', '/usr/x86_64-w64-mingw32/lib'], 'linux')).toEqual([
       '-m',
       'delvewheel',
       'repair',
@@ -152,6 +154,31 @@ describe('windows-x86_64 on a GitHub Windows runner', () => {
       '/out',
       '/w/demo.whl',
     ]);
+  });
+
+  it("takes GMP for MSVC's C extensions from UCRT64, whose DLLs link CPython's C runtime, and keeps MINGW64 for Rust and programs", async () => {
+    const request = (backend: 'setuptools' | 'maturin', wheel = true) => resolveRoute(WINDOWS_HOST, platform, { wheel, binary: !wheel, backend, manylinux: '2_17' }).route!;
+    expect([request('setuptools').msvc, request('maturin').msvc, request('setuptools', false).msvc]).toEqual([true, false, false]);
+    const ucrt = msys2Layout(platform, request('setuptools'));
+    expect(ucrt).toMatchObject({ environment: 'UCRT64', packagePrefix: 'mingw-w64-ucrt-x86_64', bin: 'C:\\msys64\\ucrt64\\bin', objdump: 'C:\\msys64\\ucrt64\\bin\\objdump.exe' });
+    expect(msys2Layout(platform, request('maturin'))).toMatchObject({ environment: 'MINGW64', bin: 'C:\\msys64\\mingw64\\bin' });
+    // windows-arm64's CLANGARM64 links the UCRT already: one environment for both.
+    const arm64 = catalog.platforms.get('windows-arm64')!;
+    expect(msys2Layout(arm64, { msvc: true })).toEqual(msys2Layout(arm64, { msvc: false }));
+
+    const runner = new FakeRunner();
+    const ctx = { ...context('gmp:\n  libraries: [gmp, mpfr]\n', runner), route: request('setuptools'), workDir: mkdtempSync(path.join(tmpdir(), 'nm-work-')) };
+    const gmp = await windows.provisionGmp(ctx);
+    expect(runner.lines()).toEqual([
+      'C:\\msys64\\usr\\bin\\pacman.exe -S --refresh --noconfirm --needed --disable-download-timeout mingw-w64-ucrt-x86_64-gcc mingw-w64-ucrt-x86_64-binutils make m4 diffutils mingw-w64-ucrt-x86_64-gmp mingw-w64-ucrt-x86_64-mpfr',
+    ]);
+    expect(gmp).toMatchObject({ source: 'system', libDirs: ['C:\\msys64\\ucrt64\\bin'], env: { MSYSTEM: 'UCRT64', PATH: `C:\\msys64\\ucrt64\\bin;C:\\msys64\\usr\\bin;${RUNNER_PATH}` } });
+    // delvewheel bundles UCRT64's DLLs, never MINGW64's of the same names.
+    writeFileSync(path.join(ctx.workDir, 'demo-0.1.0-cp310-abi3-win_amd64.whl'), '');
+    await windows.repairWheel(ctx, path.join(ctx.workDir, 'demo-0.1.0-cp310-abi3-win_amd64.whl'), ctx.workDir, gmp, { python: 'python.exe' } as never).catch(() => undefined);
+    const repair = runner.commands.find((c) => c.args.includes('delvewheel'))!;
+    expect(repair.args[repair.args.indexOf('--add-path') + 1]).toBe('C:\\msys64\\ucrt64\\bin');
+    expect(runner.lines().join('\n')).not.toContain('mingw64');
   });
 
   it('runs Windows CPython under wine with its own prefix, and tells maturin the version by name', async () => {

@@ -27,6 +27,7 @@ interface Job {
   strategy?: { matrix?: unknown };
   outputs?: Record<string, string>;
   permissions?: Record<string, string>;
+  'continue-on-error'?: string;
   steps: Step[];
 }
 interface Workflow {
@@ -73,6 +74,10 @@ describe.each(['workflows/release.yml', 'workflows/release-reusable.yml'])('%s',
     expect(jobs.publish!.if).toContain('!failure()');
     expect(jobs.pypi!.needs).toContain('verify');
     expect(jobs.pypi!.if).toContain("needs.publish.result == 'success'");
+  });
+
+  it('lets a cell of an experimental platform fail in verify as in build, and no other', () => {
+    for (const job of [jobs.build!, jobs.verify!]) expect(job['continue-on-error']).toBe('${{ matrix.experimental }}');
   });
 
   it("gives the verify job the plan's cells that have a verify runner, whole, for every OS", () => {
@@ -132,5 +137,12 @@ describe("the action's own release workflow", () => {
     // Versions compare as numbers, and v10 is not v1.
     expect(moveMajor('v1.10.0', ['v1', 'v1.9.0', 'v10.0.0'])).toHaveLength(1);
     expect(moveMajor('v1.9.1', ['v1', 'v1.10.0'])).toEqual([]);
+  });
+});
+
+describe('.github/workflows/self-test.yml', () => {
+  it('lets a cell of an experimental platform fail in build and verify, as the release workflows do', () => {
+    const { jobs } = workflow('.github/workflows/self-test.yml');
+    for (const name of ['build', 'verify']) expect(jobs[name]!['continue-on-error'], name).toBe('${{ matrix.experimental }}');
   });
 });
