@@ -18,6 +18,7 @@ import { libraryOfFile } from '../catalog/libraries.js';
 import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { walkPeImports } from './pe-files.js';
+import { windowsCrossWheelBuilder } from './windows-cross-build.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
 import type { Host } from '../core/host.js';
@@ -164,6 +165,11 @@ export const windows: PlatformModule = {
   async findInterpreters(context, versions, build) {
     if (onWindows(context)) return nativeBuilds().findInterpreters(context, versions, build);
     return wineInterpreters(context, MINGW_TRIPLE[context.platform.arch]!, versions);
+  },
+
+  async wheelBuilder(context, interpreter, build) {
+    if (onWindows(context)) return nativeBuilds().wheelBuilder(context, interpreter);
+    return windowsCrossWheelBuilder(context, interpreter, build ?? { abi3: false });
   },
 
   async provisionGmp(context) {

@@ -137,12 +137,6 @@ const CASES: Case[] = [
     expected: 'native-matrix.yml:2: windows.build-on: the string "macos" is not allowed; use windows or linux',
   },
   {
-    name: 'windows.build-on: linux for a setuptools C extension',
-    config: 'project:\n  backend: setuptools\nwindows:\n  build-on: linux\n',
-    expected:
-      'native-matrix.yml:4: windows.build-on: windows-x86_64: wheels of a setuptools C extension are not built for Windows: Windows CPython builds extensions with MSVC, and GMP for Windows is built with MinGW, which MSVC cannot link; leave windows-x86_64 out (matrix.platforms, or matrix.exclude)',
-  },
-  {
     name: 'abi3 as a string',
     config: 'matrix:\n  abi3: "yes"\n',
     expected: 'native-matrix.yml:2: matrix.abi3: the string "yes" is not allowed; use auto, true or false',

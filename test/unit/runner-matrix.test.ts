@@ -128,7 +128,11 @@ function interpreterFor(route: Route, version: string): Interpreter {
   const native: Interpreter = { version, executable: `/opt/hostedtoolcache/Python/${version}/bin/python${version}`, fullVersion: `${version}.9`, freeThreaded: false };
   if (route.emulator === 'qemu') return { ...native, executable: `${SYSROOT}/usr/bin/python${version}`, foreign: { launcher: ['qemu-aarch64', '-L', SYSROOT], sysroot: SYSROOT, native } };
   if (route.emulator === 'wine')
-    return { ...native, executable: `/pythons/windows-x86_64-${version}/python.exe`, foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}` } };
+    return {
+      ...native,
+      executable: `/pythons/windows-x86_64-${version}/python.exe`,
+      foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}`, native },
+    };
   return native;
 }
 
