@@ -6,7 +6,7 @@ import { findInterpreters, type Interpreter } from '../core/interpreters.js';
 import { ensureToolEnv } from '../core/tools.js';
 import type { CellContext } from '../routes/context.js';
 import { importLibrariesFor, pythonImportLibraries } from './python-import-libs.js';
-import type { GmpProvision, WheelBuilder } from './types.js';
+import type { WheelBuilder, WheelBuildFor } from './types.js';
 import { importLibraryLinks, windowsPythonHeaders } from './windows-headers.js';
 import { zigPath } from './zig.js';
 
@@ -67,14 +67,20 @@ async function hostInterpreter(context: CellContext, interpreter: Interpreter): 
   return native!;
 }
 
+/** A tool environment with zig, for a caller without the cell's. */
+async function zigToolEnv(context: CellContext, host: Interpreter) {
+  const made = await ensureToolEnv({ runner: context.runner, host, tools: ['ziglang'], cacheDir: context.cacheDir, machine: context.route.host });
+  if (made.discarded) context.reporter.warning(discardedWarning(made.discarded));
+  return made;
+}
+
 /** The builder of one interpreter's Windows wheel on Linux: `abi3` links python3.dll, otherwise python3XY.dll. */
-export async function windowsCrossWheelBuilder(context: CellContext, interpreter: Interpreter, { abi3, gmp }: { abi3: boolean; gmp?: GmpProvision }): Promise<WheelBuilder> {
+export async function windowsCrossWheelBuilder(context: CellContext, interpreter: Interpreter, { abi3, gmp, tools }: WheelBuildFor): Promise<WheelBuilder> {
   const { platform } = context;
   const triple = `${platform.arch}-w64-mingw32`;
   const native = await hostInterpreter(context, interpreter);
-  const zigTools = await ensureToolEnv({ runner: context.runner, host: native, tools: ['ziglang'], cacheDir: context.cacheDir, machine: context.route.host });
-  if (zigTools.discarded) context.reporter.warning(discardedWarning(zigTools.discarded));
-  const zig = await zigPath(context, zigTools);
+  // The cell's one zig for every version: zig builds MinGW's C runtime once per installation.
+  const zig = await zigPath(context, tools ?? (await zigToolEnv(context, native)));
   const headers = await windowsPythonHeaders(context, native);
   const made = await pythonImportLibraries(context, `${triple}-dlltool`, `${triple}-objdump`, [interpreter.version], abi3);
   const pythonLibrary = path.join(made.dir, importLibrariesFor(interpreter.version, abi3).libraries[0]!);
@@ -84,7 +90,8 @@ export async function windowsCrossWheelBuilder(context: CellContext, interpreter
   const zigTarget = `${platform.arch}-windows-gnu`;
   const cc = `${zig} cc -target ${zigTarget} -fno-sanitize=undefined`;
   const cxx = `${zig} c++ -target ${zigTarget} -fno-sanitize=undefined`;
-  const link = [pythonLibrary, ...linkDirs.map((dir) => `-L${dir}`)].join(' ');
+  // -s: no debug sections in the .pyd (as MSVC keeps them apart, in a .pdb).
+  const link = ['-s', pythonLibrary, ...linkDirs.map((dir) => `-L${dir}`)].join(' ');
   const compilers = { CC: cc, CXX: cxx, LDSHARED: `${cc} -shared ${link}`, LDCXXSHARED: `${cxx} -shared ${link}`, AR: `${zig} ar` };
   const nodot = interpreter.version.replace('.', '');
   const platformTag = platform['wheel-tag'];

@@ -159,6 +159,8 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 
 export const windows: PlatformModule = {
   repairTools: ['delvewheel'],
+  // zig compiles and links C extensions for Windows on Linux (windows-cross-build.ts).
+  toolchainTools: (context) => (onWindows(context) ? [] : ['ziglang']),
 
   ...nativeBuilds(),
 
