@@ -129,8 +129,8 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
       await expectGmpWheel(file, wheel);
       // Named as Windows names it: setuptools took EXT_SUFFIX from the target's sysconfig.
       const pyd = path.join(site, 'gmpcext', `_gmpcext.cp${nodot}-win_amd64.pyd`);
-      const dll = path.join(site, 'gmpcext.libs', wheel.bundled![0]!);
-      expectExtensionImports(pyd, `python${nodot}.dll`, wheel.bundled![0]!);
+      const dll = path.join(site, 'gmpcext.libs', wheel.bundled[0]!);
+      expectExtensionImports(pyd, `python${nodot}.dll`, wheel.bundled[0]!);
       expectImportsAndComputes(site, [version], dll);
     }
   });
@@ -154,7 +154,7 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
     const [wheel, ...more] = manifest.files;
     expect(more).toEqual([]);
     expect(wheel).toMatchObject({ name: 'gmpcext-0.1.0-cp310-abi3-win_amd64.whl', pythonTag: 'cp310', abiTag: 'abi3', smokePassed: ['3.10', '3.11', '3.14'] });
-    expect(wheel!.smoke!.map((s) => [s.python, s.passed, (s.interpreter ?? '').split('.').slice(0, 2).join('.')])).toEqual([
+    expect(wheel!.smoke.map((s) => [s.python, s.passed, (s.interpreter ?? '').split('.').slice(0, 2).join('.')])).toEqual([
       ['3.10', true, '3.10'],
       ['3.11', true, '3.11'],
       ['3.14', true, '3.14'],
@@ -164,8 +164,8 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
     // abi3 on Windows: a plain .pyd, linked to python3.dll (the stable ABI), not python310.dll.
     const pyd = path.join(site, 'gmpcext', '_gmpcext.pyd');
     expect(existsSync(pyd)).toBe(true);
-    expectExtensionImports(pyd, 'python3.dll', wheel!.bundled![0]!);
-    expectImportsAndComputes(site, ['3.10', '3.11', '3.14'], path.join(site, 'gmpcext.libs', wheel!.bundled![0]!));
+    expectExtensionImports(pyd, 'python3.dll', wheel!.bundled[0]!);
+    expectImportsAndComputes(site, ['3.10', '3.11', '3.14'], path.join(site, 'gmpcext.libs', wheel!.bundled[0]!));
   });
 
   it('builds mpfr-cext (GMP, MPFR and MPC) for windows-x86_64: its wheel carries the three DLLs (and the MinGW runtime they need) with their licences, and its pytest suite passes under wine through test.command', async () => {
@@ -176,8 +176,8 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
     expect(more).toEqual([]);
     expect(wheel).toMatchObject({ name: 'precisemath-0.3.1-cp311-cp311-win_amd64.whl', platformTag: 'win_amd64', smokePassed: ['3.11'] });
     // The suite ran in Windows CPython against the installed wheel.
-    expect(wheel!.smoke![0]!.test, wheel!.smoke![0]!.test?.output).toMatchObject({ passed: true });
-    const bundled = wheel!.bundled!;
+    expect(wheel!.smoke[0]!.test, wheel!.smoke[0]!.test?.output).toMatchObject({ passed: true });
+    const bundled = wheel!.bundled;
     for (const stem of ['libgmp-10', 'libmpfr-6', 'libmpc-3']) expect(bundled, stem).toContainEqual(expect.stringMatching(new RegExp(`^${stem}-[0-9a-f]{32}\\.dll$`)));
     // Every bundled DLL is a known library whose licence texts travel with it.
     const names = (wheel!.libraries ?? []).map((l) => l.name).sort();
