@@ -141,7 +141,7 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
     cpSync(fixture('gmp-cext'), project, { recursive: true });
     const setupPy = readFileSync(path.join(project, 'setup.py'), 'utf8')
       .replace('libraries=["gmp"],', 'libraries=["gmp"],\n            py_limited_api=True,\n            define_macros=[("Py_LIMITED_API", "0x030A0000")],')
-      .replace(/\n\)\n$/, '\n    options={"bdist_wheel": {"py_limited_api": "cp310"}},\n)\n');
+      .replace(/\n {4}\]\n\)\n$/, '\n    ],\n    options={"bdist_wheel": {"py_limited_api": "cp310"}},\n)\n');
     expect(setupPy).toContain('py_limited_api=True');
     expect(setupPy).toContain('"py_limited_api": "cp310"');
     writeFileSync(path.join(project, 'setup.py'), setupPy);
@@ -181,7 +181,9 @@ describe('setuptools C extensions cross-built for Windows on Linux (zig), proven
     for (const stem of ['libgmp-10', 'libmpfr-6', 'libmpc-3']) expect(bundled, stem).toContainEqual(expect.stringMatching(new RegExp(`^${stem}-[0-9a-f]{32}\\.dll$`)));
     // Every bundled DLL is a known library whose licence texts travel with it.
     const names = (wheel!.libraries ?? []).map((l) => l.name).sort();
-    expect(names).toEqual(expect.arrayContaining(['gmp', 'mpc', 'mpfr']));
+    // MPFR, built by MinGW's gcc, imports libgcc_s_seh-1.dll: delvewheel bundled it too, with GCC's licence.
+    expect(names).toEqual(['gmp', 'libgcc', 'mpc', 'mpfr']);
+    expect(bundled).toContainEqual(expect.stringMatching(/^libgcc_s_seh-1-[0-9a-f]{32}\.dll$/));
     expect((wheel!.libraries ?? []).flatMap((l) => l.files).sort()).toEqual([...bundled].sort());
     expect(wheel!.libraries!.find((l) => l.name === 'mpfr')).toMatchObject({ licence: 'LGPL-3.0-or-later', linkage: 'shared' });
     const { file, site } = await unpacked(outRoot, manifest.cell.id, wheel!);
