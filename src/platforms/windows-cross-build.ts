@@ -33,7 +33,7 @@ import { zigPath } from './zig.js';
  * runs through pyproject_hooks' _in_process.py), so pip itself stays a Linux
  * program that installs the build requirements for Linux.
  */
-const hookModule = (target: { hostPlatform: string; sysconfigdata: string; dir: string; extSuffix: string }) => `# native-matrix: this environment's build backend builds Windows extensions.
+export const hookModule = (target: { hostPlatform: string; sysconfigdata: string; dir: string; extSuffix: string }) => `# native-matrix: this environment's build backend builds Windows extensions.
 import os
 import sys
 
