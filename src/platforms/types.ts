@@ -20,8 +20,6 @@ export interface WheelBuilder {
 export interface WheelBuildFor {
   readonly abi3: boolean;
   readonly gmp?: GmpProvision;
-  /** The cell's tool environment, with the platform's toolchainTools. */
-  readonly tools?: ToolEnv;
 }
 
 /** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */

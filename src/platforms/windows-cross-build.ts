@@ -67,20 +67,34 @@ async function hostInterpreter(context: CellContext, interpreter: Interpreter): 
   return native!;
 }
 
-/** A tool environment with zig, for a caller without the cell's. */
-async function zigToolEnv(context: CellContext, host: Interpreter) {
-  const made = await ensureToolEnv({ runner: context.runner, host, tools: ['ziglang'], cacheDir: context.cacheDir, machine: context.route.host });
-  if (made.discarded) context.reporter.warning(discardedWarning(made.discarded));
-  return made;
+/**
+ * zig builds MinGW's C runtime for the target once per installation (minutes
+ * on a small machine), keyed by where it is installed: every build of one
+ * run (all its cells and versions) uses the same one, from an environment
+ * of its own that only the first build's host interpreter chooses.
+ */
+const zigOfRun = new Map<string, Promise<string>>();
+
+function zigFor(context: CellContext, host: Interpreter): Promise<string> {
+  let zig = zigOfRun.get(context.cacheDir);
+  if (!zig) {
+    zig = (async () => {
+      const made = await ensureToolEnv({ runner: context.runner, host, tools: ['ziglang'], cacheDir: context.cacheDir, machine: context.route.host });
+      if (made.discarded) context.reporter.warning(discardedWarning(made.discarded));
+      return zigPath(context, made);
+    })();
+    zig.catch(() => zigOfRun.delete(context.cacheDir));
+    zigOfRun.set(context.cacheDir, zig);
+  }
+  return zig;
 }
 
 /** The builder of one interpreter's Windows wheel on Linux: `abi3` links python3.dll, otherwise python3XY.dll. */
-export async function windowsCrossWheelBuilder(context: CellContext, interpreter: Interpreter, { abi3, gmp, tools }: WheelBuildFor): Promise<WheelBuilder> {
+export async function windowsCrossWheelBuilder(context: CellContext, interpreter: Interpreter, { abi3, gmp }: WheelBuildFor): Promise<WheelBuilder> {
   const { platform } = context;
   const triple = `${platform.arch}-w64-mingw32`;
   const native = await hostInterpreter(context, interpreter);
-  // The cell's one zig for every version: zig builds MinGW's C runtime once per installation.
-  const zig = await zigPath(context, tools ?? (await zigToolEnv(context, native)));
+  const zig = await zigFor(context, native);
   const headers = await windowsPythonHeaders(context, native);
   const made = await pythonImportLibraries(context, `${triple}-dlltool`, `${triple}-objdump`, [interpreter.version], abi3);
   const pythonLibrary = path.join(made.dir, importLibrariesFor(interpreter.version, abi3).libraries[0]!);

@@ -159,8 +159,6 @@ export function delvewheelArgs(platform: Platform, wheel: string, outDir: string
 
 export const windows: PlatformModule = {
   repairTools: ['delvewheel'],
-  // zig compiles and links C extensions for Windows on Linux (windows-cross-build.ts).
-  toolchainTools: (context) => (onWindows(context) ? [] : ['ziglang']),
 
   ...nativeBuilds(),
 
