@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hookModule } from '../../src/platforms/windows-cross-build.js';
-import { WINDOWS_PYCONFIG_H } from '../../src/platforms/windows-headers.js';
+import { loadCatalog } from '../../src/catalog/catalog.js';
+import { WINDOWS_PYCONFIG_H, windowsPythonHeaders } from '../../src/platforms/windows-headers.js';
+import type { CellContext } from '../../src/routes/context.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'windows-hook-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,5 +49,36 @@ describe("Windows' pyconfig.h", () => {
       '#define HAVE_DECLSPEC_DLL',
     ])
       expect(WINDOWS_PYCONFIG_H).toContain(line);
+  });
+});
+
+describe('the headers of a Windows build on Linux', () => {
+  const platform = loadCatalog().platforms.get('windows-x86_64')!;
+  const context = (include: string, cacheDir: string) =>
+    ({
+      platform,
+      runner: new FakeRunner(() => ({ stdout: `${include}\n` })),
+      cacheDir,
+      env: {},
+    }) as unknown as CellContext;
+  const native = { version: '3.12', executable: '/usr/bin/python3.12', fullVersion: '3.12.3', freeThreaded: false };
+
+  it("are the host CPython's, with Windows' pyconfig.h in place of its own", async () => {
+    const include = mkdtempSync(path.join(dir, 'include-'));
+    writeFileSync(path.join(include, 'Python.h'), '#include "pyconfig.h"\n');
+    writeFileSync(path.join(include, 'pyconfig.h'), '#define HAVE_FORK 1\n');
+    const headers = await windowsPythonHeaders(context(include, mkdtempSync(path.join(dir, 'cache-'))), native);
+    expect(readFileSync(path.join(headers, 'Python.h'), 'utf8')).toBe('#include "pyconfig.h"\n');
+    expect(readFileSync(path.join(headers, 'pyconfig.h'), 'utf8')).toBe(WINDOWS_PYCONFIG_H);
+  });
+
+  it('without Python.h on this machine, fail naming the interpreter and the fix', async () => {
+    const empty = mkdtempSync(path.join(dir, 'include-'));
+    await expect(windowsPythonHeaders(context(empty, mkdtempSync(path.join(dir, 'cache-'))), native)).rejects.toThrow(
+      `Windows extensions for Python 3.12 are compiled here against the headers of this machine's Python 3.12 (/usr/bin/python3.12), and its include directory (${empty}) has no Python.h`,
+    );
+    await expect(windowsPythonHeaders(context(empty, mkdtempSync(path.join(dir, 'cache-'))), native)).rejects.toThrow(
+      "; install Python 3.12's headers (Debian/Ubuntu: apt-get install python3.12-dev;",
+    );
   });
 });
