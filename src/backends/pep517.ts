@@ -50,7 +50,7 @@ async function buildWheels(inputs: WheelBuildInputs): Promise<string[]> {
   const env = withUserEnvironment(context, compilerVariables(context, { ...buildEnv(context, gmp), ...compilerEnv }));
   const output = wheelOutput(outDir, 'PEP 517', { onWheel: inputs.onWheel });
   for (const interpreter of abi3 ? interpreters.slice(0, 1) : interpreters) {
-    const builder = await module.wheelBuilder(context, interpreter);
+    const builder = await module.wheelBuilder(context, interpreter, { abi3, gmp });
     await runBeforeBuild(context, { ...env, ...builder.env }, interpreter);
     // setuptools builds in the project's build/ and reuses what it finds
     // there: objects of another compiler or glibc target, or another

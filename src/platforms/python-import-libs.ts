@@ -65,7 +65,15 @@ function embeddedVersions(env: NodeJS.ProcessEnv, platformId: string): string[] 
  * only grows; abi3audit holds the wheel to its floor), the floor's when it is
  * here; otherwise each version needs its own CPython here.
  */
-export async function pythonImportLibraries(context: CellContext, dlltool: string, objdump: string, versions: readonly string[], abi3: boolean): Promise<{ dir: string; from: string[] }> {
+export async function pythonImportLibraries(
+  context: CellContext,
+  dlltool: string,
+  objdump: string,
+  versions: readonly string[],
+  abi3: boolean,
+  /** What else would do without the Windows CPython (PyO3's own import libraries), for the error's fix. */
+  otherwise = '',
+): Promise<{ dir: string; from: string[] }> {
   const { platform, env } = context;
   // abi3: the floor's own python3.dll when it is here (linking then refuses a
   // newer symbol too), else the newest.
@@ -76,8 +84,8 @@ export async function pythonImportLibraries(context: CellContext, dlltool: strin
     if (!python) {
       throw new UserError({
         key: `platform ${platform.id}`,
-        message: `building for Python ${abi3 ? `${version} (abi3)` : version} here links ${wanted.dll} through an import library, which PyO3 (older than 0.29, without its generate-import-lib feature) does not make and native-matrix makes from a Windows CPython${abi3 ? '' : ` ${version}`}: none found`,
-        fix: `${embeddedPythonHint(platform.id)}, or turn on PyO3's generate-import-lib feature, or build this cell on ${platform.runner}`,
+        message: `building for Python ${abi3 ? `${version} (abi3)` : version} here links ${wanted.dll} through an import library, which native-matrix makes from a Windows CPython${abi3 ? '' : ` ${version}`}: none found`,
+        fix: `${embeddedPythonHint(platform.id)}, ${otherwise ? `or ${otherwise}, ` : ''}or build this cell on ${platform.runner}`,
       });
     }
     return { version, file: path.join(path.dirname(python), wanted.dll), ...wanted };
@@ -107,7 +115,14 @@ export async function pythonImportLibraries(context: CellContext, dlltool: strin
  */
 export async function crossPythonImportLibraries(context: CellContext, { versions, abi3, graph }: MaturinBuild, triple: string): Promise<{ env: Record<string, string>; rustLinkDirs: string[] }> {
   if (!pyo3NeedsImportLibrary(graph?.pyo3)) return { env: {}, rustLinkDirs: [] };
-  const made = await pythonImportLibraries(context, `${triple}-dlltool`, `${triple}-objdump`, versions, abi3);
+  const made = await pythonImportLibraries(
+    context,
+    `${triple}-dlltool`,
+    `${triple}-objdump`,
+    versions,
+    abi3,
+    "turn on PyO3's generate-import-lib feature (PyO3 older than 0.29 makes none without it)",
+  );
   context.reporter.info(`PyO3 ${graph!.pyo3!.version} makes no Python import library without its generate-import-lib feature: linking through ${made.from.join(', ')} (${made.dir})`);
   const env: Record<string, string> = abi3 ? { PYO3_CROSS_LIB_DIR: made.dir } : {};
   return { env, rustLinkDirs: [made.dir] };

@@ -16,6 +16,12 @@ export interface WheelBuilder {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/** What a wheel is built for, beyond its interpreter. */
+export interface WheelBuildFor {
+  readonly abi3: boolean;
+  readonly gmp?: GmpProvision;
+}
+
 /** A maturin build of a cell: the versions it builds for, and the project's resolved graph when the build is a cross build. */
 export interface MaturinBuild {
   readonly versions: readonly string[];
@@ -64,8 +70,8 @@ export interface PlatformModule {
    * `run`), a plain UserError when one is merely not installed.
    */
   findInterpreters(context: CellContext, versions: readonly string[], build: InterpreterNeeds): Promise<Interpreter[]>;
-  /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in. */
-  wheelBuilder(context: CellContext, interpreter: Interpreter): Promise<WheelBuilder>;
+  /** What builds a PEP 517 project's wheel for `interpreter`: itself, or a cross-building stand-in (which may link differently for abi3, and find the GMP family through `gmp`). */
+  wheelBuilder(context: CellContext, interpreter: Interpreter, build?: WheelBuildFor): Promise<WheelBuilder>;
   /** The tools this platform's wheels need (beyond the backend's). */
   readonly repairTools: readonly ToolName[];
   /** The tools the cell's compilers need, for wheels and binaries alike (zig for an older glibc). */

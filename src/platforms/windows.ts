@@ -2,7 +2,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
-import type { GmpLibrary } from '../config/types.js';
 import { UserError } from '../core/errors.js';
 import { takeRepairedWheel, unzipTo } from '../core/archive.js';
 import { cargoLinkerVariable } from '../project/cargo-rustflags.js';
@@ -10,7 +9,6 @@ import { prefixEnv } from '../core/prefix-env.js';
 import { buildGmpFromSource } from './gmp-build.js';
 import type { ToolEnv } from '../core/tools.js';
 import { parseWheelName, platformTagMatches } from '../core/wheel-name.js';
-import type { CommandRunner } from '../core/process/runner.js';
 import { ensureAptPackages } from './linux.js';
 import { nativeBuilds } from './native-builds.js';
 import { debianFileLicences, msys2Licences } from './system-licences.js';
@@ -19,10 +17,11 @@ import { wineBuildScriptEnv, wineEnv, wineInterpreters } from './wine.js';
 import { probeCrossCompiler, type CrossCompiler } from './cross-probe.js';
 import { walkPeImports } from './pe-files.js';
 import { msvcGmp } from './windows-msvc.js';
+import { msys2Env, msys2Layout, msys2Packages, pacmanInstall, type Msys2Layout } from './msys2.js';
+import { windowsCrossWheelBuilder } from './windows-cross-build.js';
 import type { GmpProvision, PlatformModule, WheelCheck } from './types.js';
 import type { CellContext } from '../routes/context.js';
 import type { Host } from '../core/host.js';
-import type { Route } from '../routes/route.js';
 
 // Windows, built with the GNU toolchain: GMP cannot be built with MSVC and
 // gmp-mpfr-sys refuses the MSVC target. On GitHub's Windows runners that
@@ -30,69 +29,6 @@ import type { Route } from '../routes/route.js';
 // cross-built with Debian's mingw-w64 and smoke-tested under wine.
 
 const win = path.win32;
-
-/**
- * MSYS2's layout for what a cell builds: the catalog's environment (MINGW64,
- * CLANGARM64) for the GNU toolchain and Rust, or its `msvc` one (UCRT64) when
- * the cell's C extensions are compiled by MSVC (`route.msvc`), whose DLLs
- * link CPython's C runtime. GMP, its headers, the import libraries and the
- * DLLs delvewheel bundles all come from the one environment.
- */
-export function msys2Layout(platform: Platform, builds: Pick<Route, 'msvc'>) {
-  if (!platform.msys2) throw new Error(`platform ${platform.id} has no msys2 entry in the catalog`);
-  const { root } = platform.msys2;
-  const { environment, prefix } = (builds.msvc && platform.msys2.msvc) || platform.msys2;
-  const envDir = win.join(root, environment.toLowerCase());
-  return {
-    root,
-    environment,
-    packagePrefix: prefix,
-    bin: win.join(envDir, 'bin'),
-    usrBin: win.join(root, 'usr', 'bin'),
-    pacman: win.join(root, 'usr', 'bin', 'pacman.exe'),
-    objdump: win.join(envDir, 'bin', environment.startsWith('CLANG') ? 'llvm-objdump.exe' : 'objdump.exe'),
-  };
-}
-
-export type Msys2Layout = ReturnType<typeof msys2Layout>;
-
-/**
- * The environment of a build step on a Windows runner: MinGW's bin first
- * (gcc, and the GMP DLLs), then MSYS2's usr\bin (sh, make, m4, diff, which
- * gmp-mpfr-sys's source build needs), then the runner's own PATH (its
- * CPython, rustup's cargo). MSYS2's Python is never used: interpreters are
- * always called by their full path.
- */
-export function msys2Env(layout: Msys2Layout, env: NodeJS.ProcessEnv): Record<string, string> {
-  return {
-    MSYSTEM: layout.environment,
-    CHERE_INVOKING: '1',
-    PATH: [layout.bin, layout.usrBin, env.PATH ?? env.Path].filter(Boolean).join(';'),
-  };
-}
-
-/** The MSYS2 packages a cell needs: the toolchain, make/m4/diffutils for GMP's build, and the GMP family. */
-export function msys2Packages({ packagePrefix, environment }: Msys2Layout, libraries: readonly GmpLibrary[], source: 'system' | 'build'): string[] {
-  // CLANG* environments (windows-arm64) have LLVM's toolchain, not GCC.
-  const toolchain = environment.startsWith('CLANG') ? [`${packagePrefix}-clang`, `${packagePrefix}-llvm-tools`] : [`${packagePrefix}-gcc`, `${packagePrefix}-binutils`];
-  const packages = [...toolchain, 'make', 'm4', 'diffutils'];
-  if (source === 'system') packages.push(...libraries.map((library) => `${packagePrefix}-${library}`));
-  return packages;
-}
-
-const PACMAN_ATTEMPTS = 3;
-
-/** Installs MSYS2 packages non-interactively, retrying: its mirrors fail now and then. */
-async function pacmanInstall(runner: CommandRunner, layout: Msys2Layout, env: NodeJS.ProcessEnv, packages: readonly string[]): Promise<void> {
-  // --refresh: the runner image's package database is weeks old, and the
-  // versions it names vanish from the mirrors.
-  const args = ['-S', '--refresh', '--noconfirm', '--needed', '--disable-download-timeout', ...packages];
-  for (let attempt = 1; ; attempt++) {
-    const result = await runner.run(layout.pacman, args, { env: msys2Env(layout, env), allowFailure: attempt < PACMAN_ATTEMPTS, purpose: 'pacman' });
-    if (result.exitCode === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, Number(env.NATIVE_MATRIX_RETRY_BASE_MS ?? 5000) * attempt));
-  }
-}
 
 /** MinGW's runtime DLLs, which a MinGW-built DLL may import, and their libraries (known by name in matrix/libraries.yml). */
 const MINGW_RUNTIME_DLLS = ['libgcc_s_seh-1.dll', 'libwinpthread-1.dll'];
@@ -171,6 +107,11 @@ export const windows: PlatformModule = {
   async findInterpreters(context, versions, build) {
     if (onWindows(context)) return nativeBuilds().findInterpreters(context, versions, build);
     return wineInterpreters(context, MINGW_TRIPLE[context.platform.arch]!, versions);
+  },
+
+  async wheelBuilder(context, interpreter, build) {
+    if (onWindows(context)) return nativeBuilds().wheelBuilder(context, interpreter);
+    return windowsCrossWheelBuilder(context, interpreter, build ?? { abi3: false });
   },
 
   async provisionGmp(context) {

@@ -30,7 +30,7 @@ export interface DepsDirs {
 }
 
 /** The zig binary of the ziglang package in the tool environment. */
-async function zigPath(context: CellContext, tools: ToolEnv): Promise<string> {
+export async function zigPath(context: CellContext, tools: ToolEnv): Promise<string> {
   const { stdout } = await context.runner.run(tools.python, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'], {
     quiet: true,
     purpose: 'finding zig',

@@ -40,6 +40,8 @@ describe('the route resolver', () => {
     expect(outcome(LINUX_X86, 'linux-x86_64', wheel('maturin', 'host'))).toBe('linux-native');
     expect(outcome(LINUX_X86, 'linux-aarch64', wheel('maturin'))).toBe('linux-qemu');
     expect(outcome(LINUX_X86, 'linux-aarch64', wheel('setuptools', 'host'))).toBe('linux-qemu');
+    // A setuptools C extension is cross-built for Windows with zig, its wheels tested under wine.
+    expect(outcome(LINUX_X86, 'windows-x86_64', wheel('setuptools'))).toBe('windows-wine');
     expect(outcome(LINUX_X86, 'windows-x86_64', wheel('maturin'))).toBe('windows-wine');
     expect(outcome(LINUX_X86, 'windows-x86_64', program('make'))).toBe('windows-wine');
     expect(outcome(WINDOWS, 'windows-x86_64', wheel('maturin'))).toBe('windows-msys2');

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { UserError } from '../../src/core/errors.js';
 import { planMatrix } from '../../src/plan/planner.js';
 import { platformModule } from '../../src/platforms/index.js';
-import { msys2Layout } from '../../src/platforms/windows.js';
+import { msys2Layout } from '../../src/platforms/msys2.js';
 import type { GmpProvision } from '../../src/platforms/types.js';
 import type { CellContext } from '../../src/routes/context.js';
 import { cargoCrossCompiles, forceCrossEnv, type CargoGraph } from '../../src/project/cargo-features.js';
@@ -141,17 +141,28 @@ function interpreterFor(route: Route, version: string): Interpreter {
   const native: Interpreter = { version, executable: `/opt/hostedtoolcache/Python/${version}/bin/python${version}`, fullVersion: `${version}.9`, freeThreaded: false };
   if (route.emulator === 'qemu') return { ...native, executable: `${SYSROOT}/usr/bin/python${version}`, foreign: { launcher: ['qemu-aarch64', '-L', SYSROOT], sysroot: SYSROOT, native } };
   if (route.emulator === 'wine')
-    return { ...native, executable: `/pythons/windows-x86_64-${version}/python.exe`, foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}` } };
+    return {
+      ...native,
+      executable: `/pythons/windows-x86_64-${version}/python.exe`,
+      foreign: { launcher: ['wine'], sysroot: `/pythons/windows-x86_64-${version}`, buildAs: `python${version}`, native },
+    };
   return native;
 }
 
-/** What the fake runner answers: a wheel where a build writes one, cargo's metadata, a Windows CPython DLL's exports. */
+/** What the fake runner answers: a wheel where a build writes one, cargo's metadata, a Windows CPython DLL's exports, a CPython's include directory. */
 async function answer(record: { file: string; args: readonly string[] }, dir: string) {
   const args = record.args;
   const flag = ['--out', '--wheel-dir', '-w'].find((name) => args.includes(name));
   const out = flag ? args[args.indexOf(flag) + 1] : undefined;
   if (out) await writeFile(path.join(out, 'demo-0.1.0-cp310-abi3-any.whl'), EMPTY_ZIP);
   if (record.file === 'cargo' && args[0] === 'metadata') return { stdout: JSON.stringify({ target_directory: path.join(dir, 'target'), packages: [{ name: 'qcli', version: '0.1.0' }] }) };
+  // A host CPython's headers, which the Linux route compiles Windows C extensions against.
+  if (args.some((arg) => arg.includes('sysconfig.get_path("include")'))) {
+    const include = path.join(dir, 'python-include');
+    await mkdir(include, { recursive: true });
+    await writeFile(path.join(include, 'Python.h'), '');
+    return { stdout: `${include}\n` };
+  }
   if (/objdump(\.exe)?$/.test(record.file) && args.includes('-p')) return { stdout: '[Ordinal/Name Pointer] Table\n\t[   0] PyArg_Parse\n\t[   1] Py_None\n' };
   return undefined;
 }
