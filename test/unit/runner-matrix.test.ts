@@ -176,6 +176,8 @@ const normalize = (text: string) =>
     .replaceAll(root, '<tmp>')
     .replaceAll(root.replaceAll('/', '\\'), '<tmp>')
     .replace(/([\\/](?:work|pythons|cache|wheels|setuptools|make|cross-probe|repaired|repaired-out|glibc)-)[A-Za-z0-9]{6}/g, '$1XXXXXX')
+    // The cache key of the headers' copy holds the (scratch) include directory it was made from.
+    .replace(/(windows-python-headers\/)[0-9a-f]{16}/g, '$1<key>')
     // The cross gcc's runtime directories are named by this machine's gcc version.
     .replace(/(\/usr\/lib\/gcc\/[\w-]+\/)[\w.-]+/g, '$1<gcc version>');
 
