@@ -40,6 +40,8 @@ const ROUTE_ARGS: Readonly<Record<RouteId, (context: CellContext) => string[]>> 
   'windows-wine': () => [],
   'windows-msys2': () => [],
   'macos-native': () => [],
+  // maturin links with zig for the deployment target (MACOSX_DEPLOYMENT_TARGET), which also tags the wheel.
+  'macos-zig': () => ['--zig'],
 };
 
 /**
@@ -54,6 +56,7 @@ const ROUTE_NEEDS: Readonly<Record<RouteId, (context: CellContext, build: Maturi
   'windows-wine': (context, build) => crossPythonImportLibraries(context, build, MINGW_TRIPLE[context.platform.arch]!),
   'windows-msys2': () => Promise.resolve(NOTHING),
   'macos-native': () => Promise.resolve(NOTHING),
+  'macos-zig': () => Promise.resolve(NOTHING),
 };
 
 /** What a maturin build of the cell needs on its route beyond GMP: variables, and directories for rustc's native search path. */

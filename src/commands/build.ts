@@ -171,7 +171,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     }
 
     if (cell.binary) {
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend, gmp, outDir }));
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context, module, backend, gmp, outDir, tools }));
       files.push(archive);
     }
   } catch (error) {
@@ -188,6 +188,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
   timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 
+  // Pythons this host could not run, and a program it cannot run (a macOS one built on Linux).
+  const notRun = cell.binary ? module.notRunHere?.(context) : undefined;
+  const notSmokeTested = [...interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })), ...(notRun ? [{ python: 'binary', reason: notRun }] : [])];
   const first = files.find((f) => f.kind === 'wheel' || f.kind === 'sdist');
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
@@ -203,7 +206,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
     log: CELL_LOG_FILE,
-    ...(interpreters.some((i) => i.untested) ? { notSmokeTested: interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })) } : {}),
+    ...(notSmokeTested.length > 0 ? { notSmokeTested } : {}),
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure ? { error: failure.error instanceof Error ? failure.error.message : String(failure.error) } : {}),
     sourceDateEpoch: sourceDate.epoch,

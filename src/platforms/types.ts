@@ -82,6 +82,10 @@ export interface PlatformModule {
    * Returns the names of the libraries bundled.
    */
   bundleProgram(context: CellContext, program: string, stageDir: string, gmp: GmpProvision): Promise<string[]>;
+  /** Why nothing built for the cell runs on this host (its wheels are imported, its programs run, elsewhere), when so. */
+  notRunHere?(context: CellContext): string | undefined;
+  /** Checks a program archive as the target would load it, where it cannot be run here. */
+  checkProgramArchive?(context: CellContext, archive: string, tools: ToolEnv | undefined): Promise<void>;
   /** The C compiler for programs built with make (a cross compiler when the host differs). */
   cCompiler(context: CellContext, gmp?: GmpProvision): string;
   /** `.tar.gz` or `.zip`: how programs for this platform are packaged. */

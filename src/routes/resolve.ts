@@ -45,6 +45,7 @@ function chooseRoute(host: Host, platform: Platform, manylinux: Manylinux): Choi
       if (host.os === 'linux' && host.arch === 'x86_64' && platform.arch === 'x86_64') return { id: 'windows-wine', emulator: 'wine' };
       return `${platform.id} is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64`;
     case 'macos':
+      if (host.os === 'linux' && host.arch === 'x86_64') return { id: 'macos-zig', emulator: 'none' };
       if (host.os !== 'macos') return `${platform.id} is built on macOS (this host runs ${host.os})`;
       return sameArch ? { id: 'macos-native', emulator: 'none' } : `${platform.id} needs an ${platform.arch === 'aarch64' ? 'arm64' : 'x86_64'} Mac`;
   }
@@ -59,10 +60,10 @@ export function resolveRoute(host: Host, platform: Platform, request: BuildReque
     id: choice.id,
     host: hostFacts(host),
     platform,
-    cross: choice.id === 'linux-qemu' || choice.id === 'windows-wine',
+    cross: choice.id === 'linux-qemu' || choice.id === 'windows-wine' || choice.id === 'macos-zig',
     emulator: choice.emulator,
     targetVenv: platform.os === 'windows' ? 'windows' : 'posix',
-    zig: platform.os === 'linux' && request.manylinux !== 'host',
+    zig: (platform.os === 'linux' && request.manylinux !== 'host') || choice.id === 'macos-zig',
   });
   const rules = BACKEND_ROUTES[request.backend];
   for (const [wanted, rule, what] of [

@@ -13,8 +13,9 @@ import type { VenvFlavour } from '../core/venv.js';
  * - `windows-wine`: Windows on Linux, cross-compiled with mingw-w64, run under wine.
  * - `windows-msys2`: Windows on Windows, with MSYS2's MinGW toolchain.
  * - `macos-native`: macOS on a Mac of the same arch.
+ * - `macos-zig`: macOS on an x86_64 Linux host, cross-compiled and linked by zig; imported on a Mac by the workflow's verify job.
  */
-export const ROUTE_IDS = ['linux-native', 'linux-zig', 'linux-qemu', 'windows-wine', 'windows-msys2', 'macos-native'] as const;
+export const ROUTE_IDS = ['linux-native', 'linux-zig', 'linux-qemu', 'windows-wine', 'windows-msys2', 'macos-native', 'macos-zig'] as const;
 export type RouteId = (typeof ROUTE_IDS)[number];
 
 export interface Route {

@@ -199,7 +199,7 @@ describe('macOS builds and repair', () => {
     const error = await checkMacosWheel(wrong, tools, 'demo.whl', arm64, '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain(
-      'demo.whl is not self-contained: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64; check that delocate found the libraries, and that they were built for arm64 and the deployment target',
+      'demo.whl is not fit for macos-arm64: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64 (build it for aarch64-apple-darwin)',
     );
   });
 });
