@@ -9,6 +9,7 @@ import type { CellContext } from '../routes/context.js';
 import { compileAndRunEnv } from './compile-and-run.js';
 import { asmPatchM4 } from './gmp-asm-patch.js';
 import { buildGmpFromSource } from './gmp-build.js';
+import { ensureAptPackages } from './linux.js';
 import { checkMachoFile } from './macho-check.js';
 import type { GmpProvision } from './types.js';
 import { zigEnv, zigToolchain } from './zig.js';
@@ -79,6 +80,8 @@ async function gmpBuildEnv(context: CellContext, toolchain: { ar: string; ranlib
 export async function provisionMacosZig(context: CellContext, tools: ToolEnv, deploymentTarget: string): Promise<GmpProvision> {
   const { config, platform, reporter } = context;
   if (config.gmp.source === 'system') reporter.info(`Cross-building for ${platform.id}: GMP is built from source with zig for macOS ${deploymentTarget}`);
+  // llvm-nm reads Mach-O for GMP's configure; patch applies the assembly's fix.
+  await ensureAptPackages(context, ['llvm', 'patch', 'm4'], { what: 'Tools for GMP for macOS', key: `platform ${platform.id}`, fix: 'install llvm, patch and m4 with the system\'s package manager' });
   const zigTarget = { zigTarget: macosZigTarget(platform, deploymentTarget) };
   const bare = await zigToolchain(context, tools, zigTarget);
   const env = await gmpBuildEnv(context, bare, deploymentTarget);
