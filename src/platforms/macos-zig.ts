@@ -110,6 +110,7 @@ export async function provisionMacosZig(context: CellContext, tools: ToolEnv, de
     cacheHit: build.cacheHit,
     licences: build.licences,
     libDirs: [lib],
+    linksStatically: true,
     env: { ...zigEnv(toolchain), ...env, ...prefixEnv(build.prefix, context.env) },
     cargoEnv: checkPrograms,
     rustLinkDirs: [lib],

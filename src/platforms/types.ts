@@ -40,6 +40,8 @@ export interface GmpProvision {
   readonly cargoEnv?: Readonly<Record<string, string>>;
   /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */
   readonly cargo?: { readonly file: string; readonly subcommand: string; readonly target: string };
+  /** Whether the GMP family exists only as static libraries (macOS built on Linux), so whatever links it carries it. */
+  readonly linksStatically?: boolean;
   /** By library id (matrix/libraries.yml): the version and licence texts of what a wheel or program may carry from this provision (the GMP family, a toolchain's runtime). */
   readonly licences?: Readonly<Record<string, LicenceSource>>;
 }
