@@ -26,8 +26,7 @@ export interface MachoReport {
   readonly objects?: string[];
 }
 
-export const readMacho = async (runner: CommandRunner, tools: ToolEnv, file: string): Promise<MachoReport> =>
-  (await runPythonHelper(runner, tools.python, 'check_macos_wheel', [file])) as MachoReport;
+export const readMacho = async (runner: CommandRunner, tools: ToolEnv, file: string): Promise<MachoReport> => (await runPythonHelper(runner, tools.python, 'check_macos_wheel', [file])) as MachoReport;
 
 /**
  * What a Mac would refuse, each naming the file and the fix: a file of

@@ -81,7 +81,7 @@ export async function provisionMacosZig(context: CellContext, tools: ToolEnv, de
   const { config, platform, reporter } = context;
   if (config.gmp.source === 'system') reporter.info(`Cross-building for ${platform.id}: GMP is built from source with zig for macOS ${deploymentTarget}`);
   // llvm-nm reads Mach-O for GMP's configure; patch applies the assembly's fix.
-  await ensureAptPackages(context, ['llvm', 'patch', 'm4'], { what: 'Tools for GMP for macOS', key: `platform ${platform.id}`, fix: 'install llvm, patch and m4 with the system\'s package manager' });
+  await ensureAptPackages(context, ['llvm', 'patch', 'm4'], { what: 'Tools for GMP for macOS', key: `platform ${platform.id}`, fix: "install llvm, patch and m4 with the system's package manager" });
   const zigTarget = { zigTarget: macosZigTarget(platform, deploymentTarget) };
   const bare = await zigToolchain(context, tools, zigTarget);
   const env = await gmpBuildEnv(context, bare, deploymentTarget);

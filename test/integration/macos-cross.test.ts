@@ -169,7 +169,7 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
     const x86Dir = mkdtempSync(path.join(tmpdir(), 'macho-x86-'));
     await unzipTo(fileOf('wheel', x86_64()), x86Dir);
     copyFileSync(path.join(x86Dir, 'qsymlike/qsymlike.abi3.so'), path.join(dir, 'qsymlike/helper.so'));
-    const wheel = await rezip(dir, path.basename(fileOf('wheel', arm64())));
+    const wheel = rezip(dir, path.basename(fileOf('wheel', arm64())));
     const error = await checkMacosWheel(runner, tools, wheel, arm64(), '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('qsymlike/helper.so is built for x86_64, not arm64 (build it for aarch64-apple-darwin)');
@@ -180,7 +180,7 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
     await unzipTo(fileOf('wheel', arm64()), dir);
     const extension = path.join(dir, 'qsymlike/qsymlike.abi3.so');
     writeFileSync(extension, withoutCodeSignature(readFileSync(extension)));
-    const wheel = await rezip(dir, path.basename(fileOf('wheel', arm64())));
+    const wheel = rezip(dir, path.basename(fileOf('wheel', arm64())));
     const error = await checkMacosWheel(runner, tools, wheel, arm64(), '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('qsymlike/qsymlike.abi3.so has no code signature, which an arm64 Mac requires to load it');
@@ -188,10 +188,15 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
 });
 
 /** A wheel of the directory's files, under the name given. */
-async function rezip(dir: string, name: string): Promise<string> {
+function rezip(dir: string, name: string): string {
   const parent = mkdtempSync(path.join(tmpdir(), 'macho-wheel-'));
   const wheel = path.join(parent, name);
-  const result = spawnSync(tools.python, ['-c', 'import os, sys, zipfile\nwith zipfile.ZipFile(sys.argv[2], "w") as z:\n    for r, _, fs in os.walk(sys.argv[1]):\n        for f in fs:\n            p = os.path.join(r, f); z.write(p, os.path.relpath(p, sys.argv[1]))', dir, wheel]);
+  const result = spawnSync(tools.python, [
+    '-c',
+    'import os, sys, zipfile\nwith zipfile.ZipFile(sys.argv[2], "w") as z:\n    for r, _, fs in os.walk(sys.argv[1]):\n        for f in fs:\n            p = os.path.join(r, f); z.write(p, os.path.relpath(p, sys.argv[1]))',
+    dir,
+    wheel,
+  ]);
   expect(result.status).toBe(0);
   return wheel;
 }

@@ -199,9 +199,7 @@ describe('macOS builds and repair', () => {
     const wrong = report({ 'demo/_demo.abi3.so': ['arm64'], 'demo/.dylibs/libgmp.10.dylib': ['x86_64'] });
     const error = await checkMacosWheel(wrong, tools, 'demo.whl', arm64, '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toContain(
-      'demo.whl is not fit for macos-arm64: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64 (build it for aarch64-apple-darwin)',
-    );
+    expect((error as UserError).message).toContain('demo.whl is not fit for macos-arm64: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64 (build it for aarch64-apple-darwin)');
   });
 });
 
