@@ -3,11 +3,11 @@ import type { Platform } from '../catalog/catalog.js';
 import { CannotBuildHereError } from '../core/errors.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { prefixEnv } from '../core/prefix-env.js';
-import type { ToolEnv } from '../core/tools.js';
+import { TOOL_PINS, type ToolEnv } from '../core/tools.js';
 import { appleArch } from '../routes/route.js';
 import type { CellContext } from '../routes/context.js';
 import { compileAndRunEnv } from './compile-and-run.js';
-import { asmPatchM4 } from './gmp-asm-patch.js';
+import { asmPatchM4, MACHO_JRCXZ } from './gmp-asm-patch.js';
 import { buildGmpFromSource } from './gmp-build.js';
 import { ensureAptPackages } from './linux.js';
 import { checkMachoFile } from './macho-check.js';
@@ -90,6 +90,8 @@ export async function provisionMacosZig(context: CellContext, tools: ToolEnv, de
     build: 'x86_64-pc-linux-gnu',
     cc: bare.cc,
     env,
+    // The same zig and target make the same GMP, from whichever tool environment.
+    toolchainKey: { zig: TOOL_PINS.ziglang, zigTarget: zigTarget.zigTarget, env: { ...env, AR: 'zig ar', RANLIB: 'zig ranlib', ...(env.M4 ? { M4: MACHO_JRCXZ['patched-sha256'] } : {}) } },
     // GMP's fat build exists for x86_64 only; arm64 has one code path.
     configureFlags: ['--disable-shared', '--enable-static', '--with-pic', ...(platform.arch === 'x86_64' ? ['--enable-fat'] : [])],
   });
