@@ -17,7 +17,7 @@ import { cachedDirectory, cacheKey } from '../core/cache.js';
  * the host's compiler: the program, once linked for the target (which proves
  * it links), is kept aside and built again for the host without its
  * libraries. That serves programs that only print the headers' macros, as
- * gmp-mpfr-sys's checks do; one that calls a library fails to link and says so.
+ * gmp-mpfr-sys's checks do; one the host cannot build says so when run.
  */
 export interface CompileAndRun {
   /** The wrapper's file name. */
@@ -95,7 +95,12 @@ for arg do
   shift
   case $arg in -l*) ;; *) set -- "$@" "$arg" ;; esac
 done
-exec ${host.map(posixQuote).join(' ')} "$@"
+# A program the host cannot build (a configure probe with the target's
+# flags) still linked for the target: it only cannot run here, and says so if run.
+if ! ${host.map(posixQuote).join(' ')} "$@" 2>/dev/null; then
+  printf '#!/bin/sh\necho "%s was linked for another OS and cannot run here" >&2\nexit 1\n' "$out" > "$out"
+  chmod +x -- "$out"
+fi
 `;
 }
 

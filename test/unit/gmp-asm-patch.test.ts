@@ -55,5 +55,8 @@ describe('the compile-and-run wrapper where nothing runs the target: the program
     expect(link.status, link.stderr).toBe(0);
     expect(readFileSync(path.join(dir, 'check.exe.macho'), 'utf8')).toBe('macho -fPIC check.c -lgmp -o check.exe\n');
     expect(spawnSync(path.join(dir, 'check.exe'), { encoding: 'utf8' }).stdout).toBe('host\n');
+    // A program the host cannot build (here: a missing source) linked for the target all the same; run, it says why it cannot.
+    expect(spawnSync(env.CC!, ['missing.c', '-o', 'probe'], { cwd: dir }).status).toBe(0);
+    expect(spawnSync(path.join(dir, 'probe'), { encoding: 'utf8' }).stderr).toContain('probe was linked for another OS and cannot run here');
   });
 });
