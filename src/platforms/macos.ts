@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
 import { compareVersions } from '../core/versions.js';
 import { prefixEnv } from '../core/prefix-env.js';
-import { moveFile, takeRepairedWheel } from '../core/archive.js';
+import { takeRepairedWheel } from '../core/archive.js';
 import { buildGmpFromSource } from './gmp-build.js';
 import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
 import { nativeBuilds } from './native-builds.js';
@@ -150,7 +150,7 @@ export const macos: PlatformModule = {
     // there is nothing to bundle: checkWheel proves it.
     if (onLinux(context)) {
       const target = path.join(outDir, path.basename(wheel));
-      await moveFile(wheel, target);
+      await copyFile(wheel, target);
       return target;
     }
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
