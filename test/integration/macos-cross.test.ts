@@ -70,7 +70,7 @@ describe.each(platforms)('$id cross-built on Linux with zig', (platform) => {
     const wheel = fileOf('wheel', platform);
     expect(await checkMacosWheel(runner, tools, wheel, platform, target)).toEqual({ bundled: [], platformTags: [TAG[platform.id]] });
     const report = await readMacho(runner, tools, wheel);
-    const extension = 'qsymlike/qsymlike.abi3.so';
+    const extension = 'qsymlike/_qsymlike.abi3.so';
     expect(Object.keys(report.archs)).toEqual([extension]);
     expect(report.archs[extension]).toEqual([arch]);
     expect(report.minos[extension]).toBe(target);
@@ -171,7 +171,7 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
     await unzipTo(fileOf('wheel', arm64()), dir);
     const x86Dir = mkdtempSync(path.join(tmpdir(), 'macho-x86-'));
     await unzipTo(fileOf('wheel', x86_64()), x86Dir);
-    copyFileSync(path.join(x86Dir, 'qsymlike/qsymlike.abi3.so'), path.join(dir, 'qsymlike/helper.so'));
+    copyFileSync(path.join(x86Dir, 'qsymlike/_qsymlike.abi3.so'), path.join(dir, 'qsymlike/helper.so'));
     const wheel = rezip(dir, path.basename(fileOf('wheel', arm64())));
     const error = await checkMacosWheel(runner, tools, wheel, arm64(), '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -181,12 +181,12 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
   it('an unsigned arm64 library', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'macho-unsigned-'));
     await unzipTo(fileOf('wheel', arm64()), dir);
-    const extension = path.join(dir, 'qsymlike/qsymlike.abi3.so');
+    const extension = path.join(dir, 'qsymlike/_qsymlike.abi3.so');
     writeFileSync(extension, withoutCodeSignature(readFileSync(extension)));
     const wheel = rezip(dir, path.basename(fileOf('wheel', arm64())));
     const error = await checkMacosWheel(runner, tools, wheel, arm64(), '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toContain('qsymlike/qsymlike.abi3.so has no code signature, which an arm64 Mac requires to load it');
+    expect((error as UserError).message).toContain('qsymlike/_qsymlike.abi3.so has no code signature, which an arm64 Mac requires to load it');
   });
 });
 
