@@ -28,7 +28,7 @@ export interface Route {
   readonly emulator: 'none' | 'qemu' | 'wine';
   /** The layout of a virtual environment made by the cell's interpreters (a Windows CPython's under wine). */
   readonly targetVenv: VenvFlavour;
-  /** Whether C and Rust code is compiled and linked by zig (an older glibc). */
+  /** Whether C and Rust code is compiled and linked by zig (an older glibc, or macOS on Linux). */
   readonly zig: boolean;
 }
 
