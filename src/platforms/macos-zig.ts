@@ -22,7 +22,7 @@ import { zigEnv, zigToolchain } from './zig.js';
 // (macho-check.ts), and the workflow's verify job imports them on a Mac.
 
 /** Why nothing of the cell runs on this host, for the manifest and the summary. */
-export const NOT_RUN_HERE = 'a macOS file cross-built on Linux, not imported here: verified on a Mac by the workflow’s verify job';
+export const NOT_RUN_HERE = "a macOS file cross-built on Linux, not imported here: verified on a Mac by the workflow's verify job";
 
 /** GNU triples of a generic (not CPU-tuned) GMP build. */
 const gnuTriple = (platform: Platform) => (appleArch(platform.arch) === 'arm64' ? 'aarch64-apple-darwin' : 'x86_64-apple-darwin');
