@@ -141,13 +141,34 @@ function gmpPrefix(platform: Platform): string {
   return /GMP (?:built|from the cache) in (\S+)$/.exec(line!)![1]!;
 }
 
+describe("GMP's x86_64 assembly, fixed for zig's Mach-O linker (matrix/gmp-patches.yml)", () => {
+  it("reaches both GMP builds: mpn_add_nc_x86_64 of the engine's and of gmp-mpfr-sys's fat libgmp.a links with zig, which refuses the unfixed jrcxz", () => {
+    const engine = path.join(gmpPrefix(platforms[1]!), 'lib', 'libgmp.a');
+    // gmp-mpfr-sys's cache, where the wheel's build left the GMP it built from its bundled sources.
+    const cached = spawnSync('find', [path.join(cacheRoot(), 'gmp-mpfr-sys'), '-path', '*/x86_64-apple-darwin/*', '-name', 'libgmp.a'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
+    expect(cached.length).toBeGreaterThan(0);
+    const dir = mkdtempSync(path.join(tmpdir(), 'macho-add-nc-'));
+    const source = path.join(dir, 'use.c');
+    writeFileSync(
+      source,
+      'typedef unsigned long limb;\nlimb __gmpn_add_nc_x86_64(limb *, const limb *, const limb *, long, limb);\nint main(void) { limb a[1] = {1}, b[1] = {2}, r[1]; return (int)__gmpn_add_nc_x86_64(r, a, b, 1, 0); }\n',
+    );
+    for (const library of [engine, ...cached]) {
+      const result = spawnSync(zigBinary(), ['cc', '-target', 'x86_64-macos.10.13', source, library, '-o', path.join(dir, 'use')], { encoding: 'utf8' });
+      expect(result.status, `${library}: ${result.stderr}`).toBe(0);
+    }
+  });
+});
+
 describe('the Mach-O checks refuse what a Mac would refuse, naming the file', () => {
   const arm64 = () => platforms[0]!;
   const x86_64 = () => platforms[1]!;
 
   /** A tiny C file compiled by zig for a target (`x86_64-macos.12.0`). */
   function compile(zigTarget: string, out: string, flags: string[] = ['-c']): string {
-    const zigBin = spawnSync(tools.python, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'], { encoding: 'utf8' }).stdout.trim();
+    const zigBin = zigBinary();
     const source = path.join(path.dirname(out), 'tiny.c');
     writeFileSync(source, 'int tiny(int x) { return x + 1; }\n');
     const result = spawnSync(zigBin, ['cc', '-target', zigTarget, ...flags, source, '-o', out], { encoding: 'utf8' });
@@ -189,6 +210,9 @@ describe('the Mach-O checks refuse what a Mac would refuse, naming the file', ()
     expect((error as UserError).message).toContain('qsymlike/_qsymlike.abi3.so has no code signature, which an arm64 Mac requires to load it');
   });
 });
+
+/** zig, from the tool environment. */
+const zigBinary = () => spawnSync(tools.python, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'], { encoding: 'utf8' }).stdout.trim();
 
 /** A wheel of the directory's files, under the name given. */
 function rezip(dir: string, name: string): string {
