@@ -115,7 +115,8 @@ export async function provisionMacosZig(context: CellContext, tools: ToolEnv, de
     linksStatically: true,
     env: { ...zigEnv(toolchain), ...env, ...prefixEnv(build.prefix, context.env) },
     cargoEnv: checkPrograms,
-    rustLinkDirs: [lib],
+    // gmp-mpfr-sys's use-system-libs links -lgmp: the linker finds libgmp.a here.
+    linkerLibDirs: [lib],
     cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: platform.target },
   };
 }

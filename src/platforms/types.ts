@@ -36,6 +36,8 @@ export interface GmpProvision {
   readonly compatibility?: string;
   /** Directories rustc's linker must search for the GMP family (zig searches no system directory); added to the rustflags cargo uses. */
   readonly rustLinkDirs?: readonly string[];
+  /** Directories of static libraries only, for the linker alone (not rustc's search path, where they would replace a crate's own bundled build). */
+  readonly linkerLibDirs?: readonly string[];
   /** Variables for cargo and maturin builds only, over `env`: the C compiler that build scripts compile and run test programs with. */
   readonly cargoEnv?: Readonly<Record<string, string>>;
   /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */
