@@ -39,6 +39,9 @@ const timings: Record<string, number> = {};
 const manifestOf = (which: keyof typeof built, platform: Platform) => built[which].manifests.find((m) => m.cell.platform === platform.id)!;
 const fileOf = (which: keyof typeof built, platform: Platform) => path.join(built[which].outRoot, manifestOf(which, platform).cell.id, manifestOf(which, platform).files[0]!.name);
 
+/** GMP's version string (gmp_version) in a linked file. */
+const gmpVersionIn = (file: string) => /^(6\.\d+\.\d+)$/m.exec(spawnSync('strings', ['-a', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout)?.[1];
+
 /** Symbols of a Mach-O file or static library, by llvm-nm. */
 const symbols = (file: string) => spawnSync('llvm-nm', [file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
 
@@ -82,6 +85,9 @@ describe.each(platforms)('$id cross-built on Linux with zig', (platform) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'macos-wheel-'));
     await unzipTo(wheel, dir);
     const names = symbols(path.join(dir, extension));
+    // The GMP inside is the one its licence record names: gmp-mpfr-sys's own build (1.5.3 bundles GMP 6.2.1).
+    expect(manifest.files[0]!.libraries).toMatchObject([{ name: 'gmp', version: '6.2.1', linkage: 'static' }]);
+    expect(gmpVersionIn(path.join(dir, extension))).toBe('6.2.1');
     if (arch === 'x86_64') {
       expect(names).toMatch(/ ___gmpn_add_nc_x86_64$/m);
       expect(names).toMatch(/ ___gmpn_add_n_coreisbr$/m);
@@ -124,6 +130,9 @@ describe.each(platforms)('$id cross-built on Linux with zig', (platform) => {
 async function expectProgram(archive: string, stem: string, platform: Platform, target: string) {
   const report = await checkMachoFile(runner, tools, archive, platform, target);
   const program = `${stem}/bin/gmp-cli`;
+  expect(built.c.manifests.concat(built.rust.manifests).find((m) => m.files[0]!.name === path.basename(archive))!.files[0]!.libraries).toMatchObject([
+    { name: 'gmp', version: '6.3.0', linkage: 'static', licenseFiles: [`${stem}/licenses/gmp/COPYING.LESSERv3`, `${stem}/licenses/gmp/COPYINGv2`, `${stem}/licenses/gmp/COPYINGv3`] },
+  ]);
   expect(Object.keys(report.archs)).toEqual([program]);
   expect(report.archs[program]).toEqual([ARCH[platform.id]]);
   expect(report.minos[program]).toBe(target);
@@ -132,6 +141,8 @@ async function expectProgram(archive: string, stem: string, platform: Platform, 
   const dir = mkdtempSync(path.join(tmpdir(), 'macos-program-'));
   await untarTo(archive, dir);
   const names = symbols(path.join(dir, program));
+  // zig's GMP, linked statically, as the archive's licence record says.
+  expect(gmpVersionIn(path.join(dir, program))).toBe('6.3.0');
   expect(names).toMatch(platform.arch === 'x86_64' ? / ___gmpn_add_nc_x86_64$/m : / ___gmpn_add_n$/m);
 }
 
