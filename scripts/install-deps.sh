@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 # fixture; git: the commit time and the test checkouts; xz-utils: GMP's
 # source tarballs; bsdutils: script, the pseudo-terminal of the progress-line
 # test; libmpfr-dev and libmpc-dev: the real projects' tests build gmpy2,
-# which links MPFR and MPC besides GMP, with the system's.
-packages=(build-essential bsdutils git xz-utils shellcheck jq pkg-config binutils libgmp-dev libmpfr-dev libmpc-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debootstrap debian-archive-keyring)
+# which links MPFR and MPC besides GMP, with the system's; llvm (llvm-nm,
+# llvm-objdump) and patch: GMP for macOS cross-built with zig.
+packages=(build-essential bsdutils git xz-utils shellcheck jq pkg-config binutils libgmp-dev libmpfr-dev libmpc-dev m4 patchelf unzip util-linux gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine wine64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debootstrap debian-archive-keyring llvm patch)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

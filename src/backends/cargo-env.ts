@@ -39,7 +39,7 @@ export function buildEnv(context: CellContext, gmp: GmpProvision): Record<string
 export async function cargoStepEnv(context: CellContext, gmp: GmpProvision, ours: Readonly<Record<string, string>>, remaps: readonly string[] = []): Promise<Record<string, string>> {
   const env = withUserEnvironment(context, ours);
   const stepEnv = { ...context.env, ...env };
-  const args = [...rustPathRemapArgs(stepEnv, context.route.host), ...remaps, ...rustLinkDirArgs(gmp.rustLinkDirs ?? [])];
+  const args = [...rustPathRemapArgs(stepEnv, context.route.host), ...remaps, ...rustLinkDirArgs(gmp.rustLinkDirs ?? []), ...rustLinkDirArgs(gmp.linkerLibDirs ?? [], true)];
   const rustflags = await extraRustflagsEnv({ runner: context.runner, projectDir: context.config.project.dir, target: context.platform.target, env: stepEnv, args, host: context.route.host });
   return { ...env, ...rustflags };
 }

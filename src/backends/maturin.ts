@@ -40,6 +40,7 @@ const ROUTE_ARGS: Readonly<Record<RouteId, (context: CellContext) => string[]>> 
   'windows-wine': () => [],
   'windows-msys2': () => [],
   'macos-native': () => [],
+  // maturin links with zig for the deployment target (MACOSX_DEPLOYMENT_TARGET), which also tags the wheel.
   'macos-zig': () => ['--zig'],
 };
 

@@ -174,7 +174,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
       // A program is cargo's, never MSVC's: beside MSVC-built wheels it gets GMP for its own toolchain (MSYS2's MINGW64, not UCRT64).
       const programContext: CellContext = route.msvc ? { ...context, route: { ...route, msvc: false } } : context;
       const programGmp = route.msvc ? await stage('provision-binary', 'Provision GMP for the binary', () => module.provisionGmp(programContext, tools)) : gmp;
-      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context: programContext, module, backend, gmp: programGmp, outDir }));
+      const archive = await stage('binary', 'Build and package the binary', () => buildBinary({ context: programContext, module, backend, gmp: programGmp, outDir, tools }));
       files.push(archive);
     }
   } catch (error) {
@@ -191,6 +191,9 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
 
   timings.total = Number(((performance.now() - started) / 1000).toFixed(3));
 
+  // Pythons this host could not run, and a program it cannot run (a macOS one built on Linux).
+  const notRun = cell.binary ? module.notRunHere?.(context) : undefined;
+  const notSmokeTested = [...interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })), ...(notRun ? [{ python: 'binary', reason: notRun }] : [])];
   const first = files.find((f) => f.kind === 'wheel' || f.kind === 'sdist');
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
@@ -206,7 +209,7 @@ export async function buildCell(options: BuildCellOptions): Promise<CellOutcome>
     ...(provisioned?.compatibility ? { compatibility: provisioned.compatibility } : {}),
     files,
     log: CELL_LOG_FILE,
-    ...(interpreters.some((i) => i.untested) ? { notSmokeTested: interpreters.filter((i) => i.untested).map((i) => ({ python: i.version, reason: i.untested! })) } : {}),
+    ...(notSmokeTested.length > 0 ? { notSmokeTested } : {}),
     ok: failure === undefined && files.every((f) => f.smoke.every(smokeAndTestPassed)),
     ...(failure ? { error: failure.error instanceof Error ? failure.error.message : String(failure.error) } : {}),
     sourceDateEpoch: sourceDate.epoch,

@@ -13,6 +13,11 @@ import { cachedDirectory, cacheKey } from '../core/cache.js';
  * as `check.exe<suffix>` and makes `check.exe` a script that runs it under
  * the emulator (wine, qemu-user). Compiles, shared libraries, and outputs
  * that are not a fresh ELF or PE file (`-o /dev/null`) are left as they are.
+ * Where nothing here runs the target's programs (macOS), `hostRebuild` names
+ * the host's compiler: the program, once linked for the target (which proves
+ * it links), is kept aside and built again for the host without its
+ * libraries. That serves programs that only print the headers' macros, as
+ * gmp-mpfr-sys's checks do; one the host cannot build says so when run.
  */
 export interface CompileAndRun {
   /** The wrapper's file name. */
@@ -24,10 +29,13 @@ export interface CompileAndRun {
   readonly emulator: readonly string[];
   /** What the linked program is renamed with (wine wants `.exe`). */
   readonly suffix: string;
+  /** The host's compiler and arguments that build the program again to run here, instead of an emulator. */
+  readonly hostRebuild?: readonly string[];
 }
 
 /** The wrapper script's text. */
-export function compileAndRunScript({ compiler, linkArgs, emulator, suffix }: Omit<CompileAndRun, 'name'>): string {
+export function compileAndRunScript({ compiler, linkArgs, emulator, suffix, hostRebuild }: Omit<CompileAndRun, 'name'>): string {
+  if (hostRebuild) return hostRebuildScript(compiler, linkArgs, suffix, hostRebuild);
   // The run script is written by printf from a %s argument, so no quoting level is lost.
   const runLine = `exec ${emulator.map(posixQuote).join(' ')} "$0${suffix}" "$@"`;
   return `#!/bin/sh
@@ -59,6 +67,39 @@ if [ "$link" = 1 ] && [ -n "$out" ] && [ -f "$out" ] && [ ! -L "$out" ]; then
       chmod +x -- "$out"
       ;;
   esac
+fi
+`;
+}
+
+/** The wrapper that links for the target, then builds the program again for the host (see CompileAndRun). */
+function hostRebuildScript(compiler: string, linkArgs: readonly string[], suffix: string, host: readonly string[]): string {
+  return `#!/bin/sh
+set -eu
+out=
+link=1
+previous=
+for arg in "$@"; do
+  if [ "$previous" = -o ]; then out=$arg; fi
+  case $arg in
+    -c | -S | -E | -M | -MM | -shared) link=0 ;;
+    -o?*) out=\${arg#-o} ;;
+    @*) link=0 ;;
+  esac
+  previous=$arg
+done
+if [ "$link" = 0 ] || [ -z "$out" ]; then exec ${posixQuote(compiler)} "$@"; fi
+${posixQuote(compiler)} "$@"${linkArgs.map((arg) => ` ${posixQuote(arg)}`).join('')}
+mv -f -- "$out" "$out"${posixQuote(suffix)}
+# The host's program takes no library: it may use the headers only.
+for arg do
+  shift
+  case $arg in -l*) ;; *) set -- "$@" "$arg" ;; esac
+done
+# A program the host cannot build (a configure probe with the target's
+# flags) still linked for the target: it only cannot run here, and says so if run.
+if ! ${host.map(posixQuote).join(' ')} "$@" 2>/dev/null; then
+  printf '#!/bin/sh\necho "%s was linked for another OS and cannot run here" >&2\nexit 1\n' "$out" > "$out"
+  chmod +x -- "$out"
 fi
 `;
 }

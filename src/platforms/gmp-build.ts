@@ -47,6 +47,12 @@ export interface GmpBuildOptions {
   readonly cc?: string;
   /** Variables for every step (e.g. MSYS2's PATH on Windows, MACOSX_DEPLOYMENT_TARGET). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * What identifies the toolchain in the cache key, in place of `cc` and
+   * `env`, when those are paths that differ between equal toolchains (zig's
+   * wrappers, one per tool environment that holds zig).
+   */
+  readonly toolchainKey?: Readonly<Record<string, unknown>>;
 }
 
 export interface GmpBuild {
@@ -89,7 +95,8 @@ export async function buildGmpFromSource(context: CellContext, options: GmpBuild
   const sources = Object.fromEntries(libraries.map((library) => [library, sourceFor(context, library)]));
   const cc = options.cc ?? context.env.CC ?? 'cc';
   // `licences`: entries made before the licence texts were kept lack them, and are rebuilt once.
-  const key = cacheKey({ sources, host: options.host, flags: options.configureFlags, cc, env: options.env ?? {}, licences: true });
+  const toolchain = options.toolchainKey ? { toolchain: options.toolchainKey } : { cc, env: options.env ?? {} };
+  const key = cacheKey({ sources, host: options.host, flags: options.configureFlags, ...toolchain, licences: true });
   const entry = path.join(context.cacheDir, 'gmp', `${options.host}-gmp-${sources.gmp!.version}-${key}`);
   const jobs = String(Math.max(1, cpus().length));
 

@@ -2,19 +2,18 @@ import { realpathSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
-import { UserError } from '../core/errors.js';
 import { compareVersions } from '../core/versions.js';
 import { prefixEnv } from '../core/prefix-env.js';
 import { takeRepairedWheel } from '../core/archive.js';
 import { buildGmpFromSource } from './gmp-build.js';
 import { LIBRARIES, textsIn, type LicenceSource } from '../catalog/libraries.js';
-import { runPythonHelper } from '../core/python-helpers.js';
-import type { ToolEnv } from '../core/tools.js';
-import { platformTagMatches } from '../core/wheel-name.js';
-import type { CommandRunner } from '../core/process/runner.js';
 import { nativeBuilds } from './native-builds.js';
 import { appleArch as routeAppleArch } from '../routes/route.js';
-import type { PlatformModule, WheelCheck } from './types.js';
+import type { PlatformModule } from './types.js';
+import { checkMachoFile, checkMacosWheel } from './macho-check.js';
+import { macosZigInterpreters, NOT_RUN_HERE, provisionMacosZig } from './macos-zig.js';
+
+export { checkMacosWheel };
 import type { CellContext } from '../routes/context.js';
 
 // macOS: wheels built for a deployment target (MACOSX_DEPLOYMENT_TARGET)
@@ -100,10 +99,16 @@ function homebrewLicences(prefix: string): LicenceSource {
 
 const NATIVE = nativeBuilds();
 
-export const macos: PlatformModule = {
-  repairTools: ['delocate'],
+/** Built on Linux with zig (route macos-zig, macos-zig.ts), not on a Mac. */
+const onLinux = (context: Pick<CellContext, 'route'>) => context.route.id === 'macos-zig';
 
-  findInterpreters: NATIVE.findInterpreters,
+export const macos: PlatformModule = {
+  // delocate on a Mac; on Linux its macholib reads the Mach-O files for the checks.
+  repairTools: ['delocate'],
+  toolchainTools: (context) => (onLinux(context) ? ['ziglang', 'cargo-zigbuild', 'delocate'] : []),
+
+  findInterpreters: (context, versions, build) => (onLinux(context) ? macosZigInterpreters(context, versions) : NATIVE.findInterpreters(context, versions, build)),
+  notRunHere: (context) => (onLinux(context) ? NOT_RUN_HERE : undefined),
 
   // setup-python's CPython is universal2: without these, setuptools compiles
   // for both archs and fails to link the single-arch libgmp, and tags the
@@ -114,9 +119,13 @@ export const macos: PlatformModule = {
     return { python, env: { ...env, ARCHFLAGS: `-arch ${arch}`, _PYTHON_HOST_PLATFORM: `macosx-${deploymentTarget(context.platform, context.env)}-${arch}` } };
   },
 
-  async provisionGmp(context) {
+  async provisionGmp(context, tools) {
     const { config, platform, reporter, env } = context;
     const target = deploymentTarget(platform, env);
+    if (onLinux(context)) {
+      if (!tools) throw new Error('provisionGmp needs the toolchain tools on the macos-zig route');
+      return provisionMacosZig(context, tools, target);
+    }
     if (config.gmp.source === 'system' && config.gmp.libraries.every((l) => l === 'gmp')) {
       const brew = await homebrewGmp(context);
       if (brew && homebrewGmpFits(brew.minos, target)) {
@@ -137,6 +146,13 @@ export const macos: PlatformModule = {
   },
 
   async repairWheel(context, wheel, outDir, gmp, tools) {
+    // delocate needs macOS's own tools; GMP is linked statically on Linux, so
+    // there is nothing to bundle: checkWheel proves it.
+    if (onLinux(context)) {
+      const target = path.join(outDir, path.basename(wheel));
+      await copyFile(wheel, target);
+      return target;
+    }
     const repaired = await mkdtemp(path.join(context.workDir, 'repaired-'));
     await context.runner.run(tools.bin('delocate-wheel'), delocateArgs(context.platform, wheel, repaired), {
       env: { ...gmp.env, DYLD_FALLBACK_LIBRARY_PATH: gmp.libDirs.join(':') },
@@ -149,12 +165,20 @@ export const macos: PlatformModule = {
     return checkMacosWheel(context.runner, tools, wheel, context.platform, deploymentTarget(context.platform, context.env));
   },
 
-  cCompiler: () => 'clang',
+  async checkProgramArchive(context, archive, tools) {
+    if (!onLinux(context)) return;
+    if (!tools) throw new Error('the Mach-O check of a program archive needs the tool environment');
+    await checkMachoFile(context.runner, tools, archive, context.platform, deploymentTarget(context.platform, context.env));
+  },
+
+  cCompiler: (context, gmp) => (onLinux(context) && gmp?.env.CC ? gmp.env.CC : 'clang'),
   archiveFormat: 'tar.gz',
   programFile: (name) => name,
   programCommand: (_context, program, args) => ({ file: program, args, env: {} }),
 
   async bundleProgram(context, program, stageDir) {
+    // GMP is static on Linux: the archive's check (checkProgramArchive) proves nothing else is needed.
+    if (onLinux(context)) return [];
     const { runner } = context;
     const libDir = path.join(stageDir, 'lib');
     await mkdir(libDir, { recursive: true });
@@ -187,38 +211,3 @@ export const macos: PlatformModule = {
     return bundled.sort();
   },
 };
-
-/**
- * Proves a repaired macOS wheel self-contained (every LC_LOAD_DYLIB inside
- * the wheel or a system library), built for no newer macOS than the target,
- * every Mach-O file holding the platform's arch, and tagged for the platform.
- */
-export async function checkMacosWheel(runner: CommandRunner, tools: ToolEnv, wheel: string, platform: Platform, target: string): Promise<WheelCheck> {
-  const report = (await runPythonHelper(runner, tools.python, 'check_macos_wheel', [wheel])) as {
-    platformTags: string[];
-    bundled: string[];
-    violations: { file: string; needed: string }[];
-    minos: Record<string, string | null>;
-    archs: Record<string, string[]>;
-  };
-  const problems = report.violations.map((v) => `${v.file} needs ${v.needed}, which is neither in the wheel nor a system library`);
-  for (const [file, minos] of Object.entries(report.minos)) {
-    if (minos && compareVersions(minos, target) > 0) problems.push(`${file} requires macOS ${minos}, newer than the deployment target ${target}`);
-  }
-  // delocate's --require-archs looks only at the libraries it copies in; a
-  // wheel with none (or a mistagged extension) is checked here.
-  const arch = appleArch(platform);
-  for (const [file, archs] of Object.entries(report.archs)) {
-    if (!archs.includes(arch)) problems.push(`${file} is built for ${archs.join(', ')}, not ${arch}`);
-  }
-  const badTags = report.platformTags.filter((tag) => !platformTagMatches(tag, platform['wheel-tag']));
-  if (badTags.length > 0) problems.push(`platform tag ${badTags.join(', ')} is not a ${platform['wheel-tag']} tag`);
-  if (problems.length > 0) {
-    throw new UserError({
-      key: 'repair',
-      message: `${path.basename(wheel)} is not self-contained: ${problems.join('; ')}`,
-      fix: `check that delocate found the libraries, and that they were built for ${arch} and the deployment target`,
-    });
-  }
-  return { bundled: report.bundled, platformTags: report.platformTags };
-}

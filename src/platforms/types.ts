@@ -42,10 +42,14 @@ export interface GmpProvision {
   readonly compatibility?: string;
   /** Directories rustc's linker must search for the GMP family (zig searches no system directory); added to the rustflags cargo uses. */
   readonly rustLinkDirs?: readonly string[];
+  /** Directories of static libraries only, for the linker alone (not rustc's search path, where they would replace a crate's own bundled build). */
+  readonly linkerLibDirs?: readonly string[];
   /** Variables for cargo and maturin builds only, over `env`: the C compiler that build scripts compile and run test programs with. */
   readonly cargoEnv?: Readonly<Record<string, string>>;
   /** How cargo builds a program, when not `cargo build --target <the platform's>` (cargo-zigbuild for an older glibc). */
   readonly cargo?: { readonly file: string; readonly subcommand: string; readonly target: string };
+  /** Whether the GMP family exists only as static libraries (macOS built on Linux), so whatever links it carries it. */
+  readonly linksStatically?: boolean;
   /** By library id (matrix/libraries.yml): the version and licence texts of what a wheel or program may carry from this provision (the GMP family, a toolchain's runtime). */
   readonly licences?: Readonly<Record<string, LicenceSource>>;
 }
@@ -94,6 +98,10 @@ export interface PlatformModule {
    * Returns the names of the libraries bundled.
    */
   bundleProgram(context: CellContext, program: string, stageDir: string, gmp: GmpProvision): Promise<string[]>;
+  /** Why nothing built for the cell runs on this host (its wheels are imported, its programs run, elsewhere), when so. */
+  notRunHere?(context: CellContext): string | undefined;
+  /** Checks a program archive as the target would load it, where it cannot be run here. */
+  checkProgramArchive?(context: CellContext, archive: string, tools: ToolEnv | undefined): Promise<void>;
   /** The C compiler for programs built with make (a cross compiler when the host differs). */
   cCompiler(context: CellContext, gmp?: GmpProvision): string;
   /** `.tar.gz` or `.zip`: how programs for this platform are packaged. */

@@ -8,7 +8,7 @@ import type { GlibcTarget } from './glibc.js';
 import type { CellContext } from '../routes/context.js';
 
 /**
- * zig as C/C++ compiler and linker for an older glibc: `zig cc -target
+ * zig as C/C++ compiler and linker for an older glibc (or for macOS): `zig cc -target
  * x86_64-linux-gnu.2.17` links against zig's own glibc stubs of that version.
  * zig searches none of the system's include or library directories (which
  * would also bring in the host's libc): the only ones it gets are `deps`,
@@ -43,7 +43,7 @@ export async function zigPath(context: CellContext, tools: ToolEnv): Promise<str
  * cache under a key of everything they contain (stable paths: cargo and
  * gmp-mpfr-sys key their caches by the compiler's name).
  */
-export async function zigToolchain(context: CellContext, tools: ToolEnv, target: GlibcTarget, deps?: DepsDirs): Promise<ZigToolchain> {
+export async function zigToolchain(context: CellContext, tools: ToolEnv, target: Pick<GlibcTarget, 'zigTarget'>, deps?: DepsDirs): Promise<ZigToolchain> {
   const zig = await zigPath(context, tools);
   // UBSan is zig cc's default for unoptimised code (configure's probes): off,
   // as with gcc. Position-independent code, as distributions' gcc makes by

@@ -141,5 +141,11 @@ export async function readCargoGraph(
   target: string,
   featureArgs: readonly string[],
 ): Promise<CargoGraph> {
-  return cargoGraph(await cargoTargetMetadata(runner, projectDir, env, target, featureArgs));
+  const graph = cargoGraph(await cargoTargetMetadata(runner, projectDir, env, target, featureArgs));
+  if (graph.gmpMpfrSysWithoutForceCross.length > 0) return graph;
+  // cargo metadata unifies features over every platform (a cfg(windows)
+  // dependency's force-cross shows for macOS too); cargo tree says what the
+  // target's build gets.
+  const built = await builtFeatures(runner, projectDir, env, target, featureArgs, 'gmp-mpfr-sys');
+  return { ...graph, gmpMpfrSysWithoutForceCross: [...built].filter(([, features]) => !features.includes('force-cross')).map(([version]) => version) };
 }

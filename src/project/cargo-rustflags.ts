@@ -112,8 +112,13 @@ export interface ExtraRustflagsInputs {
   readonly host: HostFacts;
 }
 
-/** rustc's arguments that add `dirs` to its native library search path. */
-export function rustLinkDirArgs(dirs: readonly string[]): string[] {
+/**
+ * rustc's arguments that add `dirs` to its native library search path, or
+ * with `linkerOnly` to the linker's alone: there a `-lgmp` finds a static
+ * libgmp.a, while rustc, looking for the libgmp.a a crate bundles from its
+ * own build (gmp-mpfr-sys's), does not take this one in its place.
+ */
+export function rustLinkDirArgs(dirs: readonly string[], linkerOnly = false): string[] {
   const spaced = dirs.find((dir) => /\s/.test(dir));
   if (spaced) {
     throw new UserError({
@@ -122,7 +127,7 @@ export function rustLinkDirArgs(dirs: readonly string[]): string[] {
       fix: 'set NATIVE_MATRIX_CACHE (or XDG_CACHE_HOME) to a directory whose path has no spaces',
     });
   }
-  return dirs.flatMap((dir) => ['-L', `native=${dir}`]);
+  return dirs.flatMap((dir) => (linkerOnly ? ['-C', `link-arg=-L${dir}`] : ['-L', `native=${dir}`]));
 }
 
 /** The variables that add `args` to the rustflags cargo would use. */

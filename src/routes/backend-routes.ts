@@ -21,9 +21,14 @@ export const BACKEND_ROUTES: Readonly<Record<BuildBackend, BackendRoutes>> = {
     binary: everywhere,
     wheel: (route) => (route.id === 'linux-qemu' && !route.zig ? `maturin wheels for ${route.platform.arch} are cross-built with zig only, and linux.manylinux is host` : undefined),
   },
+  // setuptools and any PEP 517 backend: the project's own build compiles C.
+  // macOS on Linux has no macOS CPython to compile against.
   setuptools: {
     binary: everywhere,
-    wheel: everywhere,
+    wheel: (route) =>
+      route.id === 'macos-zig'
+        ? "wheels of a setuptools C extension are built for macOS on a Mac: the build compiles against the target CPython's headers and sysconfig, which a Linux host has not (set macos.build-on: macos)"
+        : undefined,
   },
   cargo: { binary: everywhere },
   make: { binary: everywhere },

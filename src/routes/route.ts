@@ -13,7 +13,7 @@ import type { VenvFlavour } from '../core/venv.js';
  * - `windows-wine`: Windows on Linux, cross-compiled with mingw-w64, run under wine.
  * - `windows-msys2`: Windows on Windows, with MSYS2's MinGW toolchain.
  * - `macos-native`: macOS on a Mac of the same arch.
- * - `macos-zig`: macOS on x86_64 Linux, compiled and linked by zig, its Mach-O files checked statically.
+ * - `macos-zig`: macOS on an x86_64 Linux host, cross-compiled and linked by zig; imported on a Mac by the workflow's verify job.
  */
 export const ROUTE_IDS = ['linux-native', 'linux-zig', 'linux-qemu', 'windows-wine', 'windows-msys2', 'macos-native', 'macos-zig'] as const;
 export type RouteId = (typeof ROUTE_IDS)[number];
@@ -28,7 +28,7 @@ export interface Route {
   readonly emulator: 'none' | 'qemu' | 'wine';
   /** The layout of a virtual environment made by the cell's interpreters (a Windows CPython's under wine). */
   readonly targetVenv: VenvFlavour;
-  /** Whether C and Rust code is compiled and linked by zig (an older glibc). */
+  /** Whether C and Rust code is compiled and linked by zig (an older glibc, or macOS on Linux). */
   readonly zig: boolean;
   /**
    * Whether the cell's wheels are C extensions compiled by MSVC (a PEP 517

@@ -9,6 +9,7 @@ import { describeFile } from '../core/hashing.js';
 import { cleanEnv } from './smoke.js';
 import { tarDirectory, untarTo, unzipTo, zipDirectory } from '../core/archive.js';
 import type { Backend } from '../backends/types.js';
+import type { ToolEnv } from '../core/tools.js';
 import { carriedLibraries, staticLibraries } from './carried-libraries.js';
 import { stageArchiveLicences } from './licence-files.js';
 
@@ -18,6 +19,8 @@ export interface BinaryBuildInputs {
   readonly backend: Backend;
   readonly gmp: GmpProvision;
   readonly outDir: string;
+  /** The tool environment, when the cell has one (the Mach-O check reads with it). */
+  readonly tools?: ToolEnv;
 }
 
 /** The program's name and version, from the config, Cargo.toml or pyproject.toml (a C program may have no version). */
@@ -45,7 +48,7 @@ function programIdentity(context: CellContext): { name: string; version?: string
  * `<name>-<version>-<platform>.<tar.gz|zip>`, and smoke-runs the archive's
  * contents in a clean environment from a fresh directory.
  */
-export async function buildBinary({ context, module, backend, gmp, outDir }: BinaryBuildInputs): Promise<ManifestFile> {
+export async function buildBinary({ context, module, backend, gmp, outDir, tools }: BinaryBuildInputs): Promise<ManifestFile> {
   const { platform } = context;
   const { name, version: projectVersion } = programIdentity(context);
   if (!backend.buildProgram) throw new Error(`the ${backend.name} backend builds no program`);
@@ -69,8 +72,11 @@ export async function buildBinary({ context, module, backend, gmp, outDir }: Bin
   if (module.archiveFormat === 'zip') await zipDirectory(stageParent, stem, archive, context.sourceDateEpoch);
   else await tarDirectory(stageParent, stem, archive, context.sourceDateEpoch);
 
-  const smoke = await smokeProgram(context, module, archive, stem, name);
-  context.reporter.status(`${path.basename(archive)}: smoke ${smoke.passed ? 'passed' : 'FAILED'}`);
+  await module.checkProgramArchive?.(context, archive, tools);
+  const notRun = module.notRunHere?.(context);
+  const smoke = notRun ? undefined : await smokeProgram(context, module, archive, stem, name);
+  context.reporter.status(`${path.basename(archive)}: smoke ${smoke ? (smoke.passed ? 'passed' : 'FAILED') : `not run (${notRun})`}`);
+  if (!smoke) return { ...(await describeFile(archive)), kind: 'archive', platformTag: platform.id, bundled, libraries, smokePassed: [], smoke: [] };
   return {
     ...(await describeFile(archive)),
     kind: 'archive',

@@ -43,7 +43,10 @@ export async function staticLibraries(context: CellContext, backend: Backend, pk
 
 /** The libraries behind the files a wheel or archive carries, with their licences; what cannot be told is said as a warning. */
 export function carriedLibraries(context: CellContext, gmp: GmpProvision, bundledFiles: readonly string[], statics: readonly StaticLibrary[], what: string): ResolvedLibrary[] {
-  const { libraries, warnings } = resolveLibraries(bundledFiles, gmp.licences ?? {}, statics);
+  // A provision of static libraries only is linked into the file, where a crate's own does not take its place.
+  const provided = gmp.linksStatically ? Object.entries(gmp.licences ?? {}).filter(([id]) => !statics.some((s) => s.id === id)) : [];
+  const linked = [...statics, ...provided.map(([id, source]) => ({ id, source }))];
+  const { libraries, warnings } = resolveLibraries(bundledFiles, gmp.licences ?? {}, linked);
   for (const message of warnings) context.reporter.warning({ key: 'licences', message: `${what}: ${message}` });
   return libraries;
 }

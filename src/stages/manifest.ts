@@ -67,7 +67,7 @@ export interface Manifest {
   readonly files: readonly ManifestFile[];
   /** The cell's full log (every command and its output), beside the manifest. */
   readonly log?: string;
-  /** Pythons the cell built for that this machine could not run (a Windows CPython under wine it lacks), and why: on GitHub they run on the cell's own runner. */
+  /** Pythons the cell built for that this machine could not run (a Windows CPython under wine it lacks), and why: on GitHub they run on the cell's own runner. `binary` for a program this machine cannot run (macOS built on Linux). */
   readonly notSmokeTested?: readonly { readonly python: string; readonly reason: string }[];
   /** Whether the cell was built and every smoke test passed. */
   readonly ok: boolean;

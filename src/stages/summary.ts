@@ -29,7 +29,8 @@ export function buildMarkdown(manifests: readonly Manifest[]): string {
       });
       lines.push(`| \`${file.name}\` | ${size(file.size)} | \`${file.sha256.slice(0, 16)}…\` | ${carriedCell(file)} | ${cells.join(' | ')} |`);
     }
-    for (const { python, reason } of manifest.notSmokeTested ?? []) lines.push('', `⚠️ Python ${python}: built for, not smoke-tested on this machine (${reason}).`);
+    for (const { python, reason } of manifest.notSmokeTested ?? [])
+      lines.push('', `⚠️ ${python === 'binary' ? 'The program' : `Python ${python}`}: built for, not smoke-tested on this machine (${reason}).`);
     for (const file of manifest.files) for (const warning of file.metadataWarnings ?? []) lines.push('', `⚠️ \`${file.name}\`: ${warning} (metadata: PyPI accepts it).`);
     lines.push(
       '',

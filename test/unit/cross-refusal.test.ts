@@ -61,9 +61,17 @@ describe('when cargo cross-compiles', () => {
 
 describe('cross builds of a Rust project: force-cross', () => {
   it("asks cargo for the cell's target and the build's features, so force-cross turned on by a feature counts", async () => {
-    const runner = new FakeRunner(() => ({ stdout: JSON.stringify(metadata(['default', 'force-cross'])) }));
+    const runner = new FakeRunner((record) => ({ stdout: record.args[0] === 'tree' ? 'gmp-mpfr-sys v1.6.8|default,force-cross\n' : JSON.stringify(metadata(['default', 'force-cross'])) }));
     expect(await readCargoGraph(runner, '/p', {}, 'aarch64-unknown-linux-gnu', ['--features', 'cross'])).toEqual({ gmpMpfrSysWithoutForceCross: [] });
-    expect(runner.lines()).toEqual(['cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu --features cross']);
+    expect(runner.lines()).toEqual([
+      'cargo metadata --format-version 1 --filter-platform aarch64-unknown-linux-gnu --features cross',
+      'cargo tree --target aarch64-unknown-linux-gnu --edges normal,build --prefix none --format {p}|{f} --features cross',
+    ]);
+  });
+
+  it('believes cargo tree over cargo metadata, which unifies features over every platform (force-cross of a cfg(windows) dependency, for macOS)', async () => {
+    const runner = new FakeRunner((record) => ({ stdout: record.args[0] === 'tree' ? 'gmp-mpfr-sys v1.6.8|default\n' : JSON.stringify(metadata(['default', 'force-cross'])) }));
+    expect(await readCargoGraph(runner, '/p', {}, 'x86_64-apple-darwin', [])).toEqual({ gmpMpfrSysWithoutForceCross: ['1.6.8'] });
   });
 
   it('sets CARGO_FEATURE_FORCE_CROSS only when a gmp-mpfr-sys of the graph lacks the feature, saying so once', () => {

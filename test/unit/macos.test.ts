@@ -12,6 +12,7 @@ import { checkMacosWheel, delocateArgs, deploymentTarget, homebrewGmpFits, macos
 import { UserError } from '../../src/core/errors.js';
 import type { CellContext } from '../../src/routes/context.js';
 import type { Host } from '../../src/core/host.js';
+import { machoProblems, type MachoReport } from '../../src/platforms/macho-check.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
 import { serveTarballs, tarball } from '../helpers/tarballs.js';
 import { routeOf } from '../helpers/route.js';
@@ -198,8 +199,31 @@ describe('macOS builds and repair', () => {
     const wrong = report({ 'demo/_demo.abi3.so': ['arm64'], 'demo/.dylibs/libgmp.10.dylib': ['x86_64'] });
     const error = await checkMacosWheel(wrong, tools, 'demo.whl', arm64, '11.0').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toContain(
-      'demo.whl is not self-contained: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64; check that delocate found the libraries, and that they were built for arm64 and the deployment target',
-    );
+    expect((error as UserError).message).toContain('demo.whl is not fit for macos-arm64: demo/.dylibs/libgmp.10.dylib is built for x86_64, not arm64 (build it for aarch64-apple-darwin)');
+  });
+});
+
+describe('the Mach-O checks of a file for a Mac that is not here (macho-check.ts)', () => {
+  const report = (over: Partial<MachoReport>): MachoReport => ({ platformTags: [], bundled: [], violations: [], dependencies: {}, minos: {}, archs: {}, signed: {}, objects: [], ...over });
+
+  it('asks a code signature of arm64 files only, never of object files', () => {
+    const unsigned = report({ archs: { 'bin/tool': ['arm64'], 'libgmp.a(add_n.o)': ['arm64'] }, signed: { 'bin/tool': false, 'libgmp.a(add_n.o)': false }, objects: ['libgmp.a(add_n.o)'] });
+    expect(machoProblems(unsigned, arm64, '11.0')).toEqual([
+      "bin/tool has no code signature, which an arm64 Mac requires to load it (link it with zig or Apple's ld, which sign arm64 output ad hoc, or sign it: codesign --force --sign -)",
+    ]);
+    expect(machoProblems(report({ archs: { 'bin/tool': ['x86_64'] }, signed: { 'bin/tool': false } }), x86, '10.13')).toEqual([]);
+  });
+
+  it('names the file and the fix for a newer minos, another arch and a library from outside', () => {
+    const bad = report({
+      archs: { 'a.so': ['x86_64'] },
+      minos: { 'a.so': '10.15' },
+      violations: [{ file: 'a.so', needed: '/opt/homebrew/lib/libgmp.10.dylib' }],
+    });
+    expect(machoProblems(bad, x86, '10.13', 'archive')).toEqual([
+      'a.so needs /opt/homebrew/lib/libgmp.10.dylib, which is neither in the archive nor a system library (bundle it, or link it statically)',
+      'a.so requires macOS 10.15, newer than the deployment target 10.13 (compile it with MACOSX_DEPLOYMENT_TARGET=10.13; zig: -target x86_64-macos.10.13)',
+    ]);
+    expect(machoProblems(report({ archs: { 'a.so': ['x86_64'] } }), arm64, '11.0')).toEqual(['a.so is built for x86_64, not arm64 (build it for aarch64-apple-darwin)']);
   });
 });

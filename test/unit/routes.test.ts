@@ -65,7 +65,17 @@ describe('the route resolver', () => {
     expect(outcome(LINUX_ARM, 'windows-x86_64', wheel('maturin'))).toBe('refused (host): windows-x86_64 is built on Windows, or cross-built on an x86_64 Linux host with mingw-w64');
     expect(outcome(MAC_INTEL, 'macos-arm64', wheel('maturin'))).toBe('refused (host): macos-arm64 needs an arm64 Mac');
     expect(outcome(LINUX_ARM, 'macos-x86_64', program('cargo'))).toBe('refused (host): macos-x86_64 is built on macOS (this host runs linux)');
+    expect(outcome(LINUX_X86, 'macos-arm64', wheel('setuptools'))).toMatch(/^refused \(build\): macos-arm64: wheels of a setuptools C extension are built for macOS on a Mac: /);
     expect(outcome(LINUX_X86, 'linux-x86_64-musl', wheel('maturin'))).toMatch(/^refused \(host\): linux-x86_64-musl is experimental/);
+  });
+
+  it('cross-builds both macOS arches on x86_64 Linux with zig (macos-zig), maturin wheels and programs alike', () => {
+    for (const id of ['macos-arm64', 'macos-x86_64']) {
+      for (const request of [wheel('maturin'), program('cargo'), program('make')]) {
+        const route = resolveRoute(LINUX_X86, platform(id), request).route!;
+        expect([route.id, route.cross, route.zig, route.emulator]).toEqual(['macos-zig', true, true, 'none']);
+      }
+    }
   });
 
   it('carries the facts of the host that runs the commands, and of the interpreters that run the smoke test', () => {

@@ -140,6 +140,8 @@ function configFor(kind: ProjectKind, buildOn: string, dir: string): Config {
 function interpreterFor(route: Route, version: string): Interpreter {
   const native: Interpreter = { version, executable: `/opt/hostedtoolcache/Python/${version}/bin/python${version}`, fullVersion: `${version}.9`, freeThreaded: false };
   if (route.emulator === 'qemu') return { ...native, executable: `${SYSROOT}/usr/bin/python${version}`, foreign: { launcher: ['qemu-aarch64', '-L', SYSROOT], sysroot: SYSROOT, native } };
+  // Nothing runs macOS here: maturin builds for the version by name.
+  if (route.id === 'macos-zig') return { ...native, executable: `python${version}`, foreign: { launcher: [], sysroot: '', buildAs: `python${version}` } };
   if (route.emulator === 'wine')
     return {
       ...native,
