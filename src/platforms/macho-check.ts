@@ -40,9 +40,22 @@ export function machoProblems(report: MachoReport, platform: Platform, target: s
   for (const [file, archs] of Object.entries(report.archs)) {
     if (!archs.includes(arch)) problems.push(`${file} is built for ${archs.join(', ')}, not ${arch} (build it for ${platform.target})`);
   }
+  // pip installs a wheel on the oldest macOS its tag names: no file may need a newer one than that, or than the target.
+  const tagged = report.platformTags.flatMap((tag) => {
+    const match = /^macosx_(\d+)_(\d+)_/.exec(tag);
+    return match ? [{ tag, version: `${match[1]}.${match[2]}` }] : [];
+  });
   for (const [file, minos] of Object.entries(report.minos)) {
-    if (minos && compareVersions(minos, target) > 0)
+    if (!minos) {
+      if (!report.objects?.includes(file)) problems.push(`${file} records no minimum macOS (no LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX load command): link it for the deployment target ${target}`);
+      continue;
+    }
+    if (compareVersions(minos, target) > 0)
       problems.push(`${file} requires macOS ${minos}, newer than the deployment target ${target} (compile it with MACOSX_DEPLOYMENT_TARGET=${target}; zig: -target ${platform.arch}-macos.${target})`);
+    for (const { tag, version } of tagged) {
+      if (compareVersions(minos, version) > 0 && compareVersions(version, target) < 0)
+        problems.push(`${file} requires macOS ${minos}, newer than its wheel's tag ${tag} promises (pip would install it on macOS ${version}): tag the wheel for ${target}`);
+    }
   }
   if (arch === 'arm64') {
     for (const [file, signed] of Object.entries(report.signed ?? {})) {

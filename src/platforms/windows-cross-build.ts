@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { discardedWarning } from '../core/cache.js';
+import { UserError } from '../core/errors.js';
 import { findInterpreters, type Interpreter } from '../core/interpreters.js';
 import { ensureToolEnv } from '../core/tools.js';
 import type { CellContext } from '../routes/context.js';
@@ -92,6 +93,14 @@ function zigFor(context: CellContext, host: Interpreter): Promise<string> {
 /** The builder of one interpreter's Windows wheel on Linux: `abi3` links python3.dll, otherwise python3XY.dll. */
 export async function windowsCrossWheelBuilder(context: CellContext, interpreter: Interpreter, { abi3, gmp }: WheelBuildFor): Promise<WheelBuilder> {
   const { platform } = context;
+  // A free-threaded CPython's extensions need its own pyconfig.h (Py_GIL_DISABLED), and no Windows one runs here to prove them.
+  if (interpreter.freeThreaded) {
+    throw new UserError({
+      key: `platform ${platform.id}`,
+      message: `C extensions for free-threaded Python ${interpreter.version} are not cross-built on Linux`,
+      fix: `build this cell on ${platform.runner} (windows.build-on: windows), or leave ${interpreter.version} out for ${platform.id} (matrix.exclude)`,
+    });
+  }
   const triple = `${platform.arch}-w64-mingw32`;
   const native = await hostInterpreter(context, interpreter);
   const zig = await zigFor(context, native);
@@ -144,6 +153,10 @@ export async function windowsCrossWheelBuilder(context: CellContext, interpreter
   await context.runner.run(native.executable, ['-m', 'venv', '--without-pip', path.join(dir, 'venv')], { purpose: `creating the Windows build environment of Python ${interpreter.version}` });
   const { stdout } = await context.runner.run(python, ['-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'], { quiet: true, purpose: 'finding site-packages' });
   const site = stdout.trim();
+  // The hook goes into the build environment's own site-packages, nowhere else.
+  if (!path.isAbsolute(site) || path.relative(dir, site).startsWith('..')) {
+    throw new Error(`the Windows build environment's site-packages (${JSON.stringify(site)}) is not inside ${dir}`);
+  }
   await writeFile(path.join(site, '_native_matrix_windows_target.py'), hookModule({ hostPlatform: platformTag.replace('_', '-'), sysconfigdata: SYSCONFIGDATA, dir, extSuffix }));
   await writeFile(path.join(site, 'native-matrix-windows-target.pth'), 'import _native_matrix_windows_target\n');
   context.reporter.info(

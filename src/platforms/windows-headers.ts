@@ -29,6 +29,8 @@ export const WINDOWS_PYCONFIG_H = `/* pyconfig.h of 64-bit Windows CPython, for 
 /* Extensions import the API from python3.dll or python3XY.dll. */
 #define Py_ENABLE_SHARED 1
 #define HAVE_DECLSPEC_DLL
+/* Without it, PyDoc_STR gives every docstring as "". */
+#define WITH_DOC_STRINGS 1
 
 /* LLP64: long is 32 bits, pointers and size_t 64. */
 #define SIZEOF_SHORT 2

@@ -226,4 +226,14 @@ describe('the Mach-O checks of a file for a Mac that is not here (macho-check.ts
     ]);
     expect(machoProblems(report({ archs: { 'a.so': ['x86_64'] } }), arm64, '11.0')).toEqual(['a.so is built for x86_64, not arm64 (build it for aarch64-apple-darwin)']);
   });
+
+  it("holds every linked file to the wheel's tag as well as the target, and refuses one that records no minimum macOS", () => {
+    const tagged = report({ platformTags: ['macosx_10_12_x86_64'], archs: { 'a.so': ['x86_64'] }, minos: { 'a.so': '10.13' } });
+    expect(machoProblems(tagged, x86, '10.13')).toEqual([
+      "a.so requires macOS 10.13, newer than its wheel's tag macosx_10_12_x86_64 promises (pip would install it on macOS 10.12): tag the wheel for 10.13",
+    ]);
+    expect(machoProblems({ ...tagged, platformTags: ['macosx_10_13_x86_64'] }, x86, '10.13')).toEqual([]);
+    const unversioned = report({ archs: { 'a.so': ['x86_64'], 'libgmp.a(add_n.o)': ['x86_64'] }, minos: { 'a.so': null, 'libgmp.a(add_n.o)': null }, objects: ['libgmp.a(add_n.o)'] });
+    expect(machoProblems(unversioned, x86, '10.13')).toEqual(['a.so records no minimum macOS (no LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX load command): link it for the deployment target 10.13']);
+  });
 });

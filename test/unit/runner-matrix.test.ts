@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -158,6 +158,12 @@ async function answer(record: { file: string; args: readonly string[] }, dir: st
   const out = flag ? args[args.indexOf(flag) + 1] : undefined;
   if (out) await writeFile(path.join(out, 'demo-0.1.0-cp310-abi3-any.whl'), EMPTY_ZIP);
   if (record.file === 'cargo' && args[0] === 'metadata') return { stdout: JSON.stringify({ target_directory: path.join(dir, 'target'), packages: [{ name: 'qcli', version: '0.1.0' }] }) };
+  // A virtual environment's site-packages: inside it, as Python answers.
+  if (args.some((arg) => arg.includes('sysconfig.get_path("purelib")'))) {
+    const site = path.join(path.dirname(path.dirname(record.file)), 'lib', 'site-packages');
+    await mkdir(site, { recursive: true });
+    return { stdout: `${site}\n` };
+  }
   // A host CPython's headers, which the Linux route compiles Windows C extensions against.
   if (args.some((arg) => arg.includes('sysconfig.get_path("include")'))) {
     const include = path.join(dir, 'python-include');
@@ -308,10 +314,15 @@ async function contract(): Promise<{ text: string; routes: Set<string>; pairs: S
 const KNOWN_GAPS: readonly { readonly platform: string; readonly project: string }[] = [];
 
 describe('the runner-matrix contract', async () => {
+  const cwdBefore = readdirSync(process.cwd());
   const { text, routes, pairs, refusals } = await contract();
 
   it('matches runner-matrix.md, line by line', async () => {
     await expect(text).toMatchFileSnapshot('runner-matrix.md');
+  });
+
+  it('writes nothing into the directory it runs in', () => {
+    expect(readdirSync(process.cwd()).filter((name) => !cwdBefore.includes(name))).toEqual([]);
   });
 
   it('builds every non-experimental platform on its own runner without a refusal, for every kind of project', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hookModule } from '../../src/platforms/windows-cross-build.js';
+import { hookModule, windowsCrossWheelBuilder } from '../../src/platforms/windows-cross-build.js';
 import { loadCatalog } from '../../src/catalog/catalog.js';
 import { WINDOWS_PYCONFIG_H, windowsPythonHeaders } from '../../src/platforms/windows-headers.js';
 import type { CellContext } from '../../src/routes/context.js';
@@ -47,6 +47,8 @@ describe("Windows' pyconfig.h", () => {
       '#define NT_THREADS',
       '#define Py_ENABLE_SHARED 1',
       '#define HAVE_DECLSPEC_DLL',
+      // Without it, every PyDoc_STR is "".
+      '#define WITH_DOC_STRINGS 1',
     ])
       expect(WINDOWS_PYCONFIG_H).toContain(line);
   });
@@ -70,6 +72,15 @@ describe('the headers of a Windows build on Linux', () => {
     const headers = await windowsPythonHeaders(context(include, mkdtempSync(path.join(dir, 'cache-'))), native);
     expect(readFileSync(path.join(headers, 'Python.h'), 'utf8')).toBe('#include "pyconfig.h"\n');
     expect(readFileSync(path.join(headers, 'pyconfig.h'), 'utf8')).toBe(WINDOWS_PYCONFIG_H);
+  });
+
+  it('are never used for a free-threaded CPython, whose extensions need a pyconfig.h of their own: the build refuses, naming the fix', async () => {
+    const runner = new FakeRunner(() => undefined);
+    const free = { ...native, version: '3.13t', freeThreaded: true };
+    await expect(windowsCrossWheelBuilder({ ...context('', dir), runner } as CellContext, free, { abi3: false })).rejects.toThrow(
+      'C extensions for free-threaded Python 3.13t are not cross-built on Linux',
+    );
+    expect(runner.lines()).toEqual([]);
   });
 
   it('without Python.h on this machine, fail naming the interpreter and the fix', async () => {
