@@ -77,9 +77,7 @@ describe('the headers of a Windows build on Linux', () => {
   it('are never used for a free-threaded CPython, whose extensions need a pyconfig.h of their own: the build refuses, naming the fix', async () => {
     const runner = new FakeRunner(() => undefined);
     const free = { ...native, version: '3.13t', freeThreaded: true };
-    await expect(windowsCrossWheelBuilder({ ...context('', dir), runner }, free, { abi3: false })).rejects.toThrow(
-      'C extensions for free-threaded Python 3.13t are not cross-built on Linux',
-    );
+    await expect(windowsCrossWheelBuilder({ ...context('', dir), runner }, free, { abi3: false })).rejects.toThrow('C extensions for free-threaded Python 3.13t are not cross-built on Linux');
     expect(runner.lines()).toEqual([]);
   });
 
