@@ -249,12 +249,13 @@ describe('workflows/release.yml run whole with act', () => {
 
 describe('workflows/release.yml with macos.build-on: linux', () => {
   it('plans the macOS cells on the ubuntu runner, each verified on its own Mac by a job that publish and pypi wait for', async () => {
-    // The same project, asking for its macOS cells to be built on Linux.
+    // A PyO3 project (the route builds no setuptools C extension for macOS), asking for its macOS cells to be built on Linux.
     const macRepo = mkdtempSync(path.join(tmpdir(), 'native-matrix-act-macos-'));
-    cpSync(repo, macRepo, { recursive: true, filter: (source) => !source.endsWith('/.git') });
+    cpSync(fixture('qsym-like'), macRepo, { recursive: true, filter: (source) => !/(target|__pycache__)$/.test(source) });
+    cpSync(path.join(repo, '.github'), path.join(macRepo, '.github'), { recursive: true });
     writeFileSync(
       path.join(macRepo, 'native-matrix.yml'),
-      'project:\n  import: gmpcext\nmatrix:\n  platforms: [linux-x86_64, macos-x86_64, macos-arm64]\n  python: ["3.12"]\nmacos:\n  build-on: linux\npublish:\n  release: both\n  pypi: true\n',
+      'project:\n  path: crates/qsym-python\n  import: qsymlike\nmatrix:\n  platforms: [linux-x86_64, macos-x86_64, macos-arm64]\n  python: ["3.12"]\nmacos:\n  build-on: linux\npublish:\n  release: both\n  pypi: true\n',
     );
     const inRepo = (args: string[]) => spawnSync('git', ['-c', 'user.name=native-matrix', '-c', 'user.email=native-matrix@example.invalid', ...args], { cwd: macRepo, encoding: 'utf8' });
     inRepo(['init', '-q', '-b', 'main']);
@@ -276,14 +277,14 @@ describe('workflows/release.yml with macos.build-on: linux', () => {
     );
     expect(outputs).toHaveLength(2);
     expect(outputs[0]!.map((c) => [c.id, c.runner, c.verify ?? null, c.target])).toEqual([
-      ['linux-x86_64', 'ubuntu-24.04', null, 'x86_64-unknown-linux-gnu'],
-      ['macos-x86_64', 'ubuntu-24.04', 'macos-15-intel', 'x86_64-apple-darwin'],
-      ['macos-arm64', 'ubuntu-24.04', 'macos-14', 'aarch64-apple-darwin'],
+      ['linux-x86_64-abi3', 'ubuntu-24.04', null, 'x86_64-unknown-linux-gnu'],
+      ['macos-x86_64-abi3', 'ubuntu-24.04', 'macos-15-intel', 'x86_64-apple-darwin'],
+      ['macos-arm64-abi3', 'ubuntu-24.04', 'macos-14', 'aarch64-apple-darwin'],
       ['sdist', 'ubuntu-24.04', null, 'x86_64-unknown-linux-gnu'],
     ]);
     expect(outputs[1]!.map((c) => [c.id, c.runner, c.verify])).toEqual([
-      ['macos-x86_64', 'ubuntu-24.04', 'macos-15-intel'],
-      ['macos-arm64', 'ubuntu-24.04', 'macos-14'],
+      ['macos-x86_64-abi3', 'ubuntu-24.04', 'macos-15-intel'],
+      ['macos-arm64-abi3', 'ubuntu-24.04', 'macos-14'],
     ]);
     // The plan's summary: the estimate follows the runners. Every build on
     // Linux (7 + 9 + 7 + 7 minutes, ×1), one import per Mac (1 + 1, ×10),
