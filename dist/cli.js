@@ -42,7 +42,7 @@ Common options:
 `),0;let{command:n,values:o}=t;if(o.help)return process.stdout.write(`${Fe}
 `),0;let r=o.verbose===!0,i=new J(process.stderr,{verbose:r}),l=ui.resolve(String(o["working-directory"]??".")),c=o.config,a=s(f=>typeof o[f]=="string"?He(o[f]):void 0,"list");if(n==="plan"){let f=await Ue({workingDirectory:l,configPath:c,narrowing:{platforms:a("platforms"),python:a("python"),platformsLabel:"--platforms",pythonLabel:"--python"},event:je()},i);return process.stdout.write(o.json?`${Ve(f.cells)}
 `:`${Ye(f.cells,We(),f.publish,f.config.linux)}
-`),0}let{runCliCommand:u}=await import("./chunks/cli-cli-commands-RSFJRH2X.js");return u(n,o,{workingDirectory:l,configPath:c,reporter:i,verbose:r})}s(pi,"main");pi(process.argv.slice(2)).then(e=>{process.exitCode=e},e=>{let t=Be(e);t.usage?process.stderr.write(`native-matrix: ${t.problems[0].message}
+`),0}let{runCliCommand:u}=await import("./chunks/cli-cli-commands-BKDEF4XP.js");return u(n,o,{workingDirectory:l,configPath:c,reporter:i,verbose:r})}s(pi,"main");pi(process.argv.slice(2)).then(e=>{process.exitCode=e},e=>{let t=Be(e);t.usage?process.stderr.write(`native-matrix: ${t.problems[0].message}
 
 ${Fe}
 `):new J().failure(t),process.exitCode=t.exitCode});

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { Platform } from '../catalog/catalog.js';
-import { CannotBuildHereError } from '../core/errors.js';
 import type { Interpreter } from '../core/interpreters.js';
 import { prefixEnv } from '../core/prefix-env.js';
 import { TOOL_PINS, type ToolEnv } from '../core/tools.js';
@@ -119,10 +118,4 @@ export async function provisionMacosZig(context: CellContext, tools: ToolEnv, de
     linkerLibDirs: [lib],
     cargo: { file: tools.bin('cargo-zigbuild'), subcommand: 'zigbuild', target: platform.target },
   };
-}
-
-/** A program or library for macOS built here, checked as a Mac would load it (it cannot run here). */
-export async function checkMacosProgram(context: CellContext, tools: ToolEnv | undefined, archive: string, deploymentTarget: string): Promise<void> {
-  if (!tools) throw new CannotBuildHereError(context.platform, 'the Mach-O check needs the tool environment');
-  await checkMachoFile(context.runner, tools, archive, context.platform, deploymentTarget);
 }
